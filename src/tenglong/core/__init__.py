@@ -1,0 +1,1 @@
+"""Pure engine: stdlib and numpy only, no I/O."""

@@ -1,0 +1,89 @@
+"""Typed errors of the pure core.
+
+Nothing in here knows HTTP, the terminal or Excel: adapters translate these into
+an exit code, a JSON envelope or a page. Every problem is a stable ``code`` plus
+bilingual text, and input problems carry where they are, the bad value, what is
+expected and an example (habit 7 of docs/style.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located precisely.
+
+    Attributes:
+        code: stable machine id, e.g. ``negative_amount``.
+        where: location path, e.g. ``projects.P1.equipment_investment`` or
+            ``企业!R12C3``.
+        value: the offending value as the user wrote it (``None`` when missing).
+        expected_zh: what is expected, in Chinese.
+        expected_en: what is expected, in English.
+        example: a valid example value, as text.
+        message_zh: one full sentence in Chinese.
+        message_en: one full sentence in English.
+    """
+
+    code: str
+    where: str
+    value: Any
+    expected_zh: str
+    expected_en: str
+    example: str
+    message_zh: str = ""
+    message_en: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON output."""
+        out = asdict(self)
+        if not out["context"]:
+            out.pop("context")
+        return out
+
+
+class PolicyError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+    code = "policy_error"
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+class InvalidInput(PolicyError):
+    """The input has one or more problems; all of them are listed.
+
+    Raised only after the whole input was checked, so ``problems`` is complete
+    and nothing was computed from a bad document.
+    """
+
+    code = "invalid_input"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        n = len(problems)
+        super().__init__(f"输入有 {n} 处错误，未作任何计算。", f"The input has {n} error(s); nothing was computed.")
+        self.problems = problems
+
+
+class ParameterError(PolicyError):
+    """A parameter file is malformed or a parameter is missing."""
+
+    code = "parameter_error"
+
+
+class ReformError(PolicyError):
+    """A reform (what-if change of parameters) is invalid; nothing was changed."""
+
+    code = "invalid_reform"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        n = len(problems)
+        super().__init__(f"政策调整方案有 {n} 处错误，未作任何修改。", f"The reform has {n} error(s); nothing was changed.")
+        self.problems = problems

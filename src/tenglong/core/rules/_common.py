@@ -1,0 +1,203 @@
+"""What every rule needs: the context it reads, exact thresholds, money helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..clauses import Policy
+from ..errors import ParameterError
+from ..exact import I64, div_half_up
+from ..parameters import Parameter, ParameterSet
+from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Outcome
+
+
+class Columns(Protocol):
+    """What a rule reads of one entity kind (``core.frame.Frame`` or an ``ArrayFrame``)."""
+
+    kind: str
+    n: int
+    ids: list[str]
+
+    def get(self, name: str, year: int | None = None) -> np.ndarray: ...
+
+    def present(self, name: str, year: int | None = None) -> np.ndarray: ...
+
+    def column(self, name: str, year: int | None = None, strict: bool = False) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def days(self, as_of: dt.date) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Need:
+    """An input a requested output needs.
+
+    Attributes:
+        var: the input's name.
+        on: ``self`` or ``enterprise`` (the project's enterprise).
+        when: the need applies only on rows where these (same-entity) booleans
+            or choices have these values, e.g. ``{"kind": "split"}``.
+    """
+
+    var: str
+    on: str = "self"
+    when: tuple[tuple[str, Any], ...] = ()
+
+
+def needs(*names: str, on: str = "self", **when: Any) -> tuple[Need, ...]:
+    """Shorthand: ``needs("a", "b", kind="split")``."""
+    cond = tuple(sorted(when.items()))
+    return tuple(Need(n, on, cond) for n in names)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A vectorised rule implementing one clause for one entity kind."""
+
+    id: str
+    clause: str
+    entity: str
+    outputs: tuple[str, ...]
+    compute: Callable[[Context], list[Outcome]]
+    needs: dict[str, tuple[Need, ...]] = field(default_factory=dict)
+    parameters: tuple[str, ...] = ()
+    title_zh: str = ""
+    title_en: str = ""
+
+
+@dataclass
+class Context:
+    """Everything a rule may read: frames, parameters, dates, earlier outcomes."""
+
+    params: ParameterSet
+    policy: Policy
+    as_of: dt.date
+    period: int
+    frames: dict[str, Columns]
+    results: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    _days: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def frame(self, kind: str) -> Columns:
+        """The columns of one entity kind."""
+        return self.frames[kind]
+
+    def days(self, kind: str) -> np.ndarray:
+        """Judging date per row of ``kind``."""
+        if kind not in self._days:
+            self._days[kind] = self.frames[kind].days(self.as_of)
+        return self._days[kind]
+
+    def in_force(self, clause: str, days: np.ndarray) -> np.ndarray:
+        """Per-row validity of a clause (its ``in_force.<id>`` parameter)."""
+        p = self.params[f"in_force.{clause}"]
+        idx = p.index_at(days)
+        table = np.array([bool(v) for v in p.values] + [False], dtype=bool)
+        return table[np.where(idx < 0, len(p.values), idx)]
+
+    def p(self, path: str) -> Parameter:
+        """A parameter."""
+        return self.params[path]
+
+    def result(self, kind: str, var: str) -> Outcome:
+        """An earlier rule's outcome."""
+        return self.results[(kind, var)]
+
+
+def meets(values: np.ndarray, p: Parameter, days: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``values (op) threshold`` with the parameter's boundary word.
+
+    Returns:
+        (ok per row, threshold per row at ``scale``).
+    """
+    b = p.boundary
+    if b is None:
+        raise ParameterError(f"参数 {p.path} 不是门槛参数（缺少 term）。", f"Parameter {p.path} is not a threshold (no term).")
+    limit = p.scaled_at(days, scale)
+    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+    return ops[b.op](values, limit), limit
+
+
+def ratio_meets(num: np.ndarray, den: np.ndarray, p: Parameter, days: np.ndarray, plus_one: bool = False) -> np.ndarray:
+    """Exact ``num/den (op) r`` (or ``num/den − 1 (op) r`` with ``plus_one``) without dividing.
+
+    ``den`` ≥ 0; a zero denominator makes any positive numerator infinitely large.
+    """
+    b = p.boundary
+    assert b is not None, p.path
+    rn, rd = p.fraction_at(days)
+    if plus_one:
+        rn = rn + rd
+    left = np.asarray(num, dtype=I64) * rd
+    right = np.asarray(den, dtype=I64) * rn
+    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+    return ops[b.op](left, right)
+
+
+def apply_rate(amount: np.ndarray, p: Parameter, days: np.ndarray) -> np.ndarray:
+    """``amount × rate``, half up to the 分, exactly (amount in 分)."""
+    num, den = p.fraction_at(days)
+    _guard(p, num)
+    return div_half_up(np.asarray(amount, dtype=I64) * num, den)
+
+
+def capped(amount_fen: np.ndarray, cap_fen: np.ndarray) -> np.ndarray:
+    """``min(amount, cap)``."""
+    return np.minimum(amount_fen, cap_fen)
+
+
+def _guard(p: Parameter, num: np.ndarray) -> None:
+    # Money is ≤ 10**14 分 by input bounds, so a numerator below 90,000 keeps
+    # amount × numerator under 2**63.
+    if len(num) and int(np.max(num)) > 90_000:
+        raise ParameterError(
+            f"参数 {p.path} 的比例分母过细，超出精确计算范围，请用不超过四位小数的比例。",
+            f"Parameter {p.path} has too fine a rate for exact arithmetic; use at most 4 decimals.",
+        )
+
+
+def status(live: np.ndarray, applies: np.ndarray) -> np.ndarray:
+    """Status codes: not in force, else applied / not applicable."""
+    return np.where(~live, NOT_IN_FORCE, np.where(applies, APPLIED, NOT_APPLICABLE)).astype(np.int8)
+
+
+def table_lookup(p: Parameter, days: np.ndarray, keys: np.ndarray, scale: int | None = None, default: Any = 0) -> np.ndarray:
+    """Per-row lookup of a table parameter by a key array (e.g. class → rate).
+
+    With ``scale`` the entries are numbers returned as scaled int64; without,
+    they are returned as they are (bools or strings). Keys absent from the
+    table get ``default``.
+    """
+    from ..exact import scaled as to_scaled
+
+    vals, idx = p._per_row(days)
+    keys = np.asarray(keys).astype(str)
+    out = None
+    for k, table in enumerate(vals):
+        rows = idx == k
+        if not rows.any():
+            continue
+        names = np.array(list(table.keys()), dtype=str)
+        entries = [to_scaled(v, scale) if scale is not None else v for v in table.values()]
+        fill = to_scaled(default, scale) if scale is not None else default
+        dtype = I64 if scale is not None else (bool if all(isinstance(v, bool) for v in entries) else object)
+        lut = np.array(entries + [fill], dtype=dtype)
+        pos = np.searchsorted(np.sort(names), keys)
+        order = np.argsort(names)
+        pos_c = np.clip(pos, 0, len(names) - 1)
+        found = (len(names) > 0) & (np.sort(names)[pos_c] == keys)
+        which = np.where(found, order[pos_c], len(names))
+        if out is None:
+            out = np.empty(len(keys), dtype=dtype)
+        out[rows] = lut[which][rows]
+    if out is None:
+        out = np.zeros(0, dtype=I64 if scale is not None else object)
+    return out
+
+
+def years_of(days: np.ndarray) -> np.ndarray:
+    """Calendar year of each ``datetime64[D]``."""
+    return days.astype("datetime64[Y]").astype(np.int64) + 1970

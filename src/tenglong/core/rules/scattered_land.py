@@ -1,0 +1,104 @@
+"""2.5 Scattered plots (零星边角地、夹心地) and 2.6 the fee waiver.
+
+2.5: eligible for an agreement transfer when the project is a zero-new-land
+renovation fitting the industrial direction, the scattered area is ≤ 20 % of the
+original land and ≤ 10 亩, and the plot ratio rises by ≥ 20 % or the renovated
+floor area is ≥ 20 % of the total after (all bounds inclusive, 以上/不超过).
+
+2.6: eligible when land use is unchanged, the project is a zero-new-land
+renovation for the firm's own industrial production, and the plot ratio rises
+(``after > before``); the waiver is the land premium plus the infrastructure fee.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..trace import Check, Note, Outcome, flag_check, fmt_number
+from ._common import Context, Rule, needs, ratio_meets, status
+
+NS = "scattered_land."
+QUOTE = "零星边角地、夹心地在符合相关规划要求,累计面积不超过原用地面积20%且不超过10亩并同时满足“零增地”技改后容积率提高20%以上的,或“零增地”技改建筑面积占“零增地”技改后总建筑面积20%以上的,由土地使用者提出申请,经市政府集体研究同意,可按照有关规定办理协议出让手续"
+QUOTE_WAIVER = "在不改变土地用途且符合相关规范、规定的前提下,企业通过“零增地”技改提高土地投资强度、利用效率和土地出让合同约定容积率且用于企业自身工业生产的,免收土地价款、市政基础设施配套费等费用。"
+
+
+def compute(ctx: Context) -> list[Outcome]:
+    """``scattered_land_agreement_eligible`` for every project."""
+    f = ctx.frame("projects")
+    days = ctx.days("projects")
+    live = ctx.in_force("2.5", days)
+    zero_land, direction = f.get("zero_land_renovation"), f.get("industry_direction_compliant")
+    original, scattered = f.get("original_land_area_mu"), f.get("scattered_land_area_mu")
+    before, after = f.get("plot_ratio_before"), f.get("plot_ratio_after")
+    renovated, total = f.get("renovated_floor_area"), f.get("total_floor_area_after")
+    p_share, p_area = ctx.p(NS + "max_share_of_original"), ctx.p(NS + "max_area_mu")
+    p_rise, p_ren = ctx.p(NS + "min_plot_ratio_rise"), ctx.p(NS + "min_renovated_share")
+    share_ok = ratio_meets(scattered, original, p_share, days)
+    area_lim = p_area.scaled_at(days, 4)
+    area_ok = scattered <= area_lim
+    rise_ok = ratio_meets(after, before, p_rise, days, plus_one=True)
+    ren_ok = ratio_meets(renovated, total, p_ren, days)
+    eligible = live & zero_land & direction & share_ok & area_ok & (rise_ok | ren_ok)
+    checks = [
+        flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
+        flag_check("industry_direction_compliant", "符合产业发展导向", "fits the industrial direction", direction),
+        Check("max_share_of_original", share_ok, "零星地块 {s} 亩不超过原用地 {o} 亩的 20%（含本数）", "scattered {s} mu is at most 20% (inclusive) of the original {o} mu",
+              {"s": lambda i: fmt_number(scattered[i], 4), "o": lambda i: fmt_number(original[i], 4)}),
+        Check("max_area_mu", area_ok, "零星地块 {s} 亩 ≤ {lim} 亩（不超过，含本数）", "scattered {s} mu ≤ {lim} mu (inclusive)", {"s": lambda i: fmt_number(scattered[i], 4), "lim": lambda i: fmt_number(area_lim[i], 4)}),
+        Check("min_plot_ratio_rise", rise_ok, "容积率由 {b} 提高到 {a}，提高 20% 以上（含本数）", "plot ratio {b} → {a}, a rise of at least 20% (inclusive)", {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)}),
+        Check("min_renovated_share", ren_ok, "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 的 20% 以上（含本数）", "renovated {r} m² is at least 20% (inclusive) of {t} m²",
+              {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)}),
+        Note("容积率与建筑面积两项条件满足其一即可；另须市政府集体研究同意", "either the plot-ratio or the floor-area condition suffices; the city government must also agree"),
+    ]
+    params = tuple(NS + n for n in ("max_share_of_original", "max_area_mu", "min_plot_ratio_rise", "min_renovated_share"))
+    return [Outcome("scattered_land_agreement_eligible", eligible, status(live, eligible), "2.5", QUOTE, checks, params)]
+
+
+RULE = Rule(
+    id="scattered_land",
+    clause="2.5",
+    entity="projects",
+    outputs=("scattered_land_agreement_eligible",),
+    compute=compute,
+    needs={"scattered_land_agreement_eligible": needs("zero_land_renovation", "original_land_area_mu", "scattered_land_area_mu", "plot_ratio_before", "plot_ratio_after", "renovated_floor_area", "total_floor_area_after")},
+    title_zh="零星地块协议出让",
+    title_en="Agreement transfer of scattered plots",
+)
+
+
+def waiver(ctx: Context) -> list[Outcome]:
+    """2.6 ``fee_waiver_eligible`` and ``fees_waived`` for every project."""
+    f = ctx.frame("projects")
+    days = ctx.days("projects")
+    live = ctx.in_force("2.6", days)
+    unchanged, zero_land, own = f.get("land_use_unchanged"), f.get("zero_land_renovation"), f.get("own_industrial_use")
+    before, after = f.get("plot_ratio_before"), f.get("plot_ratio_after")
+    rises = after > before
+    eligible = live & unchanged & zero_land & own & rises
+    premium, fee = f.get("land_premium_due"), f.get("infrastructure_fee_due")
+    waived = np.where(eligible, premium + fee, 0)
+    checks = [
+        flag_check("land_use_unchanged", "不改变土地用途", "land use unchanged", unchanged),
+        flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
+        flag_check("own_industrial_use", "用于企业自身工业生产", "own industrial production", own),
+        Check("plot_ratio_raised", rises, "容积率由 {b} 提高到 {a}（须提高）", "plot ratio {b} → {a} (must rise)", {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)}),
+        Note(lambda i: f"免收土地价款 {fmt_number(premium[i], 2)} 元 + 市政基础设施配套费 {fmt_number(fee[i], 2)} 元", lambda i: f"waived land premium {fmt_number(premium[i], 2)} + infrastructure fee {fmt_number(fee[i], 2)}", rows=eligible),
+    ]
+    return [
+        Outcome("fee_waiver_eligible", eligible, status(live, eligible), "2.6", QUOTE_WAIVER, checks[:4]),
+        Outcome("fees_waived", waived, status(live, eligible), "2.6", QUOTE_WAIVER, checks),
+    ]
+
+
+_W = needs("land_use_unchanged", "zero_land_renovation", "own_industrial_use", "plot_ratio_before", "plot_ratio_after")
+
+WAIVER_RULE = Rule(
+    id="fee_waiver",
+    clause="2.6",
+    entity="projects",
+    outputs=("fee_waiver_eligible", "fees_waived"),
+    compute=waiver,
+    needs={"fee_waiver_eligible": _W, "fees_waived": _W},
+    title_zh="免收土地价款等费用",
+    title_en="Fee waiver",
+)

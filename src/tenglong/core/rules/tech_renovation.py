@@ -1,0 +1,196 @@
+"""2.10 技改 subsidies: the major and ordinary tiers, the enterprise cap, the "2513" reward.
+
+Readings (fixed by the policy-engine issue; the assumption is a parameter):
+
+* ``major``: total investment ≥ 1,000万, equipment ≥ 500万, a traditional-industry
+  project → 10 % of equipment investment, at most 300万 per project.
+* ``ordinary`` (otherwise): equipment ≥ 200万 → 5 %; an enterprise's ordinary
+  subsidies in one calendar year (by application date) total at most 200万,
+  allotted by application date, then project id.
+* "2513": a key industrial project of a "2513" enterprise with local contribution
+  growth ≥ 12 % and industrial equipment investment ≥ 500万 → 15 % of recognised
+  equipment investment.
+* ``tech_renovation.stacking_2513`` (assumption): by default a project gets only
+  the higher of the tier subsidy and the "2513" reward (就高不重复), compared
+  before the enterprise cap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..exact import I64
+from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Note, Outcome, flag_check, fmt_number, threshold_check
+from ._common import Context, Rule, apply_rate, meets, needs, status, years_of
+
+NS = "tech_renovation."
+QUOTE_MAJOR = "对项目投资1000万元及以上,且装备投资500万元及以上的重大传统产业改造提升项目,按设备投资额的10%给予补助,最高补助300万元。"
+QUOTE_ORDINARY = "对装备投资额200万元及以上的普通技改项目,按设备投资额的5%给予补助,单家企业最高补助200万元,补助额度不受企业当年度地方经济发展贡献限制。"
+QUOTE_2513 = "对地方经济发展贡献环比增长12%以上且工业装备投资500万元以上的“2513”培育企业,其工业性投资重点项目按认定设备投资额的15%给予奖励。"
+
+
+def allot_enterprise_cap(enterprise: np.ndarray, year: np.ndarray, day: np.ndarray, ids: np.ndarray, amount: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share a per-enterprise-year cap among projects in date, then id, order.
+
+    Args:
+        enterprise, year: the group of each row.
+        day: application date (``datetime64[D]``); ``ids``: project ids (str).
+        amount: each row's claim in 分; ``cap``: the cap in 分 (per row).
+
+    Returns:
+        (allotted, already_allotted_before_this_row), both in 分.
+
+    >>> e = np.array([0, 0, 0]); y = np.array([2023] * 3)
+    >>> d = np.array(["2023-01-02", "2023-01-01", "2023-01-03"], dtype="datetime64[D]")
+    >>> allot_enterprise_cap(e, y, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200))[0].tolist()
+    [100, 100, 0]
+    """
+    n = len(amount)
+    allotted = np.zeros(n, dtype=I64)
+    before = np.zeros(n, dtype=I64)
+    rows = np.flatnonzero(amount > 0)
+    if not len(rows):
+        return allotted, before
+    # lexsort: last key is primary → group by (enterprise, year), then date, then id.
+    order = rows[np.lexsort((ids[rows], day[rows], year[rows], enterprise[rows]))]
+    a = amount[order]
+    g_ent, g_year = enterprise[order], year[order]
+    new_group = np.ones(len(order), dtype=bool)
+    new_group[1:] = (g_ent[1:] != g_ent[:-1]) | (g_year[1:] != g_year[:-1])
+    cum = np.cumsum(a)
+    start_cum = np.where(new_group, cum - a, 0)
+    base = np.maximum.accumulate(np.where(new_group, np.arange(len(a)), 0))
+    prior = cum - a - start_cum[base]
+    c = cap[order]
+    allotted[order] = np.clip(c - prior, 0, a)
+    before[order] = np.minimum(prior, c)
+    return allotted, before
+
+
+def compute(ctx: Context) -> list[Outcome]:
+    """All 2.10 outputs for every project (see the module docstring)."""
+    f, e = ctx.frame("projects"), ctx.frame("enterprises")
+    days = ctx.days("projects")
+    live = ctx.in_force("2.10", days)
+    ent = np.maximum(f.get("enterprise"), 0)
+    total, equip = f.get("total_investment"), f.get("equipment_investment")
+    traditional, key = f.get("traditional_industry"), f.get("key_industrial_project")
+    recognized = f.get("recognized_equipment_investment")
+
+    p_total, p_eq = ctx.p(NS + "major_min_total_investment"), ctx.p(NS + "major_min_equipment_investment")
+    ok_total, lim_total = meets(total, p_total, days, 2)
+    ok_eq_major, lim_eq_major = meets(equip, p_eq, days, 2)
+    major = live & ok_total & ok_eq_major & traditional
+    p_ord = ctx.p(NS + "ordinary_min_equipment_investment")
+    ok_eq_ord, lim_eq_ord = meets(equip, p_ord, days, 2)
+    ordinary = live & ~major & ok_eq_ord
+
+    major_raw = apply_rate(equip, ctx.p(NS + "major_rate"), days)
+    major_cap = ctx.p(NS + "major_cap_per_project").scaled_at(days, 2)
+    major_amt = np.minimum(major_raw, major_cap)
+    ord_raw = apply_rate(equip, ctx.p(NS + "ordinary_rate"), days)
+    tier_amt = np.where(major, major_amt, np.where(ordinary, ord_raw, 0))
+
+    is2513 = e.get("is_2513_enterprise")[ent]
+    growth = e.get("local_contribution_growth")[ent]
+    ieq = e.get("industrial_equipment_investment")[ent]
+    p_growth = ctx.p(NS + "reward_2513_min_contribution_growth")
+    ok_growth, lim_growth = meets(growth, p_growth, days, 6)
+    ok_ieq, lim_ieq = meets(ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment"), days, 2)
+    r_ok = live & key & is2513 & ok_growth & ok_ieq
+    reward = np.where(r_ok, apply_rate(recognized, ctx.p(NS + "reward_2513_rate"), days), 0)
+
+    stacking = ctx.p(NS + "stacking_2513").uniform(days)
+    both = (tier_amt > 0) & (reward > 0)
+    if stacking == "higher_only":
+        drop_tier = both & (reward > tier_amt)
+        drop_reward = both & ~drop_tier
+    else:
+        drop_tier = drop_reward = np.zeros(f.n, dtype=bool)
+    tier_amt = np.where(drop_tier, 0, tier_amt)
+    reward = np.where(drop_reward, 0, reward)
+
+    claim = np.where(ordinary & ~drop_tier, tier_amt, 0)
+    cap = ctx.p(NS + "ordinary_cap_per_enterprise_year").scaled_at(days, 2)
+    year = years_of(days)
+    allotted, before = allot_enterprise_cap(ent, year, days, np.asarray(f.ids, dtype=str), claim, cap)
+    subsidy = np.where(major & ~drop_tier, major_amt, np.where(ordinary & ~drop_tier, allotted, 0)).astype(I64)
+
+    tier = np.where(major, "major", np.where(ordinary, "ordinary", "none"))
+    tier_checks: list = [
+        threshold_check("major_min_total_investment", "项目投资", "total investment", total, 2, "元", lim_total, p_total.boundary, ok_total),
+        threshold_check("major_min_equipment_investment", "装备投资", "equipment investment", equip, 2, "元", lim_eq_major, p_eq.boundary, ok_eq_major),
+        flag_check("traditional_industry", "属重大传统产业改造提升项目", "traditional-industry upgrading project", traditional),
+        threshold_check("ordinary_min_equipment_investment", "装备投资（普通技改）", "equipment investment (ordinary)", equip, 2, "元", lim_eq_ord, p_ord.boundary, ok_eq_ord, applies=~major),
+    ]
+    sub_notes = tier_checks + [
+        Note(lambda i: f"重大项目：设备投资额 × 10% = {fmt_number(major_raw[i], 2)} 元，单个项目最高 {fmt_number(major_cap[i], 2)} 元", lambda i: f"major: 10% of equipment = {fmt_number(major_raw[i], 2)}, capped at {fmt_number(major_cap[i], 2)} per project", rows=major),
+        Note(lambda i: f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {year[i]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元",
+             lambda i: f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {year[i]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}", rows=ordinary & ~drop_tier),
+        Note("按“就高不重复”（假设参数 tech_renovation.stacking_2513），“2513”奖励较高，不再给予技改补助", 'higher-only reading (assumption tech_renovation.stacking_2513): the "2513" reward is higher, so no tier subsidy', rows=drop_tier),
+    ]
+    reward_checks: list = [
+        flag_check("key_industrial_project", "工业性投资重点项目", "key industrial project", key),
+        flag_check("is_2513_enterprise", "“2513”培育企业", '"2513" enterprise', is2513),
+        threshold_check("reward_2513_min_contribution_growth", "地方经济发展贡献环比增长", "growth of local contribution", growth, 6, "", lim_growth, p_growth.boundary, ok_growth),
+        threshold_check("reward_2513_min_industrial_equipment_investment", "工业装备投资", "industrial equipment investment", ieq, 2, "元", lim_ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary, ok_ieq),
+        Note("按“就高不重复”（假设参数 tech_renovation.stacking_2513），技改补助不低于“2513”奖励，不再给予奖励", 'higher-only reading (assumption tech_renovation.stacking_2513): the tier subsidy is not lower, so no "2513" reward', rows=drop_reward),
+    ]
+    tier_quote = np.where(ordinary, QUOTE_ORDINARY, QUOTE_MAJOR)
+    params = tuple(NS + n for n in ("major_min_total_investment", "major_min_equipment_investment", "major_rate", "major_cap_per_project", "ordinary_min_equipment_investment", "ordinary_rate", "ordinary_cap_per_enterprise_year", "stacking_2513"))
+    only = {"assumption_rows": {NS + "stacking_2513": both}}
+    return [
+        Outcome("tech_renovation_tier", tier, status(live, major | ordinary), "2.10", QUOTE_MAJOR, tier_checks, params[:-1], extra={"quote_per_row": tier_quote}),
+        Outcome("tech_renovation_subsidy", subsidy, status(live, (major | ordinary) & ~drop_tier), "2.10", QUOTE_MAJOR, sub_notes, params, extra={"quote_per_row": tier_quote, **only}),
+        Outcome("key_project_reward_2513", reward.astype(I64), status(live, r_ok & ~drop_reward), "2.10", QUOTE_2513, reward_checks, tuple(NS + n for n in ("reward_2513_min_contribution_growth", "reward_2513_min_industrial_equipment_investment", "reward_2513_rate", "stacking_2513")), extra=only),
+    ]
+
+
+_BASE = needs("enterprise", "total_investment", "equipment_investment")
+_ENT = needs("local_contribution_growth", "industrial_equipment_investment", on="enterprise", is_2513_enterprise=True)
+
+RULE = Rule(
+    id="tech_renovation",
+    clause="2.10",
+    entity="projects",
+    outputs=("tech_renovation_tier", "tech_renovation_subsidy", "key_project_reward_2513"),
+    compute=compute,
+    needs={"tech_renovation_tier": _BASE, "tech_renovation_subsidy": _BASE + _ENT, "key_project_reward_2513": _BASE + _ENT},
+    title_zh="技改补助与“2513”奖励",
+    title_en="Tech-renovation subsidies and the 2513 reward",
+)
+
+
+def enterprise_totals(ctx: Context) -> list[Outcome]:
+    """``tech_renovation_subsidy_total``: each enterprise's 2.10 money in the period.
+
+    The sum of ``tech_renovation_subsidy`` and ``key_project_reward_2513`` over its
+    projects whose application date falls in the period's calendar year.
+    """
+    e = ctx.frame("enterprises")
+    total = np.zeros(e.n, dtype=I64)
+    count = np.zeros(e.n, dtype=I64)
+    if ("projects", "tech_renovation_subsidy") in ctx.results:
+        f = ctx.frame("projects")
+        ent = f.get("enterprise")
+        days = ctx.days("projects")
+        rows = (years_of(days) == ctx.period) & (ent >= 0)
+        money = ctx.result("projects", "tech_renovation_subsidy").values + ctx.result("projects", "key_project_reward_2513").values
+        np.add.at(total, ent[rows], money[rows])
+        np.add.at(count, ent[rows], 1)
+    live = ctx.in_force("2.10", ctx.days("enterprises"))
+    note = Note(lambda i: f"{ctx.period} 年申请的 {count[i]} 个项目的技改补助与“2513”奖励合计 {fmt_number(total[i], 2)} 元",
+                lambda i: f"2.10 subsidies and rewards of the {count[i]} project(s) applied in {ctx.period}: {fmt_number(total[i], 2)}")
+    state = np.where(total > 0, APPLIED, np.where(live, NOT_APPLICABLE, NOT_IN_FORCE)).astype(np.int8)
+    return [Outcome("tech_renovation_subsidy_total", total, state, "2.10", QUOTE_ORDINARY, [note])]
+
+
+TOTAL_RULE = Rule(
+    id="tech_renovation_total",
+    clause="2.10",
+    entity="enterprises",
+    outputs=("tech_renovation_subsidy_total",),
+    compute=enterprise_totals,
+    title_zh="企业技改补助合计",
+    title_en="Enterprise total of 2.10 money",
+)

@@ -1,0 +1,128 @@
+"""2.11 Vertical-industry (工业大厦型“零增地”技改) reward, both routes.
+
+Both routes need a zero-new-land renovation that is self-owned and self-used.
+
+* ``excess``: plot ratio up by more than 20 % (不含), or renovated floor area more
+  than 20 % (不含) of the total after. The rewarded area is the larger excess over
+  the criteria met (assumption ``vertical_industry.excess_area_reading``):
+  ``(after − 1.2 × before) × land`` and ``renovated − 0.2 × total_after``; 60 元/m²
+  for class A, 50 for B, 0 for C and D.
+* ``storeys`` (otherwise): 30 / 40 / 50 元/m² of new factory floor area on storeys
+  4, 5 and 6-plus.
+* Either route pays at most 100万 per project.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..exact import I64, div_half_up
+from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_number
+from ._common import Context, Rule, needs, status, table_lookup
+from .class_override import final_class
+
+NS = "vertical_industry."
+QUOTE_EXCESS = "对“零增地”技改后生产厂房容积率提高20%(不含)以上的部分或“零增地”技改的建筑面积占零地技改后总建筑面积的20%(不含)以上的部分且自有自用的,按照亩均评价A、B类的,分别给予60元/平方米、50元/平方米的奖励,单个项目最高奖励100万元"
+QUOTE_STOREYS = "对“零增地”技改后厂房容积率提高或“零增地”技改的建筑面积占零地技改后总建筑面积未达到以上条件的,4层、5层、6层及以上新增生产厂房建筑面积且自有自用的,分别按照30元/平方米、40元/平方米、50元/平方米的标准予以奖励,单个项目最高奖励100万元"
+
+
+def excess_area(after: np.ndarray, before: np.ndarray, land: np.ndarray, renovated: np.ndarray, total: np.ndarray,
+                rise: tuple[np.ndarray, np.ndarray], share: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact excess areas of both criteria over a common denominator.
+
+    Args:
+        after, before: plot ratios ×10⁴; land, renovated, total: m² ×10².
+        rise, share: the thresholds as (numerator, denominator) arrays.
+
+    Returns:
+        (rise_met, share_met, area_by_ratio, area_by_share, denominator): the
+        areas are exact multiples of ``1/denominator`` m².
+    """
+    rn, rd = rise
+    sn, sd = share
+    if len(rd) and int(np.max(rd * sd)) > 10_000:
+        raise ParameterError("第（十一）项门槛比例过细，超出精确计算范围。", "The 2.11 thresholds are too fine for exact arithmetic.")
+    rise_met = after * rd > before * (rd + rn)
+    share_met = renovated * sd > total * sn
+    denominator = rd * sd * I64(10**6)
+    by_ratio = (after * rd - before * (rd + rn)) * land * sd
+    by_share = (renovated * sd - total * sn) * I64(10**4) * rd
+    return rise_met, share_met, np.where(rise_met, by_ratio, 0), np.where(share_met, by_share, 0), denominator
+
+
+def compute(ctx: Context) -> list[Outcome]:
+    """Route and reward for every project."""
+    f = ctx.frame("projects")
+    days = ctx.days("projects")
+    live = ctx.in_force("2.11", days)
+    ent = np.maximum(f.get("enterprise"), 0)
+    zero_land, self_used = f.get("zero_land_renovation"), f.get("self_owned_and_used")
+    gate = live & zero_land & self_used
+    before, after = f.get("plot_ratio_before"), f.get("plot_ratio_after")
+    land, renovated, total = f.get("land_area"), f.get("renovated_floor_area"), f.get("total_floor_area_after")
+    p_rise, p_share = ctx.p(NS + "min_plot_ratio_rise"), ctx.p(NS + "min_renovated_share")
+    rise_met, share_met, by_ratio, by_share, den = excess_area(after, before, land, renovated, total, p_rise.fraction_at(days), p_share.fraction_at(days))
+    excess = gate & (rise_met | share_met)
+    storeys = gate & ~excess
+    route = np.where(excess, "excess", np.where(storeys, "storeys", "none"))
+
+    cls = final_class(ctx)[ent]
+    cap = ctx.p(NS + "cap_per_project").scaled_at(days, 2)
+    rate = table_lookup(ctx.p(NS + "excess_rate_by_class"), days, cls, scale=2)
+    area = np.maximum(by_ratio, by_share)
+    # Clip the area where the cap binds anyway, so area × rate stays far below 2**63.
+    limit = np.where(rate > 0, cap * den // np.maximum(rate, 1) + 1, 0)
+    area_c = np.minimum(area, limit)
+    excess_raw = div_half_up(area_c * rate, den)
+    excess_pay = np.minimum(excess_raw, cap)
+
+    rates = ctx.p(NS + "storey_rates")
+    r4, r5, r6 = (table_lookup(rates, days, np.full(f.n, k), scale=2) for k in ("storey_4", "storey_5", "storey_6_plus"))
+    s4, s5, s6 = f.get("new_floor_area_storey_4"), f.get("new_floor_area_storey_5"), f.get("new_floor_area_storey_6_plus")
+    storey_raw = div_half_up(s4 * r4 + s5 * r5 + s6 * r6, I64(100))
+    storey_ok = table_lookup(ctx.p(NS + "storeys_route_classes"), days, cls, default=True).astype(bool)
+    storey_pay = np.where(storey_ok, np.minimum(storey_raw, cap), 0)
+    reward = np.where(excess, excess_pay, np.where(storeys, storey_pay, 0)).astype(I64)
+
+    area_shown = div_half_up(area * 100, den)
+    ratio_area_shown, share_area_shown = div_half_up(by_ratio * 100, den), div_half_up(by_share * 100, den)
+    checks: list = [
+        flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
+        flag_check("self_owned_and_used", "自有自用", "self-owned and self-used", self_used),
+        Check("plot_ratio_rise", rise_met, "技改后容积率 {a} 较技改前 {b} 提高超过 20%（不含本数）", "plot ratio {a} is more than 20% (exclusive) above {b}",
+              {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)}, applies=gate),
+        Check("renovated_share", share_met, "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 超过 20%（不含本数）", "renovated floor area {r} m² is more than 20% (exclusive) of {t} m²",
+              {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)}, applies=gate),
+    ]
+    notes = checks + [
+        Note(lambda i: f"超出部分面积取较大者（假设参数 vertical_industry.excess_area_reading）：容积率口径 {fmt_number(ratio_area_shown[i], 2)} m²，建筑面积口径 {fmt_number(share_area_shown[i], 2)} m²，计 {fmt_number(area_shown[i], 2)} m²",
+             lambda i: f"excess area, the larger (assumption vertical_industry.excess_area_reading): by plot ratio {fmt_number(ratio_area_shown[i], 2)} m², by floor area {fmt_number(share_area_shown[i], 2)} m² → {fmt_number(area_shown[i], 2)} m²", rows=excess),
+        Note(lambda i: f"亩均评价 {cls[i] or '未提供'} 类，奖励标准 {fmt_number(rate[i], 2)} 元/m²，计 {fmt_number(excess_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元",
+             lambda i: f"class {cls[i] or 'not given'}: {fmt_number(rate[i], 2)} yuan/m² → {fmt_number(excess_raw[i], 2)}, capped at {fmt_number(cap[i], 2)} per project", rows=excess),
+        Note(lambda i: f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + 5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + 6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元",
+             lambda i: f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, capped at {fmt_number(cap[i], 2)}", rows=storeys),
+    ]
+    quote = np.where(storeys, QUOTE_STOREYS, QUOTE_EXCESS)
+    only = {"assumption_rows": {NS + "excess_area_reading": excess & rise_met & share_met, NS + "storeys_route_classes": storeys & np.isin(cls, ["C", "D"])}}
+    params = tuple(NS + n for n in ("min_plot_ratio_rise", "min_renovated_share", "excess_rate_by_class", "excess_area_reading", "storey_rates", "storeys_route_classes", "cap_per_project"))
+    return [
+        Outcome("vertical_industry_route", route, status(live, excess | storeys), "2.11", QUOTE_EXCESS, checks, params, extra={"quote_per_row": quote, **only}),
+        Outcome("vertical_industry_reward", reward, np.where(~live, 2, np.where(reward > 0, APPLIED, NOT_APPLICABLE)).astype(np.int8), "2.11", QUOTE_EXCESS, notes, params, extra={"quote_per_row": quote, **only}),
+    ]
+
+
+_GATE = needs("enterprise", "zero_land_renovation", "self_owned_and_used")
+_CLASS = needs("mujun_class|mujun_class_computed", on="enterprise")
+_AREAS = needs("land_area", "plot_ratio_before", "plot_ratio_after", "renovated_floor_area", "total_floor_area_after", zero_land_renovation=True)
+
+RULE = Rule(
+    id="vertical_industry",
+    clause="2.11",
+    entity="projects",
+    outputs=("vertical_industry_route", "vertical_industry_reward"),
+    compute=compute,
+    needs={"vertical_industry_route": _GATE + _AREAS, "vertical_industry_reward": _GATE + _AREAS + _CLASS},
+    title_zh="垂直工业奖励",
+    title_en="Vertical-industry reward",
+)

@@ -1,0 +1,146 @@
+"""Explanations: what each rule tested, with the values used, citing its clause.
+
+A rule returns one ``Outcome`` per output variable: the vector of values, a
+status per row, the clause and quoted sentence, and the ``Check`` objects it
+tested. Rendering a row's explanation is per-row Python, done only for the rows
+and variables the user asked about (and not at all with ``--no-explain``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from .boundary import SYMBOL, Boundary
+from .exact import unscale
+
+APPLIED, NOT_APPLICABLE, NOT_IN_FORCE = 0, 1, 2
+STATUS_NAMES = ("applied", "not_applicable", "not_in_force")
+
+
+def fmt_number(value: int | Decimal, scale: int) -> str:
+    """Scaled int as text with thousands separators, e.g. ``8,000,000.00``."""
+    d = unscale(int(value), scale) if not isinstance(value, Decimal) else value
+    return f"{d:,.{scale}f}" if scale else f"{int(d):,}"
+
+
+def fmt_plain(value: Any) -> str:
+    """A value in an explanation line."""
+    if isinstance(value, (bool, np.bool_)):
+        return "是" if value else "否"
+    return str(value)
+
+
+@dataclass
+class Check:
+    """One condition a rule tested.
+
+    Attributes:
+        code: stable id, e.g. ``major_min_equipment_investment``.
+        ok: per-row result.
+        zh / en: templates; ``{name}`` placeholders are filled per row from
+            ``values`` (arrays are indexed, scalars used as they are).
+        values: the numbers shown, already formatted per row by ``formats``.
+        applies: rows where the check was actually part of the decision
+            (``None`` = all rows).
+        clause: cited clause when it differs from the outcome's.
+    """
+
+    code: str
+    ok: np.ndarray
+    zh: str
+    en: str
+    values: dict[str, Any] = field(default_factory=dict)
+    applies: np.ndarray | None = None
+    clause: str | None = None
+
+    def render(self, i: int, lang: str) -> str:
+        """The line for row ``i``."""
+        filled = {k: (v(i) if callable(v) else v[i] if isinstance(v, (np.ndarray, list)) else v) for k, v in self.values.items()}
+        template = self.zh if lang == "zh" else self.en
+        body = template.format(**{k: fmt_plain(v) for k, v in filled.items()})
+        met = bool(self.ok[i])
+        if lang == "zh":
+            return ("满足：" if met else "不满足：") + body
+        return ("met: " if met else "not met: ") + body
+
+
+@dataclass
+class Note:
+    """A plain statement in an explanation (not a condition), e.g. a cap applied."""
+
+    zh: str | Callable[[int], str]
+    en: str | Callable[[int], str]
+    rows: np.ndarray | None = None
+
+    def render(self, i: int, lang: str) -> str:
+        """The line for row ``i``."""
+        t = self.zh if lang == "zh" else self.en
+        return t(i) if callable(t) else t
+
+
+@dataclass
+class Outcome:
+    """The answer of one rule for one output variable, over all rows."""
+
+    variable: str
+    values: np.ndarray
+    status: np.ndarray
+    clause: str
+    quote: str
+    checks: list[Check | Note] = field(default_factory=list)
+    parameters: tuple[str, ...] = ()
+    null: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def threshold_check(
+    code: str,
+    label_zh: str,
+    label_en: str,
+    values: np.ndarray,
+    scale: int,
+    unit: str,
+    limit: int | np.ndarray,
+    b: Boundary,
+    ok: np.ndarray,
+    applies: np.ndarray | None = None,
+) -> Check:
+    """A check ``value (op) limit`` with both numbers and the boundary word shown.
+
+    ``limit`` is one scaled int, or one per row when the parameter changes
+    between the rows' dates.
+
+    >>> from tenglong.core.boundary import boundary
+    >>> c = threshold_check("x", "装备投资", "equipment", np.array([800000000]), 2, "元", 500000000, boundary("及以上"), np.array([True]))
+    >>> c.render(0, "zh")
+    '满足：装备投资 8,000,000.00 元 ≥ 5,000,000.00 元（及以上，含本数）'
+    """
+    values = np.asarray(values)
+    limits = np.broadcast_to(np.asarray(limit), values.shape)
+    return Check(
+        code,
+        ok,
+        f"{label_zh} {{v}} {unit} {SYMBOL[b.op]} {{lim}} {unit}（{b.zh}）",
+        f"{label_en} {{v}} {unit} {SYMBOL[b.op]} {{lim}} {unit} ({b.en})",
+        {"v": lambda i: fmt_number(values[i], scale), "lim": lambda i: fmt_number(limits[i], scale)},
+        applies,
+    )
+
+
+def flag_check(code: str, label_zh: str, label_en: str, values: np.ndarray, want: bool = True, applies: np.ndarray | None = None) -> Check:
+    """A check that a yes/no input has the wanted value."""
+    values = np.asarray(values, dtype=bool)
+    yes_zh, yes_en = ("是", "yes") if want else ("否", "no")
+    return Check(
+        code,
+        values == want,
+        f"{label_zh}：{{v}}（须为“{yes_zh}”）",
+        f"{label_en}: {{ven}} (must be {yes_en})",
+        {"v": np.where(values, "是", "否"), "ven": np.where(values, "yes", "no")},
+        applies,
+    )

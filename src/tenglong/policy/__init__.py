@@ -1,0 +1,1 @@
+"""The policy as data: clauses, parameters, reference tables and cases."""

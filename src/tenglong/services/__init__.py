@@ -1,0 +1,1 @@
+"""Use cases: orchestrate the core for the adapters (CLI, web, Excel)."""
