@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -39,10 +41,38 @@ def run_rules(frames: dict[str, Columns], params: ParameterSet, policy: Policy, 
         The context, whose ``results`` map (kind, variable) to ``Outcome``.
     """
     ctx = Context(params, policy, as_of, period, frames)
-    for rule in rules if rules is not None else RULES:
-        for o in rule.compute(ctx):
-            ctx.results[(rule.entity, o.variable)] = o
+    chosen = list(rules if rules is not None else RULES)
+    first = [r for r in chosen if r.entity == "enterprises" and r.id not in DEPENDS]
+    last = [r for r in chosen if r.id in DEPENDS]
+    middle = [r for r in chosen if r not in first and r not in last]
+    for rule in first:
+        _store(ctx, rule)
+    rows = sum(frames[r.entity].n for r in middle)
+    workers = min(len(middle), os.cpu_count() or 1)
+    if workers > 1 and rows >= PARALLEL_MIN_ROWS:
+        # numpy releases the GIL inside ufuncs, so independent rules overlap on
+        # several cores; each rule writes only its own result keys.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for outcomes in pool.map(lambda r: (r, r.compute(ctx)), middle):
+                _keep(ctx, *outcomes)
+    else:
+        for rule in middle:
+            _store(ctx, rule)
+    for rule in last:
+        _store(ctx, rule)
     return ctx
+
+
+PARALLEL_MIN_ROWS = 200_000
+
+
+def _store(ctx: Context, rule: Rule) -> None:
+    _keep(ctx, rule, rule.compute(ctx))
+
+
+def _keep(ctx: Context, rule: Rule, outcomes: list[Outcome]) -> None:
+    for o in outcomes:
+        ctx.results[(rule.entity, o.variable)] = o
 
 
 def _select(requested: set[tuple[str, str]]) -> list[Rule]:
@@ -166,15 +196,14 @@ def json_value(var: Variable, outcome: Outcome, row: int) -> Any:
         return bool(v)
     if base == "int":
         return int(v)
-    return str(v)
+    return outcome.label(row)
 
 
 def explanation(outcome: Outcome, row: int, ctx: Context, kind: str, lang: str = "zh") -> dict[str, Any]:
     """Why the value of one row is what it is: status, clause, quoted text, conditions tested."""
     st = int(outcome.status[row])
     clause = ctx.policy[outcome.clause]
-    quote = outcome.extra["quote_per_row"][row] if "quote_per_row" in outcome.extra else outcome.quote
-    out: dict[str, Any] = {"status": STATUS_NAMES[st], "clause": outcome.clause, "text": str(quote)}
+    out: dict[str, Any] = {"status": STATUS_NAMES[st], "clause": outcome.clause, "text": outcome.quote_of(row)}
     if lang == "en":
         out["text_en"] = clause.text_en
     if st == NOT_IN_FORCE:

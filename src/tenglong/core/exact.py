@@ -64,7 +64,10 @@ def div_half_up(num: np.ndarray, den: np.ndarray | int) -> np.ndarray:
     """
     num = np.asarray(num, dtype=I64)
     den = np.asarray(den, dtype=I64)
-    mag = (np.abs(num) * 2 + den) // (den * 2)
+    twice = den * 2
+    if num.size and num.min() >= 0:  # money is never negative: skip the sign handling
+        return (num * 2 + den) // twice
+    mag = (np.abs(num) * 2 + den) // twice
     return np.where(num < 0, -mag, mag)
 
 

@@ -21,6 +21,7 @@ Example file::
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -86,9 +87,23 @@ class Parameter:
         return None if i < 0 or self.values[i] is None else self.dates[i]
 
     def index_at(self, days: np.ndarray) -> np.ndarray:
-        """Per-row index into ``values`` (−1 before the first date)."""
+        """Per-row index into ``values`` (−1 before the first date).
+
+        Parameters mostly share their dates, so the search is cached per
+        (dates, days array) for as long as the array lives.
+        """
+        key = (id(days), self.dates)
+        hit = _INDEX_CACHE.get(key)
+        if hit is not None and hit[0]() is days:
+            return hit[1]
         starts = np.array([as_day(d) for d in self.dates], dtype=DAY)
-        return np.searchsorted(starts, np.asarray(days, dtype=DAY), side="right") - 1
+        idx = np.searchsorted(starts, np.asarray(days, dtype=DAY), side="right") - 1
+        try:
+            _INDEX_CACHE[key] = (weakref.ref(days), idx)
+            weakref.finalize(days, _INDEX_CACHE.pop, key, None)
+        except TypeError:  # not weak-referenceable (e.g. a list): no caching
+            pass
+        return idx
 
     def last_value(self) -> Any:
         """The last non-null value, used for rows where the clause is not in force.
@@ -102,23 +117,30 @@ class Parameter:
         raise ParameterError(f"参数 {self.path} 没有任何取值。", f"Parameter {self.path} has no value at all.")
 
     def _per_row(self, days: np.ndarray) -> tuple[list[Any], np.ndarray]:
-        """Distinct values and the per-row position in that list."""
-        idx = self.index_at(days)
+        """Distinct values and the per-row position in that list.
+
+        When every date gets the same value (the usual case: one value, then
+        ``null``), the positions are a zero-copy broadcast and no date is searched.
+        """
         fallback = self.last_value()
         vals = [fallback if v is None else v for v in self.values]
+        n = len(days)
+        if all(repr(v) == repr(vals[0]) for v in vals):
+            return vals[:1], np.broadcast_to(np.int64(0), (n,))
+        idx = self.index_at(days)
         return vals, np.where(idx < 0, len(vals) - 1, idx)
 
     def scaled_at(self, days: np.ndarray, scale: int) -> np.ndarray:
         """Number parameter as an int64 array at ``scale`` decimals, per row."""
         vals, idx = self._per_row(days)
         table = np.array([scaled(v, scale) for v in vals], dtype=I64)
-        return table[idx]
+        return _gather(table, idx)
 
     def fraction_at(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Number parameter as exact (numerator, denominator) int64 arrays."""
         vals, idx = self._per_row(days)
         fr = [fraction(v) for v in vals]
-        return (np.array([f.numerator for f in fr], dtype=I64)[idx], np.array([f.denominator for f in fr], dtype=I64)[idx])
+        return (_gather(np.array([f.numerator for f in fr], dtype=I64), idx), _gather(np.array([f.denominator for f in fr], dtype=I64), idx))
 
     def uniform(self, days: np.ndarray) -> Any:
         """The single value that applies to all ``days`` (rows outside validity use the last one).
@@ -128,6 +150,8 @@ class Parameter:
                 use the per-row lookups instead.
         """
         vals, idx = self._per_row(days)
+        if len(vals) == 1:
+            return vals[0]
         used = np.unique(idx) if len(idx) else np.array([len(vals) - 1])
         distinct = {repr(vals[i]) for i in used}
         if len(distinct) > 1:
@@ -140,6 +164,16 @@ class Parameter:
     def fraction_value(self, days: np.ndarray) -> Fraction:
         """The uniform value as an exact Fraction."""
         return fraction(self.uniform(days))
+
+
+def _gather(table: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``table[idx]``, kept a zero-copy broadcast when ``idx`` is one."""
+    if idx.strides == (0,):
+        return np.broadcast_to(table[0], idx.shape)
+    return table[idx]
+
+
+_INDEX_CACHE: dict[tuple[int, tuple[dt.date, ...]], tuple[weakref.ref, np.ndarray]] = {}
 
 
 class ParameterSet:

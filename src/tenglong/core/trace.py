@@ -96,6 +96,17 @@ class Outcome:
     parameters: tuple[str, ...] = ()
     null: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    labels: tuple[str, ...] | None = None
+
+    def label(self, i: int) -> str:
+        """The choice of row ``i`` when ``values`` holds codes into ``labels``."""
+        v = self.values[i]
+        return self.labels[int(v)] if self.labels is not None else str(v)
+
+    def quote_of(self, i: int) -> str:
+        """The quoted sentence for row ``i`` (some rules quote different sentences per row)."""
+        per_row = self.extra.get("quote_per_row")
+        return per_row(i) if per_row is not None else self.quote
 
 
 def threshold_check(
@@ -135,12 +146,13 @@ def threshold_check(
 def flag_check(code: str, label_zh: str, label_en: str, values: np.ndarray, want: bool = True, applies: np.ndarray | None = None) -> Check:
     """A check that a yes/no input has the wanted value."""
     values = np.asarray(values, dtype=bool)
+    ok = values if want else ~values
     yes_zh, yes_en = ("是", "yes") if want else ("否", "no")
     return Check(
         code,
-        values == want,
+        ok,
         f"{label_zh}：{{v}}（须为“{yes_zh}”）",
         f"{label_en}: {{ven}} (must be {yes_en})",
-        {"v": np.where(values, "是", "否"), "ven": np.where(values, "yes", "no")},
+        {"v": lambda i: "是" if values[i] else "否", "ven": lambda i: "yes" if values[i] else "no"},
         applies,
     )

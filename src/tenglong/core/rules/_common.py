@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -80,6 +81,7 @@ class Context:
     frames: dict[str, Columns]
     results: dict[tuple[str, str], Outcome] = field(default_factory=dict)
     _days: dict[str, np.ndarray] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def frame(self, kind: str) -> Columns:
         """The columns of one entity kind."""
@@ -87,9 +89,10 @@ class Context:
 
     def days(self, kind: str) -> np.ndarray:
         """Judging date per row of ``kind``."""
-        if kind not in self._days:
-            self._days[kind] = self.frames[kind].days(self.as_of)
-        return self._days[kind]
+        with self.lock:
+            if kind not in self._days:
+                self._days[kind] = self.frames[kind].days(self.as_of)
+            return self._days[kind]
 
     def in_force(self, clause: str, days: np.ndarray) -> np.ndarray:
         """Per-row validity of a clause (its ``in_force.<id>`` parameter)."""
@@ -161,7 +164,10 @@ def _guard(p: Parameter, num: np.ndarray) -> None:
 
 def status(live: np.ndarray, applies: np.ndarray) -> np.ndarray:
     """Status codes: not in force, else applied / not applicable."""
-    return np.where(~live, NOT_IN_FORCE, np.where(applies, APPLIED, NOT_APPLICABLE)).astype(np.int8)
+    # bool → int8 is a byte copy: applied (0) / not applicable (1), then lapsed rows set to 2.
+    out = (~np.asarray(applies, dtype=bool)).astype(np.int8)
+    out[~live] = NOT_IN_FORCE
+    return out
 
 
 def table_lookup(p: Parameter, days: np.ndarray, keys: np.ndarray, scale: int | None = None, default: Any = 0) -> np.ndarray:
@@ -169,32 +175,49 @@ def table_lookup(p: Parameter, days: np.ndarray, keys: np.ndarray, scale: int | 
 
     With ``scale`` the entries are numbers returned as scaled int64; without,
     they are returned as they are (bools or strings). Keys absent from the
-    table get ``default``.
+    table get ``default``. Tables are small, so one vectorised comparison per
+    entry beats sorting the keys.
     """
     from ..exact import scaled as to_scaled
 
     vals, idx = p._per_row(days)
-    keys = np.asarray(keys).astype(str)
-    out = None
+    keys = np.asarray(keys)
+    if keys.dtype.kind not in "US":
+        keys = keys.astype(str)
+    n = len(keys)
+    entries_all = [{k: (to_scaled(v, scale) if scale is not None else v) for k, v in t.items()} for t in vals]
+    fill = to_scaled(default, scale) if scale is not None else default
+    sample = [v for t in entries_all for v in t.values()] + [fill]
+    dtype = I64 if scale is not None else bool if all(isinstance(v, bool) for v in sample) else object
+    out = np.full(n, fill, dtype=dtype)
+    uniform = idx.strides == (0,)
+    for k, table in enumerate(entries_all):
+        rows = None if uniform else (idx == k)
+        for key, value in table.items():
+            hit = keys == key
+            out[hit if rows is None else hit & rows] = value
+    return out
+
+
+def table_entry(p: Parameter, days: np.ndarray, key: str, scale: int) -> np.ndarray:
+    """One numeric entry of a table parameter, per row (a zero-copy broadcast when uniform)."""
+    from ..exact import scaled as to_scaled
+    from ..parameters import _gather
+
+    vals, idx = p._per_row(days)
+    return _gather(np.array([to_scaled(t[key], scale) for t in vals], dtype=I64), idx)
+
+
+def table_codes(p: Parameter, days: np.ndarray, keys: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Per-row code into ``labels`` of a table parameter mapping keys to labels (absent keys → 0)."""
+    vals, idx = p._per_row(days)
+    out = np.zeros(len(keys), dtype=np.int8)
+    uniform = idx.strides == (0,)
     for k, table in enumerate(vals):
-        rows = idx == k
-        if not rows.any():
-            continue
-        names = np.array(list(table.keys()), dtype=str)
-        entries = [to_scaled(v, scale) if scale is not None else v for v in table.values()]
-        fill = to_scaled(default, scale) if scale is not None else default
-        dtype = I64 if scale is not None else (bool if all(isinstance(v, bool) for v in entries) else object)
-        lut = np.array(entries + [fill], dtype=dtype)
-        pos = np.searchsorted(np.sort(names), keys)
-        order = np.argsort(names)
-        pos_c = np.clip(pos, 0, len(names) - 1)
-        found = (len(names) > 0) & (np.sort(names)[pos_c] == keys)
-        which = np.where(found, order[pos_c], len(names))
-        if out is None:
-            out = np.empty(len(keys), dtype=dtype)
-        out[rows] = lut[which][rows]
-    if out is None:
-        out = np.zeros(0, dtype=I64 if scale is not None else object)
+        rows = None if uniform else (idx == k)
+        for key, label in table.items():
+            hit = keys == key
+            out[hit if rows is None else hit & rows] = labels.index(label)
     return out
 
 

@@ -79,9 +79,10 @@ def final_class(ctx: Context) -> np.ndarray:
     """The final class of every enterprise: given, else computed with 2.8 applied."""
     e = ctx.frame("enterprises")
     given, present = e.column("mujun_class")
-    if ("enterprises", "mujun_class") not in ctx.results:
-        for o in compute(ctx):
-            ctx.results[("enterprises", o.variable)] = o
+    with ctx.lock:
+        if ("enterprises", "mujun_class") not in ctx.results:
+            for o in compute(ctx):
+                ctx.results[("enterprises", o.variable)] = o
     derived = ctx.result("enterprises", "mujun_class").values
     return np.where(present, given, derived)
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..trace import Check, Note, Outcome, flag_check, threshold_check
-from ._common import Context, Rule, meets, needs, status, table_lookup
+from ._common import Context, Rule, meets, needs, status, table_codes
 
 QUOTE_PHASED = "对多幢厂房进行“零增地”技改的企业,允许采取“一次审批,分期实施,分幢验收,分批发证”的审批方式。"
 QUOTE_REVIEW = "“零土地”技改项目(加层项目除外)改扩建工程的施工图审查实行分类管理,按照特殊建设工程施工许可前审查、低风险工程免予审查、一般工程施工许可后审查的方式。"
+MODES = ("standard", "before_permit", "exempt", "after_permit")
 QUOTE_DENSITY = "以标准地供地的新建工业项目,建筑密度一次性可放宽至60%"
 
 
@@ -36,7 +37,7 @@ def compute(ctx: Context) -> list[Outcome]:
     many, lim = meets(buildings, p_min, days, 0)
     phased = live & zero_land & many
     classified = live & zero_land & ~adds
-    mode = np.where(classified, table_lookup(ctx.p("planning_approval.review_mode_by_risk"), days, risk, default="standard").astype(str), "standard")
+    mode = np.where(classified, table_codes(ctx.p("planning_approval.review_mode_by_risk"), days, risk, MODES), 0).astype(np.int8)
     checks_phased = [
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
         threshold_check("phased_min_buildings", "技改厂房幢数（“多幢”，假设参数 planning_approval.phased_min_buildings）", "buildings renovated (\"several\", assumption planning_approval.phased_min_buildings)", buildings, 0, "幢", lim, p_min.boundary, many),
@@ -45,11 +46,11 @@ def compute(ctx: Context) -> list[Outcome]:
     checks_review = [
         flag_check("zero_land_renovation", "“零土地”技改项目", "zero-land renovation project", zero_land),
         flag_check("adds_storeys", "加层项目（除外）", "storey addition (excepted)", adds, want=False),
-        Note(lambda i: f"工程类别：{names.get(risk[i], (risk[i], ''))[0]} → 审查方式 {mode[i]}", lambda i: f"works class: {names.get(risk[i], ('', risk[i]))[1]} → review mode {mode[i]}", rows=classified),
+        Note(lambda i: f"工程类别：{names.get(risk[i], (risk[i], ''))[0]} → 审查方式 {MODES[mode[i]]}", lambda i: f"works class: {names.get(risk[i], ('', risk[i]))[1]} → review mode {MODES[mode[i]]}", rows=classified),
     ]
     return [
         Outcome("phased_approval_allowed", phased, status(live, phased), "2.3", QUOTE_PHASED, checks_phased, ("planning_approval.phased_min_buildings",)),
-        Outcome("drawing_review_mode", mode, status(live, classified), "2.3", QUOTE_REVIEW, checks_review, ("planning_approval.review_mode_by_risk",)),
+        Outcome("drawing_review_mode", mode, status(live, classified), "2.3", QUOTE_REVIEW, checks_review, ("planning_approval.review_mode_by_risk",), labels=MODES),
     ]
 
 

@@ -24,25 +24,26 @@ from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Note, Outcome, flag_c
 from ._common import Context, Rule, apply_rate, meets, needs, status, years_of
 
 NS = "tech_renovation."
+TIERS = ("none", "major", "ordinary")
 QUOTE_MAJOR = "对项目投资1000万元及以上,且装备投资500万元及以上的重大传统产业改造提升项目,按设备投资额的10%给予补助,最高补助300万元。"
 QUOTE_ORDINARY = "对装备投资额200万元及以上的普通技改项目,按设备投资额的5%给予补助,单家企业最高补助200万元,补助额度不受企业当年度地方经济发展贡献限制。"
 QUOTE_2513 = "对地方经济发展贡献环比增长12%以上且工业装备投资500万元以上的“2513”培育企业,其工业性投资重点项目按认定设备投资额的15%给予奖励。"
 
 
-def allot_enterprise_cap(enterprise: np.ndarray, year: np.ndarray, day: np.ndarray, ids: np.ndarray, amount: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def allot_enterprise_cap(enterprise: np.ndarray, day: np.ndarray, ids: np.ndarray, amount: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share a per-enterprise-year cap among projects in date, then id, order.
 
     Args:
-        enterprise, year: the group of each row.
+        enterprise: the enterprise of each row (the group is enterprise × calendar year).
         day: application date (``datetime64[D]``); ``ids``: project ids (str).
         amount: each row's claim in 分; ``cap``: the cap in 分 (per row).
 
     Returns:
         (allotted, already_allotted_before_this_row), both in 分.
 
-    >>> e = np.array([0, 0, 0]); y = np.array([2023] * 3)
+    >>> e = np.array([0, 0, 0])
     >>> d = np.array(["2023-01-02", "2023-01-01", "2023-01-03"], dtype="datetime64[D]")
-    >>> allot_enterprise_cap(e, y, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200))[0].tolist()
+    >>> allot_enterprise_cap(e, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200))[0].tolist()
     [100, 100, 0]
     """
     n = len(amount)
@@ -51,10 +52,19 @@ def allot_enterprise_cap(enterprise: np.ndarray, year: np.ndarray, day: np.ndarr
     rows = np.flatnonzero(amount > 0)
     if not len(rows):
         return allotted, before
-    # lexsort: last key is primary → group by (enterprise, year), then date, then id.
-    order = rows[np.lexsort((ids[rows], day[rows], year[rows], enterprise[rows]))]
+    # Order by (enterprise, date) — the date fixes the year — as one integer key;
+    # only rows sharing a key need the (slower) string comparison of their ids.
+    key = enterprise[rows].astype(I64) * I64(1 << 24) + (day[rows].astype(I64) + I64(1 << 23))
+    by_key = np.argsort(key, kind="stable")
+    order, k_sorted = rows[by_key], key[by_key]
+    tie = np.zeros(len(order), dtype=bool)
+    tie[1:] = k_sorted[1:] == k_sorted[:-1]
+    tie[:-1] |= tie[1:]
+    if tie.any():
+        sub = np.flatnonzero(tie)
+        order[sub] = order[sub][np.lexsort((ids[order[sub]], k_sorted[sub]))]
     a = amount[order]
-    g_ent, g_year = enterprise[order], year[order]
+    g_ent, g_year = enterprise[order], years_of(day[order])
     new_group = np.ones(len(order), dtype=bool)
     new_group[1:] = (g_ent[1:] != g_ent[:-1]) | (g_year[1:] != g_year[:-1])
     cum = np.cumsum(a)
@@ -112,11 +122,10 @@ def compute(ctx: Context) -> list[Outcome]:
 
     claim = np.where(ordinary & ~drop_tier, tier_amt, 0)
     cap = ctx.p(NS + "ordinary_cap_per_enterprise_year").scaled_at(days, 2)
-    year = years_of(days)
-    allotted, before = allot_enterprise_cap(ent, year, days, np.asarray(f.ids, dtype=str), claim, cap)
+    allotted, before = allot_enterprise_cap(ent, days, np.asarray(f.ids, dtype=str), claim, cap)
     subsidy = np.where(major & ~drop_tier, major_amt, np.where(ordinary & ~drop_tier, allotted, 0)).astype(I64)
 
-    tier = np.where(major, "major", np.where(ordinary, "ordinary", "none"))
+    tier = np.where(major, 1, np.where(ordinary, 2, 0)).astype(np.int8)
     tier_checks: list = [
         threshold_check("major_min_total_investment", "项目投资", "total investment", total, 2, "元", lim_total, p_total.boundary, ok_total),
         threshold_check("major_min_equipment_investment", "装备投资", "equipment investment", equip, 2, "元", lim_eq_major, p_eq.boundary, ok_eq_major),
@@ -125,8 +134,8 @@ def compute(ctx: Context) -> list[Outcome]:
     ]
     sub_notes = tier_checks + [
         Note(lambda i: f"重大项目：设备投资额 × 10% = {fmt_number(major_raw[i], 2)} 元，单个项目最高 {fmt_number(major_cap[i], 2)} 元", lambda i: f"major: 10% of equipment = {fmt_number(major_raw[i], 2)}, capped at {fmt_number(major_cap[i], 2)} per project", rows=major),
-        Note(lambda i: f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {year[i]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元",
-             lambda i: f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {year[i]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}", rows=ordinary & ~drop_tier),
+        Note(lambda i: f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {years_of(days[i:i + 1])[0]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元",
+             lambda i: f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {years_of(days[i:i + 1])[0]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}", rows=ordinary & ~drop_tier),
         Note("按“就高不重复”（假设参数 tech_renovation.stacking_2513），“2513”奖励较高，不再给予技改补助", 'higher-only reading (assumption tech_renovation.stacking_2513): the "2513" reward is higher, so no tier subsidy', rows=drop_tier),
     ]
     reward_checks: list = [
@@ -136,11 +145,13 @@ def compute(ctx: Context) -> list[Outcome]:
         threshold_check("reward_2513_min_industrial_equipment_investment", "工业装备投资", "industrial equipment investment", ieq, 2, "元", lim_ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary, ok_ieq),
         Note("按“就高不重复”（假设参数 tech_renovation.stacking_2513），技改补助不低于“2513”奖励，不再给予奖励", 'higher-only reading (assumption tech_renovation.stacking_2513): the tier subsidy is not lower, so no "2513" reward', rows=drop_reward),
     ]
-    tier_quote = np.where(ordinary, QUOTE_ORDINARY, QUOTE_MAJOR)
+    def tier_quote(i: int) -> str:
+        return QUOTE_ORDINARY if ordinary[i] else QUOTE_MAJOR
+
     params = tuple(NS + n for n in ("major_min_total_investment", "major_min_equipment_investment", "major_rate", "major_cap_per_project", "ordinary_min_equipment_investment", "ordinary_rate", "ordinary_cap_per_enterprise_year", "stacking_2513"))
     only = {"assumption_rows": {NS + "stacking_2513": both}}
     return [
-        Outcome("tech_renovation_tier", tier, status(live, major | ordinary), "2.10", QUOTE_MAJOR, tier_checks, params[:-1], extra={"quote_per_row": tier_quote}),
+        Outcome("tech_renovation_tier", tier, status(live, major | ordinary), "2.10", QUOTE_MAJOR, tier_checks, params[:-1], extra={"quote_per_row": tier_quote}, labels=TIERS),
         Outcome("tech_renovation_subsidy", subsidy, status(live, (major | ordinary) & ~drop_tier), "2.10", QUOTE_MAJOR, sub_notes, params, extra={"quote_per_row": tier_quote, **only}),
         Outcome("key_project_reward_2513", reward.astype(I64), status(live, r_ok & ~drop_reward), "2.10", QUOTE_2513, reward_checks, tuple(NS + n for n in ("reward_2513_min_contribution_growth", "reward_2513_min_industrial_equipment_investment", "reward_2513_rate", "stacking_2513")), extra=only),
     ]

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..exact import I64, div_half_up
 from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_number
-from ._common import Context, Rule, needs, status, table_lookup
+from ._common import Context, Rule, needs, status, table_entry, table_lookup
 from .class_override import final_class
 
 NS = "vertical_industry."
@@ -65,7 +65,7 @@ def compute(ctx: Context) -> list[Outcome]:
     rise_met, share_met, by_ratio, by_share, den = excess_area(after, before, land, renovated, total, p_rise.fraction_at(days), p_share.fraction_at(days))
     excess = gate & (rise_met | share_met)
     storeys = gate & ~excess
-    route = np.where(excess, "excess", np.where(storeys, "storeys", "none"))
+    route = np.where(excess, 1, np.where(storeys, 2, 0)).astype(np.int8)
 
     cls = final_class(ctx)[ent]
     cap = ctx.p(NS + "cap_per_project").scaled_at(days, 2)
@@ -78,7 +78,7 @@ def compute(ctx: Context) -> list[Outcome]:
     excess_pay = np.minimum(excess_raw, cap)
 
     rates = ctx.p(NS + "storey_rates")
-    r4, r5, r6 = (table_lookup(rates, days, np.full(f.n, k), scale=2) for k in ("storey_4", "storey_5", "storey_6_plus"))
+    r4, r5, r6 = (table_entry(rates, days, k, 2) for k in ("storey_4", "storey_5", "storey_6_plus"))
     s4, s5, s6 = f.get("new_floor_area_storey_4"), f.get("new_floor_area_storey_5"), f.get("new_floor_area_storey_6_plus")
     storey_raw = div_half_up(s4 * r4 + s5 * r5 + s6 * r6, I64(100))
     storey_ok = table_lookup(ctx.p(NS + "storeys_route_classes"), days, cls, default=True).astype(bool)
@@ -103,11 +103,13 @@ def compute(ctx: Context) -> list[Outcome]:
         Note(lambda i: f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + 5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + 6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元",
              lambda i: f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, capped at {fmt_number(cap[i], 2)}", rows=storeys),
     ]
-    quote = np.where(storeys, QUOTE_STOREYS, QUOTE_EXCESS)
+    def quote(i: int) -> str:
+        return QUOTE_STOREYS if storeys[i] else QUOTE_EXCESS
+
     only = {"assumption_rows": {NS + "excess_area_reading": excess & rise_met & share_met, NS + "storeys_route_classes": storeys & np.isin(cls, ["C", "D"])}}
     params = tuple(NS + n for n in ("min_plot_ratio_rise", "min_renovated_share", "excess_rate_by_class", "excess_area_reading", "storey_rates", "storeys_route_classes", "cap_per_project"))
     return [
-        Outcome("vertical_industry_route", route, status(live, excess | storeys), "2.11", QUOTE_EXCESS, checks, params, extra={"quote_per_row": quote, **only}),
+        Outcome("vertical_industry_route", route, status(live, excess | storeys), "2.11", QUOTE_EXCESS, checks, params, extra={"quote_per_row": quote, **only}, labels=("none", "excess", "storeys")),
         Outcome("vertical_industry_reward", reward, np.where(~live, 2, np.where(reward > 0, APPLIED, NOT_APPLICABLE)).astype(np.int8), "2.11", QUOTE_EXCESS, notes, params, extra={"quote_per_row": quote, **only}),
     ]
 

@@ -1,0 +1,1 @@
+"""Reference tables (towns, industries) shipped as package data."""
