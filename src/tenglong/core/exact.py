@@ -39,6 +39,13 @@ def scaled(value: Decimal | int, scale: int) -> int:
     >>> scaled(Decimal("12345678.95"), 2)
     1234567895
     """
+    if isinstance(value, int):
+        return value * 10**scale
+    if isinstance(value, Decimal):
+        q = value.scaleb(scale)
+        if q != q.to_integral_value():
+            raise ValueError(f"{value} has more than {scale} decimals")
+        return int(q)
     f = fraction(value) * 10**scale
     if f.denominator != 1:
         raise ValueError(f"{value} has more than {scale} decimals")

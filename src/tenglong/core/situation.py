@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from .errors import InvalidInput, Problem
 from .exact import scaled
 from .periods import parse_date
-from .variables import ENTITY_KINDS, Registry, Variable
+from .variables import ENTITY_KINDS, TYPES, Registry, Variable
 
 TOP_LEVEL = ("as_of", "period", "explanations", *ENTITY_KINDS)
 
@@ -166,8 +167,7 @@ def _decimal(var: Variable, value: Any, where: str, problems: list[Problem]) -> 
     except (ValueError, InvalidOperation):
         problems.append(_p("too_many_decimals", where, value, var, f"{where} 最多允许 {t.scale} 位小数。", f"{where} allows at most {t.scale} decimals."))
         return None
-    lo = scaled(Decimal(t.minimum), t.scale) if t.minimum is not None else None
-    hi = scaled(Decimal(t.maximum), t.scale) if t.maximum is not None else None
+    lo, hi = _bounds(t.name)
     if lo is not None and s < lo:
         code = "negative_value" if s < 0 and lo == 0 else "out_of_range"
         zh = f"{where} 不能为负数。" if code == "negative_value" else f"{where} 小于下限 {t.minimum}。"
@@ -178,6 +178,14 @@ def _decimal(var: Variable, value: Any, where: str, problems: list[Problem]) -> 
         problems.append(_p("out_of_range", where, value, var, f"{where} 超过上限 {t.maximum}。", f"{where} exceeds the maximum {t.maximum}."))
         return None
     return s
+
+
+@lru_cache(maxsize=None)
+def _bounds(type_name: str) -> tuple[int | None, int | None]:
+    t = TYPES[type_name]
+    lo = scaled(Decimal(t.minimum), t.scale) if t.minimum is not None else None
+    hi = scaled(Decimal(t.maximum), t.scale) if t.maximum is not None else None
+    return lo, hi
 
 
 def _year_key(key: Any) -> int | None:
@@ -274,7 +282,9 @@ def _read_table(kind: str, block: dict[str, Any], registry: Registry, ids: dict[
                     )
                 )
                 continue
-            col = table.columns.setdefault(name, [None] * n)
+            col = table.columns.get(name)
+            if col is None:
+                col = table.columns[name] = [None] * n
             col[i] = _read_value(var, value, where, problems, ids)
     return table
 

@@ -28,6 +28,30 @@ def fmt_number(value: int | Decimal, scale: int) -> str:
     return f"{d:,.{scale}f}" if scale else f"{int(d):,}"
 
 
+def fmt_exact(num: int, den: int, decimals: int = 4) -> str:
+    """An exact quotient as text: ``decimals`` places when exact, else more digits and "…".
+
+    Rounding must never hide what decided a comparison, so an inexact value is
+    truncated (not rounded) and marked.
+
+    >>> fmt_exact(5, 1), fmt_exact(50000001, 10000000), fmt_exact(1, 3, 2)
+    ('5.0000', '5.0000001', '0.333333333333…')
+    """
+    num, den = int(num), int(den)
+    if den <= 0:
+        return "—"
+    whole, rest = divmod(abs(num), den)
+    digits = []
+    for k in range(12):
+        if k >= decimals and rest == 0:
+            break
+        rest *= 10
+        digits.append(str(rest // den))
+        rest %= den
+    sign = "-" if num < 0 else ""
+    return f"{sign}{whole:,}." + "".join(digits) + ("…" if rest else "") if digits else f"{sign}{whole:,}"
+
+
 def fmt_plain(value: Any) -> str:
     """A value in an explanation line."""
     if isinstance(value, (bool, np.bool_)):

@@ -71,7 +71,8 @@ def tech_renovation(projects: list[dict[str, Any]], enterprises: dict[str, dict[
             and r.meets(e["industrial_equipment_investment"], "tech_renovation.reward_2513_min_industrial_equipment_investment")
         ):
             reward = money(p.get("recognized_equipment_investment", eq) * r.v("tech_renovation.reward_2513_rate"))
-        if r.v("tech_renovation.stacking_2513") == "higher_only" and amount > 0 and reward > 0:
+        higher_only = r.v("tech_renovation.stacking_2513") == "higher_only"
+        if major and higher_only and amount > 0 and reward > 0:
             if reward > amount:
                 amount = Decimal(0)
             else:
@@ -79,13 +80,19 @@ def tech_renovation(projects: list[dict[str, Any]], enterprises: dict[str, dict[
         tier = "major" if major else "ordinary" if ordinary else "none"
         out[p["id"]] = {"tech_renovation_tier": tier, "tech_renovation_subsidy": amount if major else Decimal(0), "key_project_reward_2513": reward}
         if ordinary and amount > 0:
-            claims.append((p["enterprise"], p["day"].year, p["day"], p["id"], amount, Decimal(r.v("tech_renovation.ordinary_cap_per_enterprise_year"))))
+            rival = reward if higher_only else Decimal(0)
+            claims.append((p["enterprise"], p["day"].year, p["day"], p["id"], amount, Decimal(r.v("tech_renovation.ordinary_cap_per_enterprise_year")), rival))
     used: dict[tuple[str, int], Decimal] = {}
-    for ent, year, _day, pid, amt, cap in sorted(claims, key=lambda c: (c[0], c[1], c[2], c[3])):
+    for ent, year, _day, pid, amt, cap, rival in sorted(claims, key=lambda c: (c[0], c[1], c[2], c[3])):
         before = used.get((ent, year), Decimal(0))
-        got = max(Decimal(0), min(amt, cap - before))
-        used[(ent, year)] = before + got
-        out[pid]["tech_renovation_subsidy"] = got
+        payable = max(Decimal(0), min(amt, cap - before))
+        if rival > 0 and rival > payable:
+            out[pid]["tech_renovation_subsidy"] = Decimal(0)
+            continue
+        if rival > 0:
+            out[pid]["key_project_reward_2513"] = Decimal(0)
+        used[(ent, year)] = before + payable
+        out[pid]["tech_renovation_subsidy"] = payable
     return out
 
 
@@ -98,8 +105,8 @@ def vertical_industry(p: dict[str, Any], mujun_class: str, params: ParameterSet)
     renovated, total = p["renovated_floor_area"], p["total_floor_area_after"]
     rise = Decimal(r.v("vertical_industry.min_plot_ratio_rise"))
     share = Decimal(r.v("vertical_industry.min_renovated_share"))
-    by_ratio = (after - (1 + rise) * before) * land if after > (1 + rise) * before else None
-    by_share = renovated - share * total if renovated > share * total else None
+    by_ratio = (after - (1 + rise) * before) * land if before > 0 and after > (1 + rise) * before else None
+    by_share = renovated - share * total if total > 0 and renovated > share * total else None
     cap = Decimal(r.v("vertical_industry.cap_per_project"))
     if by_ratio is not None or by_share is not None:
         area = max(x for x in (by_ratio, by_share) if x is not None)
@@ -116,10 +123,11 @@ def scattered_land(p: dict[str, Any], params: ParameterSet) -> bool:
     r = Ref(params, p["day"])
     if not (r.live("2.5") and p["zero_land_renovation"] and p.get("industry_direction_compliant", True)):
         return False
-    ok_share = p["scattered_land_area_mu"] <= Decimal(r.v("scattered_land.max_share_of_original")) * p["original_land_area_mu"]
+    # A share of, or a rise from, zero is undefined and never meets a test.
+    ok_share = p["original_land_area_mu"] > 0 and p["scattered_land_area_mu"] <= Decimal(r.v("scattered_land.max_share_of_original")) * p["original_land_area_mu"]
     ok_area = p["scattered_land_area_mu"] <= Decimal(r.v("scattered_land.max_area_mu"))
-    rise = p["plot_ratio_after"] >= (1 + Decimal(r.v("scattered_land.min_plot_ratio_rise"))) * p["plot_ratio_before"]
-    ren = p["renovated_floor_area"] >= Decimal(r.v("scattered_land.min_renovated_share")) * p["total_floor_area_after"]
+    rise = p["plot_ratio_before"] > 0 and p["plot_ratio_after"] >= (1 + Decimal(r.v("scattered_land.min_plot_ratio_rise"))) * p["plot_ratio_before"]
+    ren = p["total_floor_area_after"] > 0 and p["renovated_floor_area"] >= Decimal(r.v("scattered_land.min_renovated_share")) * p["total_floor_area_after"]
     return ok_share and ok_area and (rise or ren)
 
 

@@ -189,10 +189,11 @@ def request_document(n: int, seed: int = 7) -> str:
     ents = {f"E{k}": {"mujun_class": "ABCD"[k % 4], "is_2513_enterprise": bool(k % 9 == 0), "local_contribution_growth": 0.15, "industrial_equipment_investment": 6000000} for k in range(max(1, n // 4))}
     projects = {}
     for i in range(n):
-        eq = int(rng.integers(0, 6_000_000_000)) / 100
+        fen = int(rng.integers(0, 6_000_000_000))
+        eq, total = fen / 100, (fen + 300_000_000) / 100  # from integer 分, so the JSON has ≤ 2 decimals
         projects[f"P{i}"] = {
             "enterprise": f"E{i % max(1, n // 4)}", "application_date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            "total_investment": eq + 3_000_000, "equipment_investment": eq, "key_industrial_project": bool(i % 7 == 0),
+            "total_investment": total, "equipment_investment": eq, "key_industrial_project": bool(i % 7 == 0),
             "zero_land_renovation": True, "self_owned_and_used": True, "land_area": 20000, "plot_ratio_before": 1.0, "plot_ratio_after": round(1.0 + (i % 50) / 100, 2),
             "renovated_floor_area": 4000, "total_floor_area_after": 30000, "new_floor_area_storey_5": 3000,
             "tech_renovation_tier": None, "tech_renovation_subsidy": None, "key_project_reward_2513": None, "vertical_industry_route": None, "vertical_industry_reward": None,

@@ -105,6 +105,14 @@ class Context:
         """A parameter."""
         return self.params[path]
 
+    def of_enterprise(self, values: np.ndarray) -> np.ndarray:
+        """An enterprise column aligned to the projects (neutral where a project has no enterprise)."""
+        ent = self.frame("projects").get("enterprise")
+        n = self.frame("projects").n
+        if len(values) == 0:
+            return np.zeros(n, dtype=values.dtype)
+        return np.where(ent >= 0, values[np.maximum(ent, 0)], np.zeros(1, dtype=values.dtype))
+
     def result(self, kind: str, var: str) -> Outcome:
         """An earlier rule's outcome."""
         return self.results[(kind, var)]
@@ -127,7 +135,7 @@ def meets(values: np.ndarray, p: Parameter, days: np.ndarray, scale: int) -> tup
 def ratio_meets(num: np.ndarray, den: np.ndarray, p: Parameter, days: np.ndarray, plus_one: bool = False) -> np.ndarray:
     """Exact ``num/den (op) r`` (or ``num/den − 1 (op) r`` with ``plus_one``) without dividing.
 
-    ``den`` ≥ 0; a zero denominator makes any positive numerator infinitely large.
+    ``den`` ≥ 0; with a zero denominator the ratio is undefined and the test is not met.
     """
     b = p.boundary
     assert b is not None, p.path
@@ -137,7 +145,8 @@ def ratio_meets(num: np.ndarray, den: np.ndarray, p: Parameter, days: np.ndarray
     left = np.asarray(num, dtype=I64) * rd
     right = np.asarray(den, dtype=I64) * rn
     ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
-    return ops[b.op](left, right)
+    # A share or a rise of nothing is undefined, so a zero base never meets the test.
+    return ops[b.op](left, right) & (np.asarray(den) > 0)
 
 
 def apply_rate(amount: np.ndarray, p: Parameter, days: np.ndarray) -> np.ndarray:

@@ -27,10 +27,9 @@ def compute(ctx: Context) -> list[Outcome]:
     f = ctx.frame("projects")
     days = ctx.days("projects")
     live = ctx.in_force("2.14", days)
-    ent = np.maximum(f.get("enterprise"), 0)
     park, stock, rental = f.get("in_industrial_park"), f.get("stock_project"), f.get("in_key_rental_housing_area")
-    leading = ctx.frame("enterprises").get("leading_enterprise")[ent]
-    cls = final_class(ctx)[ent]
+    leading = ctx.of_enterprise(ctx.frame("enterprises").get("leading_enterprise"))
+    cls = ctx.of_enterprise(final_class(ctx))
     class_ok = table_lookup(ctx.p(NS + "outside_park_classes"), days, cls, default=False).astype(bool)
     p_area = ctx.p(NS + "outside_park_min_land_mu")
     area_ok, lim = meets(f.get("land_area_mu"), p_area, days, 4)

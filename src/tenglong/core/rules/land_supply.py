@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..exact import I64, div_half_up
-from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_number
+from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_exact, fmt_number
 from ._common import Context, Rule, apply_rate, needs, ratio_meets, status, table_lookup
 
 QUOTE_FLOOR = "对符合省、台州市产业导向的战略性新兴产业、先进制造业等优先发展且土地利用率、亩均税收高的项目,按不低于所在地土地等别对应工业用地最低价标准的70%确定土地出让底价,但不得低于土地取得成本。"
@@ -68,7 +68,7 @@ def county(ctx: Context) -> list[Outcome]:
     fund = np.where(live15, apply_rate(revenue, ctx.p("special_fund.min_share_of_land_revenue"), days), 0)
     share_checks = [
         Check("min_industrial_share", ok, "工业用地 {a} 亩 / 出让总量 {t} 亩 = {s}，不低于 30%（含本数）", "industrial {a} mu / total {t} mu = {s}, at least 30% (inclusive)",
-              {"a": lambda i: fmt_number(industrial[i], 4), "t": lambda i: fmt_number(total[i], 4), "s": lambda i: fmt_number(share[i], 6)}),
+              {"a": lambda i: fmt_number(industrial[i], 4), "t": lambda i: fmt_number(total[i], 4), "s": lambda i: fmt_exact(industrial[i], total[i], 6)}),
     ]
     fund_notes = [Note(lambda i: f"土地出让收入 {fmt_number(revenue[i], 2)} 元 × 0.5% = {fmt_number(fund[i], 2)} 元（下限）", lambda i: f"land revenue {fmt_number(revenue[i], 2)} × 0.5% = {fmt_number(fund[i], 2)} (minimum)")]
     return [

@@ -24,6 +24,7 @@ from ..trace import Check, Note, Outcome, flag_check, fmt_number, threshold_chec
 from ._common import Context, Rule, meets, needs, status, table_lookup
 
 NS = "land_transfer."
+KIND_ZH = {"split": "分割转让", "merge": "合并转让", "pre_registration": "预告登记"}
 QUOTE = "在符合规划、消防安全、环境保护等相关要求和土地出让合同约定(或划拨决定书规定)前提下,允许工业用地分割、合并转让。"
 QUOTE_TERM = "对剩余出让年限不一致的,按照合并前宗地中的剩余最短年限统一。"
 QUOTE_PRE = "开发投资总额未达到25%的低效工业用地使用权人与拟受让人签订附条件转让合同并办理预告登记。"
@@ -91,14 +92,18 @@ def compute(ctx: Context) -> list[Outcome]:
 
     violations = ViolationList(failed, live7)
     checks: list = [
-        Note(lambda i: f"转让方式：{kind[i]}", lambda i: f"kind of transfer: {kind[i]}"),
+        Note(lambda i: f"转让方式：{KIND_ZH.get(kind[i], kind[i])}", lambda i: f"kind of transfer: {kind[i]}"),
+        Note("预告登记适用第（十二）项，见 pre_registration_allowed", "pre-registration falls under 2.12: see pre_registration_allowed", rows=pre),
         threshold_check("split_max_parcels", "分割宗数", "parcels after the split", g("parcel_count_after"), 0, "宗", lim_parcels, p_parcels.boundary, parcels_ok | g("industrial_real_estate"), applies=split),
         threshold_check("split_min_parcel_area_mu", "分割后最小一宗面积", "smallest parcel", g("smallest_parcel_area_mu"), 4, "亩", lim_area, p_area.boundary, area_ok, applies=split),
         Check("transferee_class", ~barred, "受让方上一年度亩均评价类别：{c}（不得为 C、D 类）", "transferee's class last year: {c} (must not be C or D)", {"c": lambda i: cls[i] or "none"}, applies=split | merge),
         Note(lambda i: "违反条件：" + ("；".join(CONDITIONS[c][0] for c in violations.codes(i)) or "无"), lambda i: "conditions violated: " + ("; ".join(CONDITIONS[c][1] for c in violations.codes(i)) or "none")),
     ]
-    term_note = [Note(lambda i: "合并前各宗剩余年限：" + "、".join(fmt_number(t, 2) for t in terms[i] if t >= 0) + f" 年，统一为最短的 {fmt_number(merged_term[i], 2)} 年",
-                      lambda i: "remaining terms: " + ", ".join(fmt_number(t, 2) for t in terms[i] if t >= 0) + f" years; unified to the shortest, {fmt_number(merged_term[i], 2)} years")]
+    term_note = [
+        Note(lambda i: "合并前各宗剩余年限：" + "、".join(fmt_number(t, 2) for t in terms[i] if t >= 0) + f" 年，统一为最短的 {fmt_number(merged_term[i], 2)} 年",
+             lambda i: "remaining terms: " + ", ".join(fmt_number(t, 2) for t in terms[i] if t >= 0) + f" years; unified to the shortest, {fmt_number(merged_term[i], 2)} years", rows=term_applies),
+        Note(lambda i: f"本记录为{KIND_ZH.get(kind[i], kind[i])}，不涉及合并后剩余年限", lambda i: f"this is a {kind[i]}; no merged term applies", rows=~(kind == "merge")),
+    ]
 
     ratio = g("investment_ratio")
     p_max, p_min = ctx.p("pre_registration.max_investment_ratio"), ctx.p("pre_registration.transfer_min_investment_ratio")
@@ -107,14 +112,16 @@ def compute(ctx: Context) -> list[Outcome]:
     live_reg = _law_in_force(ctx, p_min, days)
     pre_ok = live12 & pre & g("low_efficiency_land") & below & ~g("contract_restricts_transfer") & g("industry_department_approved") & g("government_approved")
     reg_ok = live_reg & pre & reached
+    not_pre = Note(lambda i: f"本记录为{KIND_ZH.get(kind[i], kind[i])}，不适用预告登记（第（十二）项）", lambda i: f"this is a {kind[i]}; pre-registration (2.12) does not apply", rows=~pre)
     pre_checks = [
-        flag_check("low_efficiency_land", "低效工业用地", "low-efficiency land", g("low_efficiency_land")),
-        threshold_check("max_investment_ratio", "开发投资总额占比", "share of investment made", ratio, 6, "", lim_below, p_max.boundary, below),
-        flag_check("contract_restricts_transfer", "出让合同有特殊限制转让约定", "contract restricts transfer", g("contract_restricts_transfer"), want=False),
-        flag_check("industry_department_approved", "经行业主管部门批准", "approved by the industry department", g("industry_department_approved")),
-        flag_check("government_approved", "经市政府研究同意", "approved by the city government", g("government_approved")),
+        flag_check("low_efficiency_land", "低效工业用地", "low-efficiency land", g("low_efficiency_land"), applies=pre),
+        threshold_check("max_investment_ratio", "开发投资总额占比", "share of investment made", ratio, 6, "", lim_below, p_max.boundary, below, applies=pre),
+        flag_check("contract_restricts_transfer", "出让合同有特殊限制转让约定", "contract restricts transfer", g("contract_restricts_transfer"), want=False, applies=pre),
+        flag_check("industry_department_approved", "经行业主管部门批准", "approved by the industry department", g("industry_department_approved"), applies=pre),
+        flag_check("government_approved", "经市政府研究同意", "approved by the city government", g("government_approved"), applies=pre),
+        not_pre,
     ]
-    reg_checks = [threshold_check("transfer_min_investment_ratio", "开发投资总额占比（城市房地产管理法第三十九条）", "share of investment made (Urban Real Estate Law art. 39)", ratio, 6, "", lim_reached, p_min.boundary, reached)]
+    reg_checks = [threshold_check("transfer_min_investment_ratio", "开发投资总额占比（城市房地产管理法第三十九条）", "share of investment made (Urban Real Estate Law art. 39)", ratio, 6, "", lim_reached, p_min.boundary, reached, applies=pre), not_pre]
     return [
         Outcome("transfer_allowed", allowed, status(live7, allowed), "2.7", QUOTE, checks, (NS + "split_max_parcels", NS + "split_min_parcel_area_mu", NS + "barred_transferee_classes")),
         Outcome("transfer_violations", violations.as_array(f.n), status(live7, split | merge), "2.7", QUOTE, checks, extra={"violations": violations}),

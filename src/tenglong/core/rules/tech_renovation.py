@@ -11,8 +11,9 @@ Readings (fixed by the policy-engine issue; the assumption is a parameter):
   growth ≥ 12 % and industrial equipment investment ≥ 500万 → 15 % of recognised
   equipment investment.
 * ``tech_renovation.stacking_2513`` (assumption): by default a project gets only
-  the higher of the tier subsidy and the "2513" reward (就高不重复), compared
-  before the enterprise cap.
+  the higher of the tier subsidy and the "2513" reward (就高不重复), comparing
+  what would be paid: for an ordinary project, what the enterprise's yearly cap
+  still leaves it (a project that takes the reward leaves the cap to later ones).
 """
 
 from __future__ import annotations
@@ -30,28 +31,35 @@ QUOTE_ORDINARY = "对装备投资额200万元及以上的普通技改项目,按�
 QUOTE_2513 = "对地方经济发展贡献环比增长12%以上且工业装备投资500万元以上的“2513”培育企业,其工业性投资重点项目按认定设备投资额的15%给予奖励。"
 
 
-def allot_enterprise_cap(enterprise: np.ndarray, day: np.ndarray, ids: np.ndarray, amount: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def allot_enterprise_cap(enterprise: np.ndarray, day: np.ndarray, ids: np.ndarray, amount: np.ndarray, cap: np.ndarray,
+                         rival: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share a per-enterprise-year cap among projects in date, then id, order.
 
     Args:
         enterprise: the enterprise of each row (the group is enterprise × calendar year).
         day: application date (``datetime64[D]``); ``ids``: project ids (str).
         amount: each row's claim in 分; ``cap``: the cap in 分 (per row).
+        rival: an alternative the row may take instead (the "2513" reward under
+            就高不重复), or 0. A row whose rival exceeds what the cap still allows
+            takes the rival and leaves the cap to later rows.
 
     Returns:
-        (allotted, already_allotted_before_this_row), both in 分.
+        (allotted, already_allotted_before_this_row, took_rival), amounts in 分.
 
     >>> e = np.array([0, 0, 0])
     >>> d = np.array(["2023-01-02", "2023-01-01", "2023-01-03"], dtype="datetime64[D]")
     >>> allot_enterprise_cap(e, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200))[0].tolist()
     [100, 100, 0]
+    >>> allot_enterprise_cap(e, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200), np.array([120, 0, 0]))[0].tolist()
+    [0, 100, 80]
     """
     n = len(amount)
     allotted = np.zeros(n, dtype=I64)
     before = np.zeros(n, dtype=I64)
+    took = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(amount > 0)
     if not len(rows):
-        return allotted, before
+        return allotted, before, took
     # Order by (enterprise, date) — the date fixes the year — as one integer key;
     # only rows sharing a key need the (slower) string comparison of their ids.
     key = enterprise[rows].astype(I64) * I64(1 << 24) + (day[rows].astype(I64) + I64(1 << 23))
@@ -67,6 +75,7 @@ def allot_enterprise_cap(enterprise: np.ndarray, day: np.ndarray, ids: np.ndarra
     g_ent, g_year = enterprise[order], years_of(day[order])
     new_group = np.ones(len(order), dtype=bool)
     new_group[1:] = (g_ent[1:] != g_ent[:-1]) | (g_year[1:] != g_year[:-1])
+    group = np.cumsum(new_group) - 1
     cum = np.cumsum(a)
     start_cum = np.where(new_group, cum - a, 0)
     base = np.maximum.accumulate(np.where(new_group, np.arange(len(a)), 0))
@@ -74,7 +83,22 @@ def allot_enterprise_cap(enterprise: np.ndarray, day: np.ndarray, ids: np.ndarra
     c = cap[order]
     allotted[order] = np.clip(c - prior, 0, a)
     before[order] = np.minimum(prior, c)
-    return allotted, before
+    if rival is not None and (rival[order] > 0).any():
+        # Groups with a rival are rare (a "2513" key project that is also an
+        # ordinary one): walk those few groups in order, row by row.
+        contested = np.isin(group, np.unique(group[rival[order] > 0]))
+        for g in np.unique(group[contested]):
+            used = 0
+            for r in order[group == g]:
+                left = max(int(cap[r]) - used, 0)
+                payable = min(int(amount[r]), left)
+                before[r] = min(used, int(cap[r]))
+                if rival[r] > payable:
+                    took[r], allotted[r] = True, 0
+                else:
+                    allotted[r] = payable
+                    used += payable
+    return allotted, before, took
 
 
 def compute(ctx: Context) -> list[Outcome]:
@@ -101,29 +125,26 @@ def compute(ctx: Context) -> list[Outcome]:
     ord_raw = apply_rate(equip, ctx.p(NS + "ordinary_rate"), days)
     tier_amt = np.where(major, major_amt, np.where(ordinary, ord_raw, 0))
 
-    is2513 = e.get("is_2513_enterprise")[ent]
-    growth = e.get("local_contribution_growth")[ent]
-    ieq = e.get("industrial_equipment_investment")[ent]
+    is2513 = ctx.of_enterprise(e.get("is_2513_enterprise"))
+    growth = ctx.of_enterprise(e.get("local_contribution_growth"))
+    ieq = ctx.of_enterprise(e.get("industrial_equipment_investment"))
     p_growth = ctx.p(NS + "reward_2513_min_contribution_growth")
     ok_growth, lim_growth = meets(growth, p_growth, days, 6)
     ok_ieq, lim_ieq = meets(ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment"), days, 2)
     r_ok = live & key & is2513 & ok_growth & ok_ieq
-    reward = np.where(r_ok, apply_rate(recognized, ctx.p(NS + "reward_2513_rate"), days), 0)
+    reward = reward_raw = np.where(r_ok, apply_rate(recognized, ctx.p(NS + "reward_2513_rate"), days), 0)
 
-    stacking = ctx.p(NS + "stacking_2513").uniform(days)
-    both = (tier_amt > 0) & (reward > 0)
-    if stacking == "higher_only":
-        drop_tier = both & (reward > tier_amt)
-        drop_reward = both & ~drop_tier
-    else:
-        drop_tier = drop_reward = np.zeros(f.n, dtype=bool)
-    tier_amt = np.where(drop_tier, 0, tier_amt)
-    reward = np.where(drop_reward, 0, reward)
-
-    claim = np.where(ordinary & ~drop_tier, tier_amt, 0)
+    # 就高不重复 compares what would actually be paid: a major project's capped
+    # subsidy, or what the enterprise's yearly cap still leaves an ordinary one.
+    higher_only = ctx.p(NS + "stacking_2513").uniform(days) == "higher_only"
+    both = (tier_amt > 0) & (reward > 0) if higher_only else np.zeros(f.n, dtype=bool)
+    claim = np.where(ordinary, ord_raw, 0)
     cap = ctx.p(NS + "ordinary_cap_per_enterprise_year").scaled_at(days, 2)
-    allotted, before = allot_enterprise_cap(ent, days, np.asarray(f.ids, dtype=str), claim, cap)
-    subsidy = np.where(major & ~drop_tier, major_amt, np.where(ordinary & ~drop_tier, allotted, 0)).astype(I64)
+    allotted, before, took_reward = allot_enterprise_cap(ent, days, np.asarray(f.ids, dtype=str), claim, cap, np.where(both & ordinary, reward, 0))
+    drop_tier = both & np.where(major, reward > major_amt, took_reward)
+    drop_reward = both & ~drop_tier
+    reward = np.where(drop_reward, 0, reward)
+    subsidy = np.where(drop_tier, 0, np.where(major, major_amt, np.where(ordinary, allotted, 0))).astype(I64)
 
     tier = np.where(major, 1, np.where(ordinary, 2, 0)).astype(np.int8)
     tier_checks: list = [
@@ -136,14 +157,16 @@ def compute(ctx: Context) -> list[Outcome]:
         Note(lambda i: f"重大项目：设备投资额 × 10% = {fmt_number(major_raw[i], 2)} 元，单个项目最高 {fmt_number(major_cap[i], 2)} 元", lambda i: f"major: 10% of equipment = {fmt_number(major_raw[i], 2)}, capped at {fmt_number(major_cap[i], 2)} per project", rows=major),
         Note(lambda i: f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {years_of(days[i:i + 1])[0]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元",
              lambda i: f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {years_of(days[i:i + 1])[0]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}", rows=ordinary & ~drop_tier),
-        Note("按“就高不重复”（假设参数 tech_renovation.stacking_2513），“2513”奖励较高，不再给予技改补助", 'higher-only reading (assumption tech_renovation.stacking_2513): the "2513" reward is higher, so no tier subsidy', rows=drop_tier),
+        Note(lambda i: f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：“2513”奖励 {fmt_number(reward_raw[i], 2)} 元高于可得技改补助，只给予奖励",
+             lambda i: f'higher-only (assumption tech_renovation.stacking_2513): the "2513" reward {fmt_number(reward_raw[i], 2)} is higher than the payable subsidy, so only the reward is paid', rows=drop_tier),
     ]
     reward_checks: list = [
         flag_check("key_industrial_project", "工业性投资重点项目", "key industrial project", key),
         flag_check("is_2513_enterprise", "“2513”培育企业", '"2513" enterprise', is2513),
         threshold_check("reward_2513_min_contribution_growth", "地方经济发展贡献环比增长", "growth of local contribution", growth, 6, "", lim_growth, p_growth.boundary, ok_growth),
         threshold_check("reward_2513_min_industrial_equipment_investment", "工业装备投资", "industrial equipment investment", ieq, 2, "元", lim_ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary, ok_ieq),
-        Note("按“就高不重复”（假设参数 tech_renovation.stacking_2513），技改补助不低于“2513”奖励，不再给予奖励", 'higher-only reading (assumption tech_renovation.stacking_2513): the tier subsidy is not lower, so no "2513" reward', rows=drop_reward),
+        Note(lambda i: f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：可得技改补助 {fmt_number(subsidy[i], 2)} 元不低于“2513”奖励 {fmt_number(reward_raw[i], 2)} 元，只给予技改补助",
+             lambda i: f'higher-only (assumption tech_renovation.stacking_2513): the payable subsidy {fmt_number(subsidy[i], 2)} is not lower than the "2513" reward {fmt_number(reward_raw[i], 2)}, so no reward', rows=drop_reward),
     ]
     def tier_quote(i: int) -> str:
         return QUOTE_ORDINARY if ordinary[i] else QUOTE_MAJOR

@@ -43,8 +43,9 @@ def excess_area(after: np.ndarray, before: np.ndarray, land: np.ndarray, renovat
     sn, sd = share
     if len(rd) and int(np.max(rd * sd)) > 10_000:
         raise ParameterError("第（十一）项门槛比例过细，超出精确计算范围。", "The 2.11 thresholds are too fine for exact arithmetic.")
-    rise_met = after * rd > before * (rd + rn)
-    share_met = renovated * sd > total * sn
+    # A rise from, or a share of, nothing is undefined: a zero base never meets the criterion.
+    rise_met = (after * rd > before * (rd + rn)) & (before > 0)
+    share_met = (renovated * sd > total * sn) & (total > 0)
     denominator = rd * sd * I64(10**6)
     by_ratio = (after * rd - before * (rd + rn)) * land * sd
     by_share = (renovated * sd - total * sn) * I64(10**4) * rd
@@ -56,7 +57,6 @@ def compute(ctx: Context) -> list[Outcome]:
     f = ctx.frame("projects")
     days = ctx.days("projects")
     live = ctx.in_force("2.11", days)
-    ent = np.maximum(f.get("enterprise"), 0)
     zero_land, self_used = f.get("zero_land_renovation"), f.get("self_owned_and_used")
     gate = live & zero_land & self_used
     before, after = f.get("plot_ratio_before"), f.get("plot_ratio_after")
@@ -67,7 +67,7 @@ def compute(ctx: Context) -> list[Outcome]:
     storeys = gate & ~excess
     route = np.where(excess, 1, np.where(storeys, 2, 0)).astype(np.int8)
 
-    cls = final_class(ctx)[ent]
+    cls = ctx.of_enterprise(final_class(ctx))
     cap = ctx.p(NS + "cap_per_project").scaled_at(days, 2)
     rate = table_lookup(ctx.p(NS + "excess_rate_by_class"), days, cls, scale=2)
     area = np.maximum(by_ratio, by_share)
