@@ -145,26 +145,28 @@ class Frame:
 class ArrayFrame:
     """Columns given directly as arrays (benchmarks, the evaluation, bulk services).
 
-    Every column is present on every row; values are already in the engine's
-    representation (scaled int64, bool, str, ``datetime64[D]``, row indices).
-    Year-keyed columns are given as ``{"name@2022": array}``.
+    Values are already in the engine's representation (scaled int64, bool, str,
+    ``datetime64[D]``, row indices). Year-keyed columns are given as
+    ``{"name@2022": array}``. A column is present on every row unless
+    ``present`` gives its mask.
     """
 
-    def __init__(self, kind: str, ids: list[str] | np.ndarray, columns: dict[str, np.ndarray], period: int, days: np.ndarray | None = None) -> None:
+    def __init__(self, kind: str, ids: list[str] | np.ndarray, columns: dict[str, np.ndarray], period: int, days: np.ndarray | None = None,
+                 present: dict[str, np.ndarray] | None = None) -> None:
         self.kind = kind
         self.ids = ids
         self.n = len(ids)
         self.period = period
         self.columns = columns
         self._days = days
+        self._present = present or {}
 
     def column(self, name: str, year: int | None = None, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(values, present); a missing column is all-absent zeros."""
         year = self.period if year is None else year
         key = name if year == self.period and name in self.columns else f"{name}@{year}"
         if key in self.columns:
-            v = self.columns[key]
-            return v, np.ones(self.n, dtype=bool)
+            return self.columns[key], self._present.get(key, np.ones(self.n, dtype=bool))
         return np.zeros(self.n, dtype=I64), np.zeros(self.n, dtype=bool)
 
     def get(self, name: str, year: int | None = None) -> np.ndarray:

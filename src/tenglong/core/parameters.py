@@ -97,7 +97,11 @@ class Parameter:
         if hit is not None and hit[0]() is days:
             return hit[1]
         starts = np.array([as_day(d) for d in self.dates], dtype=DAY)
-        idx = np.searchsorted(starts, np.asarray(days, dtype=DAY), side="right") - 1
+        days_ = np.asarray(days, dtype=DAY)
+        if len(days_) and (days_ == days_[0]).all():  # one judging day for every row (an evaluation)
+            idx = np.broadcast_to(np.searchsorted(starts, days_[:1], side="right")[0] - 1, days_.shape)
+        else:
+            idx = np.searchsorted(starts, days_, side="right") - 1
         try:
             _INDEX_CACHE[key] = (weakref.ref(days), idx)
             weakref.finalize(days, _INDEX_CACHE.pop, key, None)

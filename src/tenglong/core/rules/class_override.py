@@ -22,6 +22,16 @@ NS = "class_override."
 QUOTE = "在项目建设期内,企业本年完成固定资产投资额(不含建设用地费)1亿元以上的,列入亩均评价A类(不占A类比例);本年完成固定资产投资额(不含建设用地费)3000万元以上的,不列入亩均评价D类(不占C类比例)。"
 
 
+def override_masks(in_construction: np.ndarray, investment: np.ndarray, is_d: np.ndarray, live: np.ndarray,
+                   force_a_min: np.ndarray, not_d_min: np.ndarray, force_a_op: str = ">=", not_d_op: str = ">=") -> tuple[np.ndarray, np.ndarray]:
+    """The 2.8 decision as masks: (force_A, not_D). ``is_d``: the computed class is D."""
+    ops = {">=": np.greater_equal, ">": np.greater}
+    base = live & in_construction
+    force_a = base & ops[force_a_op](investment, force_a_min)
+    not_d = base & ~force_a & ops[not_d_op](investment, not_d_min) & is_d
+    return force_a, not_d
+
+
 def override(in_construction: np.ndarray, investment: np.ndarray, computed: np.ndarray, live: np.ndarray,
              force_a_min: np.ndarray, not_d_min: np.ndarray, force_a_op: str = ">=", not_d_op: str = ">=") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The 2.8 decision, vectorised.
@@ -40,10 +50,7 @@ def override(in_construction: np.ndarray, investment: np.ndarray, computed: np.n
     >>> o.tolist(), c.tolist()
     (['force_A', 'not_D', 'none'], ['A', 'C', 'B'])
     """
-    ops = {">=": np.greater_equal, ">": np.greater}
-    base = live & in_construction
-    force_a = base & ops[force_a_op](investment, force_a_min)
-    not_d = base & ~force_a & ops[not_d_op](investment, not_d_min) & (computed == "D")
+    force_a, not_d = override_masks(in_construction, investment, computed == "D", live, force_a_min, not_d_min, force_a_op, not_d_op)
     code = np.where(force_a, "force_A", np.where(not_d, "not_D", "none"))
     final = np.where(force_a, "A", np.where(not_d, "C", computed))
     return code, final, force_a
