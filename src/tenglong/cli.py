@@ -93,6 +93,18 @@ def bench_engine(n: int, reference_n: int | None, seed: int) -> None:
         click.echo(line)
 
 
+@bench.command("evaluate")
+@click.option("--n", "n", type=int, default=1_000_000, show_default=True, help="Enterprise-years (one year, half 规上).")
+@click.option("--reference-n", type=int, default=None, help="Firms for the per-row reference (default min(n, 50000)).")
+@click.option("--seed", type=int, default=1, show_default=True)
+def bench_evaluate(n: int, reference_n: int | None, seed: int) -> None:
+    """Time the full 亩均 evaluation of N enterprise-years against the per-row reference."""
+    from .services.bench_evaluation import evaluate_benchmark
+
+    for line in evaluate_benchmark(n, reference_n, seed):
+        click.echo(line)
+
+
 @bench.command("calculate")
 @click.option("--n", "n", type=int, default=100_000, show_default=True, help="Number of projects in the request file.")
 @click.option("--explain/--no-explain", default=False, show_default=True)
@@ -124,6 +136,173 @@ def cases(clause: str | None, verbose: bool) -> None:
             click.echo(f"ok   {result.file}::{result.name}")
     click.echo(f"{total - failures}/{total} cases pass")
     sys.exit(1 if failures else 0)
+
+
+def _print_skipped(loaded) -> None:
+    """With --skip-invalid: which rows were left out and why (stderr), and ignored columns."""
+    if loaded.skipped:
+        click.echo(f"注意 / Note: 已跳过 {len(loaded.skipped)} 行有错误的数据 / skipped {len(loaded.skipped)} row(s) with errors (--skip-invalid):", err=True)
+        for k, p in enumerate(loaded.problems, 1):
+            click.echo(f"{k}. [{p.code}] {p.message_zh}", err=True)
+            click.echo(f"   {p.message_en}", err=True)
+    for w in loaded.warnings:
+        click.echo(f"注意 / Note: [{w.code}] {w.message_zh} / {w.message_en}", err=True)
+
+
+def _print_evaluation(ev, lang: str) -> None:
+    """The class summary, the county figures against the targets and the benchmarks, as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .adapters.tabular.results_writer import benchmark_table
+    from .services.evaluate import summary_table, target_table
+
+    zh = lang == "zh"
+    console = Console(width=max(Console().width, 100))
+    method = ev.method_title or ("默认方法（参数 mujun.*）" if zh else "default method (parameters mujun.*)")
+    console.print(f"[bold]临海市 {ev.year} 年度亩均效益综合评价[/bold]  评价方法：{method}" if zh
+                  else f"[bold]Linhai {ev.year}: per-mu efficiency evaluation[/bold]  method: {method}")
+    tables = (("分类结果（家）" if zh else "firms by class", summary_table(ev.result, lang), False),
+              ("全县规上亩均效益与目标（附件 二）" if zh else "county figures against the targets (annex A.2)", target_table(ev.result, lang), True))
+    for title, rows, coloured in tables:
+        table = Table(*rows[0], title=title, title_justify="left")
+        for *cells, last in rows[1:]:
+            colour = {"是": "green", "yes": "green", "否": "red", "no": "red"}.get(last) if coloured else None
+            table.add_row(*cells, f"[{colour}]{last}[/{colour}]" if colour else last)
+        console.print(table)
+    head = ["指标", "组别", "基准值", "单位"] if zh else ["indicator", "group", "benchmark", "unit"]
+    table = Table(*head, title="评价基准值" if zh else "benchmarks used", title_justify="left")
+    for label, group, value, unit in benchmark_table(ev.result, lang):
+        table.add_row(label, group, "—" if value is None else f"{value:.6g}", unit)
+    console.print(table)
+
+
+@main.command()
+@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="Data year to evaluate (earlier consecutive years in DATA feed D streaks and A.2).")
+@click.option("--method", "method_file", type=click.Path(exists=True, dir_okay=False), help="Method YAML overriding mujun.* parameters.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the results: .xlsx (workbook), .csv or .json.")
+@click.option("--sheet", help="Sheet of an XLSX DATA file (default: 企业数据, else the first).")
+@click.option("--skip-invalid", is_flag=True, help="Leave out rows with errors (and list them) instead of stopping.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the printout and the workbook.")
+def evaluate(data: str, year: int, method_file: str | None, out: str | None, sheet: str | None, skip_invalid: bool, lang: str) -> None:
+    """Run the annual 亩均效益综合评价 of every enterprise in DATA (XLSX or CSV) for --year.
+
+    Prints the class summary, the county figures against the targets and the
+    benchmarks; with --out writes the results. Bad data or a bad method file:
+    exit code 2 and every problem listed on stderr.
+    """
+    from pathlib import Path
+
+    from .adapters.tabular.results_writer import SUFFIXES, write_results
+    from .services.evaluate import load_method, run_evaluation
+    from .services.imports import load_enterprise_years
+
+    if out is not None and Path(out).suffix.lower() not in SUFFIXES:
+        raise click.BadParameter(f"输出文件须为 .xlsx、.csv 或 .json：{out} / the output must end in .xlsx, .csv or .json: {out}", param_hint="--out")
+    try:
+        params, title = load_method(method_file)
+        loaded = load_enterprise_years(data, sheet=sheet, skip_invalid=skip_invalid)
+        if not loaded.ok:
+            raise InvalidInput(list(loaded.problems))
+        _print_skipped(loaded)
+        ev = run_evaluation(loaded.frame, year, params, title)
+    except PolicyError as exc:  # InvalidInput and ReformError list their problems
+        if hasattr(exc, "problems"):
+            _print_problems(exc)
+        else:
+            click.echo(f"错误 / Error: {exc.message_zh} {exc.message_en}", err=True)
+        sys.exit(2)
+    _print_evaluation(ev, lang)
+    if out is not None:
+        write_results(ev, out, lang)
+        click.echo(f"结果已写入 / results written to: {out}")
+
+
+@main.command("template")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="zh: Chinese headers, money in 万元; en: English headers, money in 元.")
+def template_command(out: str, lang: str) -> None:
+    """Write the import template OUT.xlsx: instructions, the data sheet with drop-downs, town and industry lists."""
+    from .adapters.tabular.template import write_template
+
+    path = write_template(out, lang)
+    click.echo(f"模板已写入 / template written to: {path}")
+
+
+def _parse_years(value: str) -> list[int]:
+    """'2021-2023' → [2021, 2022, 2023]; '2021,2023' → [2021, 2023]."""
+    try:
+        if "-" in value:
+            first, last = (int(v) for v in value.split("-", 1))
+            return list(range(first, last + 1))
+        return [int(v) for v in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"年度应写作 2021-2023 或 2021,2023，而不是 {value!r} / write years as 2021-2023 or 2021,2023, not {value!r}", param_hint="--years") from None
+
+
+@main.command("demo-data")
+@click.option("--seed", type=int, default=2023, show_default=True, help="Generator seed; the same seed gives the same file.")
+@click.option("--years", default="2021-2023", show_default=True, help="Years, e.g. 2021-2023 or 2021,2023 (within 2015–2040).")
+@click.option("--with-defects", is_flag=True, help="Plant the generator's documented data defects (two of each) for import-check to find.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.xlsx or FILE.csv (UTF-8 with BOM).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="zh: Chinese headers, money in 万元; en: English headers, money in 元.")
+def demo_data(seed: int, years: str, with_defects: bool, out: str, lang: str) -> None:
+    """Write the synthetic demo county in the import format."""
+    from .adapters.tabular.writer import write_enterprise_years
+    from .demo.county import generate_county, generate_county_with_defects
+
+    chosen = _parse_years(years)
+    try:
+        if with_defects:
+            frame, defects = generate_county_with_defects(seed, chosen)
+        else:
+            frame, defects = generate_county(seed, chosen), []
+        path = write_enterprise_years(frame, out, lang=lang)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    click.echo(f"{frame.height:,} 行已写入 / rows written to {path}" + (f"（含 {len(defects)} 处预置错误 / with {len(defects)} planted defects）" if defects else ""))
+
+
+@main.command("import-check")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--sheet", help="Sheet to read (default: 企业数据 / 企业 / 数据 / data, else the first).")
+@click.option("--skip-invalid", is_flag=True, help="Accept the valid rows and list the skipped ones (exit 0 unless the file or its headers are unusable).")
+@click.option("--report", type=click.Path(dir_okay=False), help="Also write every error to this .xlsx report.")
+def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str | None) -> None:
+    """Validate an enterprise-year FILE (XLSX or CSV): summary, then the first 50 errors. Exit 2 on errors."""
+    from .adapters.tabular.writer import write_error_report
+    from .services.imports import load_enterprise_years
+
+    result = load_enterprise_years(file, sheet=sheet, skip_invalid=skip_invalid)
+    src = result.source
+    click.echo(f"文件 / file: {src.path}  工作表 / sheet: {src.sheet}  表头 / headers: {src.language}  编码 / encoding: {src.encoding or '-'}")
+    if src.units:
+        click.echo("单位 / units: " + ", ".join(f"{k}={u}" for k, u in src.units.items()))
+    click.echo(f"读取 / rows read: {result.rows_read:,}  有效 / valid: {result.rows_valid:,}  跳过 / skipped: {len(result.skipped):,}  错误 / errors: {len(result.problems):,}")
+    for code, count in result.errors_by_code().items():
+        click.echo(f"  {code}: {count:,}")
+    for w in result.warnings:
+        click.echo(f"提示 / warning: {w.message_zh} / {w.message_en}")
+    for k, p in enumerate(result.problems[:50], 1):
+        click.echo(f"{k}. [{p.code}] {p.message_zh}\n   {p.message_en}")
+    if len(result.problems) > 50:
+        click.echo(f"… 另有 {len(result.problems) - 50:,} 处错误 / {len(result.problems) - 50:,} more errors" + ("" if report else "（用 --report 导出全部 / use --report for all）"))
+    if report:
+        click.echo(f"错误报告 / error report: {write_error_report(result, report)}")
+    sys.exit(0 if result.ok else 2)
+
+
+@bench.command("import")
+@click.option("--n", "n", type=int, default=100_000, show_default=True, help="Rows in the generated XLSX.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language (zh: money in 万元).")
+def bench_import(n: int, seed: int, lang: str) -> None:
+    """Time the import (read + validate + normalise) of an N-row XLSX written from the demo county."""
+    from .services.bench_import import import_benchmark
+
+    for line in import_benchmark(n, seed, lang):
+        click.echo(line)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def test_generate_county_when_default_has_exact_columns_and_dtypes(county):
     """Exactly the agreed columns, in order, with their types."""
     assert county.columns == list(COLUMNS)
     expected = {
-        "credit_code": pl.String, "name": pl.String, "year": pl.Int64, "town": pl.String,
+        "credit_code": pl.String, "name": pl.String, "year": pl.Int32, "town": pl.String,
         "industry": pl.String, "above_scale": pl.Boolean, "employees": pl.Int64,
         "in_construction_period": pl.Boolean, "veto": pl.String,
     }

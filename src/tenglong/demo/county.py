@@ -49,14 +49,12 @@ which other years are asked for, and the output is identical for identical argum
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import polars as pl
-import yaml
 
+from tenglong.core import reference_data
 from tenglong.core.credit_code import CHARSET, make_code
 
 SIM_START, SIM_END = 2015, 2040
@@ -195,11 +193,9 @@ _TAG_FIRMS, _TAG_NAMES, _TAG_CODES, _TAG_DEFECTS = 1, 2, 3, 4
 _TAG_YEAR = 100
 
 
-@functools.cache
 def reference(name: str) -> dict:
-    """Load ``towns`` or ``industries`` from ``tenglong.policy.reference``."""
-    text = resources.files("tenglong.policy.reference").joinpath(f"{name}.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    """The ``towns`` or ``industries`` document (see :mod:`tenglong.core.reference_data`)."""
+    return reference_data.document(name)
 
 
 def _lognormal(rng: np.random.Generator, median: float | np.ndarray, sigma: float, n: int) -> np.ndarray:
@@ -253,14 +249,14 @@ class _Pool:
 
 def _unit_weights() -> tuple[np.ndarray, np.ndarray]:
     """Codes of towns.yaml and their industry weights; every unit must have a weight."""
-    codes = [u["code"] for u in reference("towns")["units"]]
+    codes = [t.code for t in reference_data.towns()]
     if set(codes) != set(TOWN_WEIGHTS):
         raise ValueError(f"TOWN_WEIGHTS and towns.yaml disagree: {sorted(set(codes) ^ set(TOWN_WEIGHTS))}")
     return np.array(codes), np.array([TOWN_WEIGHTS[c] for c in codes])
 
 
 def _check_classes() -> None:
-    known = {c["code"] for c in reference("industries")["classes"]}
+    known = {i.code for i in reference_data.industries() if i.level == "class"}
     missing = sorted({c for s in SECTORS for c in s.classes} - known)
     if missing:
         raise ValueError(f"classes missing from industries.yaml: {missing}")
@@ -496,7 +492,7 @@ def _year_frame(p: _Pool, year: int, dev: np.ndarray, shocks: dict, cal: Calibra
 
     m = active
     return pl.DataFrame({
-        "credit_code": p.credit_code[m], "name": p.name[m], "year": np.full(m.sum(), year, np.int64),
+        "credit_code": p.credit_code[m], "name": p.name[m], "year": np.full(m.sum(), year, np.int32),
         "town": p.town[m], "industry": p.industry[m], "above_scale": p.above[m],
         "land_area_mu": np.round(land[m], 4), "tax_paid": np.round(tax[m], 2),
         "value_added": np.where(p.above, np.round(va, 2), np.nan)[m], "revenue": np.round(revenue[m], 2),

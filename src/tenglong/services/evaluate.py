@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import yaml
 
 from ..core import loader, reforms
-from ..core.errors import PolicyError
+from ..core.errors import PolicyError, Problem, ReformError
 from ..core.mujun import indicators as ind
 from ..core.mujun.carbon import LEVELS
 from ..core.mujun.data import YearData
@@ -51,7 +52,12 @@ def load_method(path: str | Path | None, params: ParameterSet | None = None) -> 
     base = params or loader.parameters()
     if path is None:
         return base, None
-    data = loader.load_yaml(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        data = loader.load_yaml(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ReformError([Problem("invalid_yaml", where, None, "有效的 YAML", "valid YAML", "changes:\n  mujun.score_decimals: 3", f"方法文件 {where} 不是有效的 YAML：{exc}", f"The method file {where} is not valid YAML: {exc}")]) from None
     changes = data.get("changes", data) if isinstance(data, dict) else data
     if isinstance(changes, dict):
         changes = {k: v for k, v in changes.items() if k not in ("title", "source")}
@@ -96,7 +102,7 @@ def results_frame(r: Result, explanations: bool = True, lang: str = "zh") -> pl.
     d = r.data
     data: dict[str, Any] = {
         "credit_code": d.credit_code, "name": d.name, "town": d.town, "industry": d.industry, "above_scale": d.above_scale,
-        "evaluated": r.evaluated, "not_evaluated_reason": np.where(r.evaluated, None, r.reason), "group": r.group,
+        "evaluated": r.evaluated, "not_evaluated_reason": pl.Series(np.where(r.evaluated, "", r.reason), dtype=pl.Utf8).replace("", None), "group": r.group,
     }
     for k in ind.ALL:
         data[k] = np.where(np.isfinite(r.indicators[k]), r.indicators[k], np.nan)
@@ -104,10 +110,10 @@ def results_frame(r: Result, explanations: bool = True, lang: str = "zh") -> pl.
         data[f"score_{k}"] = r.scores[k]
     data.update({
         "mujun_score": r.score, "rank": r.rank, "group_size": r.group_size,
-        "mujun_class_computed": np.where(r.computed == "", None, r.computed), "mujun_class": np.where(r.final == "", None, r.final),
+        "mujun_class_computed": pl.Series(r.computed, dtype=pl.Utf8).replace("", None), "mujun_class": pl.Series(r.final, dtype=pl.Utf8).replace("", None),
         "mujun_class_override": r.override, "vetoed": r.vetoed, "veto": d.veto,
         "land_use_tax_relief_rate": np.where(r.evaluated, r.relief, np.nan), "electricity_surcharge": np.where(r.evaluated, r.surcharge, np.nan), "d_years_running": r.d_streak,
-        "carbon_intensity": r.carbon_intensity, "carbon_level": np.array([LEVELS[int(v)] or None for v in r.carbon_level], dtype=object),
+        "carbon_intensity": r.carbon_intensity, "carbon_level": pl.Series(np.array(LEVELS)[r.carbon_level], dtype=pl.Utf8).replace("", None),
         "carbon_efficiency_value": r.carbon_value, "carbon_grade": np.where(r.carbon_grade > 0, r.carbon_grade, 0),
         "low_efficiency_enterprise": r.low_efficiency, "billion_yuan_low_tax_enterprise": r.billion_low_tax,
         "high_consumption_low_efficiency_candidate": r.candidate,
@@ -164,12 +170,25 @@ def summary_table(r: Result, lang: str = "zh") -> list[list[str]]:
     return rows
 
 
+def benchmark_table(r: Result, lang: str = "zh") -> list[tuple[str, str, float | None, str]]:
+    """The benchmarks used: (indicator, group, value or ``None`` when undefined, unit), 规上 then 规下."""
+    zh = lang == "zh"
+    rows = []
+    for g in (ABOVE, BELOW):
+        for k, b in r.benchmarks[g].items():
+            unit = ind.UNITS.get(k, "")
+            value = float(b) if b is not None and math.isfinite(b) else None
+            rows.append((ind.LABELS[k][0 if zh else 1], group_label(g, lang), value, (unit or "比值") if zh else ind.UNITS_EN.get(unit, unit)))
+    return rows
+
+
 def target_table(r: Result, lang: str = "zh") -> list[list[str]]:
     """County 规上 figures against the A.2 targets (附件 二、主要目标)."""
     zh = lang == "zh"
     rows = [["指标" if zh else "indicator", "全县" if zh else "county", "2023年目标" if zh else "2023 target", "达标" if zh else "met"]]
     for k, v in summary(r)["county"].items():
         label_zh, label_en, unit = TARGET_LABELS[k]
+        unit = unit if zh else ind.UNITS_EN.get(unit, unit)
         fmt = (lambda x: f"{x:.2%}") if k == "rd_intensity" else (lambda x: f"{x:,.2f} {unit}")
         rows.append([label_zh if zh else label_en, fmt(v["value"]) if v["value"] is not None else "—", ("超过 " if zh else "> ") + fmt(v["target"]) if k != "rd_intensity" else ("达到 " if zh else "≥ ") + fmt(v["target"]), ("是" if zh else "yes") if v["met"] else ("否" if zh else "no")])
     return rows

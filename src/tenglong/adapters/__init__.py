@@ -1,0 +1,1 @@
+"""Adapters: files, spreadsheets and other outside formats in and out of tenglong."""

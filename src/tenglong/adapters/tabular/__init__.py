@@ -1,0 +1,1 @@
+"""Enterprise-year tables as XLSX and CSV: column specs, reader, writer, template."""
