@@ -305,5 +305,35 @@ def bench_import(n: int, seed: int, lang: str) -> None:
         click.echo(line)
 
 
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default TENGLONG_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default TENGLONG_PORT, 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the platform: migrate the database, create the demo county when it is empty, serve the web app and API."""
+    import uvicorn
+
+    from .services.bootstrap import DEMO_PASSWORD, ensure_database
+    from .services.platform import Platform
+    from .settings import get_settings
+    from .web.app import create_app
+
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        click.echo(f"错误 / Error: 配置无效 / invalid settings:\n{exc}", err=True)
+        sys.exit(2)
+    platform = Platform.from_settings(settings)
+    accounts = ensure_database(platform, say=lambda m: click.echo(m))
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"腾笼 tenglong 已启动 / running on http://{host}:{port}  (database: {settings.database_url})")
+    if accounts:
+        click.echo(f"演示账号 / demo accounts (password for all: {DEMO_PASSWORD}):")
+        for a in accounts:
+            click.echo(f"  {a.username:<11} {a.description_zh} / {a.description_en}")
+    elif settings.demo:
+        click.echo(f"演示账号 / demo accounts: admin, department, town, enterprise, auditor (password {DEMO_PASSWORD}, unless changed)")
+    uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,215 @@
+"""The platform's tables (SQLAlchemy Core, portable between SQLite and PostgreSQL).
+
+Money is ``Fixed(2)`` (exact 分), land ``Fixed(4)``. Published evaluation results
+and the audit log are append-only: the services never update or delete them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+from .types import Fixed
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s", "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s",
+})
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),  # admin | department | town | enterprise | auditor
+    Column("town", String(16)),  # for role town
+    Column("credit_code", String(18)),  # for role enterprise
+    Column("department", String(64)),  # for role department
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("lang", String(5), nullable=False, default="zh"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Index("ix_login_attempts_lookup", "username", "address", "at"),
+)
+
+enterprises = Table(
+    "enterprises", metadata,
+    Column("credit_code", String(18), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("town", String(16), nullable=False, index=True),
+    Column("industry", String(8), nullable=False, index=True),
+    Column("above_scale", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+enterprise_years = Table(
+    "enterprise_years", metadata,
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("town", String(16), nullable=False),
+    Column("industry", String(8), nullable=False),
+    Column("above_scale", Boolean, nullable=False),
+    Column("land_area_mu", Fixed(4), nullable=False),
+    Column("tax_paid", Fixed(2), nullable=False),
+    Column("value_added", Fixed(2)),
+    Column("revenue", Fixed(2)),
+    Column("rd_expense", Fixed(2)),
+    Column("energy_tce", Float),
+    Column("emission_equivalent_t", Float),
+    Column("employees", Integer),
+    Column("electricity_kwh", Float),
+    Column("carbon_emission_t", Float),
+    Column("fixed_asset_investment", Fixed(2), nullable=False, default=0),
+    Column("in_construction_period", Boolean, nullable=False, default=False),
+    Column("veto", String(40), nullable=False, default=""),
+    Column("import_id", Integer, ForeignKey("data_imports.id")),
+    Index("ix_enterprise_years_year", "year"),
+)
+
+data_imports = Table(
+    "data_imports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("stored_path", String(500), nullable=False),
+    Column("status", String(16), nullable=False),  # validated | invalid | committed | discarded
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_valid", Integer, nullable=False, default=0),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("report", JSON),
+    Column("years", JSON),
+    Column("uploaded_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("committed_at", DateTime(timezone=True)),
+)
+
+evaluation_runs = Table(
+    "evaluation_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed | published
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text),
+    Column("method_title", String(200)),
+    Column("method_changes", JSON),
+    Column("parameters_version", String(64), nullable=False),
+    Column("benchmarks", JSON),
+    Column("summary", JSON),
+    Column("started_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("published_by", Integer, ForeignKey("users.id")),
+    Column("published_at", DateTime(timezone=True)),
+)
+
+evaluation_results = Table(
+    "evaluation_results", metadata,
+    Column("run_id", Integer, ForeignKey("evaluation_runs.id"), primary_key=True),
+    Column("credit_code", String(18), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("town", String(16), nullable=False, index=True),
+    Column("industry", String(8), nullable=False),
+    Column("above_scale", Boolean, nullable=False),
+    Column("evaluated", Boolean, nullable=False),
+    Column("not_evaluated_reason", String(32)),
+    Column("group_name", String(64)),
+    Column("mujun_score", Float),
+    Column("rank", Integer),
+    Column("group_size", Integer),
+    Column("mujun_class_computed", String(1)),
+    Column("mujun_class", String(1), index=True),
+    Column("mujun_class_override", String(8), nullable=False),
+    Column("vetoed", Boolean, nullable=False),
+    Column("indicators", JSON, nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("land_use_tax_relief_rate", Float),
+    Column("electricity_surcharge", Float),
+    Column("d_years_running", Integer, nullable=False),
+    Column("carbon_intensity", Float),
+    Column("carbon_level", String(8)),
+    Column("carbon_efficiency_value", Float),
+    Column("carbon_grade", Integer),
+    Column("low_efficiency_enterprise", Boolean, nullable=False),
+    Column("billion_yuan_low_tax_enterprise", Boolean, nullable=False),
+    Column("high_consumption_low_efficiency_candidate", Boolean, nullable=False),
+    Column("land_area_mu", Fixed(4)),
+    Column("tax_paid", Fixed(2)),
+    Column("value_added", Fixed(2)),
+    Column("employees", Integer),
+    Column("explanation_zh", Text, nullable=False),
+    Column("explanation_en", Text, nullable=False),
+)
+
+projects = Table(
+    "projects", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("application_date", Date, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+land_transactions = Table(
+    "land_transactions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(24), nullable=False),  # split | merge | pre_registration | sale | merger
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), index=True),
+    Column("application_date", Date, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("result", JSON),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+subsidy_applications = Table(
+    "subsidy_applications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False, index=True),
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),
+    Column("clause", String(8), nullable=False),  # 2.10 | 2.11
+    Column("status", String(16), nullable=False),  # draft | submitted | under_review | approved | rejected | paid
+    Column("amount", Fixed(2), nullable=False),
+    Column("amount_detail", JSON, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("parameters_version", String(64), nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("decision_note", Text),
+    Column("paid_reference", String(100)),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_id", Integer),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False, index=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("address", String(64)),
+    Index("ix_audit_entity", "entity_type", "entity_id"),
+)
+

@@ -1,0 +1,1 @@
+"""The management domain (pure): roles, workflows, typed audit events."""

@@ -1,0 +1,56 @@
+"""Who may see and do what. Pure rules; the services apply them to queries.
+
+* ``admin`` (市经信局): everything.
+* ``department``: reads everything; acts on its own registers (later issues).
+* ``town``: only the enterprises of its own 镇(街道).
+* ``enterprise``: only its own data, eligibility and applications.
+* ``auditor``: read-only, including the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("admin", "department", "town", "enterprise", "auditor")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the services see them."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    town: str | None = None
+    credit_code: str | None = None
+    department: str | None = None
+
+    @property
+    def sees_all_enterprises(self) -> bool:
+        """admin, department and auditor read every enterprise."""
+        return self.role in ("admin", "department", "auditor")
+
+    def may_see_enterprise(self, credit_code: str, town: str) -> bool:
+        """Whether the enterprise (with its town) is visible to this actor."""
+        if self.sees_all_enterprises:
+            return True
+        if self.role == "town":
+            return town == self.town
+        if self.role == "enterprise":
+            return credit_code == self.credit_code
+        return False
+
+    # What each role may do (the services check; the pages hide what is not allowed).
+    def can(self, action: str) -> bool:
+        """Whether the role may perform ``action`` at all (object scope is checked separately)."""
+        return action in PERMISSIONS.get(self.role, frozenset())
+
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"read", "calculate", "evaluate", "publish", "import", "apply", "review", "decide", "pay", "manage_users", "read_audit", "create_project"}),
+    "department": frozenset({"read", "calculate", "review", "create_project"}),
+    "town": frozenset({"read", "calculate", "apply", "create_project"}),
+    "enterprise": frozenset({"read", "calculate", "apply", "create_project"}),
+    "auditor": frozenset({"read", "calculate", "read_audit"}),
+}

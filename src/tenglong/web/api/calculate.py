@@ -1,0 +1,24 @@
+"""POST /api/v1/calculate — exactly the `tenglong calculate` contract, through the same service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...services.calculate import calculate, dumps, parse_json
+from ..security import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["calculate"])
+
+
+@router.post("/calculate", openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": {
+    "as_of": "2023-03-01", "period": "2023", "enterprises": {"E1": {"mujun_class": "A", "is_2513_enterprise": False}},
+    "projects": {"P1": {"enterprise": "E1", "application_date": "2023-03-01", "total_investment": 15000000, "equipment_investment": 8000000, "tech_renovation_tier": None, "tech_renovation_subsidy": None}}}}}}}})
+async def calculate_endpoint(request: Request, s: SessionDep, explain: bool = True, lang: str = "zh") -> Response:
+    """Answer a calculation request: every variable set to null is filled in, with clause-cited explanations.
+
+    Numbers are read as exact decimals; money comes back with at most two
+    decimals. Bad input: 422 with every problem in the error envelope.
+    """
+    result = calculate(parse_json(await request.body()), explain=explain, lang="en" if lang == "en" else "zh")
+    return Response(dumps(result, indent=None), media_type="application/json")

@@ -1,0 +1,80 @@
+"""Sessions (HttpOnly, SameSite cookies), CSRF tokens and the current user."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from ..registers.roles import Actor
+from ..services import auth
+from ..services.platform import Platform
+
+SESSION_COOKIE = "tl_session"
+LOGIN_CSRF_COOKIE = "tl_login_csrf"
+LANG_COOKIE = "tl_lang"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def platform(request: Request) -> Platform:
+    """The platform the app was built with."""
+    return request.app.state.platform
+
+
+def current(request: Request) -> auth.Session | None:
+    """The signed-in session of the request (looked up once per request)."""
+    if not hasattr(request.state, "session"):
+        request.state.session = auth.session(platform(request).uow, request.cookies.get(SESSION_COOKIE))
+    return request.state.session
+
+
+def language(request: Request) -> str:
+    """zh (default) or en: the session's choice, else the language cookie."""
+    s = current(request)
+    if s is not None:
+        return s.lang
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+class NotSignedIn(Exception):
+    """Raised for a page that needs a session; the app redirects to the login page."""
+
+
+async def require_session(request: Request) -> auth.Session:
+    """The session, or 401 (API) / a redirect to the login page (pages); checks CSRF on unsafe methods."""
+    s = current(request)
+    if s is None:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(401)
+        raise NotSignedIn()
+    if request.method in UNSAFE:
+        token = request.headers.get("x-csrf-token")
+        if token is None and "form" in request.headers.get("content-type", ""):
+            token = (await request.form()).get("csrf_token")
+        if not token or not hmac.compare_digest(str(token), s.csrf_token):
+            raise HTTPException(403, detail={"zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。", "en": "Missing or stale CSRF token; reload the page and try again."})
+    return s
+
+
+SessionDep = Annotated[auth.Session, Depends(require_session)]
+PlatformDep = Annotated[Platform, Depends(platform)]
+
+
+def actor(s: SessionDep) -> Actor:
+    """The signed-in actor."""
+    return s.actor
+
+
+ActorDep = Annotated[Actor, Depends(actor)]
+
+
+def require(permission: str):  # noqa: ANN201 - returns a FastAPI dependency
+    """A dependency that refuses (403) actors whose role lacks ``permission``."""
+
+    def check(s: SessionDep) -> Actor:
+        if not s.actor.can(permission):
+            raise HTTPException(403)
+        return s.actor
+
+    return Depends(check)
