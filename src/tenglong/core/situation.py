@@ -117,19 +117,10 @@ def convert(var: Variable, value: Any, where: str, problems: list[Problem], refs
             problems.append(_p("out_of_range", where, value, var, f"{where} 超出范围 {t.minimum}–{t.maximum}。", f"{where} is outside {t.minimum}–{t.maximum}."))
             return None
         return n
-    if base == "bool":
-        if not isinstance(value, bool):
-            problems.append(_p("wrong_type", where, value, var, f"{where} 应为 true 或 false。", f"{where} must be true or false."))
-            return None
-        return value
-    if base == "enum":
-        if not isinstance(value, str) or value not in var.values:
-            problems.append(_p("unknown_choice", where, value, var, f"{where} 的取值无效。", f"{where} has an invalid value."))
-            return None
-        return value
-    if base == "text":
-        if not isinstance(value, str):
-            problems.append(_p("wrong_type", where, value, var, f"{where} 应为文本。", f"{where} must be text."))
+    if base in _CHECKS:
+        ok, code, zh, en = _CHECKS[base]
+        if not ok(value, var):
+            problems.append(_p(code, where, value, var, f"{where} {zh}", f"{where} {en}"))
             return None
         return value
     if base == "date":
@@ -153,6 +144,14 @@ def convert(var: Variable, value: Any, where: str, problems: list[Problem], refs
         return None if any(x is None for x in items) else tuple(items)
     problems.append(_p("not_an_input", where, value, var, f"{where} 是输出变量，只能以 null 请求。", f"{where} is an output; request it with null."))
     return None
+
+
+# Types whose check is one predicate: (accepts, problem code, zh, en).
+_CHECKS = {
+    "bool": (lambda v, var: isinstance(v, bool), "wrong_type", "应为 true 或 false。", "must be true or false."),
+    "enum": (lambda v, var: isinstance(v, str) and v in var.values, "unknown_choice", "的取值无效。", "has an invalid value."),
+    "text": (lambda v, var: isinstance(v, str), "wrong_type", "应为文本。", "must be text."),
+}
 
 
 def _decimal(var: Variable, value: Any, where: str, problems: list[Problem]) -> int | None:
