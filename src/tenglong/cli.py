@@ -105,6 +105,28 @@ def bench_evaluate(n: int, reference_n: int | None, seed: int) -> None:
         click.echo(line)
 
 
+@bench.command("pages")
+@click.option("--repeat", type=int, default=50, show_default=True, help="Requests per page.")
+@click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
+def bench_pages(repeat: int, database_url: str | None) -> None:
+    """Median server time of the dashboard, an enterprise profile and other pages on the demo county."""
+    from .services.bench_platform import pages_benchmark
+
+    for line in pages_benchmark(repeat, database_url):
+        click.echo(line)
+
+
+@bench.command("api")
+@click.option("--n", "n", type=int, default=10_000, show_default=True, help="Projects in the largest request.")
+@click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
+def bench_api(n: int, database_url: str | None) -> None:
+    """Time POST /api/v1/calculate with N/4, N/2 and N projects through the web app."""
+    from .services.bench_platform import api_benchmark
+
+    for line in api_benchmark(n, database_url):
+        click.echo(line)
+
+
 @bench.command("calculate")
 @click.option("--n", "n", type=int, default=100_000, show_default=True, help="Number of projects in the request file.")
 @click.option("--explain/--no-explain", default=False, show_default=True)
