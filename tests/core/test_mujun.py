@@ -231,3 +231,19 @@ def test_evaluate_when_random_county_matches_per_row_reference(rows, year):
             assert int(r.carbon_grade[i]) == w["carbon_grade"], code
         assert bool(r.low_efficiency[i]) == w["low_efficiency"] and bool(r.billion_low_tax[i]) == w["billion_low_tax"], code
         assert bool(r.candidate[i]) == w["candidate"], code
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 200), st.integers(0, 200), st.booleans(), st.integers(0, 10**6))
+def test_match_when_codes_overlap_finds_each_firm_of_the_year_before(n_prev, n_cur, sort, seed):
+    """Matching firms across years by credit code agrees with a dict, sorted or not."""
+    from tenglong.core.credit_code import make_code
+    from tenglong.core.mujun.matching import match
+
+    rng = np.random.default_rng(seed)
+    pool = make_code(rng, 300)
+    prev, cur = rng.choice(pool, n_prev, replace=False), rng.choice(pool, n_cur, replace=False)
+    if sort:
+        prev, cur = np.sort(prev), np.sort(cur)
+    where = {c: i for i, c in enumerate(prev.tolist())}
+    assert match(prev, cur).tolist() == [where.get(c, -1) for c in cur.tolist()]

@@ -8,8 +8,12 @@ for comparisons against thresholds; scores use float64.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .matching import CodeKey
 
 FLOAT_COLUMNS = ("land_area_mu", "tax_paid", "value_added", "revenue", "rd_expense", "energy_tce", "emission_equivalent_t",
                  "employees", "electricity_kwh", "carbon_emission_t", "fixed_asset_investment")
@@ -53,6 +57,14 @@ class YearData:
         if "land#mu4" not in self._exact:
             self._exact["land#mu4"] = np.rint(np.nan_to_num(self.values["land_area_mu"]) * 10_000).astype(np.int64)
         return self._exact["land#mu4"]
+
+    def code_key(self) -> CodeKey:
+        """The credit codes with their integer encoding, computed once per data year (see ``matching``)."""
+        if "codes#key" not in self._exact:
+            from .matching import CodeKey
+
+            self._exact["codes#key"] = CodeKey.of(self.credit_code)
+        return self._exact["codes#key"]
 
     def division(self) -> np.ndarray:
         """GB/T 4754 division (大类) of each firm, e.g. ``C27``."""

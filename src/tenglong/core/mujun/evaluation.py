@@ -148,7 +148,6 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
     raw_total = np.where(above, sum(np.nan_to_num(s_above[k]) for k in m.weights_above), sum(np.nan_to_num(s_below[k]) for k in m.weights_below))
     score = np.where(evaluated, _round_score(raw_total, m.score_decimals), np.nan)
 
-    division = d.division()
     div_no = d.division_number()
     if m.by_industry:
         labels = sorted(set(m.industry_groups.values()) | {"other"})
@@ -178,7 +177,7 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
     final = np.where(evaluated, final, "")
 
     relief = _lookup(final, {k: float(v) for k, v in m.relief.items()}, 0.0, float)
-    prev_row = match(prev.data.credit_code, d.credit_code) if prev is not None else np.full(n, -1)
+    prev_row = match(prev.data.code_key(), d.code_key()) if prev is not None else np.full(n, -1)
     streak = _d_streak(final, prev, prev_row)
     base_surcharge = _lookup(final, {k: float(v) for k, v in m.surcharge.items()}, 0.0, float)
     surcharge = np.where((final == "D") & (streak >= m.persistent_years), float(m.surcharge_persistent), base_surcharge)

@@ -7,6 +7,8 @@ sorting 18-character strings, which matters for a million firms.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..credit_code import CHARSET
@@ -38,13 +40,29 @@ def _halves(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return high, low
 
 
-def match(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class CodeKey:
+    """Credit codes with their (high, low) base-31 halves (None when any code is not 18 valid characters)."""
+
+    codes: np.ndarray
+    halves: tuple[np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def of(cls, codes: np.ndarray) -> CodeKey:
+        """Encode once; a data year is matched against the year before and the year after."""
+        return cls(np.asarray(codes), _halves(codes))
+
+
+def match(earlier: np.ndarray | CodeKey, later: np.ndarray | CodeKey) -> np.ndarray:
     """For each code in ``later``, its row in ``earlier`` (−1 when absent). Codes are unique per year.
 
     >>> match(np.array(["B", "A"]), np.array(["A", "C", "B"])).tolist()
     [1, -1, 0]
     """
-    a, b = _halves(earlier), _halves(later)
+    ka = earlier if isinstance(earlier, CodeKey) else CodeKey.of(earlier)
+    kb = later if isinstance(later, CodeKey) else CodeKey.of(later)
+    earlier, later = ka.codes, kb.codes
+    a, b = ka.halves, kb.halves
     if a is None or b is None:
         order = np.argsort(earlier)
         sorted_codes = earlier[order]
@@ -58,9 +76,14 @@ def match(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
     if high_id.max(initial=0) >= (2**63 - 1) // 31**9:
         return match(earlier.astype(object).astype(str) + "#", later.astype(object).astype(str) + "#")
     key = high_id * np.int64(31**9) + np.concatenate([a[1], b[1]])
-    ka, kb = key[: len(earlier)], key[len(earlier):]
-    order = np.argsort(ka, kind="stable")
-    sk = ka[order]
-    pos = np.clip(np.searchsorted(sk, kb), 0, max(len(sk) - 1, 0))
-    found = (sk[pos] == kb) if len(sk) else np.zeros(len(kb), bool)
+    k_a, k_b = key[: len(earlier)], key[len(earlier):]
+    # Tables read from the database or an import are sorted by credit code, and the
+    # key preserves that order (CHARSET is in ASCII order): then no sort is needed.
+    if len(k_a) < 2 or bool((k_a[1:] > k_a[:-1]).all()):
+        order = np.arange(len(k_a))
+    else:
+        order = np.argsort(k_a, kind="stable")
+    sk = k_a[order]
+    pos = np.clip(np.searchsorted(sk, k_b), 0, max(len(sk) - 1, 0))
+    found = (sk[pos] == k_b) if len(sk) else np.zeros(len(k_b), bool)
     return np.where(found, order[pos] if len(sk) else -1, -1)
