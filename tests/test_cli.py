@@ -94,3 +94,12 @@ def test_variables_when_listed_name_every_contract_variable():
     assert ("projects", "tech_renovation_subsidy") in names and ("land_sales", "reserve_price_floor") in names
     row = next(x for x in rows if x["name"] == "tech_renovation_subsidy")
     assert row["unit"] == "元" and row["clause"] == "2.10" and row["zh"] and row["en"]
+
+
+def test_policy_when_clause_asked_lists_its_parameters_and_back():
+    """`tenglong policy 2.10` shows the text and its parameters; --parameter leads back to the clause."""
+    r = run("policy", "2.10")
+    assert r.returncode == 0 and "加大技术改造支持力度" in r.stdout and "tech_renovation.major_rate" in r.stdout and "rules: tech_renovation" in r.stdout
+    back = run("policy", "--parameter", "tech_renovation.major_rate")
+    assert back.returncode == 0 and "clause 2.10" in back.stdout and "按设备投资额的10%给予补助" in back.stdout
+    assert run("policy", "9.9").returncode == 2

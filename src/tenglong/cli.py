@@ -76,6 +76,27 @@ def variables(entity: str | None, as_json: bool) -> None:
     Console(width=220).print(table)
 
 
+@main.command("policy")
+@click.argument("clause", required=False)
+@click.option("--parameter", "parameter", help="Show one parameter (e.g. tech_renovation.major_rate) and its clause.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def policy_command(clause: str | None, parameter: str | None, lang: str) -> None:
+    """The policy text: every clause, or one clause with the rules, parameters and variables that implement it.
+
+    Each parameter shows its clause, so a reader can go from a clause to its
+    numbers and back (--parameter).
+    """
+    from .services.catalogue import clause_text, clause_table, parameter_text
+
+    try:
+        lines = parameter_text(parameter, lang) if parameter else clause_text(clause, lang) if clause else clause_table(lang)
+    except KeyError as exc:
+        click.echo(f"错误 / Error: 找不到 / not found: {exc.args[0]}", err=True)
+        sys.exit(2)
+    for line in lines:
+        click.echo(line)
+
+
 @main.group()
 def bench() -> None:
     """Benchmarks (measure and print; never part of the test suite)."""

@@ -42,3 +42,70 @@ def clause_links() -> dict[str, dict[str, list[str]]]:
         if v.clause in links:
             links[v.clause]["variables"].append(f"{v.entity}.{v.name}")
     return links
+
+
+def _value(v: Any) -> str:
+    return "null" if v is None else str(v)
+
+
+def parameter_lines(p, lang: str = "zh") -> list[str]:  # noqa: ANN001 - a Parameter
+    """A parameter as text: path, description, unit, boundary word, dated values, source or assumption."""
+    desc = p.description_zh if lang == "zh" else p.description_en
+    out = [f"{p.path}  —  {desc}"]
+    b = p.boundary
+    if b is not None:
+        out.append(f"    boundary: {p.term} → {b.op} ({b.zh if lang == 'zh' else b.en})")
+    out.append("    values: " + "; ".join(f"{d.isoformat()}: {_value(v)}" for d, v in zip(p.dates, p.values)) + (f"  [{p.unit}]" if p.unit else ""))
+    if p.quote:
+        out.append(f"    quote: {p.quote}")
+    if p.source:
+        out.append(f"    source: {p.source}")
+    if p.assumption:
+        out.append(f"    ASSUMPTION: {(p.note_zh if lang == 'zh' else p.note_en) or ''}")
+    return out
+
+
+def clause_table(lang: str = "zh") -> list[str]:
+    """One line per clause: id, heading, validity, how many rules and parameters implement it."""
+    links = clause_links()
+    out = []
+    for c in loader.policy().clauses:
+        heading = c.title_zh() if lang == "zh" else c.heading_en
+        n = links[c.id]
+        out.append(f"{c.id:<7} {heading}  [{c.window.text_zh() if lang == 'zh' else c.window.text_en()}]  rules: {len(n['rules'])}, parameters: {len(n['parameters'])}")
+    return out
+
+
+def clause_text(clause_id: str, lang: str = "zh") -> list[str]:
+    """A clause: heading, text (zh and en), validity, and the rules, parameters and variables implementing it.
+
+    Raises:
+        KeyError: for an unknown clause id.
+    """
+    c = loader.policy()[clause_id]
+    links = clause_links()[c.id]
+    out = [f"{c.id} {c.title_zh()} / {c.heading_en}", f"有效期 / in force: {c.window.text_zh()}", "", c.text_zh, "", c.text_en]
+    if c.note_zh:
+        out += ["", f"注 / note: {c.note_zh if lang == 'zh' else c.note_en}"]
+    out += ["", "rules: " + (", ".join(links["rules"]) or "—"), "variables: " + (", ".join(links["variables"]) or "—"), "parameters:"]
+    params = loader.parameters()
+    for path in links["parameters"]:
+        out += parameter_lines(params[path], lang)
+    return out
+
+
+def parameter_text(path: str, lang: str = "zh") -> list[str]:
+    """A parameter and the clause it implements.
+
+    Raises:
+        KeyError: for an unknown parameter path.
+    """
+    params = loader.parameters()
+    if path not in params:
+        raise KeyError(path)
+    p = params[path]
+    out = parameter_lines(p, lang)
+    if p.clause:
+        c = loader.policy()[p.clause]
+        out += ["", f"clause {c.id}: {c.title_zh()} / {c.heading_en}", f"    (tenglong policy {c.id})"]
+    return out
