@@ -131,7 +131,7 @@ def bench_evaluate(n: int, reference_n: int | None, seed: int) -> None:
 @click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
 def bench_pages(repeat: int, database_url: str | None) -> None:
     """Median server time of the dashboard, an enterprise profile and other pages on the demo county."""
-    from .services.bench_platform import pages_benchmark
+    from .web.bench import pages_benchmark
 
     for line in pages_benchmark(repeat, database_url):
         click.echo(line)
@@ -142,7 +142,7 @@ def bench_pages(repeat: int, database_url: str | None) -> None:
 @click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
 def bench_api(n: int, database_url: str | None) -> None:
     """Time POST /api/v1/calculate with N/4, N/2 and N projects through the web app."""
-    from .services.bench_platform import api_benchmark
+    from .web.bench import api_benchmark
 
     for line in api_benchmark(n, database_url):
         click.echo(line)

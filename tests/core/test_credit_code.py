@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -140,18 +139,12 @@ def test_org_check_character_when_remainder_is_ten_or_eleven():
     assert {"X", "0"} <= set(checks)
 
 
-def test_valid_mask_when_100k_codes_is_fast():
-    """100,000 codes (list input) are checked well under 50 ms."""
+def test_valid_mask_when_100k_codes_agrees_with_the_scalar_check():
+    """100,000 generated codes, some corrupted, give the same verdicts vectorised as one by one."""
     codes = cc.make_code(np.random.default_rng(1), 100_000).tolist()
-    cc.valid_mask(codes[:10])  # warm up
-    best = min(_timed(cc.valid_mask, codes) for _ in range(3))
-    assert best < 0.05
-
-
-def _timed(fn, arg) -> float:
-    start = time.perf_counter()
-    fn(arg)
-    return time.perf_counter() - start
+    for k in range(0, 100_000, 997):
+        codes[k] = codes[k][:17] + ("0" if codes[k][17] != "0" else "1")
+    assert cc.valid_mask(codes).tolist() == [cc.is_valid(c) for c in codes]
 
 
 def test_valid_mask_when_numbers_are_not_codes():

@@ -4,6 +4,7 @@ TEST_DATABASE_URL is set), and TestClients signed in as each role."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -37,7 +38,8 @@ def _pg_url() -> str | None:
 
 
 def make_platform(url: str, **overrides) -> Platform:
-    """A platform on ``url`` with the demo county loaded."""
+    """A platform on ``url`` with the demo county loaded (uploads in a temporary folder)."""
+    overrides.setdefault("upload_dir", tempfile.mkdtemp(prefix="tenglong-uploads-"))
     settings = Settings(database_url=url, demo=True, login_max_failures=5, **overrides)
     p = Platform.from_settings(settings)
     ensure_database(p, say=lambda m: None)

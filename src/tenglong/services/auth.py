@@ -59,15 +59,15 @@ class Session:
 
 
 def create_user(uow: UnitOfWork, by: Actor | None, username: str, display_name: str, password: str, role: str,
-                town: str | None = None, credit_code: str | None = None, department: str | None = None) -> int:
-    """Create an account (audited). Raises PolicyError for an unknown role or a missing scope."""
+                town: str | None = None, credit_code: str | None = None, department: str | None = None, address: str | None = None) -> int:
+    """Create an account (audited, with the client ``address`` when given). Raises PolicyError for an unknown role or a missing scope."""
     if role not in ROLES:
         raise PolicyError(f"角色 {role!r} 无效，应为 {'、'.join(ROLES)} 之一。", f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
     if role == "town" and not town:
         raise PolicyError("镇街账号须指定所属镇(街道)。", "A town account needs its town.")
     if role == "enterprise" and not credit_code:
         raise PolicyError("企业账号须指定统一社会信用代码。", "An enterprise account needs its credit code.")
-    with uow.write(by) as w:
+    with uow.write(by, address) as w:
         exists = w.conn.execute(select(users.c.id).where(users.c.username == username)).first()
         if exists:
             raise PolicyError(f"用户名 {username} 已存在。", f"The username {username} is taken.")

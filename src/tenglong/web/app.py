@@ -20,7 +20,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["t"] = t
 
 # Routers, in the order their paths are matched. Each module exposes `router`.
-API_MODULES = ("api.session", "api.calculate", "api.policy", "api.enterprises", "api.evaluations", "api.subsidies", "api.imports", "api.admin")
+API_MODULES = ("api.session", "api.calculate", "api.policy", "api.enterprises", "api.evaluations", "api.subsidies", "api.imports", "api.admin")  # api.evaluations also serves /dashboard
 PAGE_MODULES = ("pages.auth", "pages.dashboard", "pages.enterprises", "pages.evaluations", "pages.calculator", "pages.subsidies", "pages.policy", "pages.imports", "pages.admin")
 
 
@@ -50,16 +50,16 @@ def create_app(platform: Platform) -> FastAPI:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     for name in API_MODULES + PAGE_MODULES:
-        try:
-            module = import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{name}":
-                continue  # a feature not built yet
-            raise
-        app.include_router(module.router)
+        app.include_router(import_module(f"{__package__}.{name}").router)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        # Refuse a declared body over the upload limit before reading it (routes also count the bytes).
+        mb = platform.settings.max_upload_mb
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > mb * 1024 * 1024:
+            envelope = errors.envelope(413, "too_large", f"上传的文件超过 {mb} MB 的上限。", f"The upload exceeds the {mb} MB limit.")
+            return errors.JSONResponse(envelope, status_code=413)
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response  # noqa: F401 - JSONResponse is used by app.py too
 
 from ..core.errors import InvalidInput, PolicyError, Problem, ReformError
 
@@ -44,7 +44,7 @@ def status_of(exc: PolicyError) -> int:
     """HTTP status of a domain error."""
     if isinstance(exc, (InvalidInput, ReformError)):
         return 422
-    return {"login_failed": 401, "login_throttled": 429, "conflict": 409}.get(exc.code, 400)
+    return {"login_failed": 401, "login_throttled": 429, "conflict": 409, "too_large": 413}.get(exc.code, 400)
 
 
 def install(app, render_error) -> None:  # noqa: ANN001 - FastAPI app; render_error(request, status, zh, en, problems) -> Response

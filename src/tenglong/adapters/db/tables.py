@@ -88,7 +88,9 @@ data_imports = Table(
     Column("id", Integer, primary_key=True),
     Column("filename", String(255), nullable=False),
     Column("stored_path", String(500), nullable=False),
-    Column("status", String(16), nullable=False),  # validated | invalid | committed | discarded
+    Column("status", String(16), nullable=False),  # validating | invalid | validated | committing | committed | discarded | failed
+    Column("progress", Float, nullable=False, default=0.0),  # 0…1 of the running validation or commit (revision 0002)
+    Column("message", Text),  # why a validation or commit failed (revision 0002)
     Column("rows_read", Integer, nullable=False, default=0),
     Column("rows_valid", Integer, nullable=False, default=0),
     Column("error_count", Integer, nullable=False, default=0),
@@ -97,6 +99,27 @@ data_imports = Table(
     Column("uploaded_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
     Column("committed_at", DateTime(timezone=True)),
+)
+
+data_import_problems = Table(
+    "data_import_problems", metadata,  # the validation report of an upload, one row per problem (revision 0002)
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("import_id", Integer, ForeignKey("data_imports.id"), nullable=False),
+    Column("seq", Integer, nullable=False),  # order in the report: file and header problems first, then by row and column
+    Column("level", String(8), nullable=False),  # error | warning
+    Column("code", String(48), nullable=False),
+    Column("cell", String(300), nullable=False),  # 企业数据!C12 (年度)
+    Column("sheet", String(100)),
+    Column("row_number", Integer),
+    Column("column_letter", String(8)),
+    Column("header", String(200)),
+    Column("value", Text),
+    Column("expected_zh", Text, nullable=False),
+    Column("expected_en", Text, nullable=False),
+    Column("example", Text, nullable=False),
+    Column("message_zh", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Index("ix_data_import_problems_lookup", "import_id", "code", "seq"),
 )
 
 evaluation_runs = Table(

@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..services.bench import machine, request_document
+from ..services.bootstrap import ensure_database
+from ..services.platform import Platform
 from ..settings import DEMO_PASSWORD, Settings
-from .bench import machine, request_document
-from .bootstrap import ensure_database
-from .platform import Platform
 
 
 def _client(database_url: str | None):  # noqa: ANN202 - a TestClient
@@ -24,7 +24,7 @@ def _client(database_url: str | None):  # noqa: ANN202 - a TestClient
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-    from ..web.app import create_app
+    from .app import create_app
 
     url = database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='tenglong-bench-')) / 'bench.db'}"
     p = Platform.from_settings(Settings(database_url=url, demo=True))

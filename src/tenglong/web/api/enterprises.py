@@ -1,0 +1,56 @@
+"""Enterprises: search, filter and page; the profile; projects and subsidies; Excel export — role-scoped.
+
+An enterprise outside the caller's scope (another town's, another firm's, or a
+guessed code) is 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ...services import enterprises as service
+from ..evaluation_workbooks import enterprise_list_workbook
+from ..result_query import FilterDep, parse_year
+from ..security import ActorDep, PlatformDep, language
+from .evaluation_schemas import EnterprisePagePublic, ProfilePublic, ProjectPublic, ResultRowPublic, SubsidyPublic, profile_public, subsidy_public
+
+router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"], responses={
+    401: {"description": "Not signed in (error envelope)"}, 404: {"description": "Unknown, or outside the caller's scope (error envelope)"},
+    422: {"description": "Invalid filters, every problem listed (error envelope)"}})
+YearQuery = Annotated[str | None, Query(description="A published year (default: the latest)")]
+
+
+@router.get("", response_model=EnterprisePagePublic)
+def list_enterprises(p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None) -> EnterprisePagePublic:
+    """The enterprises of a published year the caller may see (town: its own; enterprise: itself), filtered, sorted and paged."""
+    listing = service.list_enterprises(p.uow, actor, parse_year(year), f)
+    pg = listing.page
+    return EnterprisePagePublic(items=[ResultRowPublic.of(r) for r in pg.items], total=pg.total, page=pg.page, pages=pg.pages, page_size=pg.page_size,
+                                year=listing.year, years=listing.years)
+
+
+@router.get("/export.xlsx", response_class=Response, responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+def export_enterprises(request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None) -> Response:
+    """The filtered list (every page) as an Excel workbook with a frozen header row."""
+    return enterprise_list_workbook(service.export_enterprises(p.uow, actor, parse_year(year), f), language(request))
+
+
+@router.get("/{credit_code}", response_model=ProfilePublic)
+def enterprise_profile(credit_code: str, p: PlatformDep, actor: ActorDep) -> ProfilePublic:
+    """企业画像: the register entry and every year's data and published evaluation (with explanations, 碳效码, prices, flags)."""
+    return profile_public(service.profile(p.uow, actor, credit_code))
+
+
+@router.get("/{credit_code}/projects", response_model=list[ProjectPublic])
+def enterprise_projects(credit_code: str, p: PlatformDep, actor: ActorDep) -> list[ProjectPublic]:
+    """The enterprise's projects, newest first."""
+    return [ProjectPublic(**r) for r in service.enterprise_projects(p.uow, actor, credit_code)]
+
+
+@router.get("/{credit_code}/subsidies", response_model=list[SubsidyPublic])
+def enterprise_subsidies(credit_code: str, p: PlatformDep, actor: ActorDep) -> list[SubsidyPublic]:
+    """The enterprise's subsidy applications (latest change first), each with the URL of its page."""
+    return [subsidy_public(r) for r in service.enterprise_subsidies(p.uow, actor, credit_code)]

@@ -1,0 +1,90 @@
+"""Evaluation runs (list, start, status, publish, results, export, compare) and the dashboard figures.
+
+Admin, department and auditor see every run; town and enterprise accounts the
+published ones (others are 404). Only admin starts (202, then poll the run) and
+publishes (409 when the run is not finished or its year is already published).
+Results are scoped like the enterprise list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ...services import dashboard as dashboard_service
+from ...services import evaluation_views as service
+from ...services.evaluation_runs import method_from_json
+from ..evaluation_workbooks import run_workbook_response
+from ..result_query import FilterDep, parse_year
+from ..security import ActorDep, PlatformDep, language
+from .evaluation_schemas import (ClassChangePublic, ComparisonPublic, DashboardPublic, ResultPagePublic, ResultRowPublic, RunCreate, RunDetailPublic, RunPublic,
+                                 dashboard_public, run_public)
+
+router = APIRouter(prefix="/api/v1", tags=["evaluations"], responses={
+    401: {"description": "Not signed in (error envelope)"}, 404: {"description": "Unknown run, or not visible to the caller (error envelope)"},
+    422: {"description": "Invalid input, every problem listed (error envelope)"}})
+WRITE_ERRORS = {403: {"description": "Only admin starts and publishes runs (error envelope)"}}
+
+
+@router.get("/dashboard", response_model=DashboardPublic, tags=["dashboard"])
+def dashboard(p: PlatformDep, actor: ActorDep, year: Annotated[str | None, Query(description="A published year (default: the latest)")] = None) -> DashboardPublic:
+    """首页驾驶舱: county 规上 figures against the A.2 targets, class counts, town ranking, trend (a town also gets its own figures)."""
+    return dashboard_public(dashboard_service.dashboard(p.uow, actor, parse_year(year)))
+
+
+@router.get("/evaluations", response_model=list[RunPublic])
+def list_runs(p: PlatformDep, actor: ActorDep) -> list[RunPublic]:
+    """The runs the caller may see, newest first."""
+    return [run_public(r) for r in service.list_runs(p.uow, actor)]
+
+
+@router.post("/evaluations", response_model=RunPublic, status_code=202, responses=WRITE_ERRORS)
+def start_run(request: Request, body: RunCreate, p: PlatformDep, actor: ActorDep) -> RunPublic:
+    """Start an evaluation of ``year`` in the background (admin); poll ``GET /api/v1/evaluations/{id}`` until ``done`` or ``failed``.
+
+    A method with invalid changes is refused with every problem (422) and nothing starts.
+    """
+    if not actor.can("evaluate"):
+        raise PermissionError("evaluate")
+    changes, title = method_from_json(body.method.model_dump() if body.method else None)
+    return run_public(service.start_run(p.uow, actor, body.year, changes, title, request.client.host if request.client else None))
+
+
+@router.get("/evaluations/compare", response_model=ComparisonPublic)
+def compare(p: PlatformDep, actor: ActorDep, a: Annotated[int | None, Query(description="The earlier published year (default: the second latest)")] = None,
+            b: Annotated[int | None, Query(description="The later published year (default: the latest)")] = None,
+            direction: Annotated[str | None, Query(description="up or down: only firms whose class improved / fell")] = None,
+            page: int = 1, page_size: int = 50) -> ComparisonPublic:
+    """Two published years side by side: class counts, county figures, and the (visible) firms whose class changed."""
+    c = service.compare(p.uow, actor, a, b, direction, page, page_size)
+    return ComparisonPublic(before=run_public(c.before, True), after=run_public(c.after, True), up=c.up, down=c.down,
+                            items=[ClassChangePublic(**r) for r in c.page.items], total=c.page.total, page=c.page.page, pages=c.page.pages)
+
+
+@router.get("/evaluations/{run_id}", response_model=RunDetailPublic)
+def get_run(run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
+    """A run: status, progress (0–1), method, benchmarks and summary."""
+    return run_public(service.get_run(p.uow, actor, run_id), detail=True)
+
+
+@router.post("/evaluations/{run_id}/publish", response_model=RunDetailPublic, responses={**WRITE_ERRORS, 409: {"description": "Not finished, or the year is already published (error envelope)"}})
+def publish_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
+    """Publish a finished run (admin; audited). A second publication of the year is refused (409)."""
+    return run_public(service.publish_run(p.uow, actor, run_id, request.client.host if request.client else None), detail=True)
+
+
+@router.get("/evaluations/{run_id}/results", response_model=ResultPagePublic)
+def run_results(run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> ResultPagePublic:
+    """A page of the run's results the caller may see, filtered like the enterprise list, with each firm's explanation."""
+    run, pg = service.run_results(p.uow, actor, run_id, f)
+    return ResultPagePublic(run=run_public(run), items=[ResultRowPublic.of(r) for r in pg.items], total=pg.total, page=pg.page, pages=pg.pages, page_size=pg.page_size)
+
+
+@router.get("/evaluations/{run_id}/export.xlsx", response_class=Response,
+            responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+def export_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> Response:
+    """The run's stored results as an Excel workbook: a summary sheet with a native chart, and every visible result with its explanation."""
+    run, rows = service.export_rows(p.uow, actor, run_id)
+    return run_workbook_response(run, rows, language(request))

@@ -1,0 +1,86 @@
+"""首页驾驶舱 (/dashboard): the county KPIs against the A.2 targets, classes, town ranking and the trend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...services import dashboard as service
+from ..app import render
+from ..figures import CLASS_KEYS, FIGURES, town_name
+from ..i18n import t
+from ..result_query import parse_year
+from ..security import ActorDep, PlatformDep, language
+
+router = APIRouter(include_in_schema=False)
+COLOURS = {"A": "#1f7a3d", "B": "#2c6fb7", "C": "#c98a00", "D": "#b22d2d"}
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, p: PlatformDep, actor: ActorDep, year: str | None = None) -> Response:
+    """The dashboard of a published year (default: the latest)."""
+    d = service.dashboard(p.uow, actor, parse_year(year))
+    lang = language(request)
+    return render(request, "dashboard/index.html", d=d, f=FIGURES, charts=charts(d, actor.sees_all_enterprises, lang) if d.year else {})
+
+
+def _list_url(year: int, **params: Any) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    return f"/enterprises?year={year}" + (f"&{query}" if query else "")
+
+
+def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
+    """ECharts options of the four dashboard charts, with click targets into the enterprise list where it lists what was clicked.
+
+    The class chart shows the caller's scope (a town official: the town), so its
+    bars link to the (scoped) list; the county-wide charts link only for those who see all.
+    """
+    scope_counts = d.town_counts or d.counts
+    groups = (("above_scale", 1), ("below_scale", 0))
+    classes = {
+        "option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+                   "xAxis": {"type": "category", "data": [t("dashboard.class_n", lang, k=k) for k in CLASS_KEYS]}, "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
+                   "series": [{"type": "bar", "name": t(f"enterprises.{'above_scale' if g == 'above_scale' else 'below_scale'}", lang), "label": {"show": True, "position": "top"},
+                               "data": [scope_counts.get(g, {}).get(k, 0) for k in CLASS_KEYS]} for g, _ in groups]},
+        "links": [[_list_url(d.year, **{"class": k, "above_scale": flag}) for k in CLASS_KEYS] for _, flag in groups] if sees_all or d.town_code else None,
+    }
+    ranked = [r for r in reversed(d.ranking)]
+    towns = {
+        "option": {"tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}}, "legend": {"bottom": 0}, "grid": {"left": 150, "right": 24, "top": 40, "bottom": 40},
+                   "yAxis": {"type": "category", "data": [town_name(r.code, lang) for r in ranked]},
+                   "xAxis": [{"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "position": "bottom"},
+                             {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "position": "top"}],
+                   "series": [{"type": "bar", "name": t("enterprises.ind.tax_per_mu", lang), "xAxisIndex": 0, "data": [_round(r.tax_per_mu) for r in ranked],
+                               "itemStyle": {"color": "#1a5fa8"},
+                               "markLine": {"symbol": "none", "data": [{"xAxis": _round(_county(d, "tax_per_mu")), "name": t("dashboard.county", lang)}],
+                                             "label": {"formatter": t("dashboard.county", lang), "position": "insideStartTop"}}},
+                              {"type": "bar", "name": t("enterprises.ind.value_added_per_mu", lang), "xAxisIndex": 1, "data": [_round(r.value_added_per_mu) for r in ranked],
+                               "itemStyle": {"color": "#9db9d9"}}]},
+        "links": [_list_url(d.year, town=r.code, above_scale=1) if sees_all or r.code == d.town_code else None for r in ranked],
+    }
+    years = [str(p.year) for p in d.trend]
+    lines = [{"type": "line", "name": t("dashboard.county_of", lang, what=t(f"enterprises.ind.{k}", lang)), "yAxisIndex": i, "data": [_round(p.county.get(k)) for p in d.trend]}
+             for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))]
+    if d.town_code:
+        lines += [{"type": "line", "name": t("dashboard.town_of", lang, what=t(f"enterprises.ind.{k}", lang)), "yAxisIndex": i, "lineStyle": {"type": "dashed"},
+                   "data": [_round((p.town or {}).get(k)) for p in d.trend]} for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))]
+    trend = {"option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 56, "right": 56, "top": 40, "bottom": 56},
+                        "xAxis": {"type": "category", "data": years},
+                        "yAxis": [{"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "scale": True}, {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "scale": True}],
+                        "series": lines}}
+    trend_classes = {"option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 56, "right": 16, "top": 24, "bottom": 48},
+                                "xAxis": {"type": "category", "data": years}, "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
+                                "series": [{"type": "bar", "stack": "classes", "name": t("dashboard.class_n", lang, k=k), "itemStyle": {"color": COLOURS[k]},
+                                            "data": [p.classes.get(k, 0) for p in d.trend]} for k in CLASS_KEYS]},
+                     "links": [[_list_url(p.year, **{"class": k}) for p in d.trend] for k in CLASS_KEYS] if sees_all else None}
+    return {"classes": classes, "towns": towns, "trend": trend, "trend_classes": trend_classes}
+
+
+def _county(d: service.Dashboard, key: str) -> float | None:
+    return next((k.value for k in d.county if k.key == key), None)
+
+
+def _round(x: float | None) -> float | None:
+    return round(x, 4) if x is not None else None
