@@ -16,10 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "demo-tenglong-2023"
+expect.set_options(timeout=15_000)  # auto-waiting assertions: generous when two servers and browsers share the machine (-n 2)
 SHOTS = Path(os.environ.get("TENGLONG_SCREENSHOTS", "test-results/screenshots"))
 
 
@@ -52,11 +54,27 @@ def _free_port() -> int:
     return port
 
 
+def _database_url(tmp_path_factory) -> str:
+    """PostgreSQL (a fresh database per xdist worker) when TEST_DATABASE_URL is set, as in CI; else a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    from sqlalchemy import create_engine, text
+
+    name = f"tenglong_e2e_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> str:
-    """Base URL of a live server on the demo county."""
+    """Base URL of a live server on the demo county (PostgreSQL in CI, SQLite otherwise)."""
     port = _free_port()
-    env = {**os.environ, "TENGLONG_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}", "TENGLONG_PORT": str(port),
+    env = {**os.environ, "TENGLONG_DATABASE_URL": _database_url(tmp_path_factory), "TENGLONG_PORT": str(port),
            "TENGLONG_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))}
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "tenglong.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -84,6 +102,7 @@ def login(page, server):
     """Sign the page in as a demo role and land on the dashboard."""
 
     def sign_in(role: str) -> None:
+        page.context.clear_cookies()  # a fresh session (and the default language) when switching roles mid-test
         page.goto(f"{server}/login")
         page.fill("input[name=username]", role)
         page.fill("input[name=password]", PASSWORD)
@@ -91,6 +110,50 @@ def login(page, server):
         page.wait_for_url(f"{server}/dashboard")
 
     return sign_in
+
+
+@pytest.fixture
+def render_errors(page) -> list[str]:
+    """Console errors, uncaught page errors and failed /static requests seen by ``page`` (the favicon 404 excepted)."""
+    seen: list[str] = []
+
+    def console(msg) -> None:  # noqa: ANN001
+        url = (msg.location or {}).get("url", "")
+        if msg.type == "error" and not url.endswith("/favicon.ico"):
+            seen.append(f"console error: {msg.text} ({url})")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: seen.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: "/static/" in req.url and seen.append(f"request failed: {req.url} {req.failure}"))
+    page.on("response", lambda r: "/static/" in r.url and r.status >= 400 and seen.append(f"{r.status} for {r.url}"))
+    return seen
+
+
+def wait_for_charts(page, timeout: float = 30_000) -> int:
+    """Wait until every ECharts container on the page (``.chart``) has drawn; returns how many there are."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("document.body.dataset.chartReady === '1' && [...document.querySelectorAll('.chart')].every(e => e.dataset.chartReady === '1')",
+                           timeout=timeout)
+    return page.locator(".chart").count()
+
+
+CANVAS_INK = """() => [...document.querySelectorAll('.chart')].map(el => {
+  const c = el.querySelector('canvas');
+  if (!c) return {id: el.id, canvas: false};
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0; const colours = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] === 0) continue;
+    ink += 1;
+    if (colours.size < 64) colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+  }
+  return {id: el.id, canvas: true, width: c.width, height: c.height, ink: ink / (c.width * c.height), colours: colours.size};
+})"""
+
+
+def chart_ink(page) -> list[dict]:
+    """Per chart: its canvas size, the share of non-transparent pixels and the number of distinct colours (up to 64)."""
+    return page.evaluate(CANVAS_INK)
 
 
 def screenshot(page, name: str) -> Path:

@@ -186,13 +186,14 @@ def test_application_when_outside_scope_is_404_also_by_guessing_ids(platform, cl
 
 
 def test_project_when_created_checks_role_scope_and_inputs(platform, client_as):
-    """Out-of-scope firm 404; auditor 403; department may create a project but not apply (403); bad inputs 422 at inputs.<name>."""
+    """Out-of-scope firm 404; auditor and department (which only reviews) 403; bad inputs 422 at inputs.<name>."""
     firms = _firms(platform)
     assert client_as("town").post("/api/v1/projects", json={"credit_code": firms["other_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 404
     assert client_as("enterprise").post("/api/v1/projects", json={"credit_code": firms["same_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 404
     assert client_as("auditor").post("/api/v1/projects", json={"credit_code": firms["own"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 403
     dept = client_as("department")
-    pid = _project(dept, firms["other_town"], MAJOR)
+    assert dept.post("/api/v1/projects", json={"credit_code": firms["other_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 403
+    pid = _project(client_as("admin"), firms["other_town"], MAJOR)
     assert dept.post("/api/v1/applications", json={"project_id": pid, "clause": "2.10"}).status_code == 403
     bad = client_as("enterprise").post("/api/v1/projects", json={"credit_code": firms["own"], "name": "x", "application_date": "2023-03-01",
                                                                   "inputs": {"equipment_investment": -5, "colour": "red"}})

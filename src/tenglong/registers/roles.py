@@ -49,7 +49,7 @@ class Actor:
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "calculate", "evaluate", "publish", "import", "apply", "review", "decide", "pay", "manage_users", "read_audit", "create_project"}),
-    "department": frozenset({"read", "calculate", "review", "create_project"}),
+    "department": frozenset({"read", "calculate", "review"}),
     "town": frozenset({"read", "calculate", "apply", "create_project"}),
     "enterprise": frozenset({"read", "calculate", "apply", "create_project"}),
     "auditor": frozenset({"read", "calculate", "read_audit"}),

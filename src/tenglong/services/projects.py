@@ -180,7 +180,9 @@ def update_project(uow: UnitOfWork, actor: Actor, project_id: int, name: str | N
 
 
 def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any]:
-    """A project in the actor's scope with its applications (LookupError otherwise)."""
+    """A project in the actor's scope with its applications (PermissionError without ``read``; LookupError out of scope)."""
+    if not actor.can("read"):
+        raise PermissionError("read")
     with uow.read() as conn:
         row = visible_project(conn, actor, project_id)
         apps = conn.execute(select(subsidy_applications.c.id, subsidy_applications.c.clause, subsidy_applications.c.status, subsidy_applications.c.amount)

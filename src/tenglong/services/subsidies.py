@@ -166,6 +166,11 @@ def export_xlsx(uow: UnitOfWork, actor: Actor, status: str | None, clause: str |
     return applications_workbook(data["items"], {s: STATE_NAMES[s][0] for s in STATE_NAMES})
 
 
+def _require_read(actor: Actor) -> None:
+    if not actor.can("read"):
+        raise PermissionError("read")
+
+
 def _visible_application(conn: Connection, actor: Actor, application_id: int):  # noqa: ANN202
     row = conn.execute(select(subsidy_applications, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
                        .join(enterprises, enterprises.c.credit_code == subsidy_applications.c.credit_code)
@@ -267,7 +272,8 @@ def _town_names() -> dict[str, tuple[str, str]]:
 
 def list_applications(uow: UnitOfWork, actor: Actor, status: str | None = None, clause: str | None = None, town: str | None = None,
                       credit_code: str | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
-    """Applications in the actor's scope, newest first, filtered and paged."""
+    """Applications in the actor's scope, newest first, filtered and paged (PermissionError without ``read``)."""
+    _require_read(actor)
     a, e = subsidy_applications, enterprises
     cond = []
     if actor.role == "town":
@@ -293,7 +299,12 @@ def list_applications(uow: UnitOfWork, actor: Actor, status: str | None = None, 
 
 
 def get_application(uow: UnitOfWork, actor: Actor, application_id: int) -> dict[str, Any]:
-    """One application in scope: project, amount, snapshot, audit trail, and the moves the actor may make."""
+    """One application in scope: project, amount, snapshot, audit trail, and the moves the actor may make.
+
+    Raises:
+        PermissionError: without ``read`` (403). LookupError: unknown, or outside the actor's scope (404).
+    """
+    _require_read(actor)
     with uow.read() as conn:
         app = _visible_application(conn, actor, application_id)
         project = conn.execute(select(projects).where(projects.c.id == app.project_id)).one()

@@ -11,13 +11,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ..services.platform import Platform
-from . import errors
+from . import errors, figures
 from .i18n import t
 from .security import NotSignedIn, current, language
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["t"] = t
+templates.env.filters["money"] = figures.money  # exact Decimal text, never through float
+templates.env.filters["when"] = figures.when  # stored UTC → Beijing time
 
 # Routers, in the order their paths are matched. Each module exposes `router`.
 API_MODULES = ("api.session", "api.calculate", "api.policy", "api.enterprises", "api.evaluations", "api.subsidies", "api.imports", "api.admin")  # api.evaluations also serves /dashboard

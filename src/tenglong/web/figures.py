@@ -21,19 +21,21 @@ CLASS_KEYS = ("A", "B", "C", "D")
 CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 
 
-def when(value: dt.datetime | None, seconds: bool = False) -> str:
-    """A stored time (UTC; SQLite hands it back without a zone) as Beijing time, ``2023-03-01 09:30``."""
-    if value is None:
+def when(value: dt.datetime | str | None, seconds: bool = False) -> str:
+    """A stored time (UTC; SQLite hands it back without a zone; ISO text from JSON) as Beijing time, ``2023-03-01 09:30``."""
+    if value is None or value == "":
         return DASH
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
-def money(value: Decimal | None) -> str:
-    """``Decimal('1234567.5')`` → ``1,234,567.50`` (exact; ``—`` for none)."""
-    if value is None:
+def money(value: Decimal | str | int | None) -> str:
+    """``Decimal('1234567.5')`` (or its text) → ``1,234,567.50`` (exact; ``—`` for none)."""
+    if value is None or value == "":
         return DASH
-    return f"{Decimal(value).quantize(Decimal('0.01')):,.2f}"
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')):,.2f}"
 
 
 def number(value: float | int | Decimal | None, digits: int = 2) -> str:

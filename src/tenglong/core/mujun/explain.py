@@ -58,7 +58,7 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
         if r.imputed[k][i]:
             lines.append(f"{name_zh}：无数据，按规上企业此项平均得分赋 {_num(s, 3)} 分（黄岩区口径）" if zh else f"{name_en}: no data; given the mean above-scale item score {_num(s, 3)}")
             continue
-        unit = ind.UNITS[k]
+        unit = ind.UNITS[k] if zh else (ind.UNITS_EN[ind.UNITS[k]] if ind.UNITS[k] else "")
         lines.append(f"{name_zh} {_num(x)} {unit} ÷ 基准 {_num(b)} × 权重 {w:g} = {_num(s, 3)} 分" if zh else f"{name_en} {_num(x)} {unit} ÷ benchmark {_num(b)} × weight {w:g} = {_num(s, 3)}")
     lines.append(f"综合得分 {_num(r.score[i], m.score_decimals)}（保留 {m.score_decimals} 位小数，参数 mujun.score_decimals）" if zh else f"total score {_num(r.score[i], m.score_decimals)} ({m.score_decimals} decimals, mujun.score_decimals)")
     g = r.group_names[int(r.group_id[i])]
@@ -66,7 +66,7 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
         c = r.counts[g]
         e = r.edges[g]
         quotas = m.quotas_above if above else m.quotas_below
-        share = "、".join(f"{k} {float(v):.0%}" for k, v in quotas.items())
+        share = ("、" if zh else ", ").join(f"{k} {float(v):.0%}" for k, v in quotas.items())
         if zh:
             lines.append(f"{group_label(g)}企业参与排名 {r.group_size[i]} 家，本企业第 {r.rank[i]} 名（同分按亩均税收、统一社会信用代码排序）")
             lines.append(f"比例 {share}（温岭预设，假设参数 mujun.quotas_*）：A 类 {c['A']} 家、B 类 {c['B']} 家、C 类 {c['C']} 家、D 类 {c['D']} 家；A/B、B/C、C/D 分界得分 {_num(e['A'], 3)}、{_num(e['B'], 3)}、{_num(e['C'], 3)}")

@@ -32,7 +32,9 @@ def _users_page(request: Request, p: Any, actor: Any, status_code: int = 200, pr
 
 @router.get("/admin")
 def admin_home(actor: ActorDep) -> Response:
-    """系统管理: the users page for an administrator, the audit log for an auditor."""
+    """系统管理: the users page for an administrator, the audit log for an auditor; 403 for the other roles."""
+    if not (actor.can("manage_users") or actor.can("read_audit")):
+        raise PermissionError("admin")
     return RedirectResponse("/admin/users" if actor.can("manage_users") else "/admin/audit", status_code=303)
 
 

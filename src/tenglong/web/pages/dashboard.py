@@ -49,7 +49,7 @@ def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
     ranked = [r for r in reversed(d.ranking)]
     towns = {
         "option": {"tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}}, "legend": {"bottom": 0}, "grid": {"left": 150, "right": 24, "top": 40, "bottom": 40},
-                   "yAxis": {"type": "category", "data": [town_name(r.code, lang) for r in ranked]},
+                   "yAxis": {"type": "category", "data": [town_name(r.code, lang) for r in ranked], "axisLabel": {"width": 136, "overflow": "truncate"}},
                    "xAxis": [{"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "position": "bottom"},
                              {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "position": "top"}],
                    "series": [{"type": "bar", "name": t("enterprises.ind.tax_per_mu", lang), "xAxisIndex": 0, "data": [_round(r.tax_per_mu) for r in ranked],

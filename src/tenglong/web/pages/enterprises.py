@@ -69,7 +69,7 @@ def charts(prof: service.Profile, lang: str) -> dict[str, Any]:
     index["series"].append({"type": "line", "name": t("enterprises.profile.benchmark_line", lang), "data": [100 for _ in years], "symbol": "none",
                             "lineStyle": {"type": "dashed", "color": "#66727f"}, "itemStyle": {"color": "#66727f"}})
     shown = [k for k in ("tax_per_mu", "value_added_per_mu") if k in keys]
-    bars = {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 56, "right": 24, "top": 32, "bottom": 56},
+    bars = {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0, "type": "scroll"}, "grid": {"left": 56, "right": 24, "top": 32, "bottom": 56},
             "xAxis": {"type": "category", "data": labels}, "yAxis": {"type": "value", "name": FIGURES.unit("tax_per_mu", lang)},
             "series": [s for k in shown for s in (
                 {"type": "bar", "name": t(f"enterprises.ind.{k}", lang), "data": [value(y, k, "firm") for y in years]},

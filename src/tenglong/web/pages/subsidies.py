@@ -42,7 +42,8 @@ def _new_context(request: Request, p, actor, form: dict, result=None, problems=N
         ent, problems = None, {**(problems or {}), "credit_code": [subsidies.unknown_enterprise(code)]}
     options = calculator.enterprise_options(p.uow, actor, "", 1000) if actor.role in ("town", "enterprise") else []
     return {"form": form, "ent": ent, "options": options, "sections": project_form.sections(), "titles": {c: calculator.clause_titles(calculator.KINDS["project"], language(request))[c] for c in ("2.10", "2.11")},
-            "result": result, "problems": problems or {}, "general_problems": general or [], "default_date": calculator.default_date().isoformat()}
+            "result": result, "problems": problems or {}, "general_problems": general or [], "default_date": calculator.default_date().isoformat(),
+            "labels": subsidies.input_labels()}
 
 
 @router.get("/applications/new")
