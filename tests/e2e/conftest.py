@@ -56,18 +56,9 @@ def _free_port() -> int:
 
 def _database_url(tmp_path_factory) -> str:
     """PostgreSQL (a fresh database per xdist worker) when TEST_DATABASE_URL is set, as in CI; else a SQLite file."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
-    from sqlalchemy import create_engine, text
+    from ..conftest import fresh_pg_url
 
-    name = f"tenglong_e2e_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
+    return fresh_pg_url("tenglong_e2e") or f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
 
 
 @pytest.fixture(scope="session")

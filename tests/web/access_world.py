@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -17,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from tenglong.adapters.db.tables import data_imports, enterprises, evaluation_results, evaluation_runs, users
 from tenglong.adapters.tabular.writer import write_enterprise_years
@@ -43,20 +41,6 @@ STEPS = {"draft": (), "submitted": ("submit",), "under_review": ("submit", "star
          "rejected": ("submit", "start_review", "reject")}
 CODE = re.compile(r"(?<![0-9A-Za-z])9[0-9A-HJ-NPQRTUWXY]{17}(?![0-9A-Za-z])")
 """A credit code in a response body (GB 32100 characters, registered by 市场监管)."""
-
-
-def private_pg_url(name: str) -> str:
-    """A PostgreSQL database of the caller's own, dropped and created afresh (skips without TEST_DATABASE_URL)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("TEST_DATABASE_URL is not set (scripts/with-postgres.sh starts a throwaway PostgreSQL)")
-    db = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{db}"'))
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + "/" + db
 
 
 def guessed_credit_code(known: set[str]) -> str:

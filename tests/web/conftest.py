@@ -3,13 +3,11 @@ TEST_DATABASE_URL is set), and TestClients signed in as each role."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from tenglong.services.bootstrap import ensure_database
 from tenglong.services.platform import Platform
@@ -17,24 +15,6 @@ from tenglong.settings import DEMO_PASSWORD, Settings
 from tenglong.web.app import create_app
 
 ROLES = ("admin", "department", "town", "enterprise", "auditor")
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def _pg_url() -> str | None:
-    """A fresh PostgreSQL database for this xdist worker, or None without TEST_DATABASE_URL."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return None
-    name = f"tenglong_{_worker()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 def make_platform(url: str, **overrides) -> Platform:
@@ -54,12 +34,9 @@ def platform(tmp_path_factory) -> Platform:
 
 
 @pytest.fixture(scope="session")
-def pg_platform() -> Platform:
+def pg_platform(pg_database) -> Platform:
     """The demo platform on PostgreSQL (skipped without TEST_DATABASE_URL)."""
-    url = _pg_url()
-    if url is None:
-        pytest.skip("TEST_DATABASE_URL is not set (./test starts a throwaway PostgreSQL)")
-    return make_platform(url)
+    return make_platform(pg_database("tenglong"))
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

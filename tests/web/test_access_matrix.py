@@ -31,7 +31,7 @@ from tenglong.services.bootstrap import DEMO_TOWN
 from tenglong.settings import DEMO_PASSWORD
 from tenglong.web.app import create_app
 
-from .access_world import World, build_scope, build_world, codes_in, private_pg_url
+from .access_world import World, build_scope, build_world, codes_in
 from .conftest import ROLES, client_for, make_platform
 
 CALC = {"as_of": "2023-03-01", "enterprises": {"E1": {}}, "projects": {"P1": {"enterprise": "E1", "total_investment": 15000000, "equipment_investment": 8000000,
@@ -216,7 +216,7 @@ TABLE: tuple[Row, ...] = (
 def world(request, tmp_path_factory) -> World:
     """A private demo platform (SQLite, and PostgreSQL when available): it gets an unpublished run, which the shared one must not."""
     tmp = tmp_path_factory.mktemp("access")
-    url = f"sqlite:///{tmp / 'access.db'}" if request.param == "sqlite" else private_pg_url("tenglong_access")
+    url = f"sqlite:///{tmp / 'access.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_database")("tenglong_access")
     w = build_world(make_platform(url, upload_dir=str(tmp / "uploads")), tmp)
     yield w
     for c in w.clients.values():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
 import time
 
 import openpyxl
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from tenglong.adapters.db.tables import audit_log, enterprise_years, evaluation_results, evaluation_runs, users
 from tenglong.services.auth import actor_of
@@ -21,24 +20,10 @@ from .conftest import ROLES, client_for, make_platform
 READ_ALL = ("admin", "department", "auditor")
 
 
-def _private_pg_url() -> str:
-    """A PostgreSQL database of this module's own (the shared one must keep exactly its three published runs)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("TEST_DATABASE_URL is not set (./test starts a throwaway PostgreSQL)")
-    name = f"tenglong_runs_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def own_platform(request, tmp_path_factory):
+def own_platform(request, tmp_path_factory, pg_database):
     """A private demo platform (SQLite, and PostgreSQL when available) with a 2024 data year that has no run yet."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('runs') / 'runs.db'}" if request.param == "sqlite" else _private_pg_url()
+    url = f"sqlite:///{tmp_path_factory.mktemp('runs') / 'runs.db'}" if request.param == "sqlite" else pg_database("tenglong_runs")
     p = make_platform(url)
     with p.uow.read() as conn:
         frame = frame_from_db(conn, [2023])

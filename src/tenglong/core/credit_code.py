@@ -255,7 +255,7 @@ def make_code(rng: np.random.Generator, n: int, region: str = "331082") -> np.nd
         )
         merged = np.concatenate([bodies, body])
         # Keep the first occurrence of each body so the order stays random but fixed.
-        _, first = np.unique(merged.view(f"<U8").reshape(-1), return_index=True)
+        _, first = np.unique(merged.view("<U8").reshape(-1), return_index=True)
         bodies = merged[np.sort(first)]
     bodies = bodies[:n]
     org_values = _ORG_LOOKUP[np.ascontiguousarray(bodies).view(np.uint32).reshape(n, 8)]

@@ -16,7 +16,6 @@ merged cells, autofilters and conditional formats still work that way.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ import xlsxwriter
 
 from ...core import reference_data
 from ...core.mujun import indicators as ind
-from ...core.mujun.evaluation import ABOVE, BELOW, Result
 from ...core.mujun.explain import REASONS, VETO, group_label
 from ...services.evaluate import CLASSES, Evaluation, benchmark_table, results_frame, summary, summary_table, target_table, to_json
 

@@ -66,8 +66,15 @@ def _required(spec: ColumnSpec, lang: str) -> str:
         return "必填" if lang == "zh" else "always"
     if spec.required == ABOVE_SCALE:
         return "规上企业必填" if lang == "zh" else "for 规上 rows"
-    default = {False: "否", 0.0: "0", "": "无"}.get(spec.default, "空") if lang == "zh" else \
-        {False: "false", 0.0: "0", "": "none"}.get(spec.default, "blank")
+    # False == 0 in Python, so a dict keyed by both would mix up the bool and the number defaults.
+    if spec.default is False:
+        default = "否" if lang == "zh" else "false"
+    elif spec.default == "":
+        default = "无" if lang == "zh" else "none"
+    elif spec.default == 0:
+        default = "0"
+    else:
+        default = "空" if lang == "zh" else "blank"
     return f"选填（空＝{default}）" if lang == "zh" else f"optional (blank = {default})"
 
 

@@ -174,6 +174,7 @@ def _guard(p: Parameter, num: np.ndarray) -> None:
 def status(live: np.ndarray, applies: np.ndarray) -> np.ndarray:
     """Status codes: not in force, else applied / not applicable."""
     # bool → int8 is a byte copy: applied (0) / not applicable (1), then lapsed rows set to 2.
+    assert (APPLIED, NOT_APPLICABLE) == (0, 1)
     out = (~np.asarray(applies, dtype=bool)).astype(np.int8)
     out[~live] = NOT_IN_FORCE
     return out
