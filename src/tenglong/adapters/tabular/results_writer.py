@@ -83,6 +83,23 @@ NOT_EVALUATED_COLUMNS = [
 ]
 
 
+def write_benchmarks(ws, fmt: dict, top: int, header: list[str], rows: list[tuple[str, str, float | None, str]]) -> int:  # noqa: ANN001 - a worksheet
+    """The benchmarks table (header row at ``top``); returns the first row after it."""
+    for j, v in enumerate(header):
+        ws.write_string(top, j, v, fmt["header"])
+    i = top + 1
+    for label, group, value, unit in rows:
+        ws.write_string(i, 0, label, fmt["cell"])
+        ws.write_string(i, 1, group, fmt["cell"])
+        if value is None:
+            ws.write_string(i, 2, "—", fmt["cell"])
+        else:
+            ws.write_number(i, 2, value, fmt["bench"])
+        ws.write_string(i, 3, unit, fmt["cell"])
+        i += 1
+    return i
+
+
 def write_results(ev: Evaluation, path: str | Path, lang: str = "zh") -> Path:
     """Write the results in the format the suffix of ``path`` names (.xlsx, .csv or .json).
 
@@ -250,18 +267,7 @@ def _write_summary(wb: xlsxwriter.Workbook, fmt: dict[str, Any], ev: Evaluation,
     top += len(targets) + 2
     ws.write_string(top, 0, "三、评价基准值" if zh else "3. Benchmarks used", fmt["section"])
     head = ["指标", "组别", "基准值", "单位"] if zh else ["indicator", "group", "benchmark", "unit"]
-    for j, v in enumerate(head):
-        ws.write_string(top + 1, j, v, fmt["header"])
-    i = top + 2
-    for label, group, value, unit in benchmark_table(r, lang):
-        ws.write_string(i, 0, label, fmt["cell"])
-        ws.write_string(i, 1, group, fmt["cell"])
-        if value is None:
-            ws.write_string(i, 2, "—", fmt["cell"])
-        else:
-            ws.write_number(i, 2, value, fmt["bench"])
-        ws.write_string(i, 3, unit, fmt["cell"])
-        i += 1
+    i = write_benchmarks(ws, fmt, top + 1, head, benchmark_table(r, lang))
     totals = summary(r)["counts"]
     ws.write_string(i + 1, 0, (f"参评企业 {sum(totals[g][c] for g in totals for c in CLASSES)} 家，未参评 {sum(totals[g]['not_evaluated'] for g in totals)} 家；各类企业名单见 A类—D类、未参评 工作表。" if zh
                                else f"{sum(totals[g][c] for g in totals for c in CLASSES)} firms evaluated, {sum(totals[g]['not_evaluated'] for g in totals)} not evaluated; the lists are on the class sheets."))

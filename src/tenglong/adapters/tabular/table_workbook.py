@@ -20,7 +20,7 @@ from typing import Any
 
 import xlsxwriter
 
-from .results_writer import _formats
+from .results_writer import _formats, write_benchmarks
 
 NUMBER_FORMATS = {"int": "0", "count": "#,##0", "score": "0.000", "indicator": "#,##0.0000", "pct": "0.00%", "money": "#,##0.00", "mu": "#,##0.0000", "rate": "0%", "price": "0.00"}
 TEXT_KINDS = ("text", "wrap")
@@ -145,18 +145,7 @@ def run_workbook(summary: RunSummary, summary_sheet: str, sheet: str, columns: S
         ws.write_string(top + i, len(cells) - 1, cells[-1], fmt["met" if met else "unmet"])
     top += len(summary.target_rows) + 3
     ws.write_string(top, 0, summary.bench_title, fmt["section"])
-    for j, v in enumerate(summary.bench_header):
-        ws.write_string(top + 1, j, v, fmt["header"])
-    i = top + 2
-    for label, group, value, unit in summary.bench_rows:
-        ws.write_string(i, 0, label, fmt["cell"])
-        ws.write_string(i, 1, group, fmt["cell"])
-        if value is None:
-            ws.write_string(i, 2, "—", fmt["cell"])
-        else:
-            ws.write_number(i, 2, value, fmt["bench"])
-        ws.write_string(i, 3, unit, fmt["cell"])
-        i += 1
+    i = write_benchmarks(ws, fmt, top + 1, summary.bench_header, summary.bench_rows)
     for k, note in enumerate(summary.notes):
         ws.write_string(i + 1 + k, 0, note)
     _list_sheet(wb, fmt, sheet, columns, rows)
