@@ -143,7 +143,7 @@ def _scope_problems(conn: Any, new: NewUser) -> list[Problem]:
         known = code and conn.execute(select(enterprises.c.credit_code).where(enterprises.c.credit_code == code)).first()
         if not known:
             out.append(_problem("unknown_enterprise", "credit_code", new.credit_code or None, "已有企业的18位统一社会信用代码",
-                                "the 18-character credit code of an enterprise in the database", "91331082MA2XXXXXXX",
+                                "the 18-character credit code of an enterprise in the database", "91331082MA2AB3CF7N",
                                 f"找不到统一社会信用代码为「{code}」的企业；企业账号须对应已导入的企业。" if code else "企业账号须填写统一社会信用代码。",
                                 f"No enterprise has the credit code {code!r}; an enterprise account needs an imported enterprise." if code
                                 else "An enterprise account needs its credit code."))

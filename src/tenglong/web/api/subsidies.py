@@ -20,7 +20,7 @@ from ..security import ActorDep, PlatformDep, language
 
 router = APIRouter(prefix="/api/v1", tags=["projects and applications"])
 
-_PROJECT_EXAMPLE = {"credit_code": "91331082MA2XXXXXXX", "name": "数控化改造项目", "application_date": "2023-03-01",
+_PROJECT_EXAMPLE = {"credit_code": "91331082MA2AB3CF7N", "name": "数控化改造项目", "application_date": "2023-03-01",
                     "inputs": {"total_investment": 15000000, "equipment_investment": 8000000, "is_2513_enterprise": False}}
 
 
