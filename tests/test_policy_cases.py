@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenglong.services.cases import load_cases, run_case
+from tenglong.services.calculation.cases import load_cases, run_case
 
 CASES = load_cases()
 

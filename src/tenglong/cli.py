@@ -41,7 +41,7 @@ def calculate(file, no_explain: bool, lang: str, compact: bool) -> None:
     with its clause-cited explanation unless --no-explain. On bad input the
     exit code is 2, stdout stays empty and stderr lists every problem.
     """
-    from .services.calculate import calculate as run, dumps, parse_json
+    from .services.calculation.contract import calculate as run, dumps, parse_json
 
     try:
         result = run(parse_json(file.read()), explain=not no_explain, lang=lang)
@@ -59,7 +59,7 @@ def calculate(file, no_explain: bool, lang: str, compact: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def variables(entity: str | None, as_json: bool) -> None:
     """List the variables of the contract: entity, name, role, unit, clause, zh/en labels."""
-    from .services.catalogue import variable_rows
+    from .services.calculation.catalogue import variable_rows
 
     rows = variable_rows(entity)
     if as_json:
@@ -86,7 +86,7 @@ def policy_command(clause: str | None, parameter: str | None, lang: str) -> None
     Each parameter shows its clause, so a reader can go from a clause to its
     numbers and back (--parameter).
     """
-    from .services.catalogue import clause_text, clause_table, parameter_text
+    from .services.calculation.catalogue import clause_text, clause_table, parameter_text
 
     try:
         lines = parameter_text(parameter, lang) if parameter else clause_text(clause, lang) if clause else clause_table(lang)
@@ -108,7 +108,7 @@ def bench() -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 def bench_engine(n: int, reference_n: int | None, seed: int) -> None:
     """Time every project rule over N generated projects, against the Decimal reference."""
-    from .services.bench import engine_benchmark
+    from .bench.engine import engine_benchmark
 
     for line in engine_benchmark(n, reference_n, seed):
         click.echo(line)
@@ -120,7 +120,7 @@ def bench_engine(n: int, reference_n: int | None, seed: int) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 def bench_evaluate(n: int, reference_n: int | None, seed: int) -> None:
     """Time the full 亩均 evaluation of N enterprise-years against the per-row reference."""
-    from .services.bench_evaluation import evaluate_benchmark
+    from .bench.evaluation import evaluate_benchmark
 
     for line in evaluate_benchmark(n, reference_n, seed):
         click.echo(line)
@@ -131,7 +131,7 @@ def bench_evaluate(n: int, reference_n: int | None, seed: int) -> None:
 @click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
 def bench_pages(repeat: int, database_url: str | None) -> None:
     """Median server time of the dashboard, an enterprise profile and other pages on the demo county."""
-    from .web.bench import pages_benchmark
+    from .bench.web import pages_benchmark
 
     for line in pages_benchmark(repeat, database_url):
         click.echo(line)
@@ -142,7 +142,7 @@ def bench_pages(repeat: int, database_url: str | None) -> None:
 @click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
 def bench_api(n: int, database_url: str | None) -> None:
     """Time POST /api/v1/calculate with N/4, N/2 and N projects through the web app."""
-    from .web.bench import api_benchmark
+    from .bench.web import api_benchmark
 
     for line in api_benchmark(n, database_url):
         click.echo(line)
@@ -153,7 +153,7 @@ def bench_api(n: int, database_url: str | None) -> None:
 @click.option("--explain/--no-explain", default=False, show_default=True)
 def bench_calculate(n: int, explain: bool) -> None:
     """Time `tenglong calculate` end to end (JSON text in, JSON text out) for N projects."""
-    from .services.bench import calculate_benchmark
+    from .bench.engine import calculate_benchmark
 
     for line in calculate_benchmark(n, explain):
         click.echo(line)
@@ -164,7 +164,7 @@ def bench_calculate(n: int, explain: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True)
 def cases(clause: str | None, verbose: bool) -> None:
     """Run the policy cases (policy/cases/*.yaml) and report each."""
-    from .services.cases import run_cases
+    from .services.calculation.cases import run_cases
 
     failures = 0
     total = 0
@@ -198,7 +198,7 @@ def _print_evaluation(ev, lang: str) -> None:
     from rich.table import Table
 
     from .adapters.tabular.results_writer import benchmark_table
-    from .services.evaluate import summary_table, target_table
+    from .services.evaluation.evaluate import summary_table, target_table
 
     zh = lang == "zh"
     console = Console(width=max(Console().width, 100))
@@ -238,8 +238,8 @@ def evaluate(data: str, year: int, method_file: str | None, out: str | None, she
     from pathlib import Path
 
     from .adapters.tabular.results_writer import SUFFIXES, write_results
-    from .services.evaluate import load_method, run_evaluation
-    from .services.imports import load_enterprise_years
+    from .services.evaluation.evaluate import load_method, run_evaluation
+    from .services.data.validation import load_enterprise_years
 
     if out is not None and Path(out).suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"输出文件须为 .xlsx、.csv 或 .json：{out} / the output must end in .xlsx, .csv or .json: {out}", param_hint="--out")
@@ -315,7 +315,7 @@ def demo_data(seed: int, years: str, with_defects: bool, out: str, lang: str) ->
 def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str | None) -> None:
     """Validate an enterprise-year FILE (XLSX or CSV): summary, then the first 50 errors. Exit 2 on errors."""
     from .adapters.tabular.writer import write_error_report
-    from .services.imports import load_enterprise_years
+    from .services.data.validation import load_enterprise_years
 
     result = load_enterprise_years(file, sheet=sheet, skip_invalid=skip_invalid)
     src = result.source
@@ -342,7 +342,7 @@ def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str |
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language (zh: money in 万元).")
 def bench_import(n: int, seed: int, lang: str) -> None:
     """Time the import (read + validate + normalise) of an N-row XLSX written from the demo county."""
-    from .services.bench_import import import_benchmark
+    from .bench.imports import import_benchmark
 
     for line in import_benchmark(n, seed, lang):
         click.echo(line)
@@ -356,7 +356,7 @@ def serve(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from .services.bootstrap import DEMO_PASSWORD, ensure_database
-    from .services.platform import Platform
+    from .services.kernel.platform import Platform
     from .settings import get_settings
     from .web.app import create_app
 

@@ -13,7 +13,7 @@ import pytest
 from tenglong.adapters.tabular.results_writer import write_results, write_results_csv, write_results_json, write_results_xlsx
 from tenglong.core import reference_data
 from tenglong.demo.county import generate_county
-from tenglong.services.evaluate import CLASSES, run_evaluation, summary
+from tenglong.services.evaluation.evaluate import CLASSES, run_evaluation, summary
 
 ZH_SHEETS = ["汇总", "A类", "B类", "C类", "D类", "未参评"]
 EN_SHEETS = ["Summary", "Class A", "Class B", "Class C", "Class D", "Not evaluated"]

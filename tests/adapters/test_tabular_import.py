@@ -11,9 +11,7 @@ import pytest
 import xlsxwriter
 from click.testing import CliRunner
 
-from tenglong.adapters.tabular.columns import (
-    CANONICAL_SCHEMA, COLUMNS, SPECS, map_headers, match_header,
-)
+from tenglong.adapters.tabular.columns import CANONICAL_SCHEMA, COLUMNS, SPECS, map_headers, match_header
 from tenglong.adapters.tabular.reader import ReadError, read_table
 from tenglong.adapters.tabular.template import write_template
 from tenglong.adapters.tabular.writer import import_cells, write_enterprise_years
@@ -21,7 +19,7 @@ from tenglong.cli import main
 from tenglong.core.reference_data import industries, towns
 from tenglong.demo.county import COLUMNS as DEMO_COLUMNS
 from tenglong.demo.county import generate_county
-from tenglong.services.imports import load_enterprise_years
+from tenglong.services.data.validation import load_enterprise_years
 
 SEED = 2023
 

@@ -10,7 +10,7 @@ import pytest
 from tenglong.core import loader
 from tenglong.core.boundary import TERMS
 from tenglong.core.rules import RULES
-from tenglong.services.catalogue import clause_links
+from tenglong.services.calculation.catalogue import clause_links
 
 POLICY = loader.policy()
 PARAMS = loader.parameters()
@@ -48,7 +48,7 @@ def test_clauses_when_extended_run_to_june_2023():
 
 def test_rules_when_quoting_cite_verbatim_sentences():
     """Each rule's quoted sentence is verbatim text of the clause its outcome cites."""
-    from tenglong.services.bench import AS_OF, generate
+    from tenglong.bench.engine import AS_OF, generate
     from tenglong.core.engine import run_rules
 
     ctx = run_rules(generate(200), PARAMS, POLICY, AS_OF, AS_OF.year, [r for r in RULES if r.entity in ("projects", "enterprises", "land_transfers")])

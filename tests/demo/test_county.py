@@ -10,17 +10,7 @@ import polars as pl
 import pytest
 
 from tenglong.core.credit_code import problem, valid_mask
-from tenglong.demo.county import (
-    COLUMNS,
-    DEFECTS,
-    MEASURE_COLUMNS,
-    SIM_END,
-    SIM_START,
-    VETOES,
-    generate_county,
-    generate_county_with_defects,
-    reference,
-)
+from tenglong.demo.county import COLUMNS, DEFECTS, MEASURE_COLUMNS, SIM_END, SIM_START, VETOES, generate_county, generate_county_with_defects, reference
 
 SEED = 2023
 YEARS = range(2021, 2024)

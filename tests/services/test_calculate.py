@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tenglong.core.errors import InvalidInput
-from tenglong.services.calculate import calculate, parse_json
+from tenglong.services.calculation.contract import calculate, parse_json
 
 
 def test_calculate_when_year_keyed_request_answers_each_year():

@@ -14,8 +14,8 @@ from tenglong.adapters.tabular.writer import write_enterprise_years, write_error
 from tenglong.core.credit_code import make_code
 from tenglong.core.reference_data import industry_division, normalise_industry, normalise_town
 from tenglong.demo.county import DEFECTS, generate_county_with_defects
-from tenglong.services.bench_import import bench_frame
-from tenglong.services.imports import load_enterprise_years
+from tenglong.bench.imports import bench_frame
+from tenglong.services.data.validation import load_enterprise_years
 
 HEADERS = [s.header("zh") for s in SPECS]
 CODES = make_code(np.random.default_rng(7), 40).tolist()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tenglong.core import loader
 from tenglong.reference import rules as ref
-from tenglong.services.calculate import calculate
+from tenglong.services.calculation.contract import calculate
 
 PARAMS = loader.parameters()
 FEN = Decimal("0.01")

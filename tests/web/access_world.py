@@ -23,14 +23,15 @@ from tenglong.adapters.db.tables import data_imports, enterprises, evaluation_re
 from tenglong.adapters.tabular.writer import write_enterprise_years
 from tenglong.core.credit_code import check_character
 from tenglong.registers.roles import Actor
-from tenglong.services import data_imports as imports_service
-from tenglong.services import projects, subsidies
-from tenglong.services import users as users_service
-from tenglong.services.auth import actor_of
+from tenglong.services.data import uploads as imports_service
+from tenglong.services.enterprises import projects
+from tenglong.services.subsidies import applications as subsidies
+from tenglong.services.accounts import users as users_service
+from tenglong.services.accounts.auth import actor_of
 from tenglong.services.bootstrap import DEMO_TOWN
-from tenglong.services.enterprise_data import frame_from_db
-from tenglong.services.evaluation_runs import create_run, execute_run
-from tenglong.services.platform import Platform
+from tenglong.services.data.store import frame_from_db
+from tenglong.services.evaluation.runs import create_run, execute_run
+from tenglong.services.kernel.platform import Platform
 
 from .conftest import ROLES, client_for
 

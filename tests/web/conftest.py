@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tenglong.services.bootstrap import ensure_database
-from tenglong.services.platform import Platform
+from tenglong.services.kernel.platform import Platform
 from tenglong.settings import DEMO_PASSWORD, Settings
 from tenglong.web.app import create_app
 

@@ -14,8 +14,8 @@ import openpyxl
 from sqlalchemy import select
 
 from tenglong.adapters.db.tables import audit_log, users
-from tenglong.services import audit_view
-from tenglong.services import users as users_service
+from tenglong.services.audit import log as audit_view
+from tenglong.services.accounts import users as users_service
 from tenglong.settings import DEMO_PASSWORD
 
 from .conftest import client_for

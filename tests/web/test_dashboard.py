@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from tenglong.adapters.db.tables import evaluation_runs
 from tenglong.core import reference_data
-from tenglong.services import dashboard as service
-from tenglong.services.auth import create_user
+from tenglong.services.evaluation import dashboard as service
+from tenglong.services.accounts.auth import create_user
 from tenglong.services.bootstrap import DEMO_TOWN, ensure_database
-from tenglong.services.platform import Platform
+from tenglong.services.kernel.platform import Platform
 from tenglong.settings import DEMO_PASSWORD, Settings
 
 from .conftest import ROLES, client_for

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tenglong.adapters.db.tables import audit_log, enterprise_years, evaluation_results, evaluation_runs, users
-from tenglong.services.auth import actor_of
+from tenglong.services.accounts.auth import actor_of
 from tenglong.services.bootstrap import DEMO_TOWN
-from tenglong.services.enterprise_data import frame_from_db, store_frame
-from tenglong.services.evaluation_runs import create_run, execute_run
+from tenglong.services.data.store import frame_from_db, store_frame
+from tenglong.services.evaluation.runs import create_run, execute_run
 
 from .conftest import ROLES, client_for, make_platform
 

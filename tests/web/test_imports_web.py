@@ -17,8 +17,8 @@ from tenglong.adapters.tabular.columns import SPECS
 from tenglong.adapters.tabular.reader import column_letter
 from tenglong.adapters.tabular.writer import write_enterprise_years
 from tenglong.demo.county import generate_county, generate_county_with_defects
-from tenglong.services import _import_messages, data_imports as service
-from tenglong.services.uow import now
+from tenglong.services.data import messages as _import_messages, uploads as service
+from tenglong.services.kernel.uow import now
 from tenglong.web.i18n import catalogue
 
 from .conftest import client_for

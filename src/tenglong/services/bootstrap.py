@@ -16,11 +16,11 @@ from ..adapters.db.engine import upgrade
 from ..adapters.db.tables import data_imports, enterprises, users
 from ..demo.county import generate_county
 from ..settings import DEMO_PASSWORD
-from .auth import create_user
-from .enterprise_data import store_frame
-from .evaluation_runs import create_run, execute_run, publish
-from .platform import Platform
-from .uow import now
+from .accounts.auth import create_user
+from .data.store import store_frame
+from .evaluation.runs import create_run, execute_run, publish
+from .kernel.platform import Platform
+from .kernel.uow import now
 
 DEMO_TOWN = "331082112"  # 杜桥镇
 
@@ -57,7 +57,7 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
     say(f"创建演示数据 / creating the demo county (seed {p.settings.demo_seed}, {years[0]}–{years[-1]}) …")
     frame = generate_county(p.settings.demo_seed, years)
     admin_id = create_user(p.uow, None, "admin", "市经信局 管理员", DEMO_PASSWORD, "admin", department="市经信局")
-    from .auth import actor_of
+    from .accounts.auth import actor_of
 
     with p.uow.read() as conn:
         admin = actor_of(conn.execute(select(users).where(users.c.id == admin_id)).one())

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ..services.platform import Platform
+from ..services.kernel.platform import Platform
 from . import errors, figures
 from .i18n import t
 from .security import NotSignedIn, current, language

@@ -54,7 +54,7 @@ def xlsx_response(content: bytes, filename: str) -> Response:
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def enterprise_list_workbook(listing: Any, lang: str) -> Response:  # noqa: ANN401 - services.enterprises.EnterpriseList
+def enterprise_list_workbook(listing: Any, lang: str) -> Response:  # noqa: ANN401 - services.enterprises.directory.EnterpriseList
     """The filtered enterprise list as an XLSX download (the filters on a second sheet)."""
     f = listing.filter
     notes = [t("enterprises.xlsx.notes_title", lang, year=listing.year or "—", total=listing.page.total)]

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from ..core.errors import InvalidInput, Problem
-from ..services.enterprises import ResultFilter
+from ..services.enterprises.directory import ResultFilter
 
 _TRUE = {"1", "true", "yes", "above"}
 _FALSE = {"0", "false", "no", "below"}

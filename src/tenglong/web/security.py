@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from ..registers.roles import Actor
-from ..services import auth
-from ..services.platform import Platform
+from ..services.accounts import auth
+from ..services.kernel.platform import Platform
 
 SESSION_COOKIE = "tl_session"
 LOGIN_CSRF_COOKIE = "tl_login_csrf"

@@ -27,7 +27,7 @@ import xlsxwriter
 from ...core import reference_data
 from ...core.mujun import indicators as ind
 from ...core.mujun.explain import REASONS, VETO, group_label
-from ...services.evaluate import CLASSES, Evaluation, benchmark_table, results_frame, summary, summary_table, target_table, to_json
+from ...services.evaluation.evaluate import CLASSES, Evaluation, benchmark_table, results_frame, summary, summary_table, target_table, to_json
 
 SUFFIXES = (".xlsx", ".csv", ".json")
 

@@ -142,7 +142,7 @@ def write_error_report(result: Any, path: str | Path) -> Path:
     cell's location, frozen header, filter); sheet 摘要 summary has the counts.
 
     Args:
-        result: an :class:`~tenglong.services.imports.ImportResult`.
+        result: an :class:`~tenglong.services.data.validation.ImportResult`.
         path: the .xlsx to write.
 
     Returns:

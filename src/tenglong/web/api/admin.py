@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ...registers.roles import Actor
-from ...services import audit_view, users
+from ...services.audit import log as audit_view
+from ...services.accounts import users
 from ..security import PlatformDep, require
 from .imports import client_address, download
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...registers.roles import Actor
-from ...services.calculate import calculate, dumps, parse_json
+from ...services.calculation.contract import calculate, dumps, parse_json
 from ..security import require
 
 router = APIRouter(prefix="/api/v1", tags=["calculate"])

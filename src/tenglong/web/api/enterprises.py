@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ...services import enterprises as service
+from ...services.enterprises import directory as service
 from ..evaluation_workbooks import enterprise_list_workbook
 from ..result_query import FilterDep, parse_year
 from ..security import ActorDep, PlatformDep, language

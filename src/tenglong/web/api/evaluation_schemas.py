@@ -92,7 +92,7 @@ class ResultRowPublic(BaseModel):
 
     @classmethod
     def of(cls, r: dict[str, Any]) -> ResultRowPublic:
-        """From a row of ``services.enterprises.result_page``."""
+        """From a row of ``services.enterprises.directory.result_page``."""
         return cls(credit_code=r["credit_code"], name=r["name"], year=r["year"], town=r["town"], town_name=town_name(r["town"]), industry=r["industry"],
                    industry_name=industry_name(r["industry"]), above_scale=r["above_scale"], evaluated=r["evaluated"], not_evaluated_reason=r["not_evaluated_reason"],
                    group=r["group_name"], mujun_score=r["mujun_score"], rank=r["rank"], group_size=r["group_size"], mujun_class_computed=r["mujun_class_computed"],
@@ -209,8 +209,8 @@ def enterprise_public(e: dict[str, Any]) -> EnterprisePublic:
                             industry_name=industry_name(e["industry"]), above_scale=e["above_scale"])
 
 
-def profile_public(p: Any) -> ProfilePublic:  # noqa: ANN401 - services.enterprises.Profile
-    """From ``services.enterprises.Profile``."""
+def profile_public(p: Any) -> ProfilePublic:  # noqa: ANN401 - services.enterprises.directory.Profile
+    """From ``services.enterprises.directory.Profile``."""
     years = []
     for y in p.years:
         data = YearDataPublic(**{k: y.data[k] for k in YearDataPublic.model_fields}) if y.data else None
@@ -226,7 +226,7 @@ def profile_public(p: Any) -> ProfilePublic:  # noqa: ANN401 - services.enterpri
 
 
 def subsidy_public(a: dict[str, Any]) -> SubsidyPublic:
-    """From a row of ``services.enterprises.enterprise_subsidies``."""
+    """From a row of ``services.enterprises.directory.enterprise_subsidies``."""
     return SubsidyPublic(**a, url=f"/applications/{a['id']}")
 
 

@@ -13,14 +13,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ...services import dashboard as dashboard_service
-from ...services import evaluation_views as service
-from ...services.evaluation_runs import method_from_json
+from ...services.evaluation import dashboard as dashboard_service
+from ...services.evaluation import views as service
+from ...services.evaluation.runs import method_from_json
 from ..evaluation_workbooks import run_workbook_response
 from ..result_query import FilterDep, parse_year
 from ..security import ActorDep, PlatformDep, language
-from .evaluation_schemas import (ClassChangePublic, ComparisonPublic, DashboardPublic, ResultPagePublic, ResultRowPublic, RunCreate, RunDetailPublic, RunPublic,
-                                 dashboard_public, run_public)
+from .evaluation_schemas import ClassChangePublic, ComparisonPublic, DashboardPublic, ResultPagePublic, ResultRowPublic, RunCreate, RunDetailPublic, RunPublic, dashboard_public, run_public
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"], responses={
     401: {"description": "Not signed in (error envelope)"}, 404: {"description": "Unknown run, or not visible to the caller (error envelope)"},

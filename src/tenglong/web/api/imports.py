@@ -15,8 +15,8 @@ from starlette.datastructures import UploadFile
 
 from ...core.errors import PolicyError
 from ...registers.roles import Actor
-from ...services import data_import_report as report
-from ...services import data_imports as imports
+from ...services.data import report
+from ...services.data import uploads as imports
 from ..security import PlatformDep, require
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])

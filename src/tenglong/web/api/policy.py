@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ...services import policy_view
+from ...services.calculation import policy_view
 from ..security import SessionDep
 
 router = APIRouter(prefix="/api/v1/policy", tags=["policy"])

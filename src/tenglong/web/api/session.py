@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ...services import auth
+from ...services.accounts import auth
 from ..security import SessionDep, platform
 
 router = APIRouter(prefix="/api/v1", tags=["session"])

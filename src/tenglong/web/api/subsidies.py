@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ...services import projects, subsidies
-from ...services.calculate import parse_json
+from ...services.enterprises import projects
+from ...services.subsidies import applications as subsidies
+from ...services.calculation.contract import parse_json
 from ..security import ActorDep, PlatformDep, language
 
 router = APIRouter(prefix="/api/v1", tags=["projects and applications"])

@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, Problem
 from ...registers.roles import ROLES
-from ...services import audit_view, users
+from ...services.audit import log as audit_view
+from ...services.accounts import users
 from ..api.admin import AuditFilterDep, AuditReader, UserAdmin
 from ..api.imports import client_address
 from ..app import render

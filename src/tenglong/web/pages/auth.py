@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ...services import auth
+from ...services.accounts import auth
 from ..app import render
 from ..i18n import t
 from ..security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionDep, current, language, platform

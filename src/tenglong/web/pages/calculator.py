@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 
-from ...services import calculator, calculator_batch
+from ...services.calculation import calculator, batch as calculator_batch
 from ..app import render
 from ..security import PlatformDep, language, require
 

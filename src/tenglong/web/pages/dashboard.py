@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...services import dashboard as service
+from ...services.evaluation import dashboard as service
 from ..app import render
 from ..figures import CLASS_KEYS, FIGURES, town_name
 from ..i18n import t

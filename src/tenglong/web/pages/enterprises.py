@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...core.mujun import indicators as ind
-from ...services import enterprises as service
+from ...services.enterprises import directory as service
 from ..app import render
 from ..evaluation_workbooks import enterprise_list_workbook
 from ..figures import FIGURES, divisions, towns

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, Problem, ReformError
-from ...services import evaluation_views as service
-from ...services.enterprises import FLAGS, SORTS
-from ...services.evaluation_runs import method_from_text
+from ...services.evaluation import views as service
+from ...services.enterprises.directory import FLAGS, SORTS
+from ...services.evaluation.runs import method_from_text
 from ..app import render
 from ..evaluation_workbooks import run_workbook_response
 from ..figures import CLASS_KEYS, FIGURES, divisions, towns

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ...services import data_import_report as report
-from ...services import data_imports as imports
-from ...services.audit_view import LOCAL
+from ...services.data import report
+from ...services.data import uploads as imports
+from ...services.audit.log import LOCAL
 from ..api.imports import ImportActor, client_address, download, receive_upload
 from ..app import render
 from ..i18n import catalogue, t

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...services import policy_view
+from ...services.calculation import policy_view
 from ..app import render
 from ..security import SessionDep
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput
-from ...services import calculator, project_form, subsidies
+from ...services.calculation import calculator, project_form
+from ...services.subsidies import applications as subsidies
 from ..app import render
 from ..security import ActorDep, PlatformDep, language, require
 
