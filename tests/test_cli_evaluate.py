@@ -15,13 +15,21 @@ from tenglong.demo.county import generate_county, generate_county_with_defects
 
 ROOT = Path(__file__).resolve().parents[1]
 HUANGYAN = ROOT / "src" / "tenglong" / "policy" / "methods" / "huangyan-2022.yaml"
-HUANGYAN_ABOVE = {"tax_per_mu": 24.097, "value_added_per_mu": 136.16, "value_added_per_energy": 2.694,
-                  "value_added_per_emission": 4929.81, "labor_productivity": 18.14, "rd_intensity": 0.0302}
+HUANGYAN_ABOVE = {
+    "tax_per_mu": 24.097,
+    "value_added_per_mu": 136.16,
+    "value_added_per_energy": 2.694,
+    "value_added_per_emission": 4929.81,
+    "labor_productivity": 18.14,
+    "rd_intensity": 0.0302,
+}
 HUANGYAN_BELOW = {"tax_per_mu": 11.5932, "tax_per_kwh": 0.2352}
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tenglong.cli", "evaluate", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tenglong.cli", "evaluate", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")

@@ -19,5 +19,20 @@ def test_policy_case(file, case):
 def test_every_computable_clause_has_cases():
     """Each clause named by the policy-engine issue has at least one case."""
     clauses = {str(c.get("clause")) for _, c in CASES}
-    for clause in ("2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15", "A.2"):
+    for clause in (
+        "2.3",
+        "2.4",
+        "2.5",
+        "2.6",
+        "2.7",
+        "2.8",
+        "2.9",
+        "2.10",
+        "2.11",
+        "2.12",
+        "2.13",
+        "2.14",
+        "2.15",
+        "A.2",
+    ):
         assert clause in clauses, clause

@@ -32,7 +32,13 @@ def main() -> None:
 @main.command()
 @click.argument("file", type=click.File("rb"))
 @click.option("--no-explain", is_flag=True, help="Leave out the explanations.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the explanation lines.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the explanation lines.",
+)
 @click.option("--compact", is_flag=True, help="One-line JSON.")
 def calculate(file, no_explain: bool, lang: str, compact: bool) -> None:
     """Answer a calculation request (JSON FILE, or - for stdin) on stdout.
@@ -41,7 +47,8 @@ def calculate(file, no_explain: bool, lang: str, compact: bool) -> None:
     with its clause-cited explanation unless --no-explain. On bad input the
     exit code is 2, stdout stays empty and stderr lists every problem.
     """
-    from .services.calculation.contract import calculate as run, dumps, parse_json
+    from .services.calculation.contract import calculate as run
+    from .services.calculation.contract import dumps, parse_json
 
     try:
         result = run(parse_json(file.read()), explain=not no_explain, lang=lang)
@@ -55,7 +62,11 @@ def calculate(file, no_explain: bool, lang: str, compact: bool) -> None:
 
 
 @main.command()
-@click.option("--entity", type=click.Choice(["enterprises", "projects", "land_transfers", "mergers", "land_sales", "county_years"]), help="Only this entity kind.")
+@click.option(
+    "--entity",
+    type=click.Choice(["enterprises", "projects", "land_transfers", "mergers", "land_sales", "county_years"]),
+    help="Only this entity kind.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def variables(entity: str | None, as_json: bool) -> None:
     """List the variables of the contract: entity, name, role, unit, clause, zh/en labels."""
@@ -70,9 +81,13 @@ def variables(entity: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("entity", "variable", "role", "type", "unit", "default", "clause", "中文", "English", show_lines=False)
+    table = Table(
+        "entity", "variable", "role", "type", "unit", "default", "clause", "中文", "English", show_lines=False
+    )
     for r in rows:
-        table.add_row(r["entity"], r["name"], r["role"], r["type"], r["unit"], r["default"], r["clause"] or "", r["zh"], r["en"])
+        table.add_row(
+            r["entity"], r["name"], r["role"], r["type"], r["unit"], r["default"], r["clause"] or "", r["zh"], r["en"]
+        )
     Console(width=220).print(table)
 
 
@@ -86,10 +101,16 @@ def policy_command(clause: str | None, parameter: str | None, lang: str) -> None
     Each parameter shows its clause, so a reader can go from a clause to its
     numbers and back (--parameter).
     """
-    from .services.calculation.catalogue import clause_text, clause_table, parameter_text
+    from .services.calculation.catalogue import clause_table, clause_text, parameter_text
 
     try:
-        lines = parameter_text(parameter, lang) if parameter else clause_text(clause, lang) if clause else clause_table(lang)
+        lines = (
+            parameter_text(parameter, lang)
+            if parameter
+            else clause_text(clause, lang)
+            if clause
+            else clause_table(lang)
+        )
     except KeyError as exc:
         click.echo(f"错误 / Error: 找不到 / not found: {exc.args[0]}", err=True)
         sys.exit(2)
@@ -104,7 +125,12 @@ def bench() -> None:
 
 @bench.command("engine")
 @click.option("--n", "n", type=int, default=1_000_000, show_default=True, help="Number of projects.")
-@click.option("--reference-n", type=int, default=None, help="Rows for the per-row Decimal reference (default min(n, 100000)); rows/s is extrapolated.")
+@click.option(
+    "--reference-n",
+    type=int,
+    default=None,
+    help="Rows for the per-row Decimal reference (default min(n, 100000)); rows/s is extrapolated.",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 def bench_engine(n: int, reference_n: int | None, seed: int) -> None:
     """Time every project rule over N generated projects, against the Decimal reference."""
@@ -115,7 +141,9 @@ def bench_engine(n: int, reference_n: int | None, seed: int) -> None:
 
 
 @bench.command("evaluate")
-@click.option("--n", "n", type=int, default=1_000_000, show_default=True, help="Enterprise-years (one year, half 规上).")
+@click.option(
+    "--n", "n", type=int, default=1_000_000, show_default=True, help="Enterprise-years (one year, half 规上)."
+)
 @click.option("--reference-n", type=int, default=None, help="Firms for the per-row reference (default min(n, 50000)).")
 @click.option("--seed", type=int, default=1, show_default=True)
 def bench_evaluate(n: int, reference_n: int | None, seed: int) -> None:
@@ -184,7 +212,10 @@ def cases(clause: str | None, verbose: bool) -> None:
 def _print_skipped(loaded) -> None:
     """With --skip-invalid: which rows were left out and why (stderr), and ignored columns."""
     if loaded.skipped:
-        click.echo(f"注意 / Note: 已跳过 {len(loaded.skipped)} 行有错误的数据 / skipped {len(loaded.skipped)} row(s) with errors (--skip-invalid):", err=True)
+        click.echo(
+            f"注意 / Note: 已跳过 {len(loaded.skipped)} 行有错误的数据 / skipped {len(loaded.skipped)} row(s) with errors (--skip-invalid):",
+            err=True,
+        )
         for k, p in enumerate(loaded.problems, 1):
             click.echo(f"{k}. [{p.code}] {p.message_zh}", err=True)
             click.echo(f"   {p.message_en}", err=True)
@@ -203,10 +234,19 @@ def _print_evaluation(ev, lang: str) -> None:
     zh = lang == "zh"
     console = Console(width=max(Console().width, 100))
     method = ev.method_title or ("默认方法（参数 mujun.*）" if zh else "default method (parameters mujun.*)")
-    console.print(f"[bold]临海市 {ev.year} 年度亩均效益综合评价[/bold]  评价方法：{method}" if zh
-                  else f"[bold]Linhai {ev.year}: per-mu efficiency evaluation[/bold]  method: {method}")
-    tables = (("分类结果（家）" if zh else "firms by class", summary_table(ev.result, lang), False),
-              ("全县规上亩均效益与目标（附件 二）" if zh else "county figures against the targets (annex A.2)", target_table(ev.result, lang), True))
+    console.print(
+        f"[bold]临海市 {ev.year} 年度亩均效益综合评价[/bold]  评价方法：{method}"
+        if zh
+        else f"[bold]Linhai {ev.year}: per-mu efficiency evaluation[/bold]  method: {method}"
+    )
+    tables = (
+        ("分类结果（家）" if zh else "firms by class", summary_table(ev.result, lang), False),
+        (
+            "全县规上亩均效益与目标（附件 二）" if zh else "county figures against the targets (annex A.2)",
+            target_table(ev.result, lang),
+            True,
+        ),
+    )
     for title, rows, coloured in tables:
         table = Table(*rows[0], title=title, title_justify="left")
         for *cells, last in rows[1:]:
@@ -222,13 +262,31 @@ def _print_evaluation(ev, lang: str) -> None:
 
 @main.command()
 @click.argument("data", type=click.Path(exists=True, dir_okay=False))
-@click.option("--year", type=int, required=True, help="Data year to evaluate (earlier consecutive years in DATA feed D streaks and A.2).")
-@click.option("--method", "method_file", type=click.Path(exists=True, dir_okay=False), help="Method YAML overriding mujun.* parameters.")
+@click.option(
+    "--year",
+    type=int,
+    required=True,
+    help="Data year to evaluate (earlier consecutive years in DATA feed D streaks and A.2).",
+)
+@click.option(
+    "--method",
+    "method_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Method YAML overriding mujun.* parameters.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the results: .xlsx (workbook), .csv or .json.")
 @click.option("--sheet", help="Sheet of an XLSX DATA file (default: 企业数据, else the first).")
 @click.option("--skip-invalid", is_flag=True, help="Leave out rows with errors (and list them) instead of stopping.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the printout and the workbook.")
-def evaluate(data: str, year: int, method_file: str | None, out: str | None, sheet: str | None, skip_invalid: bool, lang: str) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the printout and the workbook.",
+)
+def evaluate(
+    data: str, year: int, method_file: str | None, out: str | None, sheet: str | None, skip_invalid: bool, lang: str
+) -> None:
     """Run the annual 亩均效益综合评价 of every enterprise in DATA (XLSX or CSV) for --year.
 
     Prints the class summary, the county figures against the targets and the
@@ -238,11 +296,14 @@ def evaluate(data: str, year: int, method_file: str | None, out: str | None, she
     from pathlib import Path
 
     from .adapters.tabular.results_writer import SUFFIXES, write_results
-    from .services.evaluation.evaluate import load_method, run_evaluation
     from .services.data.validation import load_enterprise_years
+    from .services.evaluation.evaluate import load_method, run_evaluation
 
     if out is not None and Path(out).suffix.lower() not in SUFFIXES:
-        raise click.BadParameter(f"输出文件须为 .xlsx、.csv 或 .json：{out} / the output must end in .xlsx, .csv or .json: {out}", param_hint="--out")
+        raise click.BadParameter(
+            f"输出文件须为 .xlsx、.csv 或 .json：{out} / the output must end in .xlsx, .csv or .json: {out}",
+            param_hint="--out",
+        )
     try:
         params, title = load_method(method_file)
         loaded = load_enterprise_years(data, sheet=sheet, skip_invalid=skip_invalid)
@@ -264,7 +325,13 @@ def evaluate(data: str, year: int, method_file: str | None, out: str | None, she
 
 @main.command("template")
 @click.argument("out", type=click.Path(dir_okay=False))
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="zh: Chinese headers, money in 万元; en: English headers, money in 元.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="zh: Chinese headers, money in 万元; en: English headers, money in 元.",
+)
 def template_command(out: str, lang: str) -> None:
     """Write the import template OUT.xlsx: instructions, the data sheet with drop-downs, town and industry lists."""
     from .adapters.tabular.template import write_template
@@ -281,15 +348,32 @@ def _parse_years(value: str) -> list[int]:
             return list(range(first, last + 1))
         return [int(v) for v in value.split(",")]
     except ValueError:
-        raise click.BadParameter(f"年度应写作 2021-2023 或 2021,2023，而不是 {value!r} / write years as 2021-2023 or 2021,2023, not {value!r}", param_hint="--years") from None
+        raise click.BadParameter(
+            f"年度应写作 2021-2023 或 2021,2023，而不是 {value!r} / write years as 2021-2023 or 2021,2023, not {value!r}",
+            param_hint="--years",
+        ) from None
 
 
 @main.command("demo-data")
-@click.option("--seed", type=int, default=2023, show_default=True, help="Generator seed; the same seed gives the same file.")
-@click.option("--years", default="2021-2023", show_default=True, help="Years, e.g. 2021-2023 or 2021,2023 (within 2015–2040).")
-@click.option("--with-defects", is_flag=True, help="Plant the generator's documented data defects (two of each) for import-check to find.")
+@click.option(
+    "--seed", type=int, default=2023, show_default=True, help="Generator seed; the same seed gives the same file."
+)
+@click.option(
+    "--years", default="2021-2023", show_default=True, help="Years, e.g. 2021-2023 or 2021,2023 (within 2015–2040)."
+)
+@click.option(
+    "--with-defects",
+    is_flag=True,
+    help="Plant the generator's documented data defects (two of each) for import-check to find.",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.xlsx or FILE.csv (UTF-8 with BOM).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="zh: Chinese headers, money in 万元; en: English headers, money in 元.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="zh: Chinese headers, money in 万元; en: English headers, money in 元.",
+)
 def demo_data(seed: int, years: str, with_defects: bool, out: str, lang: str) -> None:
     """Write the synthetic demo county in the import format."""
     from .adapters.tabular.writer import write_enterprise_years
@@ -304,13 +388,20 @@ def demo_data(seed: int, years: str, with_defects: bool, out: str, lang: str) ->
         path = write_enterprise_years(frame, out, lang=lang)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    click.echo(f"{frame.height:,} 行已写入 / rows written to {path}" + (f"（含 {len(defects)} 处预置错误 / with {len(defects)} planted defects）" if defects else ""))
+    click.echo(
+        f"{frame.height:,} 行已写入 / rows written to {path}"
+        + (f"（含 {len(defects)} 处预置错误 / with {len(defects)} planted defects）" if defects else "")
+    )
 
 
 @main.command("import-check")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--sheet", help="Sheet to read (default: 企业数据 / 企业 / 数据 / data, else the first).")
-@click.option("--skip-invalid", is_flag=True, help="Accept the valid rows and list the skipped ones (exit 0 unless the file or its headers are unusable).")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Accept the valid rows and list the skipped ones (exit 0 unless the file or its headers are unusable).",
+)
 @click.option("--report", type=click.Path(dir_okay=False), help="Also write every error to this .xlsx report.")
 def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str | None) -> None:
     """Validate an enterprise-year FILE (XLSX or CSV): summary, then the first 50 errors. Exit 2 on errors."""
@@ -319,10 +410,14 @@ def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str |
 
     result = load_enterprise_years(file, sheet=sheet, skip_invalid=skip_invalid)
     src = result.source
-    click.echo(f"文件 / file: {src.path}  工作表 / sheet: {src.sheet}  表头 / headers: {src.language}  编码 / encoding: {src.encoding or '-'}")
+    click.echo(
+        f"文件 / file: {src.path}  工作表 / sheet: {src.sheet}  表头 / headers: {src.language}  编码 / encoding: {src.encoding or '-'}"
+    )
     if src.units:
         click.echo("单位 / units: " + ", ".join(f"{k}={u}" for k, u in src.units.items()))
-    click.echo(f"读取 / rows read: {result.rows_read:,}  有效 / valid: {result.rows_valid:,}  跳过 / skipped: {len(result.skipped):,}  错误 / errors: {len(result.problems):,}")
+    click.echo(
+        f"读取 / rows read: {result.rows_read:,}  有效 / valid: {result.rows_valid:,}  跳过 / skipped: {len(result.skipped):,}  错误 / errors: {len(result.problems):,}"
+    )
     for code, count in result.errors_by_code().items():
         click.echo(f"  {code}: {count:,}")
     for w in result.warnings:
@@ -330,7 +425,10 @@ def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str |
     for k, p in enumerate(result.problems[:50], 1):
         click.echo(f"{k}. [{p.code}] {p.message_zh}\n   {p.message_en}")
     if len(result.problems) > 50:
-        click.echo(f"… 另有 {len(result.problems) - 50:,} 处错误 / {len(result.problems) - 50:,} more errors" + ("" if report else "（用 --report 导出全部 / use --report for all）"))
+        click.echo(
+            f"… 另有 {len(result.problems) - 50:,} 处错误 / {len(result.problems) - 50:,} more errors"
+            + ("" if report else "（用 --report 导出全部 / use --report for all）")
+        )
     if report:
         click.echo(f"错误报告 / error report: {write_error_report(result, report)}")
     sys.exit(0 if result.ok else 2)
@@ -339,7 +437,13 @@ def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str |
 @bench.command("import")
 @click.option("--n", "n", type=int, default=100_000, show_default=True, help="Rows in the generated XLSX.")
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language (zh: money in 万元).")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Header language (zh: money in 万元).",
+)
 def bench_import(n: int, seed: int, lang: str) -> None:
     """Time the import (read + validate + normalise) of an N-row XLSX written from the demo county."""
     from .bench.imports import import_benchmark
@@ -374,7 +478,9 @@ def serve(host: str | None, port: int | None) -> None:
         for a in accounts:
             click.echo(f"  {a.username:<11} {a.description_zh} / {a.description_en}")
     elif settings.demo:
-        click.echo(f"演示账号 / demo accounts: admin, department, town, enterprise, auditor (password {DEMO_PASSWORD}, unless changed)")
+        click.echo(
+            f"演示账号 / demo accounts: admin, department, town, enterprise, auditor (password {DEMO_PASSWORD}, unless changed)"
+        )
     uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
 
 

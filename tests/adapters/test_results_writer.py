@@ -10,7 +10,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from tenglong.adapters.tabular.results_writer import write_results, write_results_csv, write_results_json, write_results_xlsx
+from tenglong.adapters.tabular.results_writer import (
+    write_results,
+    write_results_csv,
+    write_results_json,
+    write_results_xlsx,
+)
 from tenglong.core import reference_data
 from tenglong.demo.county import generate_county
 from tenglong.services.evaluation.evaluate import CLASSES, run_evaluation, summary
@@ -89,7 +94,11 @@ def test_write_results_xlsx_when_written_summary_lists_the_eight_benchmarks(wb, 
     ws = wb["汇总"]
     rows = [row for row in ws.iter_rows(values_only=True) if row[1] in ("规上", "规下") and isinstance(row[2], float)]
     assert [(r[1]) for r in rows] == ["规上"] * 6 + ["规下"] * 2
-    assert rows[0][0] == "亩均税收" and rows[0][2] == pytest.approx(ev.result.benchmarks["above_scale"]["tax_per_mu"]) and rows[0][3] == "万元/亩"
+    assert (
+        rows[0][0] == "亩均税收"
+        and rows[0][2] == pytest.approx(ev.result.benchmarks["above_scale"]["tax_per_mu"])
+        and rows[0][3] == "万元/亩"
+    )
 
 
 def test_write_results_xlsx_when_written_class_sheets_freeze_header_and_filter(wb):
@@ -104,7 +113,19 @@ def test_write_results_xlsx_when_written_class_sheets_have_chinese_headers_and_n
     """Chinese headers with units; scores 0.000, indicators 0.0000, relief 0%, surcharge 0.00; 说明 wraps."""
     ws = wb["A类"]
     head = _header(ws)
-    assert head[:11] == ["统一社会信用代码", "企业名称", "镇(街道)", "行业", "规上/规下", "综合得分", "排名", "参评家数", "按排名类别", "最终类别", "调整原因"]
+    assert head[:11] == [
+        "统一社会信用代码",
+        "企业名称",
+        "镇(街道)",
+        "行业",
+        "规上/规下",
+        "综合得分",
+        "排名",
+        "参评家数",
+        "按排名类别",
+        "最终类别",
+        "调整原因",
+    ]
     assert "亩均税收(万元/亩)" in head and "单位电耗税收(元/千瓦时)" in head and head[-1] == "说明"
     cell = {h: ws.cell(row=2, column=j + 1) for j, h in enumerate(head)}
     assert cell["综合得分"].number_format == "0.000"
@@ -122,7 +143,10 @@ def test_write_results_xlsx_when_written_class_sheet_counts_equal_summary_counts
         assert seen == Counter({"规上": counts["above_scale"][c], "规下": counts["below_scale"][c]}) - Counter(), c
         assert {r["最终类别"] for r in _rows(wb[f"{c}类"])} <= {c}
     seen = Counter(r["规上/规下"] for r in _rows(wb["未参评"]))
-    assert seen["规上"] == counts["above_scale"]["not_evaluated"] and seen["规下"] == counts["below_scale"]["not_evaluated"]
+    assert (
+        seen["规上"] == counts["above_scale"]["not_evaluated"]
+        and seen["规下"] == counts["below_scale"]["not_evaluated"]
+    )
 
 
 def test_write_results_xlsx_when_written_rows_are_sorted_by_group_then_rank(wb):
@@ -178,7 +202,16 @@ def test_write_results_json_when_loaded_has_year_benchmarks_and_enterprises(ev, 
     assert doc["year"] == 2023
     assert set(doc["benchmarks"]) == {"above_scale", "below_scale"} and len(doc["benchmarks"]["above_scale"]) == 6
     assert len(doc["enterprises"]) == ev.result.data.n
-    keys = {"credit_code", "mujun_score", "mujun_class_computed", "mujun_class", "rank", "scores", "indicators", "carbon_grade"}
+    keys = {
+        "credit_code",
+        "mujun_score",
+        "mujun_class_computed",
+        "mujun_class",
+        "rank",
+        "scores",
+        "indicators",
+        "carbon_grade",
+    }
     assert all(keys <= set(e) for e in doc["enterprises"])
     ranked = next(e for e in doc["enterprises"] if e["rank"])
     assert set(ranked["scores"]) >= {"tax_per_mu"} and ranked["mujun_class"] in CLASSES

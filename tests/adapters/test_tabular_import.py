@@ -54,19 +54,22 @@ def test_columns_when_listed_match_the_demo_generator_and_canonical_schema():
     assert CANONICAL_SCHEMA["year"] == pl.Int32 and CANONICAL_SCHEMA["employees"] == pl.Int64
 
 
-@pytest.mark.parametrize(("header", "key", "unit"), [
-    ("实缴税金(万元)", "tax_paid", "万元"),
-    ("实缴税金（万元）", "tax_paid", "万元"),
-    (" 实缴税金 \n(元)", "tax_paid", "元"),
-    ("用电量(万千瓦时)", "electricity_kwh", "万千瓦时"),
-    ("用地面积", "land_area_mu", "亩"),
-    ("所在镇（街道）", "town", None),
-    ("是否规上(是/否)", "above_scale", None),
-    ("tax_paid", "tax_paid", "元"),
-    ("Tax_Paid (元)", "tax_paid", "元"),
-    ("tax_paid (万元)", "tax_paid", "万元"),
-    ("Credit Code", "credit_code", None),
-])
+@pytest.mark.parametrize(
+    ("header", "key", "unit"),
+    [
+        ("实缴税金(万元)", "tax_paid", "万元"),
+        ("实缴税金（万元）", "tax_paid", "万元"),
+        (" 实缴税金 \n(元)", "tax_paid", "元"),
+        ("用电量(万千瓦时)", "electricity_kwh", "万千瓦时"),
+        ("用地面积", "land_area_mu", "亩"),
+        ("所在镇（街道）", "town", None),
+        ("是否规上(是/否)", "above_scale", None),
+        ("tax_paid", "tax_paid", "元"),
+        ("Tax_Paid (元)", "tax_paid", "元"),
+        ("tax_paid (万元)", "tax_paid", "万元"),
+        ("Credit Code", "credit_code", None),
+    ],
+)
 def test_match_header_when_spelled_differently_finds_the_column_and_unit(header, key, unit):
     """Half- and full-width parentheses, spaces, case and unit suffixes are accepted."""
     m = match_header(header)
@@ -107,7 +110,9 @@ def test_read_table_when_sheet_starts_below_row_one_keeps_excel_rows_and_letters
 
 def test_read_table_when_numbers_and_codes_read_as_text(tmp_path):
     """Every cell is text: long codes keep their digits, integral floats lose the '.0'."""
-    path = _xlsx(tmp_path / "a.xlsx", [["code", "n", "b"], ["913310820000000001", 12.0, True], ["0012", 0.1 + 0.2, False]])
+    path = _xlsx(
+        tmp_path / "a.xlsx", [["code", "n", "b"], ["913310820000000001", 12.0, True], ["0012", 0.1 + 0.2, False]]
+    )
     cells = read_table(path).cells
     assert cells["c0"].to_list() == ["913310820000000001", "0012"]
     assert cells["c1"].to_list() == ["12", "0.3"]
@@ -220,13 +225,39 @@ def test_write_template_when_filled_with_drop_down_values_imports(tmp_path):
     path = write_template(tmp_path / "t.xlsx", "zh")
     book = openpyxl.load_workbook(path)
     ws = book["企业数据"]
-    ws.append(["91331082MA2AB3CF7N", "临海市鑫达药业有限公司", 2023, "杜桥镇", "C2710 化学药品原料药制造", "是", 27.5, 125.36,
-               4800, 21000, 483, 1850.5, None, 215, 3200000, 4120.8, None, "否", "数据造假"])
+    ws.append(
+        [
+            "91331082MA2AB3CF7N",
+            "临海市鑫达药业有限公司",
+            2023,
+            "杜桥镇",
+            "C2710 化学药品原料药制造",
+            "是",
+            27.5,
+            125.36,
+            4800,
+            21000,
+            483,
+            1850.5,
+            None,
+            215,
+            3200000,
+            4120.8,
+            None,
+            "否",
+            "数据造假",
+        ]
+    )
     book.save(path)
     result = load_enterprise_years(path)
     assert result.ok, [p.message_en for p in result.problems]
     row = result.frame.row(0, named=True)
-    assert (row["town"], row["industry"], row["tax_paid"], row["veto"]) == ("331082112", "C2710", 1253600.0, "falsified_data")
+    assert (row["town"], row["industry"], row["tax_paid"], row["veto"]) == (
+        "331082112",
+        "C2710",
+        1253600.0,
+        "falsified_data",
+    )
     assert row["fixed_asset_investment"] == 0.0 and row["in_construction_period"] is False
 
 
@@ -237,9 +268,19 @@ def test_cli_when_demo_data_then_import_check_exits_by_errors(tmp_path):
     """demo-data writes a clean file (exit 0 on check); --with-defects gives exit 2, or 0 with --skip-invalid."""
     runner = CliRunner()
     clean, broken = tmp_path / "clean.csv", tmp_path / "broken.xlsx"
-    assert runner.invoke(main, ["demo-data", "--seed", "3", "--years", "2023", "--out", str(clean), "--lang", "en"]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["demo-data", "--seed", "3", "--years", "2023", "--out", str(clean), "--lang", "en"]
+        ).exit_code
+        == 0
+    )
     assert runner.invoke(main, ["import-check", str(clean)]).exit_code == 0
-    assert runner.invoke(main, ["demo-data", "--seed", "3", "--years", "2022-2023", "--with-defects", "--out", str(broken)]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["demo-data", "--seed", "3", "--years", "2022-2023", "--with-defects", "--out", str(broken)]
+        ).exit_code
+        == 0
+    )
     report = tmp_path / "errors.xlsx"
     checked = runner.invoke(main, ["import-check", str(broken), "--report", str(report)])
     assert checked.exit_code == 2 and "unknown_town: 2" in checked.output and report.exists()
@@ -254,8 +295,9 @@ def test_round_trip_when_money_spans_fen_to_hundreds_of_billions_stays_exact(cou
     rng = np.random.default_rng(5)
     n = 400
     fen = np.concatenate([rng.integers(1, 10**6, n // 2), rng.integers(10**6, 10**14, n - n // 2)])
-    sample = county.head(n).with_columns(pl.Series("tax_paid", np.round(fen / 100, 2)),
-                                         pl.Series("revenue", np.round(fen[::-1] / 100, 2)))
+    sample = county.head(n).with_columns(
+        pl.Series("tax_paid", np.round(fen / 100, 2)), pl.Series("revenue", np.round(fen[::-1] / 100, 2))
+    )
     result = load_enterprise_years(write_enterprise_years(sample, tmp_path / f"m.{suffix}", lang=lang))
     assert result.ok, [p.message_en for p in result.problems[:3]]
     assert result.frame["tax_paid"].to_list() == sample["tax_paid"].to_list()

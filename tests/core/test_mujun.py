@@ -23,12 +23,26 @@ from tenglong.reference import evaluation as ref
 W = 10_000.0
 PARAMS = loader.parameters()
 POLICY = loader.policy()
-HUANGYAN = reforms.apply(loader.load_yaml(open("src/tenglong/policy/methods/huangyan-2022.yaml", encoding="utf-8").read())["changes"], PARAMS)
+HUANGYAN = reforms.apply(
+    loader.load_yaml(open("src/tenglong/policy/methods/huangyan-2022.yaml", encoding="utf-8").read())["changes"], PARAMS
+)
 
 
 def firms(rows: list[dict], year: int = 2022) -> YearData:
     """A YearData from a few dict rows (missing floats are nan)."""
-    keys = ["land_area_mu", "tax_paid", "value_added", "revenue", "rd_expense", "energy_tce", "emission_equivalent_t", "employees", "electricity_kwh", "carbon_emission_t", "fixed_asset_investment"]
+    keys = [
+        "land_area_mu",
+        "tax_paid",
+        "value_added",
+        "revenue",
+        "rd_expense",
+        "energy_tce",
+        "emission_equivalent_t",
+        "employees",
+        "electricity_kwh",
+        "carbon_emission_t",
+        "fixed_asset_investment",
+    ]
     cols = {k: np.array([r.get(k, np.nan) for r in rows], dtype=float) for k in keys}
     cols["credit_code"] = np.array([r.get("credit_code", f"C{k:03d}") for k, r in enumerate(rows)])
     cols["above_scale"] = np.array([r.get("above_scale", True) for r in rows])
@@ -38,8 +52,26 @@ def firms(rows: list[dict], year: int = 2022) -> YearData:
     return YearData.from_columns(year, cols)
 
 
-E1 = dict(land_area_mu=50, tax_paid=1500 * W, value_added=8000 * W, energy_tce=2500, emission_equivalent_t=1.5, employees=400, revenue=1e8, rd_expense=3.5e6)
-E3 = dict(land_area_mu=30, tax_paid=60 * W, value_added=900 * W, energy_tce=900, emission_equivalent_t=2.0, employees=120, revenue=1e8, rd_expense=0.5e6)
+E1 = dict(
+    land_area_mu=50,
+    tax_paid=1500 * W,
+    value_added=8000 * W,
+    energy_tce=2500,
+    emission_equivalent_t=1.5,
+    employees=400,
+    revenue=1e8,
+    rd_expense=3.5e6,
+)
+E3 = dict(
+    land_area_mu=30,
+    tax_paid=60 * W,
+    value_added=900 * W,
+    energy_tce=900,
+    emission_equivalent_t=2.0,
+    employees=120,
+    revenue=1e8,
+    rd_expense=0.5e6,
+)
 SMALL = dict(above_scale=False, land_area_mu=8, tax_paid=60 * W, electricity_kwh=300 * W)
 
 
@@ -47,17 +79,29 @@ def test_evaluate_when_huangyan_2022_benchmarks_scores_hand_checked_cases():
     """E1 scores 118.041, E3 21.023 and the 规下 firm 74.864 with the Huangyan 2022 benchmarks."""
     r = evaluate(firms([E1, E3, SMALL]), HUANGYAN, POLICY)
     assert r.score.tolist() == [118.041, 21.023, 74.864]
-    assert round(float(r.scores["tax_per_mu"][0]), 3) == 37.349 and round(float(r.scores["rd_intensity"][1]), 3) == 1.656
+    assert (
+        round(float(r.scores["tax_per_mu"][0]), 3) == 37.349 and round(float(r.scores["rd_intensity"][1]), 3) == 1.656
+    )
 
 
 def test_evaluate_when_firm_equals_benchmarks_scores_100():
     """A firm whose indicators equal the benchmarks scores exactly 100.000 (identity check)."""
-    b = dict(land_area_mu=1, tax_paid=24.097 * W, value_added=136.16 * W, energy_tce=136.16 / 2.694, emission_equivalent_t=136.16 / 4929.81,
-             employees=136.16 / 18.14, revenue=1e6, rd_expense=0.0302e6)
+    b = dict(
+        land_area_mu=1,
+        tax_paid=24.097 * W,
+        value_added=136.16 * W,
+        energy_tce=136.16 / 2.694,
+        emission_equivalent_t=136.16 / 4929.81,
+        employees=136.16 / 18.14,
+        revenue=1e6,
+        rd_expense=0.0302e6,
+    )
     assert evaluate(firms([b]), HUANGYAN, POLICY).score[0] == 100.0
 
 
-@pytest.mark.parametrize(("n", "expected"), [(1, (0, 1, 0, 0)), (7, (1, 5, 1, 0)), (20, (4, 12, 3, 1)), (21, (4, 13, 3, 1))])
+@pytest.mark.parametrize(
+    ("n", "expected"), [(1, (0, 1, 0, 0)), (7, (1, 5, 1, 0)), (20, (4, 12, 3, 1)), (21, (4, 13, 3, 1))]
+)
 def test_quota_counts_when_group_size_at_edges(n, expected):
     """A, C, D counts round half up and B is the rest (Wenling 20/60/15/5)."""
     q = {"A": Fraction(1, 5), "B": Fraction(3, 5), "C": Fraction(3, 20), "D": Fraction(1, 20)}
@@ -67,7 +111,21 @@ def test_quota_counts_when_group_size_at_edges(n, expected):
 
 def ladder(n: int, **extra) -> list[dict]:
     """n 规上 firms with strictly falling tax per mu (and so falling scores)."""
-    return [dict(land_area_mu=10, tax_paid=(100 - k) * W, value_added=500 * W, energy_tce=200, emission_equivalent_t=1, employees=50, revenue=5e7, rd_expense=1e6, credit_code=f"F{k:03d}", **extra) for k in range(n)]
+    return [
+        dict(
+            land_area_mu=10,
+            tax_paid=(100 - k) * W,
+            value_added=500 * W,
+            energy_tce=200,
+            emission_equivalent_t=1,
+            employees=50,
+            revenue=5e7,
+            rd_expense=1e6,
+            credit_code=f"F{k:03d}",
+            **extra,
+        )
+        for k in range(n)
+    ]
 
 
 @pytest.mark.parametrize("n", [1, 7, 20, 21])
@@ -81,9 +139,30 @@ def test_evaluate_when_n_firms_assigns_quota_counts(n):
 
 def test_evaluate_when_scores_tie_breaks_by_tax_per_mu_then_credit_code():
     """Equal scores rank by tax per mu, then credit code; row order never matters."""
-    base = dict(land_area_mu=10, value_added=500 * W, energy_tce=200, emission_equivalent_t=1, employees=50, revenue=5e7, rd_expense=1e6)
-    rows = [dict(base, tax_paid=100 * W, credit_code="B2"), dict(base, tax_paid=100 * W, credit_code="A1"), dict(base, tax_paid=100 * W, credit_code="C3")]
-    weights = {"mujun.weights_above_scale": {"tax_per_mu": 0, "value_added_per_mu": 100, "value_added_per_energy": 0, "value_added_per_emission": 0, "labor_productivity": 0, "rd_intensity": 0}}
+    base = dict(
+        land_area_mu=10,
+        value_added=500 * W,
+        energy_tce=200,
+        emission_equivalent_t=1,
+        employees=50,
+        revenue=5e7,
+        rd_expense=1e6,
+    )
+    rows = [
+        dict(base, tax_paid=100 * W, credit_code="B2"),
+        dict(base, tax_paid=100 * W, credit_code="A1"),
+        dict(base, tax_paid=100 * W, credit_code="C3"),
+    ]
+    weights = {
+        "mujun.weights_above_scale": {
+            "tax_per_mu": 0,
+            "value_added_per_mu": 100,
+            "value_added_per_energy": 0,
+            "value_added_per_emission": 0,
+            "labor_productivity": 0,
+            "rd_intensity": 0,
+        }
+    }
     p = reforms.apply(weights, PARAMS)
     for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
         r = evaluate(firms([rows[k] for k in order]), p, POLICY)
@@ -158,8 +237,16 @@ def test_evaluate_years_when_d_three_years_running_raises_the_surcharge():
 
 def test_evaluate_years_when_tax_per_mu_low_two_years_flags_low_efficiency():
     """A.2: tax per mu ≤ 5 万元 in both years (exactly 5 counts) → low-efficiency; 5.0001 does not."""
+
     def year(y, tax):
-        return firms([dict(ladder(1)[0], credit_code="X", tax_paid=tax * 10 * W), dict(ladder(1)[0], credit_code="Y", tax_paid=50 * W + 1)], y)
+        return firms(
+            [
+                dict(ladder(1)[0], credit_code="X", tax_paid=tax * 10 * W),
+                dict(ladder(1)[0], credit_code="Y", tax_paid=50 * W + 1),
+            ],
+            y,
+        )
+
     res = evaluate_years({2022: year(2022, 5), 2023: year(2023, 5)}, PARAMS, POLICY)
     assert res[2023].low_efficiency.tolist() == [True, False]
     assert res[2022].low_efficiency.tolist() == [False, False]  # no 2021 data
@@ -170,7 +257,15 @@ def test_carbon_code_when_k_at_cut_points_takes_the_lower_grade():
     rows = []
     for k, (a, b) in enumerate([(0.6, 1.4), (0.8, 1.2), (1.2, 0.8), (2.0, 0.0), (0.45, 0.45 * 3)]):
         for x in (a, b):
-            rows.append(dict(ladder(1)[0], credit_code=f"K{k}{x}", industry=f"C{20 + k}10", value_added=10 * W, carbon_emission_t=x * 10))
+            rows.append(
+                dict(
+                    ladder(1)[0],
+                    credit_code=f"K{k}{x}",
+                    industry=f"C{20 + k}10",
+                    value_added=10 * W,
+                    carbon_emission_t=x * 10,
+                )
+            )
     r = evaluate(firms(rows), PARAMS, POLICY)
     assert r.carbon_grade[[0, 2, 4, 6]].tolist() == [1, 2, 3, 4]
     assert r.carbon_value[8] == pytest.approx(0.5) and r.carbon_grade[8] == 1 and r.carbon_level[8] == 1
@@ -179,30 +274,38 @@ def test_carbon_code_when_k_at_cut_points_takes_the_lower_grade():
 def test_method_when_override_file_is_invalid_lists_every_problem():
     """A method file is checked in full; nothing is applied when any entry is wrong."""
     with pytest.raises(ReformError) as exc:
-        reforms.apply({"mujun.quotas_above_scale": {"A": "lots"}, "mujun.no_such": 1, "mujun.benchmark_mode": "median"}, PARAMS)
+        reforms.apply(
+            {"mujun.quotas_above_scale": {"A": "lots"}, "mujun.no_such": 1, "mujun.benchmark_mode": "median"}, PARAMS
+        )
     assert {p.code for p in exc.value.problems} == {"invalid_parameter_value", "unknown_parameter"}
     assert len(exc.value.problems) == 3
     assert PARAMS["mujun.benchmark_mode"].last_value() == "aggregate"
 
 
-COUNTY = st.lists(st.fixed_dictionaries({
-    "above_scale": st.booleans(),
-    "land_area_mu": st.sampled_from([2.9999, 3, 5, 10, 25.5, 60]),
-    "tax_paid": st.integers(0, 3000).map(lambda x: x * W),
-    "value_added": st.integers(1, 20000).map(lambda x: x * W),
-    "energy_tce": st.sampled_from([0.0, 100, 800, 3000]),
-    "emission_equivalent_t": st.sampled_from([np.nan, 0.5, 2.0]),
-    "employees": st.integers(1, 800).map(float),
-    "revenue": st.integers(1, 100).map(lambda x: x * 1e6),
-    "rd_expense": st.integers(0, 50).map(lambda x: x * 1e4),
-    "electricity_kwh": st.sampled_from([0.0, 1e5, 3e6]),
-    "in_construction_period": st.booleans(),
-    "fixed_asset_investment": st.sampled_from([0.0, 29_999_999.99, 3e7, 99_999_999.99, 1e8]),
-    "veto": st.sampled_from(["", "", "", "falsified_data"]),
-    "industry": st.sampled_from(["C2710", "C2614", "C3410"]),
-    "carbon_emission_t": st.sampled_from([np.nan, 0.0, 120.0, 900.5, 4000.0]),
-    "last_year_tax": st.sampled_from([None, 0.0, 50 * W, 500 * W]),
-}), min_size=1, max_size=40)
+COUNTY = st.lists(
+    st.fixed_dictionaries(
+        {
+            "above_scale": st.booleans(),
+            "land_area_mu": st.sampled_from([2.9999, 3, 5, 10, 25.5, 60]),
+            "tax_paid": st.integers(0, 3000).map(lambda x: x * W),
+            "value_added": st.integers(1, 20000).map(lambda x: x * W),
+            "energy_tce": st.sampled_from([0.0, 100, 800, 3000]),
+            "emission_equivalent_t": st.sampled_from([np.nan, 0.5, 2.0]),
+            "employees": st.integers(1, 800).map(float),
+            "revenue": st.integers(1, 100).map(lambda x: x * 1e6),
+            "rd_expense": st.integers(0, 50).map(lambda x: x * 1e4),
+            "electricity_kwh": st.sampled_from([0.0, 1e5, 3e6]),
+            "in_construction_period": st.booleans(),
+            "fixed_asset_investment": st.sampled_from([0.0, 29_999_999.99, 3e7, 99_999_999.99, 1e8]),
+            "veto": st.sampled_from(["", "", "", "falsified_data"]),
+            "industry": st.sampled_from(["C2710", "C2614", "C3410"]),
+            "carbon_emission_t": st.sampled_from([np.nan, 0.0, 120.0, 900.5, 4000.0]),
+            "last_year_tax": st.sampled_from([None, 0.0, 50 * W, 500 * W]),
+        }
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -217,8 +320,21 @@ def test_evaluate_when_random_county_matches_per_row_reference(rows, year):
     r = evaluate(firms(rows, year), PARAMS, POLICY, prev)
     m = Method.of(PARAMS, POLICY, year)
     live = m.window_2_8.overlaps_year(year)
-    previous = {str(prev.data.credit_code[i]): {"d_streak": int(prev.d_streak[i]), "tax_paid": float(prev.data["tax_paid"][i]), "land_area_mu": float(prev.data["land_area_mu"][i])} for i in range(prev.data.n)} if prev else {}
-    want = ref.evaluate(rows, m, live, Decimal(100_000_000), Decimal(30_000_000), previous, m.window_a2.overlaps_year(year))
+    previous = (
+        {
+            str(prev.data.credit_code[i]): {
+                "d_streak": int(prev.d_streak[i]),
+                "tax_paid": float(prev.data["tax_paid"][i]),
+                "land_area_mu": float(prev.data["land_area_mu"][i]),
+            }
+            for i in range(prev.data.n)
+        }
+        if prev
+        else {}
+    )
+    want = ref.evaluate(
+        rows, m, live, Decimal(100_000_000), Decimal(30_000_000), previous, m.window_a2.overlaps_year(year)
+    )
     for i, code in enumerate(r.data.credit_code):
         w = want[code]
         assert bool(r.evaluated[i]) == w["evaluated"], code
@@ -226,9 +342,15 @@ def test_evaluate_when_random_county_matches_per_row_reference(rows, year):
             assert r.score[i] == w["score"], code
             assert r.final[i] == w["final"], (code, r.final[i], w["final"])
             assert int(r.rank[i]) == w.get("rank", 0), code
-            assert r.surcharge[i] == pytest.approx(w["surcharge"]) and r.relief[i] == w["relief"] and int(r.d_streak[i]) == w["d_streak"], code
+            assert (
+                r.surcharge[i] == pytest.approx(w["surcharge"])
+                and r.relief[i] == w["relief"]
+                and int(r.d_streak[i]) == w["d_streak"]
+            ), code
             assert int(r.carbon_grade[i]) == w["carbon_grade"], code
-        assert bool(r.low_efficiency[i]) == w["low_efficiency"] and bool(r.billion_low_tax[i]) == w["billion_low_tax"], code
+        assert (
+            bool(r.low_efficiency[i]) == w["low_efficiency"] and bool(r.billion_low_tax[i]) == w["billion_low_tax"]
+        ), code
         assert bool(r.candidate[i]) == w["candidate"], code
 
 

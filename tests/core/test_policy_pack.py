@@ -15,7 +15,12 @@ from tenglong.services.calculation.catalogue import clause_links
 POLICY = loader.policy()
 PARAMS = loader.parameters()
 VARS = loader.variables()
-REQUIRED_IDS = ["2." + str(k) for k in range(1, 16)] + ["3", "A.2"] + [f"A.3.{k}" for k in range(1, 17)] + ["A.4.1", "A.4.2", "A.4.3"]
+REQUIRED_IDS = (
+    ["2." + str(k) for k in range(1, 16)]
+    + ["3", "A.2"]
+    + [f"A.3.{k}" for k in range(1, 17)]
+    + ["A.4.1", "A.4.2", "A.4.3"]
+)
 
 
 def test_clauses_when_loaded_have_every_required_id_once():
@@ -51,7 +56,14 @@ def test_rules_when_quoting_cite_verbatim_sentences():
     from tenglong.bench.engine import AS_OF, generate
     from tenglong.core.engine import run_rules
 
-    ctx = run_rules(generate(200), PARAMS, POLICY, AS_OF, AS_OF.year, [r for r in RULES if r.entity in ("projects", "enterprises", "land_transfers")])
+    ctx = run_rules(
+        generate(200),
+        PARAMS,
+        POLICY,
+        AS_OF,
+        AS_OF.year,
+        [r for r in RULES if r.entity in ("projects", "enterprises", "land_transfers")],
+    )
     for (kind, var), outcome in ctx.results.items():
         for i in range(ctx.frames[kind].n):
             assert outcome.quote_of(i) in POLICY[outcome.clause].text_zh, (kind, var)
@@ -94,7 +106,12 @@ def test_parameters_when_from_the_policy_follow_its_window():
 def test_parameters_when_assumed_explain_themselves():
     """Every assumption has a note in both languages so officials can see the reading."""
     assumed = [p for p in PARAMS if p.assumption]
-    assert {p.path for p in assumed} >= {"tech_renovation.stacking_2513", "vertical_industry.excess_area_reading", "low_efficiency.billion_min_revenue", "planning_approval.phased_min_buildings"}
+    assert {p.path for p in assumed} >= {
+        "tech_renovation.stacking_2513",
+        "vertical_industry.excess_area_reading",
+        "low_efficiency.billion_min_revenue",
+        "planning_approval.phased_min_buildings",
+    }
     for p in assumed:
         assert p.note_zh and p.note_en, p.path
 
@@ -110,7 +127,9 @@ def test_variables_when_outputs_each_have_exactly_one_rule():
         assert VARS.get(kind, name) is not None, (kind, name)
 
 
-@pytest.mark.parametrize("clause", ["2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15", "A.2"])
+@pytest.mark.parametrize(
+    "clause", ["2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15", "A.2"]
+)
 def test_clause_links_when_computable_name_rules_and_parameters(clause):
     """A reader can go from each computable clause to the rules (and parameters) implementing it."""
     links = clause_links()[clause]

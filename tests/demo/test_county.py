@@ -10,7 +10,17 @@ import polars as pl
 import pytest
 
 from tenglong.core.credit_code import problem, valid_mask
-from tenglong.demo.county import COLUMNS, DEFECTS, MEASURE_COLUMNS, SIM_END, SIM_START, VETOES, generate_county, generate_county_with_defects, reference
+from tenglong.demo.county import (
+    COLUMNS,
+    DEFECTS,
+    MEASURE_COLUMNS,
+    SIM_END,
+    SIM_START,
+    VETOES,
+    generate_county,
+    generate_county_with_defects,
+    reference,
+)
 
 SEED = 2023
 YEARS = range(2021, 2024)
@@ -61,9 +71,15 @@ def test_generate_county_when_default_has_exact_columns_and_dtypes(county):
     """Exactly the agreed columns, in order, with their types."""
     assert county.columns == list(COLUMNS)
     expected = {
-        "credit_code": pl.String, "name": pl.String, "year": pl.Int32, "town": pl.String,
-        "industry": pl.String, "above_scale": pl.Boolean, "employees": pl.Int64,
-        "in_construction_period": pl.Boolean, "veto": pl.String,
+        "credit_code": pl.String,
+        "name": pl.String,
+        "year": pl.Int32,
+        "town": pl.String,
+        "industry": pl.String,
+        "above_scale": pl.Boolean,
+        "employees": pl.Int64,
+        "in_construction_period": pl.Boolean,
+        "veto": pl.String,
     }
     for column, dtype in county.schema.items():
         assert dtype == expected.get(column, pl.Float64), column
@@ -86,8 +102,10 @@ def test_generate_county_when_required_values_present(county):
             assert county[column].null_count() == 0, column
     above = county.filter(pl.col("above_scale"))
     assert above["value_added"].null_count() == 0
-    assert county.filter(~pl.col("above_scale"))["value_added"].null_count() == county.filter(
-        ~pl.col("above_scale")).height
+    assert (
+        county.filter(~pl.col("above_scale"))["value_added"].null_count()
+        == county.filter(~pl.col("above_scale")).height
+    )
     share_missing = above["emission_equivalent_t"].null_count() / above.height
     assert 0.04 <= share_missing <= 0.14
 
@@ -121,7 +139,8 @@ def test_generate_county_when_clusters_sit_where_domain_says(county):
     assert (eyewear["town"] == "331082112").mean() > 0.5
     counts = dict(firms.group_by("town").len().iter_rows())
     assert max(counts[t] for t in ("331082106", "331082107", "331082108", "331082109")) < min(
-        counts[t] for t in ("TZWJK", "LHJK", "331082112", "331082111", "331082003", "331082002", "331082100"))
+        counts[t] for t in ("TZWJK", "LHJK", "331082112", "331082111", "331082003", "331082002", "331082100")
+    )
 
 
 # --- counts and calibration ----------------------------------------------------------
@@ -158,7 +177,8 @@ def test_generate_county_when_ratios_are_plausible(county, year):
     assert 1.5 <= va / WAN / above["energy_tce"].sum() <= 4
     assert 0.1 <= below["tax_paid"].sum() / below["electricity_kwh"].sum() <= 0.4
     carbon = above.group_by(pl.col("industry").str.slice(0, 3).alias("division")).agg(
-        (pl.col("carbon_emission_t").sum() / (pl.col("value_added").sum() / WAN)).alias("intensity"))
+        (pl.col("carbon_emission_t").sum() / (pl.col("value_added").sum() / WAN)).alias("intensity")
+    )
     intensity = dict(carbon.iter_rows())
     assert all(0.2 <= v <= 3 for v in intensity.values())
     assert min(intensity["C26"], intensity["C27"]) > max(intensity["C34"], intensity["C36"])
@@ -185,8 +205,12 @@ def test_generate_county_when_construction_period_triggers_clause_2_8(county, ye
 def test_generate_county_when_low_efficiency_two_years_running(county):
     """A handful of 亿元 firms ≤ 10 万/亩 and a few dozen 规上 firms ≤ 5 万/亩, both two years running."""
     both = _two_years(county, 2023)
-    billion = both.filter((pl.col("revenue") >= 1e8) & (pl.col("revenue_prev") >= 1e8)
-                          & (pl.col("tax_per_mu") <= 10) & (pl.col("tax_per_mu_prev") <= 10))
+    billion = both.filter(
+        (pl.col("revenue") >= 1e8)
+        & (pl.col("revenue_prev") >= 1e8)
+        & (pl.col("tax_per_mu") <= 10)
+        & (pl.col("tax_per_mu_prev") <= 10)
+    )
     assert 4 <= billion.height <= 25
     low = both.filter(pl.col("above_scale") & (pl.col("tax_per_mu") <= 5) & (pl.col("tax_per_mu_prev") <= 5))
     assert 15 <= low.height <= 60

@@ -19,9 +19,19 @@ import pytest
 from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "demo-tenglong-2023"
-expect.set_options(timeout=15_000)  # auto-waiting assertions: generous when two servers and browsers share the machine (-n 2)
+expect.set_options(
+    timeout=15_000
+)  # auto-waiting assertions: generous when two servers and browsers share the machine (-n 2)
 SHOTS = Path(os.environ.get("TENGLONG_SCREENSHOTS", "test-results/screenshots"))
 
 
@@ -65,10 +75,19 @@ def _database_url(tmp_path_factory) -> str:
 def server(tmp_path_factory) -> str:
     """Base URL of a live server on the demo county (PostgreSQL in CI, SQLite otherwise)."""
     port = _free_port()
-    env = {**os.environ, "TENGLONG_DATABASE_URL": _database_url(tmp_path_factory), "TENGLONG_PORT": str(port),
-           "TENGLONG_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))}
+    env = {
+        **os.environ,
+        "TENGLONG_DATABASE_URL": _database_url(tmp_path_factory),
+        "TENGLONG_PORT": str(port),
+        "TENGLONG_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+    }
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "tenglong.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tenglong.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -108,14 +127,16 @@ def render_errors(page) -> list[str]:
     """Console errors, uncaught page errors and failed /static requests seen by ``page`` (the favicon 404 excepted)."""
     seen: list[str] = []
 
-    def console(msg) -> None:  # noqa: ANN001
+    def console(msg) -> None:
         url = (msg.location or {}).get("url", "")
         if msg.type == "error" and not url.endswith("/favicon.ico"):
             seen.append(f"console error: {msg.text} ({url})")
 
     page.on("console", console)
     page.on("pageerror", lambda exc: seen.append(f"page error: {exc}"))
-    page.on("requestfailed", lambda req: "/static/" in req.url and seen.append(f"request failed: {req.url} {req.failure}"))
+    page.on(
+        "requestfailed", lambda req: "/static/" in req.url and seen.append(f"request failed: {req.url} {req.failure}")
+    )
     page.on("response", lambda r: "/static/" in r.url and r.status >= 400 and seen.append(f"{r.status} for {r.url}"))
     return seen
 
@@ -123,8 +144,10 @@ def render_errors(page) -> list[str]:
 def wait_for_charts(page, timeout: float = 30_000) -> int:
     """Wait until every ECharts container on the page (``.chart``) has drawn; returns how many there are."""
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("document.body.dataset.chartReady === '1' && [...document.querySelectorAll('.chart')].every(e => e.dataset.chartReady === '1')",
-                           timeout=timeout)
+    page.wait_for_function(
+        "document.body.dataset.chartReady === '1' && [...document.querySelectorAll('.chart')].every(e => e.dataset.chartReady === '1')",
+        timeout=timeout,
+    )
     return page.locator(".chart").count()
 
 

@@ -26,7 +26,9 @@ def _number(text: str) -> Decimal:
     return Decimal(re.search(r"-?[\d,]+(?:\.\d+)?", text).group().replace(",", ""))
 
 
-def test_dashboard_when_admin_signs_in_shows_kpis_against_the_2023_targets_and_the_class_chart(page, login, render_errors):
+def test_dashboard_when_admin_signs_in_shows_kpis_against_the_2023_targets_and_the_class_chart(
+    page, login, render_errors
+):
     """The four county KPI cards quote the seed's 2023 targets and say met/not met consistently; the class chart matches its table."""
     login("admin")
     wait_for_charts(page)
@@ -42,15 +44,22 @@ def test_dashboard_when_admin_signs_in_shows_kpis_against_the_2023_targets_and_t
         assert card.locator(".status").inner_text().strip() == t("dashboard.met" if met else "dashboard.not_met", "zh")
         if abs(value - target) > Decimal("0.01"):  # the displayed value is rounded; only judge clear cases
             assert met == (value > target), (key, value, target)
-    table = [[int(c) for c in page.locator(f"#class-table tr[data-scope=county][data-group={g}] td").all_inner_texts()[:4]] for g in ("above_scale", "below_scale")]
-    series = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-classes')).getOption().series.map(s => s.data.map(Number))")
+    table = [
+        [int(c) for c in page.locator(f"#class-table tr[data-scope=county][data-group={g}] td").all_inner_texts()[:4]]
+        for g in ("above_scale", "below_scale")
+    ]
+    series = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-classes')).getOption().series.map(s => s.data.map(Number))"
+    )
     assert series == table
     ink = {c["id"]: c for c in chart_ink(page)}
     assert ink["chart-classes"]["ink"] > 0.01 and ink["chart-classes"]["colours"] > 3
     assert render_errors == []
 
 
-def test_main_path_when_admin_follows_a_class_count_reaches_the_explanation_with_rank_and_quota(page, server, login, render_errors):
+def test_main_path_when_admin_follows_a_class_count_reaches_the_explanation_with_rank_and_quota(
+    page, server, login, render_errors
+):
     """Dashboard A-count link → the list of exactly those firms → the first firm's profile → a year's explanation cites rank of N and the quotas."""
     login("admin")
     wait_for_charts(page)
@@ -84,7 +93,9 @@ def test_main_path_when_admin_follows_a_class_count_reaches_the_explanation_with
     assert render_errors == []
 
 
-def test_calculator_when_a_2_10_major_project_is_entered_shows_800000_and_the_clause_with_a_working_link(page, server, login, render_errors):
+def test_calculator_when_a_2_10_major_project_is_entered_shows_800000_and_the_clause_with_a_working_link(
+    page, server, login, render_errors
+):
     """Equipment 8,000,000 in a 15,000,000 traditional-industry project: tier major, 800,000.00 元, clause 2.10 quoted, link to /policy#c2-10."""
     login("admin")
     page.goto(f"{server}/calculator")
@@ -96,7 +107,9 @@ def test_calculator_when_a_2_10_major_project_is_entered_shows_800000_and_the_cl
     expect(clause).to_be_visible()
     expect(clause.locator("[data-output=tech_renovation_tier] .value")).to_have_text(t("calculator.enum.major", "zh"))
     expect(clause.locator("[data-output=tech_renovation_subsidy] .value")).to_have_text("800,000.00 元")
-    expect(clause.locator("[data-output=tech_renovation_subsidy] .status")).to_have_text(t("calculator.status.applied", "zh"))
+    expect(clause.locator("[data-output=tech_renovation_subsidy] .status")).to_have_text(
+        t("calculator.status.applied", "zh")
+    )
     quote = clause.locator("[data-output=tech_renovation_subsidy] blockquote")
     text_zh = policy()["2.10"].text_zh
     quoted = quote.inner_text().split("“", 1)[1].rstrip("”")
@@ -122,7 +135,9 @@ def _actions(page) -> list[str]:
     return page.locator("#actions form[data-action]").evaluate_all("fs => fs.map(f => f.dataset.action)")
 
 
-def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the_audit_trail(page, server, login, render_errors):
+def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the_audit_trail(
+    page, server, login, render_errors
+):
     """enterprise creates and submits, department starts the review, admin approves and pays; each role sees only its moves; the trail shows all."""
     project = f"E2E 技改 {uuid.uuid4().hex[:8]}"
     reference = f"TZ-{uuid.uuid4().hex[:10].upper()}"
@@ -168,9 +183,13 @@ def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the
     assert steps == [f"application.{a}" for a in ("create", "submit", "start_review", "approve", "pay")], steps
     who = [trail.nth(i).locator("td").nth(1).inner_text() for i in range(5)]
     roles = ["enterprise", "enterprise", "department", "admin", "admin"]
-    assert [w.split(" · ")[0] for w in who] == roles and all(w.endswith(t(f"role.{r}", "zh")) for w, r in zip(who, roles, strict=True))
+    assert [w.split(" · ")[0] for w in who] == roles and all(
+        w.endswith(t(f"role.{r}", "zh")) for w, r in zip(who, roles, strict=True)
+    )
     after = [trail.nth(i).locator("td").nth(4).inner_text() for i in range(5)]
-    assert [a.split(" · ")[0] for a in after] == [t(f"subsidies.status.{s}", "zh") for s in ("draft", "submitted", "under_review", "approved", "paid")]
+    assert [a.split(" · ")[0] for a in after] == [
+        t(f"subsidies.status.{s}", "zh") for s in ("draft", "submitted", "under_review", "approved", "paid")
+    ]
     assert after[0].endswith("800,000.00") and "符合2.10重大技改项目条件" in after[3] and reference in after[4]
 
     page.goto(f"{server}/enterprises/{DEMO_ENTERPRISE}")  # the profile lists it as paid

@@ -46,7 +46,12 @@ def _layout_problems(page) -> list[str]:
     for c in page.evaluate(LAYOUT):
         for a in c["axes"]:
             band = a["kind"] == "xAxis" and a["h"] < 60  # a horizontal axis: its line and labels
-            if band and c["legend"] and c["legend"]["y"] < a["y"] + a["h"] - 1 and c["legend"]["y"] + c["legend"]["h"] > a["y"] + 1:
+            if (
+                band
+                and c["legend"]
+                and c["legend"]["y"] < a["y"] + a["h"] - 1
+                and c["legend"]["y"] + c["legend"]["h"] > a["y"] + 1
+            ):
                 found.append(f"{c['id']}: the legend covers the {a['kind']} labels")
             if a["kind"] == "yAxis" and a["type"] == "category" and a["w"] > 0.4 * c["width"]:
                 found.append(f"{c['id']}: category labels take {a['w']:.0f} of {c['width']} px")

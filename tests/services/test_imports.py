@@ -11,16 +11,35 @@ import xlsxwriter
 
 from tenglong.adapters.tabular.columns import SPECS
 from tenglong.adapters.tabular.writer import write_enterprise_years, write_error_report
+from tenglong.bench.imports import bench_frame
 from tenglong.core.credit_code import make_code
 from tenglong.core.reference_data import industry_division, normalise_industry, normalise_town
 from tenglong.demo.county import DEFECTS, generate_county_with_defects
-from tenglong.bench.imports import bench_frame
 from tenglong.services.data.validation import load_enterprise_years
 
 HEADERS = [s.header("zh") for s in SPECS]
 CODES = make_code(np.random.default_rng(7), 40).tolist()
-GOOD = ["", "临海市鑫达机械有限公司", 2023, "杜桥镇", "C3587", "是", 27.5, 125.36, 4800, 21000, 483, 1850.5, 0.96, 215,
-        3200000, 4120.8, 350, "否", None]
+GOOD = [
+    "",
+    "临海市鑫达机械有限公司",
+    2023,
+    "杜桥镇",
+    "C3587",
+    "是",
+    27.5,
+    125.36,
+    4800,
+    21000,
+    483,
+    1850.5,
+    0.96,
+    215,
+    3200000,
+    4120.8,
+    350,
+    "否",
+    None,
+]
 COL = {s.key: i for i, s in enumerate(SPECS)}
 LETTER = {s.key: "ABCDEFGHIJKLMNOPQRS"[i] for i, s in enumerate(SPECS)}
 
@@ -101,7 +120,9 @@ def test_load_enterprise_years_when_cell_is_bad_message_names_cell_value_and_exp
     if value is None:
         assert p.value is None
     else:
-        assert p.value == (value if isinstance(value, str) else str(value).removesuffix(".0") if value == int(value) else str(value))
+        assert p.value == (
+            value if isinstance(value, str) else str(value).removesuffix(".0") if value == int(value) else str(value)
+        )
     assert p.message_zh.startswith(p.where) and p.message_en.startswith(p.where)
     assert p.expected_zh and p.expected_en
     assert "{" not in p.message_zh + p.message_en + p.expected_zh + p.expected_en
@@ -150,8 +171,16 @@ def test_load_enterprise_years_when_units_differ_converts_exactly(tmp_path):
 def test_load_enterprise_years_when_excel_float_is_noisy_rounds_to_15_digits(tmp_path):
     """The double nearest 12345678901.23 (read as ...229999542) is 12345678901.23 元, not a decimals error."""
     headers = [s.header("en") for s in SPECS]
-    rows = [_row(0, tax_paid=12345678901.23, value_added=0.1 + 0.2, town="331082112", above_scale=True,
-                 in_construction_period=False)]
+    rows = [
+        _row(
+            0,
+            tax_paid=12345678901.23,
+            value_added=0.1 + 0.2,
+            town="331082112",
+            above_scale=True,
+            in_construction_period=False,
+        )
+    ]
     result = load_enterprise_years(_xlsx(tmp_path / "f.xlsx", rows, headers, "data"))
     assert result.ok, [p.message_en for p in result.problems]
     assert result.frame["tax_paid"][0] == 12345678901.23 and result.frame["value_added"][0] == 0.3
@@ -175,9 +204,14 @@ def test_load_enterprise_years_when_columns_are_wrong_reports_header_problems(tm
     rows = [[v for i, v in enumerate(_row(0)) if i != COL["tax_paid"]] + ["说明"]]
     result = load_enterprise_years(_xlsx(tmp_path / "h.xlsx", rows, headers))
     codes = sorted((p.code, p.context.get("key")) for p in result.problems)
-    assert codes == [("duplicate_column", "revenue"), ("missing_column", "energy_tce"),
-                     ("missing_column", "land_area_mu"), ("missing_column", "tax_paid"),
-                     ("missing_unit", "electricity_kwh"), ("mixed_header_language", "revenue")]
+    assert codes == [
+        ("duplicate_column", "revenue"),
+        ("missing_column", "energy_tce"),
+        ("missing_column", "land_area_mu"),
+        ("missing_column", "tax_paid"),
+        ("missing_unit", "electricity_kwh"),
+        ("mixed_header_language", "revenue"),
+    ]
     missing = next(p for p in result.problems if p.context.get("key") == "tax_paid")
     assert "实缴税金(元) / 实缴税金(万元)" in missing.message_zh
     assert [w.code for w in result.warnings] == ["ignored_column"] and "备注" in result.warnings[0].message_zh
@@ -192,13 +226,16 @@ def test_load_enterprise_years_when_unknown_column_only_warns(tmp_path):
     assert result.warnings[0].where == "企业数据!T1 (联系人)"
 
 
-@pytest.mark.parametrize(("name", "content", "code"), [
-    ("missing.xlsx", None, "unreadable_file"),
-    ("notes.pdf", b"%PDF", "unreadable_file"),
-    ("corrupt.xlsx", b"not a zip", "unreadable_file"),
-    ("bad.csv", b"\xff\xfe\x00a\n", "unreadable_encoding"),
-    ("title.csv", "2023年企业数据\n统一社会信用代码,企业名称\n".encode(), "no_known_headers"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("missing.xlsx", None, "unreadable_file"),
+        ("notes.pdf", b"%PDF", "unreadable_file"),
+        ("corrupt.xlsx", b"not a zip", "unreadable_file"),
+        ("bad.csv", b"\xff\xfe\x00a\n", "unreadable_encoding"),
+        ("title.csv", "2023年企业数据\n统一社会信用代码,企业名称\n".encode(), "no_known_headers"),
+    ],
+)
 def test_load_enterprise_years_when_file_unusable_reports_one_problem(tmp_path, name, content, code):
     """File-level problems come back as a result with one teaching problem, not an exception."""
     path = tmp_path / name
@@ -269,7 +306,13 @@ def test_reference_data_when_normalising_accepts_only_what_is_documented():
     """Towns by code, name or alias; industries as manufacturing division, group or class (C optional)."""
     assert normalise_town("杜桥") == normalise_town("杜桥镇") == normalise_town("Duqiao Town") == "331082112"
     assert normalise_town("台州湾经开区") == "TZWJK" and normalise_town("杜桥乡") is None
-    assert [normalise_industry(v) for v in ("C27", "c271", "2710", "C3587", "13")] == ["C27", "C271", "C2710", "C3587", "C13"]
+    assert [normalise_industry(v) for v in ("C27", "c271", "2710", "C3587", "13")] == [
+        "C27",
+        "C271",
+        "C2710",
+        "C3587",
+        "C13",
+    ]
     assert [normalise_industry(v) for v in ("C12", "C44", "D4411", "C2S10", "C27100", "C")] == [None] * 6
     assert industry_division("C3587") == "C35"
 

@@ -23,23 +23,28 @@ from tenglong.adapters.db.tables import data_imports, enterprises, evaluation_re
 from tenglong.adapters.tabular.writer import write_enterprise_years
 from tenglong.core.credit_code import check_character
 from tenglong.registers.roles import Actor
-from tenglong.services.data import uploads as imports_service
-from tenglong.services.enterprises import projects
-from tenglong.services.subsidies import applications as subsidies
 from tenglong.services.accounts import users as users_service
 from tenglong.services.accounts.auth import actor_of
 from tenglong.services.bootstrap import DEMO_TOWN
+from tenglong.services.data import uploads as imports_service
 from tenglong.services.data.store import frame_from_db
+from tenglong.services.enterprises import projects
 from tenglong.services.evaluation.runs import create_run, execute_run
 from tenglong.services.kernel.platform import Platform
+from tenglong.services.subsidies import applications as subsidies
 
 from .conftest import ROLES, client_for
 
 GUESS_ID = 999_999
 YEAR = 2023
 MAJOR = {"total_investment": 15000000, "equipment_investment": 8000000}
-STEPS = {"draft": (), "submitted": ("submit",), "under_review": ("submit", "start_review"), "approved": ("submit", "start_review", "approve"),
-         "rejected": ("submit", "start_review", "reject")}
+STEPS = {
+    "draft": (),
+    "submitted": ("submit",),
+    "under_review": ("submit", "start_review"),
+    "approved": ("submit", "start_review", "approve"),
+    "rejected": ("submit", "start_review", "reject"),
+}
 CODE = re.compile(r"(?<![0-9A-Za-z])9[0-9A-HJ-NPQRTUWXY]{17}(?![0-9A-Za-z])")
 """A credit code in a response body (GB 32100 characters, registered by 市场监管)."""
 
@@ -58,7 +63,9 @@ def codes_in(response: Any) -> set[str]:
     """Every credit code written in a response: JSON, HTML, CSV, or the cells of an XLSX workbook."""
     if "spreadsheetml" in response.headers.get("content-type", ""):
         book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-        body = " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+        body = " ".join(
+            str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+        )
     else:
         body = response.text
     return set(CODE.findall(body))
@@ -94,7 +101,9 @@ class Scope:
     # -- fresh objects, made through the services as the administrator --------------------------------------------
     def new_project(self, credit_code: str) -> int:
         """A 2.10 project (15,000,000 of which 8,000,000 equipment) of ``credit_code``."""
-        return projects.create_project(self.p.uow, self.admin, credit_code, f"矩阵项目 {self.serial()}", f"{YEAR}-03-01", MAJOR)
+        return projects.create_project(
+            self.p.uow, self.admin, credit_code, f"矩阵项目 {self.serial()}", f"{YEAR}-03-01", MAJOR
+        )
 
     def new_application(self, credit_code: str, state: str) -> int:
         """A 2.10 application of a new project of ``credit_code``, moved to ``state``."""
@@ -132,7 +141,13 @@ class World(Scope):
 
     def new_user_fields(self) -> dict[str, str]:
         """The fields of a new, valid town account."""
-        return {"username": f"matrix.{self.serial()}", "display_name": "矩阵测试账号", "password": "matrix-pass-2023", "role": "town", "town": DEMO_TOWN}
+        return {
+            "username": f"matrix.{self.serial()}",
+            "display_name": "矩阵测试账号",
+            "password": "matrix-pass-2023",
+            "role": "town",
+            "town": DEMO_TOWN,
+        }
 
     # -- what a cell of the matrix asks for ---------------------------------------------------------------------------
     def obj(self, kind: str | None, role: str | None, target: str, write: bool) -> Any:
@@ -170,8 +185,18 @@ class World(Scope):
         deadline = time.monotonic() + timeout
         while True:
             with self.p.uow.read() as conn:
-                runs = conn.execute(select(func.count()).select_from(evaluation_runs).where(evaluation_runs.c.status.in_(("queued", "running")))).scalar_one()
-                busy = conn.execute(select(data_imports.c.id).where(data_imports.c.status.in_(("validating", "committing")))).scalars().all()
+                runs = conn.execute(
+                    select(func.count())
+                    .select_from(evaluation_runs)
+                    .where(evaluation_runs.c.status.in_(("queued", "running")))
+                ).scalar_one()
+                busy = (
+                    conn.execute(
+                        select(data_imports.c.id).where(data_imports.c.status.in_(("validating", "committing")))
+                    )
+                    .scalars()
+                    .all()
+                )
             if not runs and not any(imports_service.get_import(self.p, self.admin, i).running for i in busy):
                 return
             assert time.monotonic() < deadline, "background work did not finish"
@@ -184,16 +209,36 @@ def _facts(p: Platform) -> dict[str, Any]:
         user_ids = dict(conn.execute(select(users.c.username, users.c.id).where(users.c.username.in_(ROLES))).all())
         own = conn.execute(select(users.c.credit_code).where(users.c.username == "enterprise")).scalar_one()
         towns = dict(conn.execute(select(enterprises.c.credit_code, enterprises.c.town)).all())
-        published = conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == YEAR, evaluation_runs.c.status == "published")).scalar_one()
+        published = conn.execute(
+            select(evaluation_runs.c.id).where(evaluation_runs.c.year == YEAR, evaluation_runs.c.status == "published")
+        ).scalar_one()
         r = evaluation_results.c
         in_run = frozenset(conn.execute(select(r.credit_code).where(r.run_id == published)).scalars())
         foreign, foreign_name = conn.execute(
-            select(enterprises.c.credit_code, enterprises.c.name).join(evaluation_results, r.credit_code == enterprises.c.credit_code)
-            .where(r.run_id == published, r.mujun_class.in_(("A", "B")), r.above_scale.is_(True), enterprises.c.town != DEMO_TOWN)
-            .order_by(enterprises.c.credit_code.desc()).limit(1)).one()
-    return {"p": p, "admin": admin, "own_firm": own, "foreign_firm": foreign, "foreign_name": foreign_name, "guess_firm": guessed_credit_code(set(towns)),
-            "town_firms": frozenset(c for c, t in towns.items() if t == DEMO_TOWN), "all_firms": frozenset(towns), "in_run": in_run,
-            "published_run": published, "user_ids": user_ids}
+            select(enterprises.c.credit_code, enterprises.c.name)
+            .join(evaluation_results, r.credit_code == enterprises.c.credit_code)
+            .where(
+                r.run_id == published,
+                r.mujun_class.in_(("A", "B")),
+                r.above_scale.is_(True),
+                enterprises.c.town != DEMO_TOWN,
+            )
+            .order_by(enterprises.c.credit_code.desc())
+            .limit(1)
+        ).one()
+    return {
+        "p": p,
+        "admin": admin,
+        "own_firm": own,
+        "foreign_firm": foreign,
+        "foreign_name": foreign_name,
+        "guess_firm": guessed_credit_code(set(towns)),
+        "town_firms": frozenset(c for c, t in towns.items() if t == DEMO_TOWN),
+        "all_firms": frozenset(towns),
+        "in_run": in_run,
+        "published_run": published,
+        "user_ids": user_ids,
+    }
 
 
 def build_scope(p: Platform) -> Scope:
@@ -211,7 +256,9 @@ def build_world(p: Platform, tmp: Path) -> World:
         frame = frame_from_db(conn, [YEAR])
     write_enterprise_years(frame.filter(frame["credit_code"] == facts["own_firm"]), tmp / "good.csv")
     write_enterprise_years(frame.head(0), tmp / "empty.csv")
-    unpublished = create_run(p.uow, facts["admin"], YEAR, method_title="access matrix: a finished run that is not published")
+    unpublished = create_run(
+        p.uow, facts["admin"], YEAR, method_title="access matrix: a finished run that is not published"
+    )
     execute_run(p.uow, unpublished)
     w = World(**facts, tmp=tmp, unpublished_run=unpublished)
     w.own_project, w.foreign_project = w.new_project(w.own_firm), w.new_project(w.foreign_firm)

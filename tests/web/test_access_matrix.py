@@ -18,8 +18,9 @@ get 401 (API) or a redirect to /login (pages) on every row.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -34,16 +35,49 @@ from tenglong.web.app import create_app
 from .access_world import World, build_scope, build_world, codes_in
 from .conftest import ROLES, client_for, make_platform
 
-CALC = {"as_of": "2023-03-01", "enterprises": {"E1": {}}, "projects": {"P1": {"enterprise": "E1", "total_investment": 15000000, "equipment_investment": 8000000,
-                                                                          "tech_renovation_subsidy": None}}}
-FORM_210 = {"case": "project", "application_date": "2023-03-01", "total_investment": "15000000", "equipment_investment": "8000000"}
+CALC = {
+    "as_of": "2023-03-01",
+    "enterprises": {"E1": {}},
+    "projects": {
+        "P1": {
+            "enterprise": "E1",
+            "total_investment": 15000000,
+            "equipment_investment": 8000000,
+            "tech_renovation_subsidy": None,
+        }
+    },
+}
+FORM_210 = {
+    "case": "project",
+    "application_date": "2023-03-01",
+    "total_investment": "15000000",
+    "equipment_investment": "8000000",
+}
 NOTE = {"note": "矩阵测试", "reference": "LHCZ-MATRIX-1"}
-SKIP = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/lang/{code}"), ("POST", "/api/v1/session"),
-        ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs"), ("GET", "/docs/oauth2-redirect")}
+SKIP = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/lang/{code}"),
+    ("POST", "/api/v1/session"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+}
 """Sign-in, sign-out, the language switch and the API documentation are open by design (/static is a mount)."""
-OPEN = {("GET", "/api/v1/session"), ("GET", "/"), ("GET", "/api/v1/policy"), ("GET", "/api/v1/policy/clauses/{clause_id}"), ("GET", "/api/v1/policy/parameters"),
-        ("GET", "/api/v1/policy/parameters/{path}"), ("GET", "/api/v1/policy/variables"), ("GET", "/policy"), ("GET", "/policy/parameters"),
-        ("GET", "/policy/parameters/{path}"), ("GET", "/policy/variables")}
+OPEN = {
+    ("GET", "/api/v1/session"),
+    ("GET", "/"),
+    ("GET", "/api/v1/policy"),
+    ("GET", "/api/v1/policy/clauses/{clause_id}"),
+    ("GET", "/api/v1/policy/parameters"),
+    ("GET", "/api/v1/policy/parameters/{path}"),
+    ("GET", "/api/v1/policy/variables"),
+    ("GET", "/policy"),
+    ("GET", "/policy/parameters"),
+    ("GET", "/policy/parameters/{path}"),
+    ("GET", "/policy/variables"),
+}
 """Routes any signed-in account may use whatever its permissions: who am I, home, and the policy text (public)."""
 SCOPED_KINDS = {"firm", "run", "project", "new_project", "app", "user"}
 
@@ -61,8 +95,16 @@ DECIDE = "200/200/404 403/403/404 403/404/404 403/404/404 403/403/404"
 RECOMPUTE = "200/200/404 403/403/403 200/404/404 200/404/404 403/403/403"
 UNKNOWN = "404/404/404 404/404/404 404/404/404 404/404/404 404/404/404"
 ACCOUNT = "409/200/404 403/403/403 403/403/403 403/403/403 403/403/403"
-MOVES = (("submit", "draft", APPLY), ("start_review", "submitted", REVIEW), ("approve", "under_review", DECIDE), ("reject", "under_review", DECIDE),
-         ("pay", "approved", DECIDE), ("revise", "rejected", APPLY), ("recompute", "draft", RECOMPUTE), ("withdraw", "draft", UNKNOWN))
+MOVES = (
+    ("submit", "draft", APPLY),
+    ("start_review", "submitted", REVIEW),
+    ("approve", "under_review", DECIDE),
+    ("reject", "under_review", DECIDE),
+    ("pay", "approved", DECIDE),
+    ("revise", "rejected", APPLY),
+    ("recompute", "draft", RECOMPUTE),
+    ("withdraw", "draft", UNKNOWN),
+)
 
 
 def page(pattern: str) -> str:
@@ -98,7 +140,7 @@ class Row:
 
     def url(self, x: Any) -> str:
         path = self.path.replace("{action}", self.action)
-        return path.replace(path[path.index("{"):path.index("}") + 1], str(x)) if "{" in path else path
+        return path.replace(path[path.index("{") : path.index("}") + 1], str(x)) if "{" in path else path
 
 
 def body(**kw: Any) -> Callable[[World, Any], dict[str, Any]]:
@@ -107,7 +149,14 @@ def body(**kw: Any) -> Callable[[World, Any], dict[str, Any]]:
 
 
 def _project(w: World, x: Any) -> dict[str, Any]:
-    return {"json": {"credit_code": x, "name": "矩阵项目", "application_date": "2023-03-01", "inputs": {"total_investment": 15000000, "equipment_investment": 8000000}}}
+    return {
+        "json": {
+            "credit_code": x,
+            "name": "矩阵项目",
+            "application_date": "2023-03-01",
+            "inputs": {"total_investment": 15000000, "equipment_investment": 8000000},
+        }
+    }
 
 
 def _new_application_form(w: World, x: Any) -> dict[str, Any]:
@@ -141,13 +190,27 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/api/v1/evaluations/{run_id}/export.xlsx", READ, "run"),
     Row("POST", "/api/v1/projects", "201/201/404 403/403/403 201/404/404 201/404/404 403/403/403", "firm", _project),
     Row("GET", "/api/v1/projects/{project_id}", READ, "project"),
-    Row("PATCH", "/api/v1/projects/{project_id}", "200/200/404 403/403/403 200/404/404 200/404/404 403/403/403", "project", body(json={"name": "矩阵项目（改）"})),
+    Row(
+        "PATCH",
+        "/api/v1/projects/{project_id}",
+        "200/200/404 403/403/403 200/404/404 200/404/404 403/403/403",
+        "project",
+        body(json={"name": "矩阵项目（改）"}),
+    ),
     Row("POST", "/api/v1/projects/{project_id}/compute", READ, "project"),
-    Row("POST", "/api/v1/applications", "201/201/404 403/403/403 201/404/404 201/404/404 403/403/403", "new_project",
-        lambda w, x: {"json": {"project_id": x, "clause": "2.10"}}),
+    Row(
+        "POST",
+        "/api/v1/applications",
+        "201/201/404 403/403/403 201/404/404 201/404/404 403/403/403",
+        "new_project",
+        lambda w, x: {"json": {"project_id": x, "clause": "2.10"}},
+    ),
     Row("GET", "/api/v1/applications", ALL),
     Row("GET", "/api/v1/applications/{application_id}", READ, "app:draft"),
-    *(Row("POST", "/api/v1/applications/{application_id}/{action}", want, f"app:{state}", body(json=NOTE), action) for action, state, want in MOVES),
+    *(
+        Row("POST", "/api/v1/applications/{application_id}/{action}", want, f"app:{state}", body(json=NOTE), action)
+        for action, state, want in MOVES
+    ),
     Row("GET", "/api/v1/imports", ADMIN),
     Row("POST", "/api/v1/imports", "202 403 403 403 403", send=_upload),
     Row("GET", "/api/v1/imports/template.xlsx", ADMIN),
@@ -160,7 +223,13 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/api/v1/admin/users", "201 403 403 403 403", send=lambda w, x: {"json": w.new_user_fields()}),
     Row("POST", "/api/v1/admin/users/{user_id}/deactivate", ACCOUNT, "user:active"),
     Row("POST", "/api/v1/admin/users/{user_id}/reactivate", ACCOUNT, "user:inactive"),
-    Row("POST", "/api/v1/admin/users/{user_id}/reset-password", ACCOUNT.replace("409", "200"), "user:active", body(json={"password": DEMO_PASSWORD})),
+    Row(
+        "POST",
+        "/api/v1/admin/users/{user_id}/reset-password",
+        ACCOUNT.replace("409", "200"),
+        "user:active",
+        body(json={"password": DEMO_PASSWORD}),
+    ),
     Row("GET", "/api/v1/audit", AUDIT),
     Row("GET", "/api/v1/audit/export.xlsx", AUDIT),
     Row("GET", "/api/v1/audit/export.csv", AUDIT),
@@ -181,16 +250,36 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/calculator", READ, "firm", lambda w, x: {"params": {"enterprise": x}}),
     Row("POST", "/calculator", READ, "firm", lambda w, x: {"data": {**FORM_210, "enterprise": x}}),
     Row("GET", "/calculator/enterprises", ALL, send=body(params={"q": ""})),
-    Row("POST", "/calculator/batch", ALL, send=body(files={"file": ("request.json", json.dumps(CALC).encode(), "application/json")})),
+    Row(
+        "POST",
+        "/calculator/batch",
+        ALL,
+        send=body(files={"file": ("request.json", json.dumps(CALC).encode(), "application/json")}),
+    ),
     Row("POST", "/calculator/batch.xlsx", ALL, send=body(data={"request": json.dumps(CALC)})),
     Row("GET", "/calculator/template.xlsx", ALL),
     Row("GET", "/applications", ALL),
     Row("GET", "/applications.xlsx", ALL),
     # A code typed into the new-application form that is unknown or outside the scope is a field problem, the same words for both.
-    Row("GET", "/applications/new", "200/200/200 403/403/403 200/200/200 200/200/200 403/403/403", "firm", lambda w, x: {"params": {"enterprise": x}}),
-    Row("POST", "/applications/new", "303/303/422 403/403/403 303/422/422 303/422/422 403/403/403", "firm", _new_application_form),
+    Row(
+        "GET",
+        "/applications/new",
+        "200/200/200 403/403/403 200/200/200 200/200/200 403/403/403",
+        "firm",
+        lambda w, x: {"params": {"enterprise": x}},
+    ),
+    Row(
+        "POST",
+        "/applications/new",
+        "303/303/422 403/403/403 303/422/422 303/422/422 403/403/403",
+        "firm",
+        _new_application_form,
+    ),
     Row("GET", "/applications/{application_id}", READ, "app:draft"),
-    *(Row("POST", "/applications/{application_id}/{action}", page(want), f"app:{state}", body(data=NOTE), action) for action, state, want in MOVES),
+    *(
+        Row("POST", "/applications/{application_id}/{action}", page(want), f"app:{state}", body(data=NOTE), action)
+        for action, state, want in MOVES
+    ),
     Row("GET", "/policy", ALL),
     Row("GET", "/policy/parameters", ALL),
     Row("GET", "/policy/parameters/{path}", LOOKUP, "param"),
@@ -207,7 +296,13 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/admin/users", page(ADMIN), send=lambda w, x: {"data": w.new_user_fields()}),
     Row("POST", "/admin/users/{user_id}/deactivate", page(ACCOUNT), "user:active"),
     Row("POST", "/admin/users/{user_id}/reactivate", page(ACCOUNT), "user:inactive"),
-    Row("POST", "/admin/users/{user_id}/reset-password", page(ACCOUNT.replace("409", "200")), "user:active", body(data={"password": DEMO_PASSWORD})),
+    Row(
+        "POST",
+        "/admin/users/{user_id}/reset-password",
+        page(ACCOUNT.replace("409", "200")),
+        "user:active",
+        body(data={"password": DEMO_PASSWORD}),
+    ),
     Row("GET", "/admin/audit", AUDIT),
 )
 
@@ -216,14 +311,18 @@ TABLE: tuple[Row, ...] = (
 def world(request, tmp_path_factory) -> World:
     """A private demo platform (SQLite, and PostgreSQL when available): it gets an unpublished run, which the shared one must not."""
     tmp = tmp_path_factory.mktemp("access")
-    url = f"sqlite:///{tmp / 'access.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_database")("tenglong_access")
+    url = (
+        f"sqlite:///{tmp / 'access.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_database")("tenglong_access")
+    )
     w = build_world(make_platform(url, upload_dir=str(tmp / "uploads")), tmp)
     yield w
     for c in w.clients.values():
         c.close()
 
 
-def app_routes(app) -> dict[tuple[str, str], str]:  # noqa: ANN001 - FastAPI
+def app_routes(app) -> dict[tuple[str, str], str]:
     """(method, path) → the module of its endpoint, for every route of the app except HEAD and the skipped ones."""
     out = {}
     for ctx in iter_route_contexts(app.routes):
@@ -233,7 +332,9 @@ def app_routes(app) -> dict[tuple[str, str], str]:  # noqa: ANN001 - FastAPI
     return out
 
 
-def request(w: World, row: Row, role: str | None, target: str, client: Any = None, fresh: bool = True) -> tuple[Any, Any]:
+def request(
+    w: World, row: Row, role: str | None, target: str, client: Any = None, fresh: bool = True
+) -> tuple[Any, Any]:
     """Ask as ``role`` (with ``client``, default the role's) for ``target`` of ``row``; a write gets a ``fresh`` object. Returns (the object, the response)."""
     write = row.method != "GET"
     x = w.obj(row.obj, role, target, write and fresh)
@@ -254,7 +355,11 @@ def problems_of(w: World, row: Row, role: str, target: str, want: str, x: Any, r
     ctype = r.headers.get("content-type", "")
     if r.status_code == 303 and r.headers["location"].startswith("/login"):
         out.append(f"{where}: redirected to sign in")
-    elif r.status_code >= 400 and row.api and (r.json().get("ok") is not False or r.json().get("status") != r.status_code):
+    elif (
+        r.status_code >= 400
+        and row.api
+        and (r.json().get("ok") is not False or r.json().get("status") != r.status_code)
+    ):
         out.append(f"{where}: not the error envelope")
     elif r.status_code >= 400 and not row.api and "text/html" not in ctype:
         out.append(f"{where}: not the error page")
@@ -262,7 +367,13 @@ def problems_of(w: World, row: Row, role: str, target: str, want: str, x: Any, r
         out.append(f"{where}: not a workbook")
     elif r.status_code < 300 and "json" in ctype and isinstance(r.json(), list) and not r.json():
         out.append(f"{where}: an empty list")  # the firms asked for have projects and applications
-    elif r.status_code < 300 and isinstance(x, str) and target != "guess" and ("html" in ctype or isinstance(r.json(), dict)) and x not in r.text:
+    elif (
+        r.status_code < 300
+        and isinstance(x, str)
+        and target != "guess"
+        and ("html" in ctype or isinstance(r.json(), dict))
+        and x not in r.text
+    ):
         out.append(f"{where}: the answer does not show {x}")
     leaked = (codes_in(r) & w.all_firms) - w.visible_firms(role) - {x} if role in ("town", "enterprise") else set()
     if leaked:
@@ -275,7 +386,9 @@ def problems_of(w: World, row: Row, role: str, target: str, want: str, x: Any, r
 def _audited(w: World, role: str) -> int:
     """How many changes the account of ``role`` has made (every change is audited)."""
     with w.p.uow.read() as conn:
-        return conn.execute(select(func.count()).select_from(audit_log).where(audit_log.c.actor_id == w.user_ids[role])).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(audit_log).where(audit_log.c.actor_id == w.user_ids[role])
+        ).scalar_one()
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[f"{r.method} {r.path} {r.action}".strip() for r in TABLE])
@@ -283,7 +396,11 @@ def test_route_when_each_role_asks_for_each_target_answers_the_matrix(world, row
     """Anonymous: 401 or /login; each role and target: the status of the table, the right body, no enterprise outside the scope; the auditor changes nothing."""
     changes_by_auditor = _audited(world, "auditor")
     x, r = request(world, row, None, row.targets[0])
-    anonymous = r.status_code == 401 and r.json()["code"] == "not_signed_in" if row.api else r.status_code == 303 and r.headers["location"].startswith("/login")
+    anonymous = (
+        r.status_code == 401 and r.json()["code"] == "not_signed_in"
+        if row.api
+        else r.status_code == 303 and r.headers["location"].startswith("/login")
+    )
     found = [] if anonymous else [f"{row.method} {row.url(x)} anonymous: {r.status_code}"]
     for role, wants in row.cells.items():
         answers = {}
@@ -292,7 +409,9 @@ def test_route_when_each_role_asks_for_each_target_answers_the_matrix(world, row
             found += problems_of(world, row, role, target, want, x, answers[target])
         if row.api and "foreign" in answers and answers["foreign"].status_code == 404 == answers["guess"].status_code:
             if answers["foreign"].json() != answers["guess"].json():
-                found.append(f"{row.method} {row.path} as {role}: the 404 for a foreign object differs from the one for a guessed id")
+                found.append(
+                    f"{row.method} {row.path} as {role}: the 404 for a foreign object differs from the one for a guessed id"
+                )
     if _audited(world, "auditor") != changes_by_auditor:
         found.append(f"{row.method} {row.path}: the auditor (read-only) changed something")
     assert not found, "\n".join(found)
@@ -309,7 +428,9 @@ def test_table_when_compared_with_the_app_has_one_row_per_route_and_hides_existe
             assert len(wants) == len(row.targets), (row.path, role)
             assert set(wants) <= {"200", "201", "202", "303", "403", "404", "409", "422"}, (row.path, role)
             if role in ("town", "enterprise") and "foreign" in row.targets:
-                assert wants[1] == wants[2], f"{row.method} {row.path}: {role} would tell a foreign object from a guessed one"
+                assert wants[1] == wants[2], (
+                    f"{row.method} {row.path}: {role} would tell a foreign object from a guessed one"
+                )
 
 
 def test_routes_when_role_has_no_permission_at_all_refuse_everything_but_the_open_ones(world, monkeypatch):
@@ -344,7 +465,9 @@ def test_writes_when_csrf_token_is_missing_or_wrong_are_refused_on_every_router(
             with world.p.uow.read() as conn:
                 before = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
             kw = row.send(world, x) if row.send else {}
-            r = c.request(row.method, row.url(x), headers={} if row.api else {"accept": "text/html"}, follow_redirects=False, **kw)
+            r = c.request(
+                row.method, row.url(x), headers={} if row.api else {"accept": "text/html"}, follow_redirects=False, **kw
+            )
             world.settle()
             with world.p.uow.read() as conn:
                 after = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
@@ -374,14 +497,27 @@ def test_lists_when_town_or_enterprise_reads_them_hold_only_their_scope(any_plat
         results = c.get(f"/api/v1/evaluations/{s.published_run}/results", params={"page_size": 200}).json()
         assert results["total"] == len(visible & s.in_run) and _codes(results["items"]) <= visible
         assert {r["status"] for r in c.get("/api/v1/evaluations").json()} == {"published"}
-        for path in ("/api/v1/enterprises/export.xlsx", f"/api/v1/evaluations/{s.published_run}/export.xlsx", "/api/v1/evaluations/compare", "/api/v1/dashboard",
-                     "/enterprises", "/enterprises/export.xlsx", "/applications", "/applications.xlsx", f"/evaluations/{s.published_run}", "/evaluations/compare",
-                     "/calculator/enterprises", "/dashboard"):
+        for path in (
+            "/api/v1/enterprises/export.xlsx",
+            f"/api/v1/evaluations/{s.published_run}/export.xlsx",
+            "/api/v1/evaluations/compare",
+            "/api/v1/dashboard",
+            "/enterprises",
+            "/enterprises/export.xlsx",
+            "/applications",
+            "/applications.xlsx",
+            f"/evaluations/{s.published_run}",
+            "/evaluations/compare",
+            "/calculator/enterprises",
+            "/dashboard",
+        ):
             r = c.get(path)
             assert r.status_code == 200 and (codes_in(r) & s.all_firms) <= visible, (role, path)
     assert _codes(clients["enterprise"].get("/api/v1/enterprises").json()["items"]) == {s.own_firm}
     assert s.own_firm in codes_in(clients["enterprise"].get("/dashboard"))
-    everyone = {a["id"] for a in clients["department"].get("/api/v1/applications", params={"per_page": 200}).json()["items"]}
+    everyone = {
+        a["id"] for a in clients["department"].get("/api/v1/applications", params={"per_page": 200}).json()["items"]
+    }
     assert {s.own_app, s.foreign_app} <= everyone
     for c in clients.values():
         c.close()

@@ -14,8 +14,8 @@ import openpyxl
 from sqlalchemy import select
 
 from tenglong.adapters.db.tables import audit_log, users
-from tenglong.services.audit import log as audit_view
 from tenglong.services.accounts import users as users_service
+from tenglong.services.audit import log as audit_view
 from tenglong.settings import DEMO_PASSWORD
 
 from .conftest import client_for
@@ -28,7 +28,14 @@ def _name(prefix: str) -> str:
 
 
 def _create(c, **fields) -> dict:
-    body = {"username": _name("u"), "display_name": "测试 账号", "password": PASSWORD, "role": "town", "town": "331082112", **fields}
+    body = {
+        "username": _name("u"),
+        "display_name": "测试 账号",
+        "password": PASSWORD,
+        "role": "town",
+        "town": "331082112",
+        **fields,
+    }
     r = c.post("/api/v1/admin/users", json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -36,7 +43,9 @@ def _create(c, **fields) -> dict:
 
 def _audit_rows(p, action: str, entity_id: int) -> list:
     with p.uow.read() as conn:
-        return conn.execute(select(audit_log).where(audit_log.c.action == action, audit_log.c.entity_id == str(entity_id))).all()
+        return conn.execute(
+            select(audit_log).where(audit_log.c.action == action, audit_log.c.entity_id == str(entity_id))
+        ).all()
 
 
 def _sign_in(p, username: str, password: str):
@@ -48,11 +57,22 @@ def test_user_admin_when_role_is_not_admin_answers_403(client_as):
     """department, town, enterprise and auditor get 403 on every user route, for existing and guessed ids."""
     for role in ("department", "town", "enterprise", "auditor"):
         c = client_as(role)
-        for method, path in [("get", "/api/v1/admin/users"), ("post", "/api/v1/admin/users/1/deactivate"), ("post", "/api/v1/admin/users/99999/reactivate"),
-                             ("get", "/admin/users"), ("post", "/admin/users/1/deactivate")]:
+        for method, path in [
+            ("get", "/api/v1/admin/users"),
+            ("post", "/api/v1/admin/users/1/deactivate"),
+            ("post", "/api/v1/admin/users/99999/reactivate"),
+            ("get", "/admin/users"),
+            ("post", "/admin/users/1/deactivate"),
+        ]:
             r = getattr(c, method)(path)
             assert r.status_code == 403 and r.json()["code"] == "forbidden", (role, path)
-        assert c.post("/api/v1/admin/users", json={"username": "x", "display_name": "x", "password": PASSWORD, "role": "admin"}).status_code == 403
+        assert (
+            c.post(
+                "/api/v1/admin/users",
+                json={"username": "x", "display_name": "x", "password": PASSWORD, "role": "admin"},
+            ).status_code
+            == 403
+        )
         assert c.post("/api/v1/admin/users/1/reset-password", json={"password": PASSWORD}).status_code == 403
 
 
@@ -89,12 +109,23 @@ def test_create_user_when_valid_is_audited_without_secrets_and_can_sign_in(clien
     """A town account is created with its town, audited without password or hash, and signs in with the town's scope."""
     admin = client_as("admin")
     user = _create(admin)
-    assert user["role"] == "town" and user["town"] == "331082112" and user["town_name"] == "杜桥镇" and user["active"] is True
+    assert (
+        user["role"] == "town"
+        and user["town"] == "331082112"
+        and user["town_name"] == "杜桥镇"
+        and user["active"] is True
+    )
     (record,) = _audit_rows(platform, "user.create", user["id"])
     with platform.uow.read() as conn:
         stored_hash = conn.execute(select(users.c.password_hash).where(users.c.id == user["id"])).scalar_one()
     text = json.dumps([record.before, record.after], ensure_ascii=False)
-    assert record.actor == "admin" and record.address and PASSWORD not in text and stored_hash not in text and "password" not in text
+    assert (
+        record.actor == "admin"
+        and record.address
+        and PASSWORD not in text
+        and stored_hash not in text
+        and "password" not in text
+    )
     assert stored_hash.startswith("$argon2")
     c, r = _sign_in(platform, user["username"], PASSWORD)
     assert r.status_code == 200 and r.json()["role"] == "town" and r.json()["town"] == "331082112"
@@ -104,11 +135,23 @@ def test_create_user_when_valid_is_audited_without_secrets_and_can_sign_in(clien
 def test_create_user_when_form_is_wrong_lists_every_problem_without_the_password(client_as):
     """Short password, unknown town, unknown enterprise and a taken username are all reported at once (422)."""
     c = client_as("admin")
-    r = c.post("/api/v1/admin/users", json={"username": "admin", "display_name": "x", "password": "short", "role": "town", "town": "331099999"})
+    r = c.post(
+        "/api/v1/admin/users",
+        json={"username": "admin", "display_name": "x", "password": "short", "role": "town", "town": "331099999"},
+    )
     assert r.status_code == 422
     assert {p["code"] for p in r.json()["problems"]} == {"username_taken", "password_length", "unknown_town"}
     assert all(p["value"] != "short" for p in r.json()["problems"])
-    r = c.post("/api/v1/admin/users", json={"username": _name("e"), "display_name": "x", "password": PASSWORD, "role": "enterprise", "credit_code": "91331082MA0000000X"})
+    r = c.post(
+        "/api/v1/admin/users",
+        json={
+            "username": _name("e"),
+            "display_name": "x",
+            "password": PASSWORD,
+            "role": "enterprise",
+            "credit_code": "91331082MA0000000X",
+        },
+    )
     assert r.status_code == 422 and [p["code"] for p in r.json()["problems"]] == ["unknown_enterprise"]
     with_code = c.get("/api/v1/admin/users").json()
     code = next(u["credit_code"] for u in with_code if u["role"] == "enterprise")
@@ -120,12 +163,30 @@ def test_users_page_when_form_has_problems_shows_them_and_keeps_the_values(clien
     """The create form comes back (422) with the problems and the values typed, but never the password."""
     c = client_as("admin")
     name = _name("p")
-    r = c.post("/admin/users", data={"username": name, "display_name": "新 账号", "password": "tiny-pass", "role": "department", "department": ""})
+    r = c.post(
+        "/admin/users",
+        data={
+            "username": name,
+            "display_name": "新 账号",
+            "password": "tiny-pass",
+            "role": "department",
+            "department": "",
+        },
+    )
     assert r.status_code == 422
     assert 'data-code="password_length"' in r.text and 'data-code="missing_department"' in r.text
     assert f'value="{name}"' in r.text and "tiny-pass" not in r.text
-    r = c.post("/admin/users", data={"username": name, "display_name": "新 账号", "password": PASSWORD, "role": "department", "department": "市发改局"},
-               follow_redirects=False)
+    r = c.post(
+        "/admin/users",
+        data={
+            "username": name,
+            "display_name": "新 账号",
+            "password": PASSWORD,
+            "role": "department",
+            "department": "市发改局",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "notice=created" in r.headers["location"]
     page = c.get(r.headers["location"]).text
     assert f"已创建账号 {name}" in page and "市发改局" in page and "杜桥镇" in page
@@ -144,7 +205,11 @@ def test_deactivate_when_done_ends_sessions_blocks_sign_in_and_is_audited(client
     assert r.status_code == 401 and r.json()["code"] == "login_failed"
     assert admin.post(f"/api/v1/admin/users/{user['id']}/deactivate").status_code == 409
     (record,) = _audit_rows(platform, "user.deactivate", user["id"])
-    assert record.before["active"] is True and record.after == {"username": user["username"], "active": False, "sessions_ended": 1}
+    assert record.before["active"] is True and record.after == {
+        "username": user["username"],
+        "active": False,
+        "sessions_ended": 1,
+    }
     assert admin.post(f"/admin/users/{user['id']}/reactivate", follow_redirects=False).status_code == 303
     assert len(_audit_rows(platform, "user.reactivate", user["id"])) == 1
     c3, r = _sign_in(platform, user["username"], PASSWORD)
@@ -195,9 +260,24 @@ def test_audit_api_when_filtered_narrows_by_actor_action_entity_and_dates(any_pl
         mine = admin.get("/api/v1/audit", params={"actor": "auditor"}).json()
         assert all(i["actor"] == "auditor" for i in mine["items"])
         today = dt.datetime.now(audit_view.LOCAL).date()
-        assert admin.get("/api/v1/audit", params={"date_from": today.isoformat(), "entity_id": str(user["id"]), "entity_type": "user"}).json()["total"] == 2
-        assert admin.get("/api/v1/audit", params={"date_to": (today - dt.timedelta(days=1)).isoformat(), "entity_id": str(user["id"])}).json()["total"] == 0
-        assert admin.get("/api/v1/audit", params={"date_from": (today + dt.timedelta(days=1)).isoformat()}).json()["total"] == 0
+        assert (
+            admin.get(
+                "/api/v1/audit",
+                params={"date_from": today.isoformat(), "entity_id": str(user["id"]), "entity_type": "user"},
+            ).json()["total"]
+            == 2
+        )
+        assert (
+            admin.get(
+                "/api/v1/audit",
+                params={"date_to": (today - dt.timedelta(days=1)).isoformat(), "entity_id": str(user["id"])},
+            ).json()["total"]
+            == 0
+        )
+        assert (
+            admin.get("/api/v1/audit", params={"date_from": (today + dt.timedelta(days=1)).isoformat()}).json()["total"]
+            == 0
+        )
         ats = [i["at"] for i in admin.get("/api/v1/audit").json()["items"]]
         assert ats == sorted(ats, reverse=True)
     finally:
@@ -227,7 +307,11 @@ def test_audit_csv_when_a_value_looks_like_a_formula_is_defused(client_as, platf
     c, r = _sign_in(platform, "=1+1", "whatever-password")
     assert r.status_code == 401
     c.close()
-    body = client_as("admin").get("/api/v1/audit/export.csv", params={"action": "login.failed", "entity_id": "=1+1"}).content.decode("utf-8-sig")
+    body = (
+        client_as("admin")
+        .get("/api/v1/audit/export.csv", params={"action": "login.failed", "entity_id": "=1+1"})
+        .content.decode("utf-8-sig")
+    )
     assert "'=1+1" in body
 
 

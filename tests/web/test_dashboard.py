@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from tenglong.adapters.db.tables import evaluation_runs
 from tenglong.core import reference_data
-from tenglong.services.evaluation import dashboard as service
 from tenglong.services.accounts.auth import create_user
 from tenglong.services.bootstrap import DEMO_TOWN, ensure_database
+from tenglong.services.evaluation import dashboard as service
 from tenglong.services.kernel.platform import Platform
 from tenglong.settings import DEMO_PASSWORD, Settings
 
@@ -22,7 +22,11 @@ from .conftest import ROLES, client_for
 
 def _summary(p, year: int) -> dict:
     with p.uow.read() as conn:
-        return conn.execute(select(evaluation_runs.c.summary).where(evaluation_runs.c.year == year, evaluation_runs.c.status == "published")).scalar_one()
+        return conn.execute(
+            select(evaluation_runs.c.summary).where(
+                evaluation_runs.c.year == year, evaluation_runs.c.status == "published"
+            )
+        ).scalar_one()
 
 
 def test_dashboard_api_when_read_equals_the_stored_run_summary(any_platform):
@@ -31,9 +35,15 @@ def test_dashboard_api_when_read_equals_the_stored_run_summary(any_platform):
     summary = _summary(any_platform, 2023)
     assert body["year"] == 2023 and body["years"] == [2021, 2022, 2023]
     assert {k["key"]: (k["value"], Decimal(k["target"]), k["met"]) for k in body["county"]} == {
-        k: (v["value"], Decimal(str(v["target"])), v["met"]) for k, v in summary["county"].items()}
+        k: (v["value"], Decimal(str(v["target"])), v["met"]) for k, v in summary["county"].items()
+    }
     assert body["counts"] == summary["counts"]
-    assert {k["key"]: k["comparison"] for k in body["county"]} == {"tax_per_mu": ">", "value_added_per_mu": ">", "labor_productivity": ">", "rd_intensity": ">="}
+    assert {k["key"]: k["comparison"] for k in body["county"]} == {
+        "tax_per_mu": ">",
+        "value_added_per_mu": ">",
+        "labor_productivity": ">",
+        "rd_intensity": ">=",
+    }
     trend = {p["year"]: p for p in body["trend"]}
     for year in (2021, 2022, 2023):
         s = _summary(any_platform, year)
@@ -47,7 +57,9 @@ def test_town_figures_when_summed_over_all_towns_give_the_county_figures(platfor
     """The towns' exact 规上 sums add up to the county figures of the published summary (same aggregation)."""
     summary = _summary(platform, 2023)
     with platform.uow.read() as conn:
-        run_id = conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")).scalar_one()
+        run_id = conn.execute(
+            select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")
+        ).scalar_one()
         towns = service.town_figures(conn, [run_id])[run_id]
     total = {k: sum(Decimal(t[k]) for t in towns.values()) for k in ("tax", "va", "land", "staff", "rd", "revenue")}
     for key, (num, den, scale) in service._DEFINITIONS.items():
@@ -59,14 +71,28 @@ def test_town_figures_when_summed_over_all_towns_give_the_county_figures(platfor
 def test_dashboard_when_town_official_shows_town_figures_beside_county(platform, client_as):
     """The 杜桥镇 official sees the town's KPIs and class counts next to the county's; the ranking lists all 21 units."""
     body = client_as("town").get("/api/v1/dashboard").json()
-    assert body["town"] == DEMO_TOWN and [k["key"] for k in body["town_figures"]] == ["tax_per_mu", "value_added_per_mu", "labor_productivity", "rd_intensity"]
+    assert body["town"] == DEMO_TOWN and [k["key"] for k in body["town_figures"]] == [
+        "tax_per_mu",
+        "value_added_per_mu",
+        "labor_productivity",
+        "rd_intensity",
+    ]
     ranking = {r["code"]: r for r in body["ranking"]}
-    assert len(ranking) == 21 and [r["rank"] for r in body["ranking"] if r["rank"]] == list(range(1, len([r for r in body["ranking"] if r["rank"]]) + 1))
+    assert len(ranking) == 21 and [r["rank"] for r in body["ranking"] if r["rank"]] == list(
+        range(1, len([r for r in body["ranking"] if r["rank"]]) + 1)
+    )
     mine = next(k for k in body["town_figures"] if k["key"] == "tax_per_mu")
-    assert mine["value"] == pytest.approx(ranking[DEMO_TOWN]["tax_per_mu"]) and mine["met"] == (Fraction(mine["value"]) > Fraction(Decimal(mine["target"])))
+    assert mine["value"] == pytest.approx(ranking[DEMO_TOWN]["tax_per_mu"]) and mine["met"] == (
+        Fraction(mine["value"]) > Fraction(Decimal(mine["target"]))
+    )
     assert sum(body["town_counts"]["above_scale"].values()) + sum(body["town_counts"]["below_scale"].values()) > 300
     page = client_as("town").get("/dashboard", headers={"accept": "text/html"}).text
-    assert 'id="town-kpis"' in page and 'id="county-kpis"' in page and 'data-scope="town"' in page and 'class="mine" data-town="331082112"' in page
+    assert (
+        'id="town-kpis"' in page
+        and 'id="county-kpis"' in page
+        and 'data-scope="town"' in page
+        and 'class="mine" data-town="331082112"' in page
+    )
 
 
 def test_dashboard_when_enterprise_shows_its_own_class_card_first(platform, client_as):
@@ -115,8 +141,19 @@ def test_pages_when_nothing_is_published_yet_say_so(tmp_path):
     ensure_database(p, say=lambda m: None)
     create_user(p.uow, None, "admin", "管理员", DEMO_PASSWORD, "admin")
     c = client_for(p, "admin")
-    assert c.get("/api/v1/dashboard").json() == {"year": None, "years": [], "run_id": None, "county": [], "counts": {}, "town": None, "town_figures": [],
-                                                 "town_counts": {}, "ranking": [], "trend": [], "own": None}
+    assert c.get("/api/v1/dashboard").json() == {
+        "year": None,
+        "years": [],
+        "run_id": None,
+        "county": [],
+        "counts": {},
+        "town": None,
+        "town_figures": [],
+        "town_counts": {},
+        "ranking": [],
+        "trend": [],
+        "own": None,
+    }
     for url in ("/dashboard", "/enterprises"):
         page = c.get(url, headers={"accept": "text/html"})
         assert page.status_code == 200 and "尚无已发布的亩均评价" in page.text

@@ -10,7 +10,15 @@ import openpyxl
 import pytest
 from sqlalchemy import func, insert, select
 
-from tenglong.adapters.db.tables import enterprise_years, enterprises, evaluation_results, evaluation_runs, projects, subsidy_applications, users
+from tenglong.adapters.db.tables import (
+    enterprise_years,
+    enterprises,
+    evaluation_results,
+    evaluation_runs,
+    projects,
+    subsidy_applications,
+    users,
+)
 from tenglong.services.bootstrap import DEMO_TOWN
 
 from .conftest import ROLES, client_for, make_platform
@@ -22,14 +30,25 @@ def _codes(p) -> dict[str, str]:
     """The enterprise account's firm, another firm of 杜桥镇, and a firm of another town."""
     with p.uow.read() as conn:
         own = conn.execute(select(users.c.credit_code).where(users.c.username == "enterprise")).scalar_one()
-        same_town = conn.execute(select(enterprises.c.credit_code).where(enterprises.c.town == DEMO_TOWN, enterprises.c.credit_code != own).order_by(enterprises.c.credit_code)).first()[0]
-        other = conn.execute(select(enterprises.c.credit_code).where(enterprises.c.town != DEMO_TOWN).order_by(enterprises.c.credit_code)).first()[0]
+        same_town = conn.execute(
+            select(enterprises.c.credit_code)
+            .where(enterprises.c.town == DEMO_TOWN, enterprises.c.credit_code != own)
+            .order_by(enterprises.c.credit_code)
+        ).first()[0]
+        other = conn.execute(
+            select(enterprises.c.credit_code).where(enterprises.c.town != DEMO_TOWN).order_by(enterprises.c.credit_code)
+        ).first()[0]
     return {"own": own, "same_town": same_town, "other_town": other, "guessed": GUESSED}
 
 
 # role → the codes it may open (the others answer 404, like a guessed code)
-VISIBLE = {"admin": {"own", "same_town", "other_town"}, "department": {"own", "same_town", "other_town"}, "auditor": {"own", "same_town", "other_town"},
-           "town": {"own", "same_town"}, "enterprise": {"own"}}
+VISIBLE = {
+    "admin": {"own", "same_town", "other_town"},
+    "department": {"own", "same_town", "other_town"},
+    "auditor": {"own", "same_town", "other_town"},
+    "town": {"own", "same_town"},
+    "enterprise": {"own"},
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -41,7 +60,11 @@ def test_profile_when_each_role_opens_each_firm_answers_200_or_404(platform, cli
         api = c.get(f"/api/v1/enterprises/{code}")
         page = c.get(f"/enterprises/{code}", headers={"accept": "text/html"})
         for sub in ("projects", "subsidies"):
-            assert c.get(f"/api/v1/enterprises/{code}/{sub}").status_code == (200 if which in VISIBLE[role] else 404), (role, which, sub)
+            assert c.get(f"/api/v1/enterprises/{code}/{sub}").status_code == (200 if which in VISIBLE[role] else 404), (
+                role,
+                which,
+                sub,
+            )
         if which in VISIBLE[role]:
             assert api.status_code == 200 and api.json()["enterprise"]["credit_code"] == code, (role, which)
             assert page.status_code == 200 and code in page.text and 'id="class-history"' in page.text
@@ -55,10 +78,19 @@ def test_list_when_each_role_asks_shows_only_its_scope(platform, client_as, role
     """admin, department, auditor list the whole county; the town official only 杜桥镇; the enterprise only itself."""
     codes = _codes(platform)
     with platform.uow.read() as conn:
-        run_id = conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")).scalar_one()
-        county = conn.execute(select(func.count()).select_from(evaluation_results).where(evaluation_results.c.run_id == run_id)).scalar_one()
-        town = conn.execute(select(func.count()).select_from(evaluation_results.join(enterprises, enterprises.c.credit_code == evaluation_results.c.credit_code))
-                            .where(evaluation_results.c.run_id == run_id, enterprises.c.town == DEMO_TOWN)).scalar_one()
+        run_id = conn.execute(
+            select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")
+        ).scalar_one()
+        county = conn.execute(
+            select(func.count()).select_from(evaluation_results).where(evaluation_results.c.run_id == run_id)
+        ).scalar_one()
+        town = conn.execute(
+            select(func.count())
+            .select_from(
+                evaluation_results.join(enterprises, enterprises.c.credit_code == evaluation_results.c.credit_code)
+            )
+            .where(evaluation_results.c.run_id == run_id, enterprises.c.town == DEMO_TOWN)
+        ).scalar_one()
     body = client_as(role).get("/api/v1/enterprises", params={"year": 2023, "page_size": 200}).json()
     expected = {"town": town, "enterprise": 1}.get(role, county)
     assert body["total"] == expected and body["year"] == 2023 and body["years"] == [2021, 2022, 2023]
@@ -104,7 +136,10 @@ def test_list_when_filtered_returns_matching_rows_sorted(client_as):
 
 def test_list_when_filters_are_invalid_reports_every_problem(client_as):
     """Bad filter values are refused (422) with one problem per value, in the error envelope."""
-    r = client_as("admin").get("/api/v1/enterprises", params={"class": "E", "town": "nowhere", "flag": "bad", "industry": "C99", "page_size": "0"})
+    r = client_as("admin").get(
+        "/api/v1/enterprises",
+        params={"class": "E", "town": "nowhere", "flag": "bad", "industry": "C99", "page_size": "0"},
+    )
     assert r.status_code == 422 and r.json()["ok"] is False
     assert {p["where"] for p in r.json()["problems"]} == {"class", "town", "flag", "industry", "page_size"}
     unpublished = client_as("admin").get("/api/v1/enterprises", params={"year": 2019})
@@ -129,7 +164,11 @@ def test_export_when_each_role_downloads_has_its_scope_frozen_header_and_formats
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
     ws = wb["企业名单"]
     headers = [cell.value for cell in ws[1]]
-    assert headers[:3] == ["统一社会信用代码", "企业名称", "镇(街道)"] and "实缴税金(元)" in headers and "亩均税收 (万元/亩)" in headers
+    assert (
+        headers[:3] == ["统一社会信用代码", "企业名称", "镇(街道)"]
+        and "实缴税金(元)" in headers
+        and "亩均税收 (万元/亩)" in headers
+    )
     assert ws.freeze_panes == "A2" and ws.max_row - 1 == total
     tax = headers.index("实缴税金(元)") + 1
     assert ws.cell(2, tax).number_format == "#,##0.00" and isinstance(ws.cell(2, tax).value, float)
@@ -146,14 +185,31 @@ def test_profile_api_when_read_sends_money_as_strings_and_benchmarks_of_each_yea
     years = {y["year"]: y for y in body["years"]}
     assert sorted(years) == [2021, 2022, 2023]
     with platform.uow.read() as conn:
-        row = conn.execute(select(enterprise_years.c.tax_paid, enterprise_years.c.land_area_mu).where(enterprise_years.c.credit_code == code, enterprise_years.c.year == 2023)).one()
-        bench = conn.execute(select(evaluation_runs.c.benchmarks).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")).scalar_one()
+        row = conn.execute(
+            select(enterprise_years.c.tax_paid, enterprise_years.c.land_area_mu).where(
+                enterprise_years.c.credit_code == code, enterprise_years.c.year == 2023
+            )
+        ).one()
+        bench = conn.execute(
+            select(evaluation_runs.c.benchmarks).where(
+                evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published"
+            )
+        ).scalar_one()
     y = years[2023]
     assert y["data"]["tax_paid"] == f"{row.tax_paid:.2f}" and Decimal(y["data"]["tax_paid"]) == row.tax_paid
     assert y["data"]["land_area_mu"] == f"{row.land_area_mu:.4f}"
     ev = y["evaluation"]
-    assert ev["mujun_class"] in "ABCD" and ev["benchmarks"] == bench["above_scale"] and ev["explanation_zh"].startswith("2023 年度数据")
-    assert ev["explanation_en"].startswith("data year 2023") and set(ev["carbon"]) == {"grade", "level", "intensity", "efficiency_value"}
+    assert (
+        ev["mujun_class"] in "ABCD"
+        and ev["benchmarks"] == bench["above_scale"]
+        and ev["explanation_zh"].startswith("2023 年度数据")
+    )
+    assert ev["explanation_en"].startswith("data year 2023") and set(ev["carbon"]) == {
+        "grade",
+        "level",
+        "intensity",
+        "efficiency_value",
+    }
     assert set(ev["prices"]) == {"land_use_tax_relief_rate", "electricity_surcharge", "d_years_running"}
     assert body["enterprise"]["town_name"] == "杜桥镇"
 
@@ -174,11 +230,34 @@ def project_platform(tmp_path_factory):
     """A private demo platform with one project and one subsidy application of the enterprise account's firm."""
     p = make_platform(f"sqlite:///{tmp_path_factory.mktemp('ent') / 'p.db'}")
     code = _codes(p)["own"]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with p.uow.write(None) as w:
-        pid = w.conn.execute(insert(projects).values(credit_code=code, name="智能化技改项目", application_date=dt.date(2023, 3, 1), inputs={}, created_by=1, created_at=now)).inserted_primary_key[0]
-        w.conn.execute(insert(subsidy_applications).values(project_id=pid, credit_code=code, clause="2.10", status="submitted", amount=Decimal("800000.00"), amount_detail={},
-                                                           explanation={}, parameters_version="x", computed_at=now, created_by=1, created_at=now, updated_at=now))
+        pid = w.conn.execute(
+            insert(projects).values(
+                credit_code=code,
+                name="智能化技改项目",
+                application_date=dt.date(2023, 3, 1),
+                inputs={},
+                created_by=1,
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+        w.conn.execute(
+            insert(subsidy_applications).values(
+                project_id=pid,
+                credit_code=code,
+                clause="2.10",
+                status="submitted",
+                amount=Decimal("800000.00"),
+                amount_detail={},
+                explanation={},
+                parameters_version="x",
+                computed_at=now,
+                created_by=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return p
 
 
@@ -188,6 +267,10 @@ def test_profile_when_firm_has_projects_lists_them_with_application_links(projec
     c = client_for(project_platform, "town")
     assert c.get(f"/api/v1/enterprises/{code}/projects").json()[0]["name"] == "智能化技改项目"
     sub = c.get(f"/api/v1/enterprises/{code}/subsidies").json()
-    assert sub[0]["amount"] == "800000.00" and sub[0]["url"] == f"/applications/{sub[0]['id']}" and sub[0]["status"] == "submitted"
+    assert (
+        sub[0]["amount"] == "800000.00"
+        and sub[0]["url"] == f"/applications/{sub[0]['id']}"
+        and sub[0]["status"] == "submitted"
+    )
     page = c.get(f"/enterprises/{code}", headers={"accept": "text/html"}).text
     assert f'href="/applications/{sub[0]["id"]}"' in page and "800,000.00" in page and "已提交" in page

@@ -23,7 +23,11 @@ READ_ALL = ("admin", "department", "auditor")
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def own_platform(request, tmp_path_factory, pg_database):
     """A private demo platform (SQLite, and PostgreSQL when available) with a 2024 data year that has no run yet."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('runs') / 'runs.db'}" if request.param == "sqlite" else pg_database("tenglong_runs")
+    url = (
+        f"sqlite:///{tmp_path_factory.mktemp('runs') / 'runs.db'}"
+        if request.param == "sqlite"
+        else pg_database("tenglong_runs")
+    )
     p = make_platform(url)
     with p.uow.read() as conn:
         frame = frame_from_db(conn, [2023])
@@ -54,14 +58,26 @@ def test_run_when_started_through_api_finishes_publishes_once_and_stores_every_e
     assert r.status_code == 202 and r.json()["status"] in ("queued", "running", "done") and r.json()["year"] == 2024
     run_id = r.json()["id"]
     done = _wait(c, run_id)
-    assert done["status"] == "done" and done["progress"] == 1.0 and done["summary"]["county"]["tax_per_mu"]["target"] == 20.3
+    assert (
+        done["status"] == "done"
+        and done["progress"] == 1.0
+        and done["summary"]["county"]["tax_per_mu"]["target"] == 20.3
+    )
     with own_platform.uow.read() as conn:
-        stored = conn.execute(select(func.count()).select_from(evaluation_results).where(evaluation_results.c.run_id == run_id)).scalar_one()
-        data = conn.execute(select(func.count()).select_from(enterprise_years).where(enterprise_years.c.year == 2024)).scalar_one()
+        stored = conn.execute(
+            select(func.count()).select_from(evaluation_results).where(evaluation_results.c.run_id == run_id)
+        ).scalar_one()
+        data = conn.execute(
+            select(func.count()).select_from(enterprise_years).where(enterprise_years.c.year == 2024)
+        ).scalar_one()
     assert stored == data == c.get(f"/api/v1/evaluations/{run_id}/results").json()["total"] > 2000
     assert 'id="publish-form"' in c.get(f"/evaluations/{run_id}").text
     published = c.post(f"/api/v1/evaluations/{run_id}/publish")
-    assert published.status_code == 200 and published.json()["status"] == "published" and published.json()["published_by"] == "admin"
+    assert (
+        published.status_code == 200
+        and published.json()["status"] == "published"
+        and published.json()["published_by"] == "admin"
+    )
     again = c.post(f"/api/v1/evaluations/{run_id}/publish")
     assert again.status_code == 409 and again.json()["code"] == "conflict"
     second = c.post("/api/v1/evaluations", json={"year": 2024}).json()["id"]
@@ -69,7 +85,15 @@ def test_run_when_started_through_api_finishes_publishes_once_and_stores_every_e
     refused = c.post(f"/api/v1/evaluations/{second}/publish")
     assert refused.status_code == 409 and "2024" in refused.json()["message"]["en"]
     with own_platform.uow.read() as conn:
-        audits = conn.execute(select(audit_log.c.action).where(audit_log.c.entity_type == "evaluation_run", audit_log.c.entity_id == str(run_id))).scalars().all()
+        audits = (
+            conn.execute(
+                select(audit_log.c.action).where(
+                    audit_log.c.entity_type == "evaluation_run", audit_log.c.entity_id == str(run_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert audits.count("evaluation.publish") == 1 and "evaluation.start" in audits
     assert client_for(own_platform, "town").get("/api/v1/dashboard").json()["year"] == 2024
 
@@ -81,7 +105,12 @@ def test_runs_when_unpublished_are_hidden_from_town_and_enterprise(own_platform)
     for role in ROLES:
         c = client_for(own_platform, role)
         listed = {r["id"] for r in c.get("/api/v1/evaluations").json()}
-        urls = (f"/api/v1/evaluations/{run_id}", f"/api/v1/evaluations/{run_id}/results", f"/api/v1/evaluations/{run_id}/export.xlsx", f"/evaluations/{run_id}")
+        urls = (
+            f"/api/v1/evaluations/{run_id}",
+            f"/api/v1/evaluations/{run_id}/results",
+            f"/api/v1/evaluations/{run_id}/export.xlsx",
+            f"/evaluations/{run_id}",
+        )
         if role in READ_ALL:
             assert run_id in listed and all(c.get(u).status_code == 200 for u in urls), role
         else:
@@ -98,7 +127,10 @@ def test_start_when_method_invalid_reports_every_problem_and_starts_nothing(own_
     c = client_for(own_platform, "admin")
     with own_platform.uow.read() as conn:
         before = conn.execute(select(func.count()).select_from(evaluation_runs)).scalar_one()
-    r = c.post("/api/v1/evaluations", json={"year": 2023, "method": {"changes": {"mujun.nope": 1, "mujun.score_decimals": "x"}}})
+    r = c.post(
+        "/api/v1/evaluations",
+        json={"year": 2023, "method": {"changes": {"mujun.nope": 1, "mujun.score_decimals": "x"}}},
+    )
     assert r.status_code == 422 and {p["where"] for p in r.json()["problems"]} == {"mujun.nope", "mujun.score_decimals"}
     bad = b"title: t\nchanges:\n  mujun.quotas_above_scale: {A: 0.25, E: 0.1}\n"
     page = c.post("/evaluations", data={"year": "2023"}, files={"method": ("m.yaml", bad, "text/yaml")})
@@ -113,8 +145,15 @@ def test_start_when_method_invalid_reports_every_problem_and_starts_nothing(own_
 def test_start_page_when_method_uploaded_redirects_to_a_polling_progress_bar(own_platform):
     """The form starts a run with the uploaded method and shows its progress; the bar polls every second until the run ends."""
     c = client_for(own_platform, "admin")
-    method = "title: 规上比例调整\nchanges:\n  mujun.quotas_above_scale: {A: 0.25, B: 0.55, C: 0.15, D: 0.05}\n".encode()
-    r = c.post("/evaluations", data={"year": "2023"}, files={"method": ("method.yaml", method, "text/yaml")}, follow_redirects=False)
+    method = (
+        "title: 规上比例调整\nchanges:\n  mujun.quotas_above_scale: {A: 0.25, B: 0.55, C: 0.15, D: 0.05}\n".encode()
+    )
+    r = c.post(
+        "/evaluations",
+        data={"year": "2023"},
+        files={"method": ("method.yaml", method, "text/yaml")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/evaluations/")
     run_id = int(r.headers["location"].rsplit("/", 1)[1])
     assert _wait(c, run_id)["status"] == "done"
@@ -125,11 +164,17 @@ def test_start_page_when_method_uploaded_redirects_to_a_polling_progress_bar(own
     assert 'id="publish-form"' not in review and 'id="year-published"' in review  # 2023 is already published
     queued = create_run(own_platform.uow, _admin(own_platform), 2023)
     bar = c.get(f"/evaluations/{queued}/progress?reload=1")
-    assert 'hx-trigger="every 1s"' in bar.text and 'data-status="queued"' in bar.text and "HX-Refresh" not in bar.headers
+    assert (
+        'hx-trigger="every 1s"' in bar.text and 'data-status="queued"' in bar.text and "HX-Refresh" not in bar.headers
+    )
     assert 'hx-trigger="every 1s"' in c.get(f"/evaluations/{queued}").text
     execute_run(own_platform.uow, queued)
     finished = c.get(f"/evaluations/{queued}/progress?reload=1")
-    assert "hx-trigger" not in finished.text and finished.headers["HX-Refresh"] == "true" and 'data-status="done"' in finished.text
+    assert (
+        "hx-trigger" not in finished.text
+        and finished.headers["HX-Refresh"] == "true"
+        and 'data-status="done"' in finished.text
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -138,7 +183,9 @@ def test_published_run_when_each_role_reads_results_are_scoped(platform, client_
     c = client_as(role)
     assert [r["year"] for r in c.get("/api/v1/evaluations").json() if r["status"] == "published"] == [2023, 2022, 2021]
     with platform.uow.read() as conn:
-        run_id = conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")).scalar_one()
+        run_id = conn.execute(
+            select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")
+        ).scalar_one()
     body = c.get(f"/api/v1/evaluations/{run_id}/results", params={"page_size": 200}).json()
     if role == "town":
         assert {i["town"] for i in body["items"]} == {DEMO_TOWN}
@@ -169,7 +216,9 @@ def test_export_when_opened_has_summary_chart_frozen_header_and_explanations(pla
     headers = [cell.value for cell in results[1]]
     assert results.freeze_panes == "A2" and headers[0] == "统一社会信用代码" and headers[-1] == "评价说明"
     with platform.uow.read() as conn:
-        n = conn.execute(select(func.count()).select_from(evaluation_results).where(evaluation_results.c.run_id == 3)).scalar_one()
+        n = conn.execute(
+            select(func.count()).select_from(evaluation_results).where(evaluation_results.c.run_id == 3)
+        ).scalar_one()
     assert results.max_row - 1 == n
     assert str(results.cell(2, len(headers)).value).startswith("2023 年度数据")
 
@@ -178,11 +227,17 @@ def test_compare_when_two_years_lists_class_changes_up_and_down(client_as):
     """Comparing 2022 with 2023 counts the firms that moved up and down, lists them (filterable) and scopes them to the town."""
     c = client_as("department")
     body = c.get("/api/v1/evaluations/compare", params={"a": 2022, "b": 2023, "page_size": 200}).json()
-    assert body["before"]["year"] == 2022 and body["after"]["year"] == 2023 and body["total"] == body["up"] + body["down"] > 0
+    assert (
+        body["before"]["year"] == 2022
+        and body["after"]["year"] == 2023
+        and body["total"] == body["up"] + body["down"] > 0
+    )
     order = "ABCD"
     for item in body["items"]:
         assert item["class_before"] != item["class_after"]
-        assert item["direction"] == ("up" if order.index(item["class_after"]) < order.index(item["class_before"]) else "down")
+        assert item["direction"] == (
+            "up" if order.index(item["class_after"]) < order.index(item["class_before"]) else "down"
+        )
     down = c.get("/api/v1/evaluations/compare", params={"direction": "down"}).json()
     assert down["total"] == body["down"] and {i["direction"] for i in down["items"]} == {"down"}
     town = client_as("town").get("/api/v1/evaluations/compare", params={"page_size": 200}).json()

@@ -25,7 +25,9 @@ def test_bootstrap_when_database_empty_loads_evaluates_and_publishes(any_platfor
     """First start creates the demo county and one published run per year, each audited."""
     with any_platform.uow.read() as conn:
         runs = conn.execute(select(evaluation_runs.c.year, evaluation_runs.c.status)).all()
-        audits = conn.execute(select(func.count()).select_from(audit_log).where(audit_log.c.action == "evaluation.publish")).scalar_one()
+        audits = conn.execute(
+            select(func.count()).select_from(audit_log).where(audit_log.c.action == "evaluation.publish")
+        ).scalar_one()
     assert sorted(runs) == [(2021, "published"), (2022, "published"), (2023, "published")]
     assert audits == 3
 
@@ -62,17 +64,38 @@ def test_writes_when_csrf_token_missing_are_refused(platform):
 def test_api_when_not_signed_in_answers_401_envelope(platform):
     """Anonymous API calls get 401 with the same envelope."""
     r = client_for(platform, None).get("/api/v1/session")
-    assert r.status_code == 401 and r.json() == {"ok": False, "status": 401, "code": "not_signed_in", "message": {"zh": "请先登录。", "en": "Please sign in."}, "problems": []}
+    assert r.status_code == 401 and r.json() == {
+        "ok": False,
+        "status": 401,
+        "code": "not_signed_in",
+        "message": {"zh": "请先登录。", "en": "Please sign in."},
+        "problems": [],
+    }
 
 
 def test_calculate_api_when_posted_serves_the_cli_contract(platform):
     """POST /api/v1/calculate gives the same answer as `tenglong calculate`; bad input is 422 with every problem."""
     c = client_for(platform, "enterprise")
-    doc = {"as_of": "2023-03-01", "enterprises": {"E1": {}}, "projects": {"P1": {"enterprise": "E1", "total_investment": 15000000, "equipment_investment": 8000000, "tech_renovation_subsidy": None}}}
+    doc = {
+        "as_of": "2023-03-01",
+        "enterprises": {"E1": {}},
+        "projects": {
+            "P1": {
+                "enterprise": "E1",
+                "total_investment": 15000000,
+                "equipment_investment": 8000000,
+                "tech_renovation_subsidy": None,
+            }
+        },
+    }
     r = c.post("/api/v1/calculate", json=doc)
     assert r.status_code == 200 and r.json()["projects"]["P1"]["tech_renovation_subsidy"] == 800000
     assert r.json()["explanations"]["projects"]["P1"]["tech_renovation_subsidy"]["clause"] == "2.10"
-    bad = c.post("/api/v1/calculate", content=b'{"as_of": "2023-02-30", "projects": {"P1": {"enterprise": "E9"}}}', headers={"content-type": "application/json"})
+    bad = c.post(
+        "/api/v1/calculate",
+        content=b'{"as_of": "2023-02-30", "projects": {"P1": {"enterprise": "E9"}}}',
+        headers={"content-type": "application/json"},
+    )
     assert bad.status_code == 422
     assert {p["code"] for p in bad.json()["problems"]} == {"invalid_date", "missing_reference"}
 
@@ -82,7 +105,15 @@ def test_login_page_when_submitted_sets_cookie_and_redirects(platform):
     c = client_for(platform, None)
     page = c.get("/login")
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = c.post("/login", data={"username": "town", "password": "demo-tenglong-2023", "csrf_token": token, "next": "/dashboard"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": "town", "password": "demo-tenglong-2023", "csrf_token": token, "next": "/dashboard"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/dashboard" and "tl_session" in r.headers["set-cookie"]
-    r = c.post("/login", data={"username": "town", "password": "demo-tenglong-2023", "csrf_token": "forged"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": "town", "password": "demo-tenglong-2023", "csrf_token": "forged"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403

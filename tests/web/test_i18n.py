@@ -25,8 +25,12 @@ def test_templates_and_web_code_when_scanned_use_only_known_keys():
     known = catalogue()
     sources = TEMPLATES + sorted(WEB.rglob("*.py"))
     # A key ending in "." is a prefix completed at run time (e.g. 'role.' ~ actor.role): some key must start with it.
-    missing = {(p.name, k) for p in sources for k in KEY_USE.findall(p.read_text(encoding="utf-8"))
-               if (k not in known) and not (k.endswith(".") and any(x.startswith(k) for x in known))}
+    missing = {
+        (p.name, k)
+        for p in sources
+        for k in KEY_USE.findall(p.read_text(encoding="utf-8"))
+        if (k not in known) and not (k.endswith(".") and any(x.startswith(k) for x in known))
+    }
     assert not missing, sorted(missing)
 
 
@@ -35,7 +39,9 @@ def test_templates_when_scanned_have_no_untranslated_text():
     offenders = []
     for path in TEMPLATES:
         text = path.read_text(encoding="utf-8")
-        stripped = re.sub(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}|<script.*?</script>|<style.*?</style>", "", text, flags=re.S)
+        stripped = re.sub(
+            r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}|<script.*?</script>|<style.*?</style>", "", text, flags=re.S
+        )
         for line_no, line in enumerate(stripped.splitlines(), 1):
             if HAN.search(line):
                 offenders.append(f"{path.relative_to(WEB)}:{line_no}: {line.strip()[:60]}")

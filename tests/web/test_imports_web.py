@@ -17,7 +17,8 @@ from tenglong.adapters.tabular.columns import SPECS
 from tenglong.adapters.tabular.reader import column_letter
 from tenglong.adapters.tabular.writer import write_enterprise_years
 from tenglong.demo.county import generate_county, generate_county_with_defects
-from tenglong.services.data import messages as _import_messages, uploads as service
+from tenglong.services.data import messages as _import_messages
+from tenglong.services.data import uploads as service
 from tenglong.services.kernel.uow import now
 from tenglong.web.i18n import catalogue
 
@@ -33,8 +34,11 @@ def files(tmp_path_factory) -> dict:
     """The demo county of one year in the import format: with the planted defects, and fixed (the clean data)."""
     folder = tmp_path_factory.mktemp("import-files")
     frame, defects = generate_county_with_defects(2023, [YEAR])
-    return {"bad": write_enterprise_years(frame, folder / "企业数据-有错.xlsx"), "defects": defects,
-            "good": write_enterprise_years(generate_county(2023, [YEAR]), folder / "企业数据.xlsx")}
+    return {
+        "bad": write_enterprise_years(frame, folder / "企业数据-有错.xlsx"),
+        "defects": defects,
+        "good": write_enterprise_years(generate_county(2023, [YEAR]), folder / "企业数据.xlsx"),
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +61,13 @@ def _upload_page(c, path: Path) -> str:
     page = c.get("/imports")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     headers = {k: v for k, v in c.headers.items() if k.lower() != "x-csrf-token"}
-    r = c.post("/imports", data={"csrf_token": token}, files={"file": (path.name, path.read_bytes())}, headers=headers, follow_redirects=False)
+    r = c.post(
+        "/imports",
+        data={"csrf_token": token},
+        files={"file": (path.name, path.read_bytes())},
+        headers=headers,
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return r.headers["location"]
 
@@ -80,10 +90,20 @@ def test_import_routes_when_role_lacks_import_permission_answer_403(client_as, f
     """department, town, enterprise and auditor get 403 on every import route, for existing and guessed ids alike."""
     for role in OTHERS:
         c = client_as(role)
-        for method, path in [("get", "/api/v1/imports"), ("get", "/api/v1/imports/1"), ("get", "/api/v1/imports/99999"),
-                             ("get", "/api/v1/imports/1/problems"), ("get", "/api/v1/imports/1/report.xlsx"), ("get", "/api/v1/imports/template.xlsx"),
-                             ("post", "/api/v1/imports/1/commit"), ("post", "/api/v1/imports/99999/discard"), ("get", "/imports"), ("get", "/imports/1"),
-                             ("get", "/imports/template.xlsx"), ("post", "/imports/1/commit")]:
+        for method, path in [
+            ("get", "/api/v1/imports"),
+            ("get", "/api/v1/imports/1"),
+            ("get", "/api/v1/imports/99999"),
+            ("get", "/api/v1/imports/1/problems"),
+            ("get", "/api/v1/imports/1/report.xlsx"),
+            ("get", "/api/v1/imports/template.xlsx"),
+            ("post", "/api/v1/imports/1/commit"),
+            ("post", "/api/v1/imports/99999/discard"),
+            ("get", "/imports"),
+            ("get", "/imports/1"),
+            ("get", "/imports/template.xlsx"),
+            ("post", "/imports/1/commit"),
+        ]:
             r = getattr(c, method)(path)
             assert r.status_code == 403 and r.json()["code"] == "forbidden", (role, path, r.status_code)
         r = c.post("/api/v1/imports", files={"file": ("x.xlsx", files["good"].read_bytes())})
@@ -116,7 +136,9 @@ def test_upload_when_file_has_planted_defects_reports_each_and_refuses_commit(cl
     for d in files["defects"]:
         code, row, letter = CODE_OF_DEFECT.get(d["defect"], d["defect"]), d["row"] + 2, letters[d["column"]]
         if code == "duplicate_credit_code_year":  # reported on the later of the two rows, naming the earlier one
-            row = next(r for (k, r, _), p in found.items() if k == code and (r == row or f"(row {row})" in p["message_en"]))
+            row = next(
+                r for (k, r, _), p in found.items() if k == code and (r == row or f"(row {row})" in p["message_en"])
+            )
         p = found[(code, row, letter)]
         assert p["sheet"] == "企业数据" and p["header"] and p["message_zh"] and p["message_en"] and p["expected_zh"]
         if d["value"] is None:
@@ -149,7 +171,9 @@ def test_upload_when_fixed_file_validates_clean_and_commits_through_the_pages(cl
     assert 'data-status="committed"' in page and f'href="/evaluations?year={YEAR}"' in page
     assert _count(platform, enterprise_years, enterprise_years.c.import_id == import_id) == 2561
     with platform.uow.read() as conn:
-        audit = conn.execute(select(audit_log).where(audit_log.c.action == "import.commit", audit_log.c.entity_id == str(import_id))).one()
+        audit = conn.execute(
+            select(audit_log).where(audit_log.c.action == "import.commit", audit_log.c.entity_id == str(import_id))
+        ).one()
     assert audit.actor == "admin" and audit.after["enterprise_years"] == 2561 and audit.after["years"] == [YEAR]
 
 
@@ -172,8 +196,12 @@ def test_commit_when_storing_fails_midway_writes_nothing(client_as, platform, fi
     assert body["status"] == "failed" and "disk full (simulated)" in body["message"]
     assert _count(platform, enterprise_years, enterprise_years.c.import_id == import_id) == 0
     assert _count(platform, enterprise_years, enterprise_years.c.year == YEAR) == before
-    assert _count(platform, audit_log, audit_log.c.action == "import.commit", audit_log.c.entity_id == str(import_id)) == 0
-    assert _count(platform, audit_log, audit_log.c.action == "import.fail", audit_log.c.entity_id == str(import_id)) == 1
+    assert (
+        _count(platform, audit_log, audit_log.c.action == "import.commit", audit_log.c.entity_id == str(import_id)) == 0
+    )
+    assert (
+        _count(platform, audit_log, audit_log.c.action == "import.fail", audit_log.c.entity_id == str(import_id)) == 1
+    )
     assert _count(platform, data_imports, data_imports.c.id == import_id, data_imports.c.committed_at.is_not(None)) == 0
 
 
@@ -189,7 +217,12 @@ def test_commit_api_when_on_each_backend_stores_rows_and_audits_in_one_step(any_
         body = _wait(c, import_id)
         assert body["status"] == "committed" and body["committed_at"]
         assert _count(any_platform, enterprise_years, enterprise_years.c.import_id == import_id) == 2561
-        assert _count(any_platform, audit_log, audit_log.c.action == "import.commit", audit_log.c.entity_id == str(import_id)) == 1
+        assert (
+            _count(
+                any_platform, audit_log, audit_log.c.action == "import.commit", audit_log.c.entity_id == str(import_id)
+            )
+            == 1
+        )
         assert c.post(f"/api/v1/imports/{import_id}/discard").status_code == 409
     finally:
         c.close()
@@ -229,7 +262,11 @@ def test_report_xlsx_when_downloaded_lists_every_problem(client_as, files):
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(r.content))
     rows = list(book["错误 errors"].iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 18 and {row[2] for row in rows} >= {"unknown_town", "non_numeric", "credit_code_check_character"}
+    assert len(rows) == 18 and {row[2] for row in rows} >= {
+        "unknown_town",
+        "non_numeric",
+        "credit_code_check_character",
+    }
 
 
 def test_template_when_downloaded_is_the_import_workbook(client_as):
@@ -274,13 +311,18 @@ def test_discard_when_import_is_invalid_deletes_the_file_and_is_audited(client_a
     body = _wait(c, import_id)
     assert body["filename"] == "有错.xlsx"
     with platform.uow.read() as conn:
-        stored = Path(conn.execute(select(data_imports.c.stored_path).where(data_imports.c.id == import_id)).scalar_one())
+        stored = Path(
+            conn.execute(select(data_imports.c.stored_path).where(data_imports.c.id == import_id)).scalar_one()
+        )
     assert stored.is_file() and uploads.resolve() in stored.resolve().parents
     r = c.post(f"/imports/{import_id}/discard", follow_redirects=False)
     assert r.status_code == 303
     assert c.get(f"/api/v1/imports/{import_id}").json()["status"] == "discarded" and not stored.exists()
     assert c.get(f"/api/v1/imports/{import_id}/problems").json()["total"] == 0
-    assert _count(platform, audit_log, audit_log.c.action == "import.discard", audit_log.c.entity_id == str(import_id)) == 1
+    assert (
+        _count(platform, audit_log, audit_log.c.action == "import.discard", audit_log.c.entity_id == str(import_id))
+        == 1
+    )
     assert c.post(f"/api/v1/imports/{import_id}/discard").status_code == 409
     assert c.get("/api/v1/imports/99999").status_code == 404
 
@@ -288,8 +330,15 @@ def test_discard_when_import_is_invalid_deletes_the_file_and_is_audited(client_a
 def test_import_when_worker_is_gone_shows_stalled_and_can_be_discarded(client_as, platform):
     """An import left 'validating' by a stopped server stops polling and can be discarded."""
     with platform.uow.write(None) as w:
-        import_id = w.conn.execute(insert(data_imports).values(filename="lost.xlsx", stored_path="/nonexistent/lost.xlsx", status="validating",
-                                                               uploaded_by=1, uploaded_at=now())).inserted_primary_key[0]
+        import_id = w.conn.execute(
+            insert(data_imports).values(
+                filename="lost.xlsx",
+                stored_path="/nonexistent/lost.xlsx",
+                status="validating",
+                uploaded_by=1,
+                uploaded_at=now(),
+            )
+        ).inserted_primary_key[0]
     c = client_as("admin")
     assert c.get(f"/api/v1/imports/{import_id}").json()["stalled"] is True
     page = c.get(f"/imports/{import_id}").text

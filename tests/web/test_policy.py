@@ -83,7 +83,9 @@ def test_policy_api_when_asked_serves_clauses_with_links(client_as):
     assumed = c.get("/api/v1/policy/parameters", params={"assumptions": "true"}).json()
     assert assumed["count"] > 0 and all(x["assumption"] for x in assumed["parameters"])
     v = c.get("/api/v1/policy/variables", params={"entity": "projects"}).json()["variables"]
-    assert {"entity": "projects", "name": "equipment_investment"}.items() <= next(x for x in v if x["name"] == "equipment_investment").items()
+    assert {"entity": "projects", "name": "equipment_investment"}.items() <= next(
+        x for x in v if x["name"] == "equipment_investment"
+    ).items()
     missing = c.get("/api/v1/policy/clauses/9.9")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 

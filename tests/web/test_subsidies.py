@@ -19,14 +19,43 @@ def _firms(p) -> dict[str, str]:
     """The demo enterprise's own firm, another firm of its town, and firms of other towns."""
     with p.uow.read() as conn:
         own = conn.execute(select(users.c.credit_code).where(users.c.username == "enterprise")).scalar_one()
-        same = conn.execute(select(enterprises.c.credit_code).where(enterprises.c.town == DUQIAO, enterprises.c.credit_code != own).order_by(enterprises.c.credit_code).limit(3)).scalars().all()
-        other = conn.execute(select(enterprises.c.credit_code).where(enterprises.c.town != DUQIAO).order_by(enterprises.c.credit_code).limit(6)).scalars().all()
-    return {"own": own, "same_town": same[0], "same_town_2": same[1], "same_town_3": same[2], "other_town": other[0], "cap_a": other[1], "cap_b": other[2],
-            "exact": other[3], "other_town_2": other[4]}
+        same = (
+            conn.execute(
+                select(enterprises.c.credit_code)
+                .where(enterprises.c.town == DUQIAO, enterprises.c.credit_code != own)
+                .order_by(enterprises.c.credit_code)
+                .limit(3)
+            )
+            .scalars()
+            .all()
+        )
+        other = (
+            conn.execute(
+                select(enterprises.c.credit_code)
+                .where(enterprises.c.town != DUQIAO)
+                .order_by(enterprises.c.credit_code)
+                .limit(6)
+            )
+            .scalars()
+            .all()
+        )
+    return {
+        "own": own,
+        "same_town": same[0],
+        "same_town_2": same[1],
+        "same_town_3": same[2],
+        "other_town": other[0],
+        "cap_a": other[1],
+        "cap_b": other[2],
+        "exact": other[3],
+        "other_town_2": other[4],
+    }
 
 
 def _project(c, credit_code: str, inputs: dict, day: str = "2023-03-01", name: str = "数控化改造项目") -> int:
-    r = c.post("/api/v1/projects", json={"credit_code": credit_code, "name": name, "application_date": day, "inputs": inputs})
+    r = c.post(
+        "/api/v1/projects", json={"credit_code": credit_code, "name": name, "application_date": day, "inputs": inputs}
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -47,21 +76,35 @@ def test_application_when_walked_draft_to_paid_is_audited_at_every_step(any_plat
     ent, dept, admin = (client_for(any_platform, r) for r in ("enterprise", "department", "admin"))
     app = _application(ent, _project(ent, firms["own"], MAJOR))
     aid = app["id"]
-    assert app["status"] == "draft" and app["amount"] == "800000.00" and app["amount_detail"]["tech_renovation_tier"] == "major"
+    assert (
+        app["status"] == "draft"
+        and app["amount"] == "800000.00"
+        and app["amount_detail"]["tech_renovation_tier"] == "major"
+    )
     assert app["explanation"]["zh"]["tech_renovation_subsidy"]["clause"] == "2.10" and app["parameters_version"]
     assert _move(ent, aid, "submit").json()["status"] == "submitted"
     assert _move(dept, aid, "start_review").json()["status"] == "under_review"
     assert _move(admin, aid, "approve", note="材料齐全").json()["status"] == "approved"
     paid = _move(admin, aid, "pay", reference="LHCZ-2023-0012").json()
-    assert paid["status"] == "paid" and paid["paid_reference"] == "LHCZ-2023-0012" and paid["decision_note"] == "材料齐全"
+    assert (
+        paid["status"] == "paid" and paid["paid_reference"] == "LHCZ-2023-0012" and paid["decision_note"] == "材料齐全"
+    )
     with any_platform.uow.read() as conn:
-        trail = conn.execute(select(audit_log.c.action, audit_log.c.actor, audit_log.c.before, audit_log.c.after)
-                             .where(audit_log.c.entity_type == "subsidy_application", audit_log.c.entity_id == str(aid)).order_by(audit_log.c.id)).all()
-        stored = conn.execute(select(subsidy_applications.c.amount, subsidy_applications.c.status).where(subsidy_applications.c.id == aid)).one()
+        trail = conn.execute(
+            select(audit_log.c.action, audit_log.c.actor, audit_log.c.before, audit_log.c.after)
+            .where(audit_log.c.entity_type == "subsidy_application", audit_log.c.entity_id == str(aid))
+            .order_by(audit_log.c.id)
+        ).all()
+        stored = conn.execute(
+            select(subsidy_applications.c.amount, subsidy_applications.c.status).where(subsidy_applications.c.id == aid)
+        ).one()
     assert [(t.action, t.actor, (t.before or {}).get("status"), t.after["status"]) for t in trail] == [
-        ("application.create", "enterprise", None, "draft"), ("application.submit", "enterprise", "draft", "submitted"),
-        ("application.start_review", "department", "submitted", "under_review"), ("application.approve", "admin", "under_review", "approved"),
-        ("application.pay", "admin", "approved", "paid")]
+        ("application.create", "enterprise", None, "draft"),
+        ("application.submit", "enterprise", "draft", "submitted"),
+        ("application.start_review", "department", "submitted", "under_review"),
+        ("application.approve", "admin", "under_review", "approved"),
+        ("application.pay", "admin", "approved", "paid"),
+    ]
     assert stored.amount == Decimal("800000.00") and isinstance(stored.amount, Decimal) and stored.status == "paid"
     assert [e["action"] for e in ent.get(f"/api/v1/applications/{aid}").json()["audit"]][-1] == "application.pay"
 
@@ -69,17 +112,25 @@ def test_application_when_walked_draft_to_paid_is_audited_at_every_step(any_plat
 def test_application_amount_when_equipment_has_cents_is_stored_exactly(platform, client_as):
     """12,345,678.95 of equipment on a major project → 1,234,567.90 (half up), stored and served as an exact decimal."""
     admin = client_as("admin")
-    app = _application(admin, _project(admin, _firms(platform)["exact"], {"total_investment": 15000000, "equipment_investment": 12345678.95}))
+    app = _application(
+        admin,
+        _project(admin, _firms(platform)["exact"], {"total_investment": 15000000, "equipment_investment": 12345678.95}),
+    )
     assert app["amount"] == "1234567.90"
     with platform.uow.read() as conn:
-        assert conn.execute(select(subsidy_applications.c.amount).where(subsidy_applications.c.id == app["id"])).scalar_one() == Decimal("1234567.90")
+        assert conn.execute(
+            select(subsidy_applications.c.amount).where(subsidy_applications.c.id == app["id"])
+        ).scalar_one() == Decimal("1234567.90")
 
 
 def test_application_when_enterprise_has_approved_ordinary_project_applies_the_200_wan_cap(platform, client_as):
     """An approved 1,500,000 ordinary project leaves 500,000 of the 2,000,000 yearly cap; the snapshot names the project counted."""
     admin = client_as("admin")
     firm = _firms(platform)["cap_a"]
-    first = _application(admin, _project(admin, firm, {"total_investment": 3000000, "equipment_investment": 30000000}, "2022-09-01", "第一期"))
+    first = _application(
+        admin,
+        _project(admin, firm, {"total_investment": 3000000, "equipment_investment": 30000000}, "2022-09-01", "第一期"),
+    )
     assert first["amount"] == "1500000.00" and first["amount_detail"]["tech_renovation_tier"] == "ordinary"
     for action, body in (("submit", {}), ("start_review", {}), ("approve", {"note": "同意"})):
         assert _move(admin, first["id"], action, **body).status_code == 200
@@ -90,7 +141,9 @@ def test_application_when_enterprise_has_approved_ordinary_project_applies_the_2
     assert second["amount"] == "500000.00"
     counted = second["amount_detail"]["counted_projects"]
     assert [(c["application_id"], c["granted"]) for c in counted] == [(first["id"], "1500000.00")]
-    assert "此前已核定普通技改补助 1,500,000.00 元" in " ".join(second["explanation"]["zh"]["tech_renovation_subsidy"]["because"])
+    assert "此前已核定普通技改补助 1,500,000.00 元" in " ".join(
+        second["explanation"]["zh"]["tech_renovation_subsidy"]["because"]
+    )
     page = admin.get(f"/applications/{second['id']}").text
     assert f'data-counted="{counted[0]["project_id"]}"' in page
 
@@ -99,8 +152,12 @@ def test_approve_when_it_would_pass_the_yearly_cap_is_refused(platform, client_a
     """Two ordinary drafts computed before either was approved cannot both be approved beyond 2,000,000 (409)."""
     admin = client_as("admin")
     firm = _firms(platform)["cap_b"]
-    a = _application(admin, _project(admin, firm, {"total_investment": 3000000, "equipment_investment": 30000000}, "2022-09-01"))
-    b = _application(admin, _project(admin, firm, {"total_investment": 3000000, "equipment_investment": 20000000}, "2022-10-01"))
+    a = _application(
+        admin, _project(admin, firm, {"total_investment": 3000000, "equipment_investment": 30000000}, "2022-09-01")
+    )
+    b = _application(
+        admin, _project(admin, firm, {"total_investment": 3000000, "equipment_investment": 20000000}, "2022-10-01")
+    )
     assert (a["amount"], b["amount"]) == ("1500000.00", "1000000.00")
     for aid in (a["id"], b["id"]):
         _move(admin, aid, "submit")
@@ -138,7 +195,12 @@ def test_workflow_move_when_state_does_not_allow_it_is_409_bilingual(platform, c
     aid = app["id"]
     for action in ("approve", "revise", "start_review"):
         r = _move(admin, aid, action)
-        assert r.status_code == 409 and r.json()["code"] == "conflict" and "草稿" in r.json()["message"]["zh"] and "draft" in r.json()["message"]["en"]
+        assert (
+            r.status_code == 409
+            and r.json()["code"] == "conflict"
+            and "草稿" in r.json()["message"]["zh"]
+            and "draft" in r.json()["message"]["en"]
+        )
     assert _move(admin, aid, "submit").status_code == 200
     assert _move(admin, aid, "submit").status_code == 409
     assert _move(admin, aid, "pay", reference="R").status_code == 409
@@ -188,16 +250,56 @@ def test_application_when_outside_scope_is_404_also_by_guessing_ids(platform, cl
 def test_project_when_created_checks_role_scope_and_inputs(platform, client_as):
     """Out-of-scope firm 404; auditor and department (which only reviews) 403; bad inputs 422 at inputs.<name>."""
     firms = _firms(platform)
-    assert client_as("town").post("/api/v1/projects", json={"credit_code": firms["other_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 404
-    assert client_as("enterprise").post("/api/v1/projects", json={"credit_code": firms["same_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 404
-    assert client_as("auditor").post("/api/v1/projects", json={"credit_code": firms["own"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 403
+    assert (
+        client_as("town")
+        .post(
+            "/api/v1/projects",
+            json={"credit_code": firms["other_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR},
+        )
+        .status_code
+        == 404
+    )
+    assert (
+        client_as("enterprise")
+        .post(
+            "/api/v1/projects",
+            json={"credit_code": firms["same_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR},
+        )
+        .status_code
+        == 404
+    )
+    assert (
+        client_as("auditor")
+        .post(
+            "/api/v1/projects",
+            json={"credit_code": firms["own"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR},
+        )
+        .status_code
+        == 403
+    )
     dept = client_as("department")
-    assert dept.post("/api/v1/projects", json={"credit_code": firms["other_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR}).status_code == 403
+    assert (
+        dept.post(
+            "/api/v1/projects",
+            json={"credit_code": firms["other_town"], "name": "x", "application_date": "2023-03-01", "inputs": MAJOR},
+        ).status_code
+        == 403
+    )
     pid = _project(client_as("admin"), firms["other_town"], MAJOR)
     assert dept.post("/api/v1/applications", json={"project_id": pid, "clause": "2.10"}).status_code == 403
-    bad = client_as("enterprise").post("/api/v1/projects", json={"credit_code": firms["own"], "name": "x", "application_date": "2023-03-01",
-                                                                  "inputs": {"equipment_investment": -5, "colour": "red"}})
-    assert bad.status_code == 422 and {p["where"] for p in bad.json()["problems"]} == {"inputs.equipment_investment", "inputs.colour"}
+    bad = client_as("enterprise").post(
+        "/api/v1/projects",
+        json={
+            "credit_code": firms["own"],
+            "name": "x",
+            "application_date": "2023-03-01",
+            "inputs": {"equipment_investment": -5, "colour": "red"},
+        },
+    )
+    assert bad.status_code == 422 and {p["where"] for p in bad.json()["problems"]} == {
+        "inputs.equipment_investment",
+        "inputs.colour",
+    }
 
 
 def test_application_when_project_gets_nothing_is_refused(platform, client_as):
@@ -216,12 +318,23 @@ def test_application_pages_when_opened_show_snapshot_trail_and_allowed_buttons(p
     ent, admin, auditor = client_as("enterprise"), client_as("admin"), client_as("auditor")
     aid = _application(ent, _project(ent, _firms(platform)["own"], MAJOR, name="页面项目"))["id"]
     page = ent.get(f"/applications/{aid}")
-    assert page.status_code == 200 and 'id="amount">800,000.00<' in page.text and "按设备投资额的10%给予补助" in page.text
-    assert 'data-action="submit"' in page.text and 'data-action="approve"' not in page.text and 'data-audit="application.create"' in page.text
-    r = ent.post(f"/applications/{aid}/submit", data={"csrf_token": ent.headers["X-CSRF-Token"]}, follow_redirects=False)
+    assert (
+        page.status_code == 200 and 'id="amount">800,000.00<' in page.text and "按设备投资额的10%给予补助" in page.text
+    )
+    assert (
+        'data-action="submit"' in page.text
+        and 'data-action="approve"' not in page.text
+        and 'data-audit="application.create"' in page.text
+    )
+    r = ent.post(
+        f"/applications/{aid}/submit", data={"csrf_token": ent.headers["X-CSRF-Token"]}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/applications/{aid}"
     _move(admin, aid, "start_review")
-    assert 'data-action="approve"' in admin.get(f"/applications/{aid}").text and 'data-action="reject"' in admin.get(f"/applications/{aid}").text
+    assert (
+        'data-action="approve"' in admin.get(f"/applications/{aid}").text
+        and 'data-action="reject"' in admin.get(f"/applications/{aid}").text
+    )
     assert 'id="actions"' not in auditor.get(f"/applications/{aid}").text
     listing = ent.get("/applications", params={"status": "under_review"})
     assert listing.status_code == 200 and f'data-application="{aid}"' in listing.text
@@ -233,19 +346,36 @@ def test_application_pages_when_opened_show_snapshot_trail_and_allowed_buttons(p
 def test_new_application_page_when_previewed_then_created_makes_a_draft(platform, client_as):
     """/applications/new computes the amount with its grounds, then saves the project and a draft; department and auditor get 403."""
     ent = client_as("enterprise")
-    form = {"credit_code": _firms(platform)["own"], "name": "网页申请", "application_date": "2023-05-01", "clause": "2.10",
-            "total_investment": "15000000", "equipment_investment": "8000000", "do": "preview"}
+    form = {
+        "credit_code": _firms(platform)["own"],
+        "name": "网页申请",
+        "application_date": "2023-05-01",
+        "clause": "2.10",
+        "total_investment": "15000000",
+        "equipment_investment": "8000000",
+        "do": "preview",
+    }
     r = ent.post("/applications/new", data=form, headers={"HX-Request": "true"})
     assert r.status_code == 200 and 'class="amount">800,000.00<' in r.text and 'id="create-draft"' in r.text
     r = ent.post("/applications/new", data={**form, "do": "create"}, headers={"HX-Request": "true"})
     assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/applications/")
     assert ent.get(r.headers["HX-Redirect"]).status_code == 200
     bad = ent.post("/applications/new", data={**form, "equipment_investment": "八百万"})
-    assert bad.status_code == 422 and 'class="field-error"' in bad.text.split('data-field="equipment_investment"')[1].split("</label>")[0]
+    assert (
+        bad.status_code == 422
+        and 'class="field-error"' in bad.text.split('data-field="equipment_investment"')[1].split("</label>")[0]
+    )
     for role in ("department", "auditor"):
         assert client_as(role).get("/applications/new").status_code == 403
-    foreign = client_as("town").post("/applications/new", data={**form, "credit_code": _firms(platform)["other_town"]}, headers={"HX-Request": "true"})
-    assert foreign.status_code == 200 and "不在您的管理范围内" in foreign.text.split('data-field="credit_code"')[1].split("</label>")[0]
+    foreign = client_as("town").post(
+        "/applications/new",
+        data={**form, "credit_code": _firms(platform)["other_town"]},
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        foreign.status_code == 200
+        and "不在您的管理范围内" in foreign.text.split('data-field="credit_code"')[1].split("</label>")[0]
+    )
 
 
 def test_project_when_patched_changes_only_while_drafts(platform, client_as):
@@ -253,14 +383,21 @@ def test_project_when_patched_changes_only_while_drafts(platform, client_as):
     ent = client_as("enterprise")
     pid = _project(ent, _firms(platform)["own"], MAJOR)
     aid = _application(ent, pid)["id"]
-    r = ent.patch(f"/api/v1/projects/{pid}", json={"inputs": {"total_investment": 15000000, "equipment_investment": 9000000}})
+    r = ent.patch(
+        f"/api/v1/projects/{pid}", json={"inputs": {"total_investment": 15000000, "equipment_investment": 9000000}}
+    )
     assert r.status_code == 200 and r.json()["inputs"]["equipment_investment"] == "9000000"
-    assert ent.patch(f"/api/v1/projects/{pid}", json={"name": "二期"}).json()["inputs"]["equipment_investment"] == "9000000"
+    assert (
+        ent.patch(f"/api/v1/projects/{pid}", json={"name": "二期"}).json()["inputs"]["equipment_investment"]
+        == "9000000"
+    )
     assert _move(ent, aid, "recompute").json()["amount"] == "900000.00"
     _move(ent, aid, "submit")
     assert ent.patch(f"/api/v1/projects/{pid}", json={"name": "改名"}).status_code == 409
     with platform.uow.read() as conn:
-        assert conn.execute(select(audit_log.c.action).where(audit_log.c.entity_type == "project", audit_log.c.entity_id == str(pid))).scalars().all() == ["project.create", "project.update", "project.update"]
+        assert conn.execute(
+            select(audit_log.c.action).where(audit_log.c.entity_type == "project", audit_log.c.entity_id == str(pid))
+        ).scalars().all() == ["project.create", "project.update", "project.update"]
 
 
 @pytest.mark.parametrize("role", ROLES)

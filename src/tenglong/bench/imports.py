@@ -56,10 +56,14 @@ def bench_frame(n: int, seed: int = 1) -> pl.DataFrame:
     scale = max(1.0, n / len(YEARS) / _FIRMS_PER_YEAR * 1.1)
     while True:
         base = Calibration()
-        cal = replace(base, above_firms=round(base.above_firms * scale), below_firms=round(base.below_firms * scale),
-                      below_small_firms=round(base.below_small_firms * scale),
-                      above_entrants_per_year=math.ceil(base.above_entrants_per_year * scale),
-                      below_entrants_per_year=math.ceil(base.below_entrants_per_year * scale))
+        cal = replace(
+            base,
+            above_firms=round(base.above_firms * scale),
+            below_firms=round(base.below_firms * scale),
+            below_small_firms=round(base.below_small_firms * scale),
+            above_entrants_per_year=math.ceil(base.above_entrants_per_year * scale),
+            below_entrants_per_year=math.ceil(base.below_entrants_per_year * scale),
+        )
         frame = generate_county(seed, YEARS, calibration=cal)
         if frame.height >= n:
             return frame.head(n)
@@ -86,16 +90,21 @@ def import_benchmark(n: int, seed: int = 1, lang: str = "zh") -> Iterator[str]:
         path = Path(tmp) / f"enterprise_years_{lang}.xlsx"
         start = time.perf_counter()
         write_enterprise_years(frame, path, lang=lang)
-        yield (f"wrote {path.name} ({path.stat().st_size / 2**20:.1f} MiB, xlsxwriter constant_memory) "
-               f"in {time.perf_counter() - start:.2f} s")
+        yield (
+            f"wrote {path.name} ({path.stat().st_size / 2**20:.1f} MiB, xlsxwriter constant_memory) "
+            f"in {time.perf_counter() - start:.2f} s"
+        )
         out = Path(tmp) / "frame.parquet"
-        child = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(out)], capture_output=True, text=True,
-                               check=True)
+        child = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path), str(out)], capture_output=True, text=True, check=True
+        )
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         exact = figures["ok"] and pl.read_parquet(out).equals(frame.with_columns(pl.col("year").cast(pl.Int32)))
     wall = figures["wall"]
-    yield (f"import (read + validate + normalise): {wall:.2f} s wall, {figures['rows'] / wall:,.0f} rows/s "
-           f"(read {figures['timings']['read']:.2f} s, validate {figures['timings']['validate']:.2f} s)")
+    yield (
+        f"import (read + validate + normalise): {wall:.2f} s wall, {figures['rows'] / wall:,.0f} rows/s "
+        f"(read {figures['timings']['read']:.2f} s, validate {figures['timings']['validate']:.2f} s)"
+    )
     yield f"peak RSS of the importing process: {figures['rss_mb']:.0f} MB"
     yield f"errors: {figures['errors']}; frame identical to the generated one: {exact}"
     if n >= 100_000:

@@ -12,13 +12,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .engine import machine, request_document
 from ..services.bootstrap import ensure_database
 from ..services.kernel.platform import Platform
 from ..settings import DEMO_PASSWORD, Settings
+from .engine import machine, request_document
 
 
-def _client(database_url: str | None):  # noqa: ANN202 - a TestClient
+def _client(database_url: str | None):
     import warnings
 
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -40,7 +40,9 @@ def pages_benchmark(repeat: int = 50, database_url: str | None = None) -> Iterat
     """Median and 90th-percentile server time of the main pages (signed in as admin)."""
     yield f"machine: {machine()}"
     c, p = _client(database_url)
-    code = c.get("/api/v1/enterprises", params={"page_size": 1, "above_scale": "true"}).json()["items"][0]["credit_code"]
+    code = c.get("/api/v1/enterprises", params={"page_size": 1, "above_scale": "true"}).json()["items"][0][
+        "credit_code"
+    ]
     yield f"database: {p.settings.database_url}"
     for path in ("/dashboard", f"/enterprises/{code}", "/enterprises", "/evaluations", "/policy"):
         c.get(path)  # warm-up
@@ -62,7 +64,11 @@ def api_benchmark(n: int = 10_000, database_url: str | None = None) -> Iterator[
         for size in (n // 4, n // 2, n):
             body = request_document(size).encode()
             t0 = time.perf_counter()
-            r = c.post(f"/api/v1/calculate?explain={'true' if explain else 'false'}", content=body, headers={"content-type": "application/json"})
+            r = c.post(
+                f"/api/v1/calculate?explain={'true' if explain else 'false'}",
+                content=body,
+                headers={"content-type": "application/json"},
+            )
             dt = time.perf_counter() - t0
             r.raise_for_status()
             yield f"POST /api/v1/calculate {size:>7,} projects, explain={explain!s:<5}: {dt:.2f} s ({len(body) / 1e6:.1f} MB in, {len(r.content) / 1e6:.1f} MB out)"

@@ -246,12 +246,11 @@ def make_code(rng: np.random.Generator, n: int, region: str = "331082") -> np.nd
         new_style = rng.random(want) < 2 / 3
         body = np.where(
             new_style[:, None],
-            np.concatenate(
-                [np.full((want, 2), ["M", "A"]), chars[rng.integers(0, 31, size=(want, 6))]], axis=1
-            ),
+            np.concatenate([np.full((want, 2), ["M", "A"]), chars[rng.integers(0, 31, size=(want, 6))]], axis=1),
             # Pre-2015 organisation codes are digits and do not start with 0.
-            np.concatenate([chars[rng.integers(1, 10, size=(want, 1))], chars[rng.integers(0, 10, size=(want, 7))]],
-                           axis=1),
+            np.concatenate(
+                [chars[rng.integers(1, 10, size=(want, 1))], chars[rng.integers(0, 10, size=(want, 7))]], axis=1
+            ),
         )
         merged = np.concatenate([bodies, body])
         # Keep the first occurrence of each body so the order stays random but fixed.
@@ -261,9 +260,7 @@ def make_code(rng: np.random.Generator, n: int, region: str = "331082") -> np.nd
     org_values = _ORG_LOOKUP[np.ascontiguousarray(bodies).view(np.uint32).reshape(n, 8)]
     org_check = _org_check_chars(org_values)
     prefix = np.array(list("91" + region))
-    first17 = np.concatenate(
-        [np.broadcast_to(prefix, (n, 8)), bodies, org_check.reshape(n, 1)], axis=1
-    ).astype("<U1")
+    first17 = np.concatenate([np.broadcast_to(prefix, (n, 8)), bodies, org_check.reshape(n, 1)], axis=1).astype("<U1")
     values = _LOOKUP[np.minimum(first17.view(np.uint32).reshape(n, 17), 256)]
     check = chars[(31 - (values @ WEIGHTS) % 31) % 31]
     full = np.concatenate([first17, check.reshape(n, 1)], axis=1)

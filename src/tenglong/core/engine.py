@@ -28,7 +28,14 @@ from .trace import NOT_IN_FORCE, STATUS_NAMES, Check, Note, Outcome
 from .variables import ENTITY_KINDS, Registry, Variable
 
 
-def run_rules(frames: dict[str, Columns], params: ParameterSet, policy: Policy, as_of: dt.date, period: int, rules: list[Rule] | None = None) -> Context:
+def run_rules(
+    frames: dict[str, Columns],
+    params: ParameterSet,
+    policy: Policy,
+    as_of: dt.date,
+    period: int,
+    rules: list[Rule] | None = None,
+) -> Context:
     """Compute ``rules`` (default: all) over whole frames.
 
     Args:
@@ -82,7 +89,14 @@ def _select(requested: set[tuple[str, str]]) -> list[Rule]:
     return [r for r in RULES if r.id in wanted]
 
 
-def calculate(situation: Situation, params: ParameterSet, policy: Policy, registry: Registry, explain: bool = True, lang: str = "zh") -> dict[str, Any]:
+def calculate(
+    situation: Situation,
+    params: ParameterSet,
+    policy: Policy,
+    registry: Registry,
+    explain: bool = True,
+    lang: str = "zh",
+) -> dict[str, Any]:
     """Answer a situation: the input document with every requested value filled.
 
     Raises:
@@ -100,12 +114,22 @@ def calculate(situation: Situation, params: ParameterSet, policy: Policy, regist
     wanted_by_year: dict[int, set[tuple[str, str]]] = {}
     problems: list[Problem] = []
     for year in sorted(years):
-        frames_by_year[year] = {k: Frame(situation.table(k), registry, year, situation.period, refs) for k in ENTITY_KINDS}
-        wanted_by_year[year] = {(k, v) for k, vs in requests.items() for v, pairs in vs.items() if any((y or situation.period) == year for _, y in pairs)}
+        frames_by_year[year] = {
+            k: Frame(situation.table(k), registry, year, situation.period, refs) for k in ENTITY_KINDS
+        }
+        wanted_by_year[year] = {
+            (k, v)
+            for k, vs in requests.items()
+            for v, pairs in vs.items()
+            if any((y or situation.period) == year for _, y in pairs)
+        }
         problems += _missing_inputs(frames_by_year[year], requests, wanted_by_year[year], year, situation.period)
     if problems:
         raise InvalidInput(problems)
-    runs = {year: run_rules(frames_by_year[year], params, policy, situation.as_of, year, _select(wanted_by_year[year])) for year in sorted(years)}
+    runs = {
+        year: run_rules(frames_by_year[year], params, policy, situation.as_of, year, _select(wanted_by_year[year]))
+        for year in sorted(years)
+    }
 
     out = copy.deepcopy(situation.raw)
     notes: dict[str, Any] = {}
@@ -137,7 +161,9 @@ def calculate(situation: Situation, params: ParameterSet, policy: Policy, regist
     return out
 
 
-def _missing_inputs(frames: dict[str, Frame], requests: dict[str, dict[str, list]], wanted: set[tuple[str, str]], year: int, period: int) -> list[Problem]:
+def _missing_inputs(
+    frames: dict[str, Frame], requests: dict[str, dict[str, list]], wanted: set[tuple[str, str]], year: int, period: int
+) -> list[Problem]:
     """Problems for requested outputs whose needed inputs are absent."""
     problems: list[Problem] = []
     for kind, var_name in sorted(wanted):
@@ -168,12 +194,21 @@ def _missing_inputs(frames: dict[str, Frame], requests: dict[str, dict[str, list
             for k in np.flatnonzero(applies & ~present):
                 eid = f.ids[rows[k]]
                 var = target.var(need.var.split("|")[0])
-                where = f"{kind}.{eid}.{need.var.split('|')[0]}" if need.on == "self" else f"enterprises.{target.ids[t_rows[k]]}.{need.var.split('|')[0]}"
+                where = (
+                    f"{kind}.{eid}.{need.var.split('|')[0]}"
+                    if need.on == "self"
+                    else f"enterprises.{target.ids[t_rows[k]]}.{need.var.split('|')[0]}"
+                )
                 alts = " 或 ".join(need.var.split("|"))
                 exp_zh, exp_en = var.expected()
                 problems.append(
                     Problem(
-                        "missing_input", where, None, exp_zh, exp_en, var.example(),
+                        "missing_input",
+                        where,
+                        None,
+                        exp_zh,
+                        exp_en,
+                        var.example(),
                         f"计算 {kind}.{eid}.{var_name}（第 {rule.clause} 项）需要 {alts}（{var.zh}），但未提供。",
                         f"{kind}.{eid}.{var_name} (clause {rule.clause}) needs {need.var.replace('|', ' or ')} ({var.en}), which is missing.",
                     )
@@ -210,22 +245,33 @@ def explanation(outcome: Outcome, row: int, ctx: Context, kind: str, lang: str =
         day = str(ctx.days(kind)[row])
         w = clause.window
         out["because"] = [
-            f"判断日期 {day} 不在{clause.title_zh()}的有效期（{w.text_zh()}）内" if lang == "zh" else f"the judging date {day} is outside the validity of clause {clause.id} ({w.text_en()})"
+            f"判断日期 {day} 不在{clause.title_zh()}的有效期（{w.text_zh()}）内"
+            if lang == "zh"
+            else f"the judging date {day} is outside the validity of clause {clause.id} ({w.text_en()})"
         ]
         out["validity"] = {"from": w.start.isoformat(), "to": w.end.isoformat() if w.end else None}
         return out
     lines = []
     for c in outcome.checks:
-        if isinstance(c, Check) and (c.applies is None or c.applies[row]):
-            lines.append(c.render(row, lang))
-        elif isinstance(c, Note) and (c.rows is None or c.rows[row]):
+        if (isinstance(c, Check) and (c.applies is None or c.applies[row])) or (isinstance(c, Note) and (c.rows is None or c.rows[row])):
             lines.append(c.render(row, lang))
     out["because"] = lines
     only = outcome.extra.get("assumption_rows", {})
-    assumed = [ctx.params[p] for p in outcome.parameters if p in ctx.params and ctx.params[p].assumption and (p not in only or only[p][row])]
+    assumed = [
+        ctx.params[p]
+        for p in outcome.parameters
+        if p in ctx.params and ctx.params[p].assumption and (p not in only or only[p][row])
+    ]
     if assumed:
-        out["assumptions"] = [{"parameter": p.path, "note": (p.note_zh if lang == "zh" else p.note_en) or (p.description_zh if lang == "zh" else p.description_en)} for p in assumed]
+        out["assumptions"] = [
+            {
+                "parameter": p.path,
+                "note": (p.note_zh if lang == "zh" else p.note_en)
+                or (p.description_zh if lang == "zh" else p.description_en),
+            }
+            for p in assumed
+        ]
     return out
 
 
-__all__ = ["calculate", "run_rules", "json_value", "explanation", "REQUEST", "YearValues"]
+__all__ = ["REQUEST", "YearValues", "calculate", "explanation", "json_value", "run_rules"]

@@ -85,5 +85,7 @@ class ReformError(PolicyError):
 
     def __init__(self, problems: list[Problem]) -> None:
         n = len(problems)
-        super().__init__(f"政策调整方案有 {n} 处错误，未作任何修改。", f"The reform has {n} error(s); nothing was changed.")
+        super().__init__(
+            f"政策调整方案有 {n} 处错误，未作任何修改。", f"The reform has {n} error(s); nothing was changed."
+        )
         self.problems = problems

@@ -37,7 +37,14 @@ class Frame:
         refs: for ``ref`` variables, the id → row maps of the referenced kinds.
     """
 
-    def __init__(self, table: EntityTable, registry: Registry, period: int, situation_period: int, refs: dict[str, dict[str, int]]) -> None:
+    def __init__(
+        self,
+        table: EntityTable,
+        registry: Registry,
+        period: int,
+        situation_period: int,
+        refs: dict[str, dict[str, int]],
+    ) -> None:
         self.table = table
         self.kind = table.kind
         self.ids = table.ids
@@ -151,8 +158,15 @@ class ArrayFrame:
     ``present`` gives its mask.
     """
 
-    def __init__(self, kind: str, ids: list[str] | np.ndarray, columns: dict[str, np.ndarray], period: int, days: np.ndarray | None = None,
-                 present: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        ids: list[str] | np.ndarray,
+        columns: dict[str, np.ndarray],
+        period: int,
+        days: np.ndarray | None = None,
+        present: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.kind = kind
         self.ids = ids
         self.n = len(ids)

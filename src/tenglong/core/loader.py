@@ -135,9 +135,14 @@ def variables() -> Registry:
     out: list[Variable] = []
     for entity, specs in data.items():
         if entity not in ENTITY_KINDS:
-            raise ParameterError(f"variables.yaml 中的实体类型 {entity} 未知。", f"variables.yaml: unknown entity kind {entity}.")
+            raise ParameterError(
+                f"variables.yaml 中的实体类型 {entity} 未知。", f"variables.yaml: unknown entity kind {entity}."
+            )
         for name, spec in specs.items():
             if spec["type"] not in TYPES:
-                raise ParameterError(f"变量 {entity}.{name} 的类型 {spec['type']} 未知。", f"Variable {entity}.{name}: unknown type {spec['type']}.")
+                raise ParameterError(
+                    f"变量 {entity}.{name} 的类型 {spec['type']} 未知。",
+                    f"Variable {entity}.{name}: unknown type {spec['type']}.",
+                )
             out.append(build_variable(entity, name, spec))
     return Registry(out)

@@ -144,7 +144,10 @@ class Parameter:
         """Number parameter as exact (numerator, denominator) int64 arrays."""
         vals, idx = self._per_row(days)
         fr = [fraction(v) for v in vals]
-        return (_gather(np.array([f.numerator for f in fr], dtype=I64), idx), _gather(np.array([f.denominator for f in fr], dtype=I64), idx))
+        return (
+            _gather(np.array([f.numerator for f in fr], dtype=I64), idx),
+            _gather(np.array([f.denominator for f in fr], dtype=I64), idx),
+        )
 
     def uniform(self, days: np.ndarray) -> Any:
         """The single value that applies to all ``days`` (rows outside validity use the last one).
@@ -259,7 +262,9 @@ def build_parameter(namespace: str, name: str, spec: dict[str, Any], default_cla
         raise ParameterError(f"参数 {path} 的 kind={kind!r} 无效。", f"Parameter {path}: unknown kind {kind!r}.")
     raw = spec["values"]
     if not isinstance(raw, dict) or not raw:
-        raise ParameterError(f"参数 {path} 的 values 必须是 日期: 取值 映射。", f"Parameter {path}: values must map dates to values.")
+        raise ParameterError(
+            f"参数 {path} 的 values 必须是 日期: 取值 映射。", f"Parameter {path}: values must map dates to values."
+        )
     for d in raw:
         if not isinstance(d, dt.date):
             raise ParameterError(
@@ -274,7 +279,9 @@ def build_parameter(namespace: str, name: str, spec: dict[str, Any], default_cla
         try:
             boundary(term)
         except KeyError:
-            raise ParameterError(f"参数 {path} 的界限词 {term!r} 不在对照表中。", f"Parameter {path}: unknown boundary word {term!r}.") from None
+            raise ParameterError(
+                f"参数 {path} 的界限词 {term!r} 不在对照表中。", f"Parameter {path}: unknown boundary word {term!r}."
+            ) from None
     return Parameter(
         path=path,
         description_zh=spec["description_zh"],

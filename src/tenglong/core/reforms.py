@@ -38,34 +38,104 @@ def _check(p: Parameter, value: Any, where: str, problems: list[Problem]) -> Non
     if value is None:
         return
     if not kind_ok:
-        expected = {"number": ("数值", "a number"), "bool": ("true 或 false", "true or false"), "choice": ("下列之一：" + "、".join(p.choices), "one of: " + ", ".join(p.choices)), "table": ("键值映射", "a mapping")}[p.kind]
+        expected = {
+            "number": ("数值", "a number"),
+            "bool": ("true 或 false", "true or false"),
+            "choice": ("下列之一：" + "、".join(p.choices), "one of: " + ", ".join(p.choices)),
+            "table": ("键值映射", "a mapping"),
+        }[p.kind]
         example = str(p.last_value()) if p.kind != "table" else "{…}"
-        problems.append(Problem("invalid_parameter_value", where, str(value), expected[0], expected[1], example, f"参数 {p.path} 的取值 {value!r} 无效。", f"Parameter {p.path}: invalid value {value!r}."))
+        problems.append(
+            Problem(
+                "invalid_parameter_value",
+                where,
+                str(value),
+                expected[0],
+                expected[1],
+                example,
+                f"参数 {p.path} 的取值 {value!r} 无效。",
+                f"Parameter {p.path}: invalid value {value!r}.",
+            )
+        )
         return
     if p.kind == "number" and p.unit in ("ratio",) and Decimal(value) < 0:
-        problems.append(Problem("negative_value", where, str(value), "非负数", "a non-negative number", str(p.last_value()), f"参数 {p.path} 不能为负。", f"Parameter {p.path} must not be negative."))
+        problems.append(
+            Problem(
+                "negative_value",
+                where,
+                str(value),
+                "非负数",
+                "a non-negative number",
+                str(p.last_value()),
+                f"参数 {p.path} 不能为负。",
+                f"Parameter {p.path} must not be negative.",
+            )
+        )
     if p.kind == "table":
         current = next((v for v in reversed(p.values) if v), None)
         if current:
             unknown = [k for k in value if str(k) not in current]
             for k in unknown:
-                problems.append(Problem("unknown_table_key", f"{where}.{k}", str(k), "已有的键：" + "、".join(current), "one of the existing keys: " + ", ".join(current), next(iter(current)), f"参数 {p.path} 没有键 {k!r}。", f"Parameter {p.path} has no key {k!r}."))
+                problems.append(
+                    Problem(
+                        "unknown_table_key",
+                        f"{where}.{k}",
+                        str(k),
+                        "已有的键：" + "、".join(current),
+                        "one of the existing keys: " + ", ".join(current),
+                        next(iter(current)),
+                        f"参数 {p.path} 没有键 {k!r}。",
+                        f"Parameter {p.path} has no key {k!r}.",
+                    )
+                )
             for k, v in value.items():
                 sample = current.get(str(k))
                 if _is_number(sample) and not _is_number(v):
-                    problems.append(Problem("invalid_parameter_value", f"{where}.{k}", str(v), "数值", "a number", str(sample), f"参数 {p.path}.{k} 应为数值。", f"Parameter {p.path}.{k} must be a number."))
+                    problems.append(
+                        Problem(
+                            "invalid_parameter_value",
+                            f"{where}.{k}",
+                            str(v),
+                            "数值",
+                            "a number",
+                            str(sample),
+                            f"参数 {p.path}.{k} 应为数值。",
+                            f"Parameter {p.path}.{k} must be a number.",
+                        )
+                    )
 
 
 def validate(changes: dict[str, Any], params: ParameterSet) -> list[Problem]:
     """Every problem of a change set (empty when it can be applied)."""
     problems: list[Problem] = []
     if not isinstance(changes, dict):
-        return [Problem("invalid_reform", "changes", repr(changes)[:80], "参数路径到取值的映射", "a mapping of parameter paths to values", "{tech_renovation.major_rate: 0.12}", "调整方案必须是参数路径到取值的映射。", "A reform must map parameter paths to values.")]
+        return [
+            Problem(
+                "invalid_reform",
+                "changes",
+                repr(changes)[:80],
+                "参数路径到取值的映射",
+                "a mapping of parameter paths to values",
+                "{tech_renovation.major_rate: 0.12}",
+                "调整方案必须是参数路径到取值的映射。",
+                "A reform must map parameter paths to values.",
+            )
+        ]
     for path, value in changes.items():
         if path not in params:
             close = difflib.get_close_matches(str(path), params.paths(), n=1)
-            problems.append(Problem("unknown_parameter", str(path), None, "已有的参数路径", "an existing parameter path", close[0] if close else "tech_renovation.major_rate",
-                                    f"没有参数 {path}" + (f"，是否要写 {close[0]}？" if close else "。"), f"No parameter {path}" + (f"; did you mean {close[0]}?" if close else ".")))
+            problems.append(
+                Problem(
+                    "unknown_parameter",
+                    str(path),
+                    None,
+                    "已有的参数路径",
+                    "an existing parameter path",
+                    close[0] if close else "tech_renovation.major_rate",
+                    f"没有参数 {path}" + (f"，是否要写 {close[0]}？" if close else "。"),
+                    f"No parameter {path}" + (f"; did you mean {close[0]}?" if close else "."),
+                )
+            )
             continue
         p = params[path]
         if isinstance(value, dict) and value and all(isinstance(k, dt.date) for k in value):
@@ -90,7 +160,9 @@ def apply(changes: dict[str, Any], params: ParameterSet) -> ParameterSet:
     for path, value in changes.items():
         p = params[path]
         if isinstance(value, dict) and value and all(isinstance(k, dt.date) for k in value):
-            dated[path] = {d: ({str(k): v for k, v in x.items()} if isinstance(x, dict) else x) for d, x in value.items()}
+            dated[path] = {
+                d: ({str(k): v for k, v in x.items()} if isinstance(x, dict) else x) for d, x in value.items()
+            }
         else:
             v = {str(k): x for k, x in value.items()} if isinstance(value, dict) else value
             replaced[path] = replace(p, dates=(p.dates[0],), values=(v,))

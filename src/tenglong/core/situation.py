@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from .errors import InvalidInput, Problem
@@ -85,7 +85,9 @@ class Situation:
         return self.tables.get(kind) or EntityTable(kind, [])
 
 
-def _p(code: str, where: str, value: Any, var: Variable | None, zh: str, en: str, example: str | None = None) -> Problem:
+def _p(
+    code: str, where: str, value: Any, var: Variable | None, zh: str, en: str, example: str | None = None
+) -> Problem:
     exp_zh, exp_en = var.expected() if var else ("", "")
     ex = example if example is not None else (var.example() if var else "")
     return Problem(code, where, _show(value), exp_zh, exp_en, ex, zh, en)
@@ -110,11 +112,29 @@ def convert(var: Variable, value: Any, where: str, problems: list[Problem], refs
             problems.append(_p("wrong_type", where, value, var, f"{where} 应为整数。", f"{where} must be an integer."))
             return None
         if isinstance(value, Decimal) and value != value.to_integral_value():
-            problems.append(_p("not_integer", where, value, var, f"{where} 应为整数，不能有小数。", f"{where} must be a whole number."))
+            problems.append(
+                _p(
+                    "not_integer",
+                    where,
+                    value,
+                    var,
+                    f"{where} 应为整数，不能有小数。",
+                    f"{where} must be a whole number.",
+                )
+            )
             return None
         n = int(value)
         if (t.minimum is not None and n < int(t.minimum)) or (t.maximum is not None and n > int(t.maximum)):
-            problems.append(_p("out_of_range", where, value, var, f"{where} 超出范围 {t.minimum}–{t.maximum}。", f"{where} is outside {t.minimum}–{t.maximum}."))
+            problems.append(
+                _p(
+                    "out_of_range",
+                    where,
+                    value,
+                    var,
+                    f"{where} 超出范围 {t.minimum}–{t.maximum}。",
+                    f"{where} is outside {t.minimum}–{t.maximum}.",
+                )
+            )
             return None
         return n
     if base in _CHECKS:
@@ -127,29 +147,69 @@ def convert(var: Variable, value: Any, where: str, problems: list[Problem], refs
         try:
             return parse_date(value)
         except (ValueError, TypeError):
-            problems.append(_p("invalid_date", where, value, var, f"{where} 不是有效日期（YYYY-MM-DD，且须为日历上存在的日期）。", f"{where} is not a valid calendar date (YYYY-MM-DD)."))
+            problems.append(
+                _p(
+                    "invalid_date",
+                    where,
+                    value,
+                    var,
+                    f"{where} 不是有效日期（YYYY-MM-DD，且须为日历上存在的日期）。",
+                    f"{where} is not a valid calendar date (YYYY-MM-DD).",
+                )
+            )
             return None
     if base == "ref":
         if not isinstance(value, str) or value not in refs.get(var.ref or "", set()):
             problems.append(
-                _p("missing_reference", where, value, var, f"{where} 引用的 {var.ref} 中没有编号 {value!r}。", f"{where} refers to {value!r}, which is not among the {var.ref}.", '"E1"')
+                _p(
+                    "missing_reference",
+                    where,
+                    value,
+                    var,
+                    f"{where} 引用的 {var.ref} 中没有编号 {value!r}。",
+                    f"{where} refers to {value!r}, which is not among the {var.ref}.",
+                    '"E1"',
+                )
             )
             return None
         return value
     if base == "list_decimal":
         if not isinstance(value, list) or len(value) < 2:
-            problems.append(_p("wrong_type", where, value, var, f"{where} 应为至少两个数的列表。", f"{where} must be a list of two or more numbers."))
+            problems.append(
+                _p(
+                    "wrong_type",
+                    where,
+                    value,
+                    var,
+                    f"{where} 应为至少两个数的列表。",
+                    f"{where} must be a list of two or more numbers.",
+                )
+            )
             return None
         items = [_decimal(var, x, f"{where}[{k}]", problems) for k, x in enumerate(value)]
         return None if any(x is None for x in items) else tuple(items)
-    problems.append(_p("not_an_input", where, value, var, f"{where} 是输出变量，只能以 null 请求。", f"{where} is an output; request it with null."))
+    problems.append(
+        _p(
+            "not_an_input",
+            where,
+            value,
+            var,
+            f"{where} 是输出变量，只能以 null 请求。",
+            f"{where} is an output; request it with null.",
+        )
+    )
     return None
 
 
 # Types whose check is one predicate: (accepts, problem code, zh, en).
 _CHECKS = {
     "bool": (lambda v, var: isinstance(v, bool), "wrong_type", "应为 true 或 false。", "must be true or false."),
-    "enum": (lambda v, var: isinstance(v, str) and v in var.values, "unknown_choice", "的取值无效。", "has an invalid value."),
+    "enum": (
+        lambda v, var: isinstance(v, str) and v in var.values,
+        "unknown_choice",
+        "的取值无效。",
+        "has an invalid value.",
+    ),
     "text": (lambda v, var: isinstance(v, str), "wrong_type", "应为文本。", "must be text."),
 }
 
@@ -157,29 +217,60 @@ _CHECKS = {
 def _decimal(var: Variable, value: Any, where: str, problems: list[Problem]) -> int | None:
     t = var.type
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        problems.append(_p("wrong_type", where, value, var, f"{where} 应为数值（不加引号）。", f"{where} must be a number (without quotes)."))
+        problems.append(
+            _p(
+                "wrong_type",
+                where,
+                value,
+                var,
+                f"{where} 应为数值（不加引号）。",
+                f"{where} must be a number (without quotes).",
+            )
+        )
         return None
     try:
         if isinstance(value, Decimal) and not value.is_finite():
             raise InvalidOperation
         s = scaled(value, t.scale)
     except (ValueError, InvalidOperation):
-        problems.append(_p("too_many_decimals", where, value, var, f"{where} 最多允许 {t.scale} 位小数。", f"{where} allows at most {t.scale} decimals."))
+        problems.append(
+            _p(
+                "too_many_decimals",
+                where,
+                value,
+                var,
+                f"{where} 最多允许 {t.scale} 位小数。",
+                f"{where} allows at most {t.scale} decimals.",
+            )
+        )
         return None
     lo, hi = _bounds(t.name)
     if lo is not None and s < lo:
         code = "negative_value" if s < 0 and lo == 0 else "out_of_range"
         zh = f"{where} 不能为负数。" if code == "negative_value" else f"{where} 小于下限 {t.minimum}。"
-        en = f"{where} must not be negative." if code == "negative_value" else f"{where} is below the minimum {t.minimum}."
+        en = (
+            f"{where} must not be negative."
+            if code == "negative_value"
+            else f"{where} is below the minimum {t.minimum}."
+        )
         problems.append(_p(code, where, value, var, zh, en))
         return None
     if hi is not None and s > hi:
-        problems.append(_p("out_of_range", where, value, var, f"{where} 超过上限 {t.maximum}。", f"{where} exceeds the maximum {t.maximum}."))
+        problems.append(
+            _p(
+                "out_of_range",
+                where,
+                value,
+                var,
+                f"{where} 超过上限 {t.maximum}。",
+                f"{where} exceeds the maximum {t.maximum}.",
+            )
+        )
         return None
     return s
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bounds(type_name: str) -> tuple[int | None, int | None]:
     t = TYPES[type_name]
     lo = scaled(Decimal(t.minimum), t.scale) if t.minimum is not None else None
@@ -208,12 +299,34 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
     """
     problems: list[Problem] = []
     if not isinstance(doc, dict):
-        raise InvalidInput([Problem("not_an_object", "$", _show(doc), "JSON 对象", "a JSON object", '{"as_of": "2023-03-01", "projects": {}}', "输入必须是 JSON 对象。", "The input must be a JSON object.")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "not_an_object",
+                    "$",
+                    _show(doc),
+                    "JSON 对象",
+                    "a JSON object",
+                    '{"as_of": "2023-03-01", "projects": {}}',
+                    "输入必须是 JSON 对象。",
+                    "The input must be a JSON object.",
+                )
+            ]
+        )
     for key in doc:
         if key not in TOP_LEVEL:
             close = difflib.get_close_matches(str(key), TOP_LEVEL, n=1)
             problems.append(
-                Problem("unknown_entity_kind", str(key), None, "实体类型之一：" + "、".join(ENTITY_KINDS), "one of the entity kinds: " + ", ".join(ENTITY_KINDS), close[0] if close else "projects", f"未知的实体类型 {key!r}。", f"Unknown entity kind {key!r}.")
+                Problem(
+                    "unknown_entity_kind",
+                    str(key),
+                    None,
+                    "实体类型之一：" + "、".join(ENTITY_KINDS),
+                    "one of the entity kinds: " + ", ".join(ENTITY_KINDS),
+                    close[0] if close else "projects",
+                    f"未知的实体类型 {key!r}。",
+                    f"Unknown entity kind {key!r}.",
+                )
             )
     as_of = _read_as_of(doc.get("as_of"), problems)
     period = _read_period(doc.get("period"), as_of, problems)
@@ -224,7 +337,18 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
         if block is None:
             continue
         if not isinstance(block, dict):
-            problems.append(Problem("wrong_type", kind, _show(block), "以编号为键的对象", "an object keyed by entity id", '{"P1": {...}}', f"{kind} 应为以编号为键的对象。", f"{kind} must be an object keyed by id."))
+            problems.append(
+                Problem(
+                    "wrong_type",
+                    kind,
+                    _show(block),
+                    "以编号为键的对象",
+                    "an object keyed by entity id",
+                    '{"P1": {...}}',
+                    f"{kind} 应为以编号为键的对象。",
+                    f"{kind} must be an object keyed by id.",
+                )
+            )
             continue
         ids[kind] = set(block)
 
@@ -242,32 +366,82 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
 
 def _read_as_of(value: Any, problems: list[Problem]) -> dt.date | None:
     if value is None:
-        problems.append(Problem("missing_as_of", "as_of", None, "判断日期 YYYY-MM-DD", "the date the situation is judged at, YYYY-MM-DD", '"2023-03-01"', "缺少 as_of（判断日期）。", "as_of (the judging date) is missing."))
+        problems.append(
+            Problem(
+                "missing_as_of",
+                "as_of",
+                None,
+                "判断日期 YYYY-MM-DD",
+                "the date the situation is judged at, YYYY-MM-DD",
+                '"2023-03-01"',
+                "缺少 as_of（判断日期）。",
+                "as_of (the judging date) is missing.",
+            )
+        )
         return None
     try:
         return parse_date(value)
     except (ValueError, TypeError):
-        problems.append(Problem("invalid_date", "as_of", _show(value), "日历上存在的日期 YYYY-MM-DD", "a real calendar date YYYY-MM-DD", '"2023-03-01"', f"as_of 的值 {value!r} 不是有效日期。", f"as_of {value!r} is not a valid date."))
+        problems.append(
+            Problem(
+                "invalid_date",
+                "as_of",
+                _show(value),
+                "日历上存在的日期 YYYY-MM-DD",
+                "a real calendar date YYYY-MM-DD",
+                '"2023-03-01"',
+                f"as_of 的值 {value!r} 不是有效日期。",
+                f"as_of {value!r} is not a valid date.",
+            )
+        )
         return None
 
 
 def _read_period(value: Any, as_of: dt.date | None, problems: list[Problem]) -> int | None:
     if value is None:
         return as_of.year if as_of else None
-    year = _year_key(value) if isinstance(value, str) else (value if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2200 else None)
+    year = (
+        _year_key(value)
+        if isinstance(value, str)
+        else (value if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2200 else None)
+    )
     if year is None:
-        problems.append(Problem("invalid_period", "period", _show(value), "四位年份", "a four-digit year", '"2023"', f"period 的值 {value!r} 不是年份。", f"period {value!r} is not a year."))
+        problems.append(
+            Problem(
+                "invalid_period",
+                "period",
+                _show(value),
+                "四位年份",
+                "a four-digit year",
+                '"2023"',
+                f"period 的值 {value!r} 不是年份。",
+                f"period {value!r} is not a year.",
+            )
+        )
     return year
 
 
-def _read_table(kind: str, block: dict[str, Any], registry: Registry, ids: dict[str, set[str]], problems: list[Problem]) -> EntityTable:
+def _read_table(
+    kind: str, block: dict[str, Any], registry: Registry, ids: dict[str, set[str]], problems: list[Problem]
+) -> EntityTable:
     table = EntityTable(kind, list(block))
     table.index = {e: i for i, e in enumerate(table.ids)}
     n = len(table.ids)
     known = {v.name: v for v in registry.of(kind)}
     for i, (eid, entity) in enumerate(block.items()):
         if not isinstance(entity, dict):
-            problems.append(Problem("wrong_type", f"{kind}.{eid}", _show(entity), "变量对象", "an object of variables", '{"equipment_investment": 8000000}', f"{kind}.{eid} 应为对象。", f"{kind}.{eid} must be an object."))
+            problems.append(
+                Problem(
+                    "wrong_type",
+                    f"{kind}.{eid}",
+                    _show(entity),
+                    "变量对象",
+                    "an object of variables",
+                    '{"equipment_investment": 8000000}',
+                    f"{kind}.{eid} 应为对象。",
+                    f"{kind}.{eid} must be an object.",
+                )
+            )
             continue
         for name, value in entity.items():
             where = f"{kind}.{eid}.{name}"
@@ -276,8 +450,14 @@ def _read_table(kind: str, block: dict[str, Any], registry: Registry, ids: dict[
                 close = difflib.get_close_matches(name, list(known), n=1)
                 problems.append(
                     Problem(
-                        "unknown_variable", where, None, f"{kind} 的变量名（tenglong variables 可列出全部）", f"a variable of {kind} (tenglong variables lists them)", close[0] if close else next(iter(known)),
-                        f"{kind} 没有变量 {name!r}" + (f"，是否要写 {close[0]}？" if close else "。"), f"{kind} has no variable {name!r}" + (f"; did you mean {close[0]}?" if close else "."),
+                        "unknown_variable",
+                        where,
+                        None,
+                        f"{kind} 的变量名（tenglong variables 可列出全部）",
+                        f"a variable of {kind} (tenglong variables lists them)",
+                        close[0] if close else next(iter(known)),
+                        f"{kind} 没有变量 {name!r}" + (f"，是否要写 {close[0]}？" if close else "。"),
+                        f"{kind} has no variable {name!r}" + (f"; did you mean {close[0]}?" if close else "."),
                     )
                 )
                 continue
@@ -291,7 +471,16 @@ def _read_table(kind: str, block: dict[str, Any], registry: Registry, ids: dict[
 def _read_value(var: Variable, value: Any, where: str, problems: list[Problem], ids: dict[str, set[str]]) -> Any:
     if value is None:
         if not var.is_output:
-            problems.append(_p("not_an_output", where, None, var, f"{where} 是输入变量，不能以 null 请求，请给出取值。", f"{where} is an input; give its value instead of null."))
+            problems.append(
+                _p(
+                    "not_an_output",
+                    where,
+                    None,
+                    var,
+                    f"{where} 是输入变量，不能以 null 请求，请给出取值。",
+                    f"{where} is an input; give its value instead of null.",
+                )
+            )
             return None
         return REQUEST
     if isinstance(value, dict):
@@ -299,11 +488,31 @@ def _read_value(var: Variable, value: Any, where: str, problems: list[Problem], 
         for key, v in value.items():
             year = _year_key(key)
             if year is None:
-                problems.append(Problem("invalid_year_key", f"{where}.{key}", key, "四位年份作键", "a four-digit year as key", '{"2022": 4.1, "2023": 4.9}', f"{where} 的键 {key!r} 不是年份。", f"{where}: key {key!r} is not a year."))
+                problems.append(
+                    Problem(
+                        "invalid_year_key",
+                        f"{where}.{key}",
+                        key,
+                        "四位年份作键",
+                        "a four-digit year as key",
+                        '{"2022": 4.1, "2023": 4.9}',
+                        f"{where} 的键 {key!r} 不是年份。",
+                        f"{where}: key {key!r} is not a year.",
+                    )
+                )
                 continue
             out[year] = _read_value(var, v, f"{where}.{key}", problems, ids)
         return out
     if not var.is_input:
-        problems.append(_p("not_an_input", where, value, var, f"{where} 是输出变量，只能以 null 请求。", f"{where} is an output; request it with null."))
+        problems.append(
+            _p(
+                "not_an_input",
+                where,
+                value,
+                var,
+                f"{where} 是输出变量，只能以 null 请求。",
+                f"{where} is an output; request it with null.",
+            )
+        )
         return None
     return convert(var, value, where, problems, ids)

@@ -84,7 +84,10 @@ class Check:
 
     def render(self, i: int, lang: str) -> str:
         """The line for row ``i``."""
-        filled = {k: (v(i) if callable(v) else v[i] if isinstance(v, (np.ndarray, list)) else v) for k, v in self.values.items()}
+        filled = {
+            k: (v(i) if callable(v) else v[i] if isinstance(v, (np.ndarray, list)) else v)
+            for k, v in self.values.items()
+        }
         template = self.zh if lang == "zh" else self.en
         body = template.format(**{k: fmt_plain(v) for k, v in filled.items()})
         met = bool(self.ok[i])
@@ -167,7 +170,9 @@ def threshold_check(
     )
 
 
-def flag_check(code: str, label_zh: str, label_en: str, values: np.ndarray, want: bool = True, applies: np.ndarray | None = None) -> Check:
+def flag_check(
+    code: str, label_zh: str, label_en: str, values: np.ndarray, want: bool = True, applies: np.ndarray | None = None
+) -> Check:
     """A check that a yes/no input has the wanted value."""
     values = np.asarray(values, dtype=bool)
     ok = values if want else ~values

@@ -61,17 +61,40 @@ SIM_START, SIM_END = 2015, 2040
 """Years the generator can produce."""
 
 COLUMNS = (
-    "credit_code", "name", "year", "town", "industry", "above_scale", "land_area_mu", "tax_paid",
-    "value_added", "revenue", "rd_expense", "energy_tce", "emission_equivalent_t", "employees",
-    "electricity_kwh", "carbon_emission_t", "fixed_asset_investment", "in_construction_period", "veto",
+    "credit_code",
+    "name",
+    "year",
+    "town",
+    "industry",
+    "above_scale",
+    "land_area_mu",
+    "tax_paid",
+    "value_added",
+    "revenue",
+    "rd_expense",
+    "energy_tce",
+    "emission_equivalent_t",
+    "employees",
+    "electricity_kwh",
+    "carbon_emission_t",
+    "fixed_asset_investment",
+    "in_construction_period",
+    "veto",
 )
 MEASURE_COLUMNS = COLUMNS[6:17]
 """Numeric columns; the defect variant returns these as text."""
 
 VETOES = ("fatal_safety_accident", "serious_environmental_violation", "falsified_data")
 DEFECTS = (
-    "bad_check_character", "duplicate_credit_code_year", "missing_required", "negative_land",
-    "zero_land", "non_numeric", "unknown_town", "unknown_industry", "above_scale_without_value_added",
+    "bad_check_character",
+    "duplicate_credit_code_year",
+    "missing_required",
+    "negative_land",
+    "zero_land",
+    "non_numeric",
+    "unknown_town",
+    "unknown_industry",
+    "above_scale_without_value_added",
 )
 WAN = 1e4  # 元 per 万元
 
@@ -80,26 +103,26 @@ WAN = 1e4  # 元 per 万元
 class Calibration:
     """Targets and sizes of the synthetic county (all overridable)."""
 
-    tax_per_mu_2023: float = 20.3          # 万元/亩, seed 附件 二 [S]
+    tax_per_mu_2023: float = 20.3  # 万元/亩, seed 附件 二 [S]
     value_added_per_mu_2023: float = 101.4  # 万元/亩, seed 附件 二 [S]
-    below_tax_per_mu_2023: float = 11.0    # 万元/亩, 规下 ≥ 3 亩 [D from Huangyan]
-    trend: float = 0.03                    # yearly growth of the targets [A]
+    below_tax_per_mu_2023: float = 11.0  # 万元/亩, 规下 ≥ 3 亩 [D from Huangyan]
+    trend: float = 0.03  # yearly growth of the targets [A]
     tax_band: tuple[float, float] = (17.4, 20.8)
     value_added_band: tuple[float, float] = (91.0, 104.0)
     below_tax_band: tuple[float, float] = (9.0, 12.5)
     above_firms: int = 550
     above_entrants_per_year: int = 4
     below_firms: int = 2000
-    below_small_firms: int = 220           # 规下 firms under 3 亩
+    below_small_firms: int = 220  # 规下 firms under 3 亩
     below_entrants_per_year: int = 15
-    above_land_median: float = 27.0        # 亩; gives about 2.7 万亩 of 规上 land [D]
+    above_land_median: float = 27.0  # 亩; gives about 2.7 万亩 of 规上 land [D]
     efficiency_sigma: tuple[float, float] = (0.3, 0.45)  # log spread of value added per mu, 规上 / 规下
     efficiency_land_elasticity: float = 0.25  # larger plots are somewhat more productive [A]
-    laggard_share: float = 0.10            # 规上 firms far behind their industry [A]
-    laggard_factor: float = 0.3            # their value added per mu relative to peers [A]
-    exit_hazard: tuple[float, float] = (0.006, 0.0075)   # yearly exit probability, 规上 / 规下 [A]
-    electricity_tce_per_kwh: float = 0.000300   # 等价值, approximate [A]
-    grid_co2_t_per_kwh: float = 0.0005703       # national grid average factor [A]
+    laggard_share: float = 0.10  # 规上 firms far behind their industry [A]
+    laggard_factor: float = 0.3  # their value added per mu relative to peers [A]
+    exit_hazard: tuple[float, float] = (0.006, 0.0075)  # yearly exit probability, 规上 / 规下 [A]
+    electricity_tce_per_kwh: float = 0.000300  # 等价值, approximate [A]
+    grid_co2_t_per_kwh: float = 0.0005703  # national grid average factor [A]
 
 
 @dataclass(frozen=True)
@@ -107,43 +130,53 @@ class Sector:
     """Industry profile: medians of firm-level ratios (see the module docstring)."""
 
     key: str
-    share_above: float      # share of 规上 firms
-    share_below: float      # share of 规下 firms
-    efficiency: float       # relative value added per mu
-    va_rate: float          # value added / revenue
-    tax_to_va: float        # tax / value added
-    va_per_tce: float       # 万元 / tce (等价值)
+    share_above: float  # share of 规上 firms
+    share_below: float  # share of 规下 firms
+    efficiency: float  # relative value added per mu
+    va_rate: float  # value added / revenue
+    tax_to_va: float  # tax / value added
+    va_per_tce: float  # 万元 / tce (等价值)
     va_per_emission: float  # 万元 / t pollutant equivalent
-    elec_share: float       # electricity share of energy (tce)
-    fuel_co2: float         # t CO2 / tce of non-electric energy
-    productivity: float     # 万元 value added / employee
-    rd_rate: float          # R&D / revenue
+    elec_share: float  # electricity share of energy (tce)
+    fuel_co2: float  # t CO2 / tce of non-electric energy
+    productivity: float  # 万元 value added / employee
+    rd_rate: float  # R&D / revenue
     classes: dict[str, float]  # GB/T 4754 class -> relative frequency
-    words: tuple[str, ...]     # words for firm names
+    words: tuple[str, ...]  # words for firm names
 
 
 # Profiles [A], tuned so the county ratios land near the Huangyan benchmarks (§1.2).
 #               规上  规下  eff   VA/rev tax/VA VA/tce VA/t   elec  fuel  VA/emp R&D
 _PROFILES = {
-    "pharma":      (.10, .02, 1.14, .32, .200, 2.3, 3000, .45, 2.5, 40, .032),
-    "chemical":    (.08, .03, 1.00, .24, .195, 1.4, 2000, .40, 2.5, 36, .020),
-    "auto":        (.12, .10, 1.07, .20, .200, 4.8, 13000, .85, 1.8, 26, .021),
-    "machinery":   (.20, .22, 1.00, .24, .190, 4.1, 12000, .85, 1.8, 22, .019),
-    "leisure":     (.14, .18, 0.89, .22, .174, 3.9, 10000, .80, 1.8, 14, .010),
-    "eyewear":     (.05, .10, 1.02, .26, .180, 4.8, 10000, .90, 1.8, 16, .013),
-    "plastics":    (.10, .12, 0.89, .21, .180, 2.2, 6500, .90, 1.8, 18, .013),
-    "metal":       (.09, .12, 0.84, .22, .180, 2.8, 6000, .75, 1.8, 18, .012),
-    "electrical":  (.06, .06, 1.00, .22, .190, 4.8, 13000, .90, 1.8, 22, .021),
-    "electronics": (.03, .02, 1.10, .22, .185, 5.5, 13000, .92, 1.8, 24, .026),
-    "nonmetal":    (.03, .03, 0.77, .25, .195, 1.15, 2500, .35, 2.4, 26, .010),
+    "pharma": (0.10, 0.02, 1.14, 0.32, 0.200, 2.3, 3000, 0.45, 2.5, 40, 0.032),
+    "chemical": (0.08, 0.03, 1.00, 0.24, 0.195, 1.4, 2000, 0.40, 2.5, 36, 0.020),
+    "auto": (0.12, 0.10, 1.07, 0.20, 0.200, 4.8, 13000, 0.85, 1.8, 26, 0.021),
+    "machinery": (0.20, 0.22, 1.00, 0.24, 0.190, 4.1, 12000, 0.85, 1.8, 22, 0.019),
+    "leisure": (0.14, 0.18, 0.89, 0.22, 0.174, 3.9, 10000, 0.80, 1.8, 14, 0.010),
+    "eyewear": (0.05, 0.10, 1.02, 0.26, 0.180, 4.8, 10000, 0.90, 1.8, 16, 0.013),
+    "plastics": (0.10, 0.12, 0.89, 0.21, 0.180, 2.2, 6500, 0.90, 1.8, 18, 0.013),
+    "metal": (0.09, 0.12, 0.84, 0.22, 0.180, 2.8, 6000, 0.75, 1.8, 18, 0.012),
+    "electrical": (0.06, 0.06, 1.00, 0.22, 0.190, 4.8, 13000, 0.90, 1.8, 22, 0.021),
+    "electronics": (0.03, 0.02, 1.10, 0.22, 0.185, 5.5, 13000, 0.92, 1.8, 24, 0.026),
+    "nonmetal": (0.03, 0.03, 0.77, 0.25, 0.195, 1.15, 2500, 0.35, 2.4, 26, 0.010),
 }
 _CLASSES = {
     "pharma": {"C2710": 5, "C2720": 3, "C2740": 1, "C2761": 1},
     "chemical": {"C2614": 2, "C2631": 1, "C2641": 1, "C2661": 2, "C2662": 2, "C2669": 2},
     "auto": {"C3670": 9, "C3612": 1},
     "machinery": {"C3441": 2, "C3443": 2, "C3444": 2, "C3453": 1, "C3482": 1, "C3484": 2},
-    "leisure": {"C2110": 1, "C2130": 3, "C2190": 1, "C2439": 3, "C2442": 2, "C2449": 2, "C2459": 1,
-                "C1819": 1, "C1922": 1, "C1952": 1},
+    "leisure": {
+        "C2110": 1,
+        "C2130": 3,
+        "C2190": 1,
+        "C2439": 3,
+        "C2442": 2,
+        "C2449": 2,
+        "C2459": 1,
+        "C1819": 1,
+        "C1922": 1,
+        "C1952": 1,
+    },
     "eyewear": {"C3587": 1},
     "plastics": {"C2913": 1, "C2922": 2, "C2927": 2, "C2929": 3},
     "metal": {"C3311": 2, "C3322": 2, "C3392": 1, "C3399": 3},
@@ -170,17 +203,34 @@ _PHARMA, _CHEMICAL, _AUTO = 0, 1, 2
 # Relative weight of each unit for industry in general [A]: zones and the coastal /
 # valley towns heavier, the mountain towns (括苍, 白水洋, 永丰, 尤溪, 河头) lighter.
 TOWN_WEIGHTS = {
-    "331082001": .6, "331082002": 2.0, "331082003": 2.0, "331082004": 1.2, "331082005": 1.2,
-    "331082100": 2.0, "331082101": 1.0, "331082103": .6, "331082104": .5, "331082105": .4,
-    "331082106": .3, "331082107": .2, "331082108": .3, "331082109": .3, "331082110": .6,
-    "331082111": 2.2, "331082112": 2.5, "331082113": .8, "331082114": .5, "TZWJK": 3.0, "LHJK": 2.5,
+    "331082001": 0.6,
+    "331082002": 2.0,
+    "331082003": 2.0,
+    "331082004": 1.2,
+    "331082005": 1.2,
+    "331082100": 2.0,
+    "331082101": 1.0,
+    "331082103": 0.6,
+    "331082104": 0.5,
+    "331082105": 0.4,
+    "331082106": 0.3,
+    "331082107": 0.2,
+    "331082108": 0.3,
+    "331082109": 0.3,
+    "331082110": 0.6,
+    "331082111": 2.2,
+    "331082112": 2.5,
+    "331082113": 0.8,
+    "331082114": 0.5,
+    "TZWJK": 3.0,
+    "LHJK": 2.5,
 }
 _MOUNTAIN = ("331082105", "331082106", "331082107", "331082108", "331082109")
-_CHEM_TOWNS = {"TZWJK": 8.0, "331082111": 5.0, **{t: .05 for t in _MOUNTAIN}, "*": .25}
+_CHEM_TOWNS = {"TZWJK": 8.0, "331082111": 5.0, **{t: 0.05 for t in _MOUNTAIN}, "*": 0.25}
 AFFINITY = {  # sector -> town multiplier ("*" = every other unit)
     "pharma": _CHEM_TOWNS,
     "chemical": _CHEM_TOWNS,
-    "eyewear": {"331082112": 20.0, "TZWJK": 1.5, "*": .3},
+    "eyewear": {"331082112": 20.0, "TZWJK": 1.5, "*": 0.3},
     "auto": {"TZWJK": 2.0, "LHJK": 2.0, "331082003": 1.5, "331082002": 1.3},
     "machinery": {"LHJK": 1.5},
 }
@@ -216,12 +266,12 @@ class _Pool:
     """Firm-level (year-independent) attributes, one entry per firm ever active."""
 
     above: np.ndarray
-    kind: np.ndarray        # 0 ordinary, 1 giant, 2 planted 亿元 low-tax firm
-    sector: np.ndarray      # index into SECTORS
+    kind: np.ndarray  # 0 ordinary, 1 giant, 2 planted 亿元 low-tax firm
+    sector: np.ndarray  # index into SECTORS
     industry: np.ndarray
     town: np.ndarray
-    entry: np.ndarray       # first active year
-    exit: np.ndarray        # first inactive year
+    entry: np.ndarray  # first active year
+    exit: np.ndarray  # first inactive year
     land0: np.ndarray
     log_eff: np.ndarray
     growth: np.ndarray
@@ -284,10 +334,13 @@ def _land_and_efficiency(rng, cal: Calibration, above, entry, sector) -> tuple[n
     n = above.size
     below_idx = np.flatnonzero(~above)
     small = np.zeros(n, bool)  # 规下 under 3 亩: a fixed number of incumbents, 10 % of entrants
-    small[below_idx[:cal.below_small_firms]] = True
-    small[below_idx[cal.below_firms:]] = rng.random(below_idx.size - cal.below_firms) < 0.10
-    land0 = np.where(above, np.clip(_lognormal(rng, cal.above_land_median, 0.85, n), 2.0, 600.0),
-                     np.where(small, rng.uniform(0.6, 2.95, n), np.minimum(3 + _lognormal(rng, 4.0, 0.75, n), 80.0)))
+    small[below_idx[: cal.below_small_firms]] = True
+    small[below_idx[cal.below_firms :]] = rng.random(below_idx.size - cal.below_firms) < 0.10
+    land0 = np.where(
+        above,
+        np.clip(_lognormal(rng, cal.above_land_median, 0.85, n), 2.0, 600.0),
+        np.where(small, rng.uniform(0.6, 2.95, n), np.minimum(3 + _lognormal(rng, 4.0, 0.75, n), 80.0)),
+    )
     land0[:2] = [1600.0, 1300.0]
     efficiency = np.array([s.efficiency for s in SECTORS])[sector]
     log_eff = np.log(efficiency) + rng.normal(0, 1, n) * np.where(above, *cal.efficiency_sigma)
@@ -311,7 +364,7 @@ def _anchors(rng, above, entry, sector, kind, land0) -> dict[str, np.ndarray]:
     land0[planted] = rng.uniform(110, 260, planted.size)
     revenue, tax_per_mu, employees = np.zeros(n), np.zeros(n), np.zeros(n)
     revenue[:2] = [150e8, 115e8]  # 2023 revenue of the car maker and the pharma group
-    tax_per_mu[:2] = [150e8 * .028 / 1600 / WAN, 115e8 * .04 / 1300 / WAN]
+    tax_per_mu[:2] = [150e8 * 0.028 / 1600 / WAN, 115e8 * 0.04 / 1300 / WAN]
     employees[:2] = [9000, 8500]
     revenue[planted] = rng.uniform(1.3e8, 3.5e8, planted.size)
     tax_per_mu[planted] = rng.uniform(5.5, 8.8, planted.size)
@@ -328,9 +381,11 @@ def _lifecycle(rng, cal: Calibration, above, entry, kind, land0, log_eff) -> dic
     # About 40 % of firms build once in 26 years, 1–3 years long: ~3 % of firms a year.
     builds = (rng.random(n) < 0.40) & (kind == 0)
     start = np.where(builds, rng.integers(SIM_START, SIM_END + 1, n), 10_000)
-    tier_p = np.where(above[:, None], [[.25, .40, .35]], [[.65, .30, .05]])
+    tier_p = np.where(above[:, None], [[0.25, 0.40, 0.35]], [[0.65, 0.30, 0.05]])
     return {
-        "exit": exit_year, "build_start": start, "build_end": start + rng.choice([1, 2, 3], n, p=[.3, .45, .25]),
+        "exit": exit_year,
+        "build_start": start,
+        "build_end": start + rng.choice([1, 2, 3], n, p=[0.3, 0.45, 0.25]),
         "build_land": land0 * np.clip(_lognormal(rng, np.where(above, 0.4, 0.6), 0.5, n), 0.1, 2.0),
         "build_tier": (rng.random(n)[:, None] > np.cumsum(tier_p, axis=1)).sum(axis=1),
     }
@@ -339,9 +394,19 @@ def _lifecycle(rng, cal: Calibration, above, entry, kind, land0, log_eff) -> dic
 def _ratios(rng, above, sector, kind) -> dict[str, np.ndarray]:
     """Firm-level ratios: each sector median times a log-normal firm factor."""
     n = above.size
-    prof = {f: np.array([getattr(s, f) for s in SECTORS])[sector] for f in (
-        "va_rate", "tax_to_va", "va_per_tce", "va_per_emission", "elec_share", "fuel_co2", "productivity",
-        "rd_rate")}
+    prof = {
+        f: np.array([getattr(s, f) for s in SECTORS])[sector]
+        for f in (
+            "va_rate",
+            "tax_to_va",
+            "va_per_tce",
+            "va_per_emission",
+            "elec_share",
+            "fuel_co2",
+            "productivity",
+            "rd_rate",
+        )
+    }
     va_rate = np.clip(_lognormal(rng, prof["va_rate"], 0.18, n), 0.08, 0.6)
     va_rate[:2] = [0.20, 0.33]
     rd_rate = np.clip(_lognormal(rng, prof["rd_rate"], 0.6, n), 0, 0.15)
@@ -350,12 +415,15 @@ def _ratios(rng, above, sector, kind) -> dict[str, np.ndarray]:
     rd_rate[:2] = [0.03, 0.06]
     return {
         "growth": np.clip(rng.normal(0.045, 0.015, n), 0.0, 0.10),
-        "tax_to_va": _lognormal(rng, prof["tax_to_va"], 0.2, n), "va_rate": va_rate,
+        "tax_to_va": _lognormal(rng, prof["tax_to_va"], 0.2, n),
+        "va_rate": va_rate,
         "productivity": _lognormal(rng, prof["productivity"], 0.3, n) * np.where(above, 1.0, 0.6),
         "va_per_tce": _lognormal(rng, prof["va_per_tce"], 0.35, n),
         "va_per_emission": _lognormal(rng, prof["va_per_emission"], 0.6, n),
         "elec_share": np.clip(prof["elec_share"] * rng.uniform(0.9, 1.08, n), 0.2, 0.98),
-        "fuel_co2": prof["fuel_co2"], "rd_rate": rd_rate, "fai_rate": _lognormal(rng, 0.03, 0.8, n),
+        "fuel_co2": prof["fuel_co2"],
+        "rd_rate": rd_rate,
+        "fai_rate": _lognormal(rng, 0.03, 0.8, n),
         "tax_per_kwh": _lognormal(rng, 0.235, 0.45, n),  # 规下 only; Huangyan B2 ≈ 0.235 元/kWh
         "emission_missing": above & (kind == 0) & (rng.random(n) < 0.08),
     }
@@ -365,23 +433,45 @@ def _make_pool(seed: int, cal: Calibration) -> _Pool:
     """Every firm that is active in some year of SIM_START–SIM_END, from the seed alone."""
     rng = np.random.default_rng([seed, _TAG_FIRMS])
     later = np.arange(SIM_START + 1, SIM_END + 1)
-    above = np.concatenate([np.ones(cal.above_firms + cal.above_entrants_per_year * later.size, bool),
-                            np.zeros(cal.below_firms + cal.below_entrants_per_year * later.size, bool)])
-    entry = np.concatenate([np.full(cal.above_firms, SIM_START), np.repeat(later, cal.above_entrants_per_year),
-                            np.full(cal.below_firms, SIM_START), np.repeat(later, cal.below_entrants_per_year)])
+    above = np.concatenate(
+        [
+            np.ones(cal.above_firms + cal.above_entrants_per_year * later.size, bool),
+            np.zeros(cal.below_firms + cal.below_entrants_per_year * later.size, bool),
+        ]
+    )
+    entry = np.concatenate(
+        [
+            np.full(cal.above_firms, SIM_START),
+            np.repeat(later, cal.above_entrants_per_year),
+            np.full(cal.below_firms, SIM_START),
+            np.repeat(later, cal.below_entrants_per_year),
+        ]
+    )
     kind = np.zeros(above.size, np.int8)
     kind[:2] = 1
-    sector = np.where(above, rng.choice(len(SECTORS), above.size, p=[s.share_above for s in SECTORS]),
-                      rng.choice(len(SECTORS), above.size, p=[s.share_below for s in SECTORS]))
+    sector = np.where(
+        above,
+        rng.choice(len(SECTORS), above.size, p=[s.share_above for s in SECTORS]),
+        rng.choice(len(SECTORS), above.size, p=[s.share_below for s in SECTORS]),
+    )
     sector[:2] = [_AUTO, _PHARMA]
     industry, town = _place(rng, sector)
     land0, log_eff = _land_and_efficiency(rng, cal, above, entry, sector)
     anchors = _anchors(rng, above, entry, sector, kind, land0)
     pool = _Pool(
-        above=above, kind=kind, sector=sector, industry=industry, town=town, entry=entry, land0=land0,
-        log_eff=log_eff, **_lifecycle(rng, cal, above, entry, kind, land0, log_eff),
-        **_ratios(rng, above, sector, kind), **anchors,
-        credit_code=make_code(np.random.default_rng([seed, _TAG_CODES]), above.size), name=np.empty(0, str),
+        above=above,
+        kind=kind,
+        sector=sector,
+        industry=industry,
+        town=town,
+        entry=entry,
+        land0=land0,
+        log_eff=log_eff,
+        **_lifecycle(rng, cal, above, entry, kind, land0, log_eff),
+        **_ratios(rng, above, sector, kind),
+        **anchors,
+        credit_code=make_code(np.random.default_rng([seed, _TAG_CODES]), above.size),
+        name=np.empty(0, str),
     )
     pool.name = _names(np.random.default_rng([seed, _TAG_NAMES]), pool)
     return pool
@@ -390,7 +480,7 @@ def _make_pool(seed: int, cal: Calibration) -> _Pool:
 def _names(rng: np.random.Generator, pool: _Pool) -> np.ndarray:
     """Unique plausible names: 临海市鑫达机械有限公司, 浙江华顺药业股份有限公司 …"""
     n = pool.above.size
-    prefix = np.where(pool.above, rng.choice(3, n, p=[.55, .40, .05]), rng.choice(3, n, p=[.85, .05, .10]))
+    prefix = np.where(pool.above, rng.choice(3, n, p=[0.55, 0.40, 0.05]), rng.choice(3, n, p=[0.85, 0.05, 0.10]))
     joint_stock = pool.above & (rng.random(n) < 0.35)
     giant_forms = ("浙江{}汽车有限公司", "浙江{}药业集团股份有限公司")  # the car maker, the pharma group
     names, seen = [], set()
@@ -398,8 +488,10 @@ def _names(rng: np.random.Generator, pool: _Pool) -> np.ndarray:
         words = SECTORS[pool.sector[i]].words
         while True:
             trade = "".join(rng.choice(list(_TRADE_CHARS), 2, replace=False))
-            name = f"{_PREFIXES[prefix[i]]}{trade}{words[rng.integers(len(words))]}" \
-                   f"{'股份' if joint_stock[i] else ''}有限公司"
+            name = (
+                f"{_PREFIXES[prefix[i]]}{trade}{words[rng.integers(len(words))]}"
+                f"{'股份' if joint_stock[i] else ''}有限公司"
+            )
             if i < len(giant_forms):
                 name = giant_forms[i].format(trade)
             if trade not in _REAL_NAMES and name not in seen:
@@ -417,8 +509,10 @@ def _simulate(pool: _Pool, years: list[int], seed: int, cal: Calibration) -> pl.
     for year in range(SIM_START, max(years) + 1):
         rng = np.random.default_rng([seed, _TAG_YEAR, year])
         dev = 0.8 * dev + rng.normal(0, 0.07, n)  # AR(1) deviation around the firm's drift
-        shocks = {k: np.exp(rng.normal(0, s, n)) for k, s in
-                  (("tax", .06), ("rate", .03), ("fai", .5), ("kwh", .08), ("anchor", .01), ("big_fai", .6))}
+        shocks = {
+            k: np.exp(rng.normal(0, s, n))
+            for k, s in (("tax", 0.06), ("rate", 0.03), ("fai", 0.5), ("kwh", 0.08), ("anchor", 0.01), ("big_fai", 0.6))
+        }
         shocks["uniform"] = rng.random((4, n))
         shocks["target"] = 1 + 0.01 * rng.normal(0, 1, 3)
         if year in years:
@@ -434,8 +528,11 @@ def _output(p: _Pool, year: int, dev, shocks, cal: Calibration, active, land) ->
     tax_raw = va_raw * p.tax_to_va * shocks["tax"]
     anchored = p.kind > 0
     wobble = np.clip(shocks["anchor"], 0.97, 1.03)
-    anchor_rev = p.anchor_revenue * wobble * np.where(
-        p.kind == 1, _trend(year, 0.04, 0.92, 1.12), _trend(year, 0.03, 0.85, 1.15))
+    anchor_rev = (
+        p.anchor_revenue
+        * wobble
+        * np.where(p.kind == 1, _trend(year, 0.04, 0.92, 1.12), _trend(year, 0.03, 0.85, 1.15))
+    )
     anchor_tax = p.anchor_tax_per_mu * land * WAN * wobble
     anchor_va = anchor_rev * p.va_rate
 
@@ -443,21 +540,29 @@ def _output(p: _Pool, year: int, dev, shocks, cal: Calibration, active, land) ->
     up = active & p.above
     free = up & ~anchored
     land_wan = land[up].sum() * WAN
-    k_va = (_target(cal.value_added_per_mu_2023, year, cal, t_va, cal.value_added_band) * land_wan
-            - anchor_va[up & anchored].sum()) / va_raw[free].sum()
-    k_tax = (_target(cal.tax_per_mu_2023, year, cal, t_tax, cal.tax_band) * land_wan
-             - anchor_tax[up & anchored].sum()) / tax_raw[free].sum()
+    k_va = (
+        _target(cal.value_added_per_mu_2023, year, cal, t_va, cal.value_added_band) * land_wan
+        - anchor_va[up & anchored].sum()
+    ) / va_raw[free].sum()
+    k_tax = (
+        _target(cal.tax_per_mu_2023, year, cal, t_tax, cal.tax_band) * land_wan - anchor_tax[up & anchored].sum()
+    ) / tax_raw[free].sum()
     down3 = active & ~p.above & (land >= 3.0)
-    k_below = (_target(cal.below_tax_per_mu_2023, year, cal, t_below, cal.below_tax_band)
-               * land[down3].sum() * WAN / tax_raw[down3].sum())
+    k_below = (
+        _target(cal.below_tax_per_mu_2023, year, cal, t_below, cal.below_tax_band)
+        * land[down3].sum()
+        * WAN
+        / tax_raw[down3].sum()
+    )
 
     va = np.where(anchored, anchor_va, va_raw * np.where(p.above, k_va, k_below))
     tax = np.where(anchored, anchor_tax, tax_raw * np.where(p.above, k_tax, k_below))
     revenue = np.where(anchored, anchor_rev, va / (p.va_rate * shocks["rate"]))
     # 规上 means revenue of at least 2,000 万元; 规下 stays under it.
     u = shocks["uniform"][0]
-    revenue = np.where(p.above, np.maximum(revenue, 2000 * WAN * (1 + 0.2 * u)),
-                       np.minimum(revenue, 1990 * WAN * (1 - 0.05 * u)))
+    revenue = np.where(
+        p.above, np.maximum(revenue, 2000 * WAN * (1 + 0.2 * u)), np.minimum(revenue, 1990 * WAN * (1 - 0.05 * u))
+    )
     return va, tax, revenue
 
 
@@ -491,25 +596,38 @@ def _year_frame(p: _Pool, year: int, dev: np.ndarray, shocks: dict, cal: Calibra
     veto = np.array(VETOES + ("",))[(u[3] >= 0.0012).astype(int) + (u[3] >= 0.0012 + env) + (u[3] >= 0.0022 + env)]
 
     m = active
-    return pl.DataFrame({
-        "credit_code": p.credit_code[m], "name": p.name[m], "year": np.full(m.sum(), year, np.int32),
-        "town": p.town[m], "industry": p.industry[m], "above_scale": p.above[m],
-        "land_area_mu": np.round(land[m], 4), "tax_paid": np.round(tax[m], 2),
-        "value_added": np.where(p.above, np.round(va, 2), np.nan)[m], "revenue": np.round(revenue[m], 2),
-        "rd_expense": np.round(revenue * p.rd_rate, 2)[m], "energy_tce": np.round(energy[m], 3),
-        "emission_equivalent_t": np.round(emission[m], 4), "employees": employees[m],
-        "electricity_kwh": np.round(electricity[m]), "carbon_emission_t": np.round(carbon[m], 3),
-        "fixed_asset_investment": np.round(fai[m], 2), "in_construction_period": building[m],
-        "veto": veto[m],
-    }).with_columns(pl.col("value_added", "emission_equivalent_t").fill_nan(None))
+    return pl.DataFrame(
+        {
+            "credit_code": p.credit_code[m],
+            "name": p.name[m],
+            "year": np.full(m.sum(), year, np.int32),
+            "town": p.town[m],
+            "industry": p.industry[m],
+            "above_scale": p.above[m],
+            "land_area_mu": np.round(land[m], 4),
+            "tax_paid": np.round(tax[m], 2),
+            "value_added": np.where(p.above, np.round(va, 2), np.nan)[m],
+            "revenue": np.round(revenue[m], 2),
+            "rd_expense": np.round(revenue * p.rd_rate, 2)[m],
+            "energy_tce": np.round(energy[m], 3),
+            "emission_equivalent_t": np.round(emission[m], 4),
+            "employees": employees[m],
+            "electricity_kwh": np.round(electricity[m]),
+            "carbon_emission_t": np.round(carbon[m], 3),
+            "fixed_asset_investment": np.round(fai[m], 2),
+            "in_construction_period": building[m],
+            "veto": veto[m],
+        }
+    ).with_columns(pl.col("value_added", "emission_equivalent_t").fill_nan(None))
 
 
 def _check_years(years: range | list[int]) -> list[int]:
     """Sorted distinct years, all within SIM_START–SIM_END."""
     chosen = sorted({int(y) for y in years})
     if not chosen or chosen[0] < SIM_START or chosen[-1] > SIM_END:
-        raise ValueError(f"years must be a non-empty set within {SIM_START}–{SIM_END}, e.g. range(2021, 2024); "
-                         f"got {list(years)!r}")
+        raise ValueError(
+            f"years must be a non-empty set within {SIM_START}–{SIM_END}, e.g. range(2021, 2024); got {list(years)!r}"
+        )
     return chosen
 
 

@@ -18,9 +18,13 @@ from ..core.mujun.method import Method
 
 WAN = 10_000.0
 ABOVE_INDICATORS = {
-    "tax_per_mu": ("tax_paid", "land_area_mu", 1 / WAN), "value_added_per_mu": ("value_added", "land_area_mu", 1 / WAN),
-    "value_added_per_energy": ("value_added", "energy_tce", 1 / WAN), "value_added_per_emission": ("value_added", "emission_equivalent_t", 1 / WAN),
-    "labor_productivity": ("value_added", "employees", 1 / WAN), "rd_intensity": ("rd_expense", "revenue", 1.0), "tax_per_kwh": ("tax_paid", "electricity_kwh", 1.0),
+    "tax_per_mu": ("tax_paid", "land_area_mu", 1 / WAN),
+    "value_added_per_mu": ("value_added", "land_area_mu", 1 / WAN),
+    "value_added_per_energy": ("value_added", "energy_tce", 1 / WAN),
+    "value_added_per_emission": ("value_added", "emission_equivalent_t", 1 / WAN),
+    "labor_productivity": ("value_added", "employees", 1 / WAN),
+    "rd_intensity": ("rd_expense", "revenue", 1.0),
+    "tax_per_kwh": ("tax_paid", "electricity_kwh", 1.0),
 }
 
 
@@ -34,8 +38,15 @@ def _indicator(f: dict, k: str) -> float | None:
     return a * scale / b if _ok(a) and _ok(b) and b > 0 else None
 
 
-def evaluate(firms: list[dict[str, Any]], m: Method, live_2_8: bool, force_a_min: Decimal, not_d_min: Decimal,
-             previous: dict[str, dict[str, Any]] | None = None, live_a2: bool = True) -> dict[str, dict[str, Any]]:
+def evaluate(
+    firms: list[dict[str, Any]],
+    m: Method,
+    live_2_8: bool,
+    force_a_min: Decimal,
+    not_d_min: Decimal,
+    previous: dict[str, dict[str, Any]] | None = None,
+    live_a2: bool = True,
+) -> dict[str, dict[str, Any]]:
     """Score, rank and class every firm, then prices, 碳效码 and flags (no industry groups; the default method).
 
     ``previous`` maps credit codes to last year's ``{"final", "d_streak", "tax_paid", "land_area_mu"}``.
@@ -87,13 +98,25 @@ def evaluate(firms: list[dict[str, Any]], m: Method, live_2_8: bool, force_a_min
             vetoed = m.vetoes.get(f.get("veto") or "", "")
             fai = Decimal(repr(float(f.get("fixed_asset_investment") or 0.0)))
             o["force_a"] = live_2_8 and not vetoed and f.get("in_construction_period", False) and fai >= force_a_min
-            o["not_d_possible"] = live_2_8 and not vetoed and f.get("in_construction_period", False) and fai >= not_d_min
+            o["not_d_possible"] = (
+                live_2_8 and not vetoed and f.get("in_construction_period", False) and fai >= not_d_min
+            )
             o["veto_class"] = vetoed
             if not o["force_a"] and not (vetoed and m.veto_outside_quota):
                 ranked.append(f)
-        ranked.sort(key=lambda f: (-out[f["credit_code"]]["score"], -(out[f["credit_code"]]["ind"]["tax_per_mu"] or 0.0), f["credit_code"]))
+        ranked.sort(
+            key=lambda f: (
+                -out[f["credit_code"]]["score"],
+                -(out[f["credit_code"]]["ind"]["tax_per_mu"] or 0.0),
+                f["credit_code"],
+            )
+        )
         n = len(ranked)
-        half_up = lambda share: int((Decimal(n) * Decimal(share.numerator) / Decimal(share.denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))  # noqa: E731
+        half_up = lambda share: int(
+            (Decimal(n) * Decimal(share.numerator) / Decimal(share.denominator)).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+        )
         na, nc, nd = half_up(quotas["A"]), half_up(quotas["C"]), half_up(quotas["D"])
         nb = n - na - nc - nd
         for r, f in enumerate(ranked, start=1):
@@ -114,7 +137,13 @@ def _dec(x: Any) -> Fraction:
     return Fraction(Decimal(repr(float(x))))
 
 
-def _prices_and_flags(firms: list[dict[str, Any]], out: dict[str, dict[str, Any]], m: Method, previous: dict[str, dict[str, Any]], live_a2: bool) -> None:
+def _prices_and_flags(
+    firms: list[dict[str, Any]],
+    out: dict[str, dict[str, Any]],
+    m: Method,
+    previous: dict[str, dict[str, Any]],
+    live_a2: bool,
+) -> None:
     """Surcharges, D streaks, 碳效码, the A.2 flags and the 高耗低效 candidate, firm by firm."""
     carbon: dict[str, list[tuple[Fraction, Fraction]]] = {}
     energy: dict[str, list[float]] = {}
@@ -123,11 +152,22 @@ def _prices_and_flags(firms: list[dict[str, Any]], out: dict[str, dict[str, Any]
         final = o.get("final", "")
         prev = previous.get(f["credit_code"], {})
         o["d_streak"] = prev.get("d_streak", 0) + 1 if final == "D" else 0
-        o["surcharge"] = float(m.surcharge_persistent) if final == "D" and o["d_streak"] >= m.persistent_years else float(m.surcharge.get(final, 0))
+        o["surcharge"] = (
+            float(m.surcharge_persistent)
+            if final == "D" and o["d_streak"] >= m.persistent_years
+            else float(m.surcharge.get(final, 0))
+        )
         if not o["evaluated"]:
             o["relief"], o["surcharge"] = 0.0, 0.0
         division = f.get("industry", "")[:3]
-        if f["above_scale"] and o["evaluated"] and _ok(f.get("carbon_emission_t")) and _ok(f.get("value_added")) and f["value_added"] > 0 and f["carbon_emission_t"] >= 0:
+        if (
+            f["above_scale"]
+            and o["evaluated"]
+            and _ok(f.get("carbon_emission_t"))
+            and _ok(f.get("value_added"))
+            and f["value_added"] > 0
+            and f["carbon_emission_t"] >= 0
+        ):
             carbon.setdefault(division, []).append((_dec(f["carbon_emission_t"]), _dec(f["value_added"]) / 10_000))
         x = o["ind"]["value_added_per_energy"]
         if f["above_scale"] and o["evaluated"] and x is not None:
@@ -140,7 +180,15 @@ def _prices_and_flags(firms: list[dict[str, Any]], out: dict[str, dict[str, Any]
         o = out[f["credit_code"]]
         division = f.get("industry", "")[:3]
         o["carbon_grade"] = 0
-        if division in totals and f["above_scale"] and o["evaluated"] and _ok(f.get("carbon_emission_t")) and _ok(f.get("value_added")) and f["value_added"] > 0 and f["carbon_emission_t"] >= 0:
+        if (
+            division in totals
+            and f["above_scale"]
+            and o["evaluated"]
+            and _ok(f.get("carbon_emission_t"))
+            and _ok(f.get("value_added"))
+            and f["value_added"] > 0
+            and f["carbon_emission_t"] >= 0
+        ):
             level = _dec(f["carbon_emission_t"]) / (_dec(f["value_added"]) / 10_000)
             c_sum, w_sum = totals[division]
             o["carbon_level"] = 1 if level <= low_max else 2 if level <= mid_max else 3
@@ -148,12 +196,21 @@ def _prices_and_flags(firms: list[dict[str, Any]], out: dict[str, dict[str, Any]
                 k = level / (c_sum / w_sum)
                 o["carbon_grade"] = 1 + sum(1 for c in cuts if k > c)
         years = []
-        for data in ({"tax_paid": f.get("tax_paid"), "land_area_mu": f.get("land_area_mu")}, previous.get(f["credit_code"], {})):
+        for data in (
+            {"tax_paid": f.get("tax_paid"), "land_area_mu": f.get("land_area_mu")},
+            previous.get(f["credit_code"], {}),
+        ):
             tax, land = data.get("tax_paid"), data.get("land_area_mu")
             years.append(_dec(tax) / 10_000 / _dec(land) if _ok(tax) and _ok(land) and land > 0 else None)
         known = all(y is not None for y in years)
         o["low_efficiency"] = live_a2 and known and all(y <= 5 for y in years)
-        o["billion_low_tax"] = live_a2 and known and _ok(f.get("revenue")) and _dec(f["revenue"]) >= 100_000_000 and all(y <= 10 for y in years)
+        o["billion_low_tax"] = (
+            live_a2
+            and known
+            and _ok(f.get("revenue"))
+            and _dec(f["revenue"]) >= 100_000_000
+            and all(y <= 10 for y in years)
+        )
         x = o["ind"]["value_added_per_energy"]
         if f["above_scale"] and o["evaluated"] and x is not None:
             energy_low = x < m.hcle_ratio * medians[division]
@@ -162,4 +219,4 @@ def _prices_and_flags(firms: list[dict[str, Any]], out: dict[str, dict[str, Any]
         o["candidate"] = (o["low_efficiency"] or o["billion_low_tax"]) and energy_low
 
 
-__all__ = ["evaluate", "Fraction"]
+__all__ = ["Fraction", "evaluate"]

@@ -48,7 +48,22 @@ class Actor:
 
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"read", "calculate", "evaluate", "publish", "import", "apply", "review", "decide", "pay", "manage_users", "read_audit", "create_project"}),
+    "admin": frozenset(
+        {
+            "read",
+            "calculate",
+            "evaluate",
+            "publish",
+            "import",
+            "apply",
+            "review",
+            "decide",
+            "pay",
+            "manage_users",
+            "read_audit",
+            "create_project",
+        }
+    ),
     "department": frozenset({"read", "calculate", "review"}),
     "town": frozenset({"read", "calculate", "apply", "create_project"}),
     "enterprise": frozenset({"read", "calculate", "apply", "create_project"}),

@@ -62,13 +62,26 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
     with p.uow.read() as conn:
         admin = actor_of(conn.execute(select(users).where(users.c.id == admin_id)).one())
     with p.uow.write(admin) as w:
-        iid = w.conn.execute(insert(data_imports).values(filename=f"demo-county-seed{p.settings.demo_seed}.xlsx", stored_path="(generated)", status="committed",
-                                                         rows_read=frame.height, rows_valid=frame.height, error_count=0, years=years,
-                                                         uploaded_by=admin.id, uploaded_at=now(), committed_at=now())).inserted_primary_key[0]
+        iid = w.conn.execute(
+            insert(data_imports).values(
+                filename=f"demo-county-seed{p.settings.demo_seed}.xlsx",
+                stored_path="(generated)",
+                status="committed",
+                rows_read=frame.height,
+                rows_valid=frame.height,
+                error_count=0,
+                years=years,
+                uploaded_by=admin.id,
+                uploaded_at=now(),
+                committed_at=now(),
+            )
+        ).inserted_primary_key[0]
         counts = store_frame(w, frame, iid)
         w.audit("import.commit", "data_import", iid, None, {"demo": True, **counts})
     town_firm = frame.filter((frame["town"] == DEMO_TOWN) & frame["above_scale"]).sort("credit_code")["credit_code"][0]
-    create_user(p.uow, admin, "department", "市自然资源规划局 科员", DEMO_PASSWORD, "department", department="市自然资源规划局")
+    create_user(
+        p.uow, admin, "department", "市自然资源规划局 科员", DEMO_PASSWORD, "department", department="市自然资源规划局"
+    )
     create_user(p.uow, admin, "town", "杜桥镇 经济发展办", DEMO_PASSWORD, "town", town=DEMO_TOWN)
     create_user(p.uow, admin, "enterprise", "演示企业 财务负责人", DEMO_PASSWORD, "enterprise", credit_code=town_firm)
     create_user(p.uow, admin, "auditor", "市审计局 审计员", DEMO_PASSWORD, "auditor")
@@ -79,11 +92,21 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
         publish(p.uow, admin, rid)
     return [
         DemoAccount("admin", "admin", "市经信局管理员（全部权限）", "Economy and IT Bureau admin (everything)"),
-        DemoAccount("department", "department", "市自然资源规划局（只读全部，审核）", "Natural Resources Bureau (reads all, reviews)"),
+        DemoAccount(
+            "department",
+            "department",
+            "市自然资源规划局（只读全部，审核）",
+            "Natural Resources Bureau (reads all, reviews)",
+        ),
         DemoAccount("town", "town", "杜桥镇（仅本镇企业）", "Duqiao Town official (own town only)"),
-        DemoAccount("enterprise", "enterprise", f"演示企业 {town_firm}（仅本企业）", f"demo enterprise {town_firm} (own data only)"),
+        DemoAccount(
+            "enterprise",
+            "enterprise",
+            f"演示企业 {town_firm}（仅本企业）",
+            f"demo enterprise {town_firm} (own data only)",
+        ),
         DemoAccount("auditor", "auditor", "审计员（只读，含审计日志）", "auditor (read-only, with the audit log)"),
     ]
 
 
-__all__ = ["ensure_database", "DemoAccount", "DEMO_PASSWORD", "dt"]
+__all__ = ["DEMO_PASSWORD", "DemoAccount", "dt", "ensure_database"]

@@ -22,26 +22,65 @@ templates.env.filters["money"] = figures.money  # exact Decimal text, never thro
 templates.env.filters["when"] = figures.when  # stored UTC → Beijing time
 
 # Routers, in the order their paths are matched. Each module exposes `router`.
-API_MODULES = ("api.session", "api.calculate", "api.policy", "api.enterprises", "api.evaluations", "api.subsidies", "api.imports", "api.admin")  # api.evaluations also serves /dashboard
-PAGE_MODULES = ("pages.auth", "pages.dashboard", "pages.enterprises", "pages.evaluations", "pages.calculator", "pages.subsidies", "pages.policy", "pages.imports", "pages.admin")
+API_MODULES = (
+    "api.session",
+    "api.calculate",
+    "api.policy",
+    "api.enterprises",
+    "api.evaluations",
+    "api.subsidies",
+    "api.imports",
+    "api.admin",
+)  # api.evaluations also serves /dashboard
+PAGE_MODULES = (
+    "pages.auth",
+    "pages.dashboard",
+    "pages.enterprises",
+    "pages.evaluations",
+    "pages.calculator",
+    "pages.subsidies",
+    "pages.policy",
+    "pages.imports",
+    "pages.admin",
+)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
     """Render a page template with the common context (session, language, CSRF token)."""
     s = current(request)
     lang = language(request)
-    base = {"request": request, "session": s, "actor": s.actor if s else None, "lang": lang, "csrf": s.csrf_token if s else "", "path": request.url.path}
+    base = {
+        "request": request,
+        "session": s,
+        "actor": s.actor if s else None,
+        "lang": lang,
+        "csrf": s.csrf_token if s else "",
+        "path": request.url.path,
+    }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
 def _render_error(request: Request, status: int, zh: str, en: str, problems: list) -> Response:
-    return render(request, "error.html", status_code=status, status=status, message=zh if language(request) == "zh" else en, problems=problems)
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        message=zh if language(request) == "zh" else en,
+        problems=problems,
+    )
 
 
 def create_app(platform: Platform) -> FastAPI:
     """The application for ``platform`` (the same services the CLI uses)."""
-    app = FastAPI(title="tenglong API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
-                  description="临政发〔2022〕22号 — the calculation contract, the 亩均 evaluation and the campaign registers. Errors share one envelope (see the `ok: false` shape).")
+    app = FastAPI(
+        title="tenglong API",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        description="临政发〔2022〕22号 — the calculation contract, the 亩均 evaluation and the campaign registers. Errors share one envelope (see the `ok: false` shape).",
+    )
     app.state.platform = platform
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -55,12 +94,14 @@ def create_app(platform: Platform) -> FastAPI:
         app.include_router(import_module(f"{__package__}.{name}").router)
 
     @app.middleware("http")
-    async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def _headers(request: Request, call_next):
         # Refuse a declared body over the upload limit before reading it (routes also count the bytes).
         mb = platform.settings.max_upload_mb
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > mb * 1024 * 1024:
-            envelope = errors.envelope(413, "too_large", f"上传的文件超过 {mb} MB 的上限。", f"The upload exceeds the {mb} MB limit.")
+            envelope = errors.envelope(
+                413, "too_large", f"上传的文件超过 {mb} MB 的上限。", f"The upload exceeds the {mb} MB limit."
+            )
             return errors.JSONResponse(envelope, status_code=413)
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

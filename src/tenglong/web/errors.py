@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response  # noqa: F401 - JSONResponse is used by app.py too
+from fastapi.responses import JSONResponse, Response
 
 from ..core.errors import InvalidInput, PolicyError, Problem, ReformError
 
@@ -26,10 +26,20 @@ MESSAGES = {
     413: ("上传的文件太大。", "The upload is too large."),
     429: ("请求过于频繁，请稍后再试。", "Too many requests; try again later."),
 }
-CODES = {401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "throttled"}
+CODES = {
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "throttled",
+}
 
 
-def envelope(status: int, code: str, zh: str, en: str, problems: list[Problem] | list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def envelope(
+    status: int, code: str, zh: str, en: str, problems: list[Problem] | list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The error envelope."""
     items = [p.as_dict() if isinstance(p, Problem) else p for p in (problems or [])]
     return {"ok": False, "status": status, "code": code, "message": {"zh": zh, "en": en}, "problems": items}
@@ -47,17 +57,19 @@ def status_of(exc: PolicyError) -> int:
     return {"login_failed": 401, "login_throttled": 429, "conflict": 409, "too_large": 413}.get(exc.code, 400)
 
 
-def install(app, render_error) -> None:  # noqa: ANN001 - FastAPI app; render_error(request, status, zh, en, problems) -> Response
+def install(app, render_error) -> None:
     """Register the handlers that turn every error into the one shape."""
 
-    def respond(request: Request, status: int, code: str, zh: str, en: str, problems=None) -> Response:  # noqa: ANN001
+    def respond(request: Request, status: int, code: str, zh: str, en: str, problems=None) -> Response:
         if wants_html(request):
             return render_error(request, status, zh, en, problems or [])
         return JSONResponse(envelope(status, code, zh, en, problems), status_code=status)
 
     @app.exception_handler(PolicyError)
     async def _policy(request: Request, exc: PolicyError) -> Response:
-        return respond(request, status_of(exc), exc.code, exc.message_zh, exc.message_en, getattr(exc, "problems", None))
+        return respond(
+            request, status_of(exc), exc.code, exc.message_zh, exc.message_en, getattr(exc, "problems", None)
+        )
 
     @app.exception_handler(PermissionError)
     async def _forbidden(request: Request, exc: PermissionError) -> Response:
@@ -79,6 +91,17 @@ def install(app, render_error) -> None:  # noqa: ANN001 - FastAPI app; render_er
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = [Problem("invalid_request", ".".join(str(x) for x in e.get("loc", ())), str(e.get("input"))[:80] if e.get("input") is not None else None,
-                            "见接口文档 /api/v1/docs", "see the API documentation at /api/v1/docs", "", f"请求参数无效：{e.get('msg')}", f"Invalid request: {e.get('msg')}") for e in exc.errors()]
+        problems = [
+            Problem(
+                "invalid_request",
+                ".".join(str(x) for x in e.get("loc", ())),
+                str(e.get("input"))[:80] if e.get("input") is not None else None,
+                "见接口文档 /api/v1/docs",
+                "see the API documentation at /api/v1/docs",
+                "",
+                f"请求参数无效：{e.get('msg')}",
+                f"Invalid request: {e.get('msg')}",
+            )
+            for e in exc.errors()
+        ]
         return respond(request, 422, "invalid_request", "请求参数无效。", "The request is invalid.", problems)

@@ -17,18 +17,49 @@ from .figures import CLASS_KEYS, adjustment, indicator, industry_label, percent,
 from .i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FLAG_COLUMNS = ("low_efficiency_enterprise", "billion_yuan_low_tax_enterprise", "high_consumption_low_efficiency_candidate")
+FLAG_COLUMNS = (
+    "low_efficiency_enterprise",
+    "billion_yuan_low_tax_enterprise",
+    "high_consumption_low_efficiency_candidate",
+)
 
 
 def columns(lang: str, explanations: bool = False) -> list[Column]:
     """The columns of a result list: identity, class, indicators, consequences, data (and the explanation)."""
     c = lambda key, width=12, kind="text": Column(key, t(f"enterprises.col.{key}", lang), width, kind)  # noqa: E731
-    inds = [Column(f"ind_{k}", f"{indicator(k, lang)} ({unit(k, lang)})" if unit(k, lang) else indicator(k, lang), 14, "pct" if k == "rd_intensity" else "indicator") for k in ind.ALL]
-    out = [c("credit_code", 21), c("name", 30), c("town_name", 12), c("industry_label", 26), c("group", 9), c("mujun_score", 10, "score"), c("rank", 7, "int"),
-           c("group_size", 9, "int"), c("mujun_class_computed", 10), c("mujun_class", 9), c("adjustment", 26, "wrap"), *inds,
-           c("land_use_tax_relief_rate", 12, "rate"), c("electricity_surcharge", 12, "price"), c("d_years_running", 9, "int"), c("carbon_grade", 9, "int"),
-           *(c(k, 12) for k in FLAG_COLUMNS), c("land_area_mu", 12, "mu"), c("tax_paid", 16, "money"), c("value_added", 16, "money"), c("employees", 9, "int"),
-           c("not_evaluated_reason", 24, "wrap")]
+    inds = [
+        Column(
+            f"ind_{k}",
+            f"{indicator(k, lang)} ({unit(k, lang)})" if unit(k, lang) else indicator(k, lang),
+            14,
+            "pct" if k == "rd_intensity" else "indicator",
+        )
+        for k in ind.ALL
+    ]
+    out = [
+        c("credit_code", 21),
+        c("name", 30),
+        c("town_name", 12),
+        c("industry_label", 26),
+        c("group", 9),
+        c("mujun_score", 10, "score"),
+        c("rank", 7, "int"),
+        c("group_size", 9, "int"),
+        c("mujun_class_computed", 10),
+        c("mujun_class", 9),
+        c("adjustment", 26, "wrap"),
+        *inds,
+        c("land_use_tax_relief_rate", 12, "rate"),
+        c("electricity_surcharge", 12, "price"),
+        c("d_years_running", 9, "int"),
+        c("carbon_grade", 9, "int"),
+        *(c(k, 12) for k in FLAG_COLUMNS),
+        c("land_area_mu", 12, "mu"),
+        c("tax_paid", 16, "money"),
+        c("value_added", 16, "money"),
+        c("employees", 9, "int"),
+        c("not_evaluated_reason", 24, "wrap"),
+    ]
     if explanations:
         out.append(c("explanation", 90, "wrap"))
     return out
@@ -40,11 +71,19 @@ def display_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         d = dict(r)
-        d.update(town_name=town_name(r["town"], lang), industry_label=industry_label(r["industry"], lang), group=t("enterprises.above_scale" if r["above_scale"] else "enterprises.below_scale", lang),
-                 mujun_class=r["mujun_class"] if r["evaluated"] else t("enterprises.class.none", lang), adjustment=adjustment(r, lang),
-                 not_evaluated_reason=t(f"enterprises.reason.{r['not_evaluated_reason']}", lang) if r["not_evaluated_reason"] else None,
-                 explanation=r.get("explanation_zh" if lang == "zh" else "explanation_en"),
-                 **{f"ind_{k}": (r["indicators"] or {}).get(k) for k in ind.ALL}, **{k: yes if r[k] else None for k in FLAG_COLUMNS})
+        d.update(
+            town_name=town_name(r["town"], lang),
+            industry_label=industry_label(r["industry"], lang),
+            group=t("enterprises.above_scale" if r["above_scale"] else "enterprises.below_scale", lang),
+            mujun_class=r["mujun_class"] if r["evaluated"] else t("enterprises.class.none", lang),
+            adjustment=adjustment(r, lang),
+            not_evaluated_reason=t(f"enterprises.reason.{r['not_evaluated_reason']}", lang)
+            if r["not_evaluated_reason"]
+            else None,
+            explanation=r.get("explanation_zh" if lang == "zh" else "explanation_en"),
+            **{f"ind_{k}": (r["indicators"] or {}).get(k) for k in ind.ALL},
+            **{k: yes if r[k] else None for k in FLAG_COLUMNS},
+        )
         out.append(d)
     return out
 
@@ -54,20 +93,36 @@ def xlsx_response(content: bytes, filename: str) -> Response:
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def enterprise_list_workbook(listing: Any, lang: str) -> Response:  # noqa: ANN401 - services.enterprises.directory.EnterpriseList
+def enterprise_list_workbook(listing: Any, lang: str) -> Response:
     """The filtered enterprise list as an XLSX download (the filters on a second sheet)."""
     f = listing.filter
     notes = [t("enterprises.xlsx.notes_title", lang, year=listing.year or "—", total=listing.page.total)]
-    for key, value in (("q", f.q), ("town", town_name(f.town, lang) if f.town else None), ("industry", industry_label(f.industry, lang) if f.industry else None),
-                       ("class", f.klass), ("above_scale", None if f.above_scale is None else t("enterprises.above_scale" if f.above_scale else "enterprises.below_scale", lang)),
-                       ("flag", t(f"enterprises.flag.{f.flag}", lang) if f.flag else None)):
+    for key, value in (
+        ("q", f.q),
+        ("town", town_name(f.town, lang) if f.town else None),
+        ("industry", industry_label(f.industry, lang) if f.industry else None),
+        ("class", f.klass),
+        (
+            "above_scale",
+            None
+            if f.above_scale is None
+            else t("enterprises.above_scale" if f.above_scale else "enterprises.below_scale", lang),
+        ),
+        ("flag", t(f"enterprises.flag.{f.flag}", lang) if f.flag else None),
+    ):
         if value:
             notes.append(f"{t('enterprises.filter.' + key, lang)}: {value}")
-    content = list_workbook(t("enterprises.xlsx.sheet", lang), columns(lang), display_rows(listing.page.items, lang), t("enterprises.xlsx.notes_sheet", lang), notes)
+    content = list_workbook(
+        t("enterprises.xlsx.sheet", lang),
+        columns(lang),
+        display_rows(listing.page.items, lang),
+        t("enterprises.xlsx.notes_sheet", lang),
+        notes,
+    )
     return xlsx_response(content, f"enterprises-{listing.year or 'none'}.xlsx")
 
 
-def run_summary(run: Any, visible: int, lang: str) -> RunSummary:  # noqa: ANN401 - services.evaluation_views.RunInfo
+def run_summary(run: Any, visible: int, lang: str) -> RunSummary:
     """The summary sheet of a run: method, class counts, county figures against the A.2 targets, benchmarks."""
     s = run.summary or {}
     counts = s.get("counts") or {}
@@ -80,29 +135,74 @@ def run_summary(run: Any, visible: int, lang: str) -> RunSummary:  # noqa: ANN40
     rows.append((t("evaluations.total", lang), [sum(col) for col in zip(*(r[1] for r in rows))]))
     targets = []
     for k, v in (s.get("county") or {}).items():
-        fmt = (lambda x: percent(x)) if k == "rd_intensity" else (lambda x: f"{x:,.2f} {unit(k, lang)}")  # noqa: E731
+        fmt = (lambda x: percent(x)) if k == "rd_intensity" else (lambda x: f"{x:,.2f} {unit(k, lang)}")
         op = t("evaluations.target.at_least" if k == "rd_intensity" else "evaluations.target.above", lang)
-        targets.append(([indicator(k, lang), fmt(v["value"]) if v["value"] is not None else "—", f"{op} {fmt(v['target'])}",
-                         t("common.yes" if v["met"] else "common.no", lang)], bool(v["met"])))
-    bench = [(indicator(k, lang), t(key, lang), b, unit(k, lang)) for g, key in groups for k, b in ((run.benchmarks or {}).get(g) or {}).items()]
+        targets.append(
+            (
+                [
+                    indicator(k, lang),
+                    fmt(v["value"]) if v["value"] is not None else "—",
+                    f"{op} {fmt(v['target'])}",
+                    t("common.yes" if v["met"] else "common.no", lang),
+                ],
+                bool(v["met"]),
+            )
+        )
+    bench = [
+        (indicator(k, lang), t(key, lang), b, unit(k, lang))
+        for g, key in groups
+        for k, b in ((run.benchmarks or {}).get(g) or {}).items()
+    ]
     method = run.method_title or t("evaluations.default_method", lang)
-    lines = [t("evaluations.xlsx.method", lang, method=method), t("evaluations.xlsx.version", lang, version=run.parameters_version),
-             t("evaluations.xlsx.status", lang, status=t(f"evaluations.status.{run.status}", lang), run=run.id),
-             t("evaluations.xlsx.started", lang, who=run.started_by, at=when(run.started_at))]
+    lines = [
+        t("evaluations.xlsx.method", lang, method=method),
+        t("evaluations.xlsx.version", lang, version=run.parameters_version),
+        t("evaluations.xlsx.status", lang, status=t(f"evaluations.status.{run.status}", lang), run=run.id),
+        t("evaluations.xlsx.started", lang, who=run.started_by, at=when(run.started_at)),
+    ]
     if run.published_at:
         lines.append(t("evaluations.xlsx.published", lang, who=run.published_by, at=when(run.published_at)))
     return RunSummary(
-        title=t("evaluations.xlsx.title", lang, year=run.year), lines=lines, class_title=t("evaluations.xlsx.classes", lang),
-        class_header=[t("evaluations.group", lang), *CLASS_KEYS, t("enterprises.class.none", lang), t("evaluations.total", lang)], class_rows=rows,
-        chart_title=t("evaluations.xlsx.chart", lang, year=run.year), chart_x=t("evaluations.class", lang), chart_y=t("evaluations.firms", lang),
+        title=t("evaluations.xlsx.title", lang, year=run.year),
+        lines=lines,
+        class_title=t("evaluations.xlsx.classes", lang),
+        class_header=[
+            t("evaluations.group", lang),
+            *CLASS_KEYS,
+            t("enterprises.class.none", lang),
+            t("evaluations.total", lang),
+        ],
+        class_rows=rows,
+        chart_title=t("evaluations.xlsx.chart", lang, year=run.year),
+        chart_x=t("evaluations.class", lang),
+        chart_y=t("evaluations.firms", lang),
         target_title=t("evaluations.xlsx.targets", lang),
-        target_header=[t("evaluations.indicator", lang), t("evaluations.county", lang), t("evaluations.target_2023", lang), t("evaluations.met", lang)], target_rows=targets,
-        bench_title=t("evaluations.xlsx.benchmarks", lang), bench_header=[t("evaluations.indicator", lang), t("evaluations.group", lang), t("evaluations.benchmark", lang), t("evaluations.unit", lang)],
-        bench_rows=bench, notes=[t("evaluations.xlsx.visible", lang, n=visible)])
+        target_header=[
+            t("evaluations.indicator", lang),
+            t("evaluations.county", lang),
+            t("evaluations.target_2023", lang),
+            t("evaluations.met", lang),
+        ],
+        target_rows=targets,
+        bench_title=t("evaluations.xlsx.benchmarks", lang),
+        bench_header=[
+            t("evaluations.indicator", lang),
+            t("evaluations.group", lang),
+            t("evaluations.benchmark", lang),
+            t("evaluations.unit", lang),
+        ],
+        bench_rows=bench,
+        notes=[t("evaluations.xlsx.visible", lang, n=visible)],
+    )
 
 
-def run_workbook_response(run: Any, rows: list[dict[str, Any]], lang: str) -> Response:  # noqa: ANN401
+def run_workbook_response(run: Any, rows: list[dict[str, Any]], lang: str) -> Response:
     """A run's results as an XLSX download: the summary sheet with its chart, then every visible result with its explanation."""
-    content = run_workbook(run_summary(run, len(rows), lang), t("evaluations.xlsx.summary_sheet", lang), t("evaluations.xlsx.results_sheet", lang),
-                           columns(lang, explanations=True), display_rows(rows, lang))
+    content = run_workbook(
+        run_summary(run, len(rows), lang),
+        t("evaluations.xlsx.summary_sheet", lang),
+        t("evaluations.xlsx.results_sheet", lang),
+        columns(lang, explanations=True),
+        display_rows(rows, lang),
+    )
     return xlsx_response(content, f"evaluation-{run.year}-run{run.id}.xlsx")

@@ -27,7 +27,7 @@ def when(value: dt.datetime | str | None, seconds: bool = False) -> str:
         return DASH
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
@@ -70,7 +70,11 @@ def towns(lang: str = "zh") -> list[tuple[str, str]]:
 
 def divisions(lang: str = "zh") -> list[tuple[str, str]]:
     """(code, name) of the manufacturing divisions C13–C43."""
-    return [(i.code, f"{i.code} {i.name_zh if lang == 'zh' else i.name_en}") for i in reference_data.industries() if i.level == "division"]
+    return [
+        (i.code, f"{i.code} {i.name_zh if lang == 'zh' else i.name_en}")
+        for i in reference_data.industries()
+        if i.level == "division"
+    ]
 
 
 @functools.cache
@@ -125,5 +129,17 @@ def group_key(above_scale: bool | None) -> str:
     return "enterprises.above_scale" if above_scale else "enterprises.below_scale"
 
 
-FIGURES = SimpleNamespace(money=money, number=number, percent=percent, town=town_name, industry=industry_label, indicator=indicator, unit=unit,
-                          value=indicator_value, adjustment=adjustment, group=group_key, when=when, dash=DASH)
+FIGURES = SimpleNamespace(
+    money=money,
+    number=number,
+    percent=percent,
+    town=town_name,
+    industry=industry_label,
+    indicator=indicator,
+    unit=unit,
+    value=indicator_value,
+    adjustment=adjustment,
+    group=group_key,
+    when=when,
+    dash=DASH,
+)

@@ -24,7 +24,18 @@ def _int(name: str, value: str | None, default: int | None, problems: list[Probl
     try:
         return int(value)
     except ValueError:
-        problems.append(Problem("invalid_filter", name, value, "整数", "an integer", "2023", f"参数 {name} 应为整数。", f"Parameter {name} must be an integer."))
+        problems.append(
+            Problem(
+                "invalid_filter",
+                name,
+                value,
+                "整数",
+                "an integer",
+                "2023",
+                f"参数 {name} 应为整数。",
+                f"Parameter {name} must be an integer.",
+            )
+        )
         return default
 
 
@@ -47,7 +58,10 @@ def result_filter(
     industry: Annotated[str | None, Query(description="GB/T 4754 division or class, e.g. C27")] = None,
     klass: Annotated[str | None, Query(alias="class", description="A, B, C, D, or none (not evaluated)")] = None,
     above_scale: Annotated[str | None, Query(description="1/true = 规上, 0/false = 规下, empty = both")] = None,
-    flag: Annotated[str | None, Query(description="low_efficiency, billion_low_tax, hcle_candidate, override (第（八）项) or veto (一票否决)")] = None,
+    flag: Annotated[
+        str | None,
+        Query(description="low_efficiency, billion_low_tax, hcle_candidate, override (第（八）项) or veto (一票否决)"),
+    ] = None,
     sort: Annotated[str | None, Query(description="score (high first), score_asc, rank, name or code")] = None,
     page: Annotated[str | None, Query(description="Page number, from 1")] = None,
     page_size: Annotated[str | None, Query(description="Rows per page, 1–200 (default 50)")] = None,
@@ -64,14 +78,33 @@ def result_filter(
         if v in _TRUE | _FALSE:
             scale = v in _TRUE
         else:
-            problems.append(Problem("invalid_filter", "above_scale", above_scale, "1（规上）或 0（规下）", "1 (above-scale) or 0 (below-scale)", "1",
-                                    "参数 above_scale 应为 1 或 0。", "Parameter above_scale must be 1 or 0."))
+            problems.append(
+                Problem(
+                    "invalid_filter",
+                    "above_scale",
+                    above_scale,
+                    "1（规上）或 0（规下）",
+                    "1 (above-scale) or 0 (below-scale)",
+                    "1",
+                    "参数 above_scale 应为 1 或 0。",
+                    "Parameter above_scale must be 1 or 0.",
+                )
+            )
     page_no = _int("page", page, 1, problems)
     size = _int("page_size", page_size, 50, problems)
     if problems:
         raise InvalidInput(problems)
-    return ResultFilter(q=q or None, town=town or None, industry=industry or None, klass=klass or None, above_scale=scale, flag=flag or None,
-                        sort=sort or "score", page=1 if page_no is None else page_no, page_size=50 if size is None else size)
+    return ResultFilter(
+        q=q or None,
+        town=town or None,
+        industry=industry or None,
+        klass=klass or None,
+        above_scale=scale,
+        flag=flag or None,
+        sort=sort or "score",
+        page=1 if page_no is None else page_no,
+        page_size=50 if size is None else size,
+    )
 
 
 FilterDep = Annotated[ResultFilter, Depends(result_filter)]

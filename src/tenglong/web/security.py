@@ -53,7 +53,13 @@ async def require_session(request: Request) -> auth.Session:
         if token is None and "form" in request.headers.get("content-type", ""):
             token = (await request.form()).get("csrf_token")
         if not token or not hmac.compare_digest(str(token), s.csrf_token):
-            raise HTTPException(403, detail={"zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。", "en": "Missing or stale CSRF token; reload the page and try again."})
+            raise HTTPException(
+                403,
+                detail={
+                    "zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。",
+                    "en": "Missing or stale CSRF token; reload the page and try again.",
+                },
+            )
     return s
 
 
@@ -69,7 +75,7 @@ def actor(s: SessionDep) -> Actor:
 ActorDep = Annotated[Actor, Depends(actor)]
 
 
-def require(permission: str):  # noqa: ANN201 - returns a FastAPI dependency
+def require(permission: str):
     """A dependency that refuses (403) actors whose role lacks ``permission``."""
 
     def check(s: SessionDep) -> Actor:

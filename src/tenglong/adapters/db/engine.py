@@ -27,7 +27,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -37,7 +37,7 @@ def make_engine(url: str) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:  # noqa: ANN001
+    def _begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
     return engine

@@ -6,17 +6,38 @@ and the audit log are append-only: the services never update or delete them.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from .types import Fixed
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s", "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(128), nullable=False),
@@ -30,7 +51,8 @@ users = Table(
 )
 
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
@@ -40,7 +62,8 @@ sessions = Table(
 )
 
 login_attempts = Table(
-    "login_attempts", metadata,
+    "login_attempts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False),
     Column("address", String(64), nullable=False),
@@ -50,7 +73,8 @@ login_attempts = Table(
 )
 
 enterprises = Table(
-    "enterprises", metadata,
+    "enterprises",
+    metadata,
     Column("credit_code", String(18), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("town", String(16), nullable=False, index=True),
@@ -60,7 +84,8 @@ enterprises = Table(
 )
 
 enterprise_years = Table(
-    "enterprise_years", metadata,
+    "enterprise_years",
+    metadata,
     Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("town", String(16), nullable=False),
@@ -84,11 +109,14 @@ enterprise_years = Table(
 )
 
 data_imports = Table(
-    "data_imports", metadata,
+    "data_imports",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("filename", String(255), nullable=False),
     Column("stored_path", String(500), nullable=False),
-    Column("status", String(16), nullable=False),  # validating | invalid | validated | committing | committed | discarded | failed
+    Column(
+        "status", String(16), nullable=False
+    ),  # validating | invalid | validated | committing | committed | discarded | failed
     Column("progress", Float, nullable=False, default=0.0),  # 0…1 of the running validation or commit (revision 0002)
     Column("message", Text),  # why a validation or commit failed (revision 0002)
     Column("rows_read", Integer, nullable=False, default=0),
@@ -102,10 +130,13 @@ data_imports = Table(
 )
 
 data_import_problems = Table(
-    "data_import_problems", metadata,  # the validation report of an upload, one row per problem (revision 0002)
+    "data_import_problems",
+    metadata,  # the validation report of an upload, one row per problem (revision 0002)
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("import_id", Integer, ForeignKey("data_imports.id"), nullable=False),
-    Column("seq", Integer, nullable=False),  # order in the report: file and header problems first, then by row and column
+    Column(
+        "seq", Integer, nullable=False
+    ),  # order in the report: file and header problems first, then by row and column
     Column("level", String(8), nullable=False),  # error | warning
     Column("code", String(48), nullable=False),
     Column("cell", String(300), nullable=False),  # 企业数据!C12 (年度)
@@ -123,7 +154,8 @@ data_import_problems = Table(
 )
 
 evaluation_runs = Table(
-    "evaluation_runs", metadata,
+    "evaluation_runs",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("year", Integer, nullable=False, index=True),
     Column("status", String(16), nullable=False),  # queued | running | done | failed | published
@@ -142,7 +174,8 @@ evaluation_runs = Table(
 )
 
 evaluation_results = Table(
-    "evaluation_results", metadata,
+    "evaluation_results",
+    metadata,
     Column("run_id", Integer, ForeignKey("evaluation_runs.id"), primary_key=True),
     Column("credit_code", String(18), primary_key=True),
     Column("year", Integer, nullable=False),
@@ -180,7 +213,8 @@ evaluation_results = Table(
 )
 
 projects = Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),
     Column("name", String(200), nullable=False),
@@ -191,7 +225,8 @@ projects = Table(
 )
 
 land_transactions = Table(
-    "land_transactions", metadata,
+    "land_transactions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(24), nullable=False),  # split | merge | pre_registration | sale | merger
     Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), index=True),
@@ -203,7 +238,8 @@ land_transactions = Table(
 )
 
 subsidy_applications = Table(
-    "subsidy_applications", metadata,
+    "subsidy_applications",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False, index=True),
     Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),
@@ -222,7 +258,8 @@ subsidy_applications = Table(
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("actor_id", Integer),
@@ -235,4 +272,3 @@ audit_log = Table(
     Column("address", String(64)),
     Index("ix_audit_entity", "entity_type", "entity_id"),
 )
-

@@ -7,9 +7,18 @@ from typing import Any
 
 import xlsxwriter
 
-HEADERS = (("id", "申请编号", 10), ("credit_code", "统一社会信用代码", 22), ("enterprise_name", "企业名称", 32), ("town_name_zh", "镇(街道)", 12),
-           ("project_name", "项目名称", 28), ("clause", "条款", 8), ("amount", "补助金额(元)", 16), ("status", "状态", 10),
-           ("created_at", "创建时间", 20), ("updated_at", "更新时间", 20))
+HEADERS = (
+    ("id", "申请编号", 10),
+    ("credit_code", "统一社会信用代码", 22),
+    ("enterprise_name", "企业名称", 32),
+    ("town_name_zh", "镇(街道)", 12),
+    ("project_name", "项目名称", 28),
+    ("clause", "条款", 8),
+    ("amount", "补助金额(元)", 16),
+    ("status", "状态", 10),
+    ("created_at", "创建时间", 20),
+    ("updated_at", "更新时间", 20),
+)
 
 
 def applications_workbook(rows: list[dict[str, Any]], state_names: dict[str, str]) -> bytes:

@@ -105,9 +105,21 @@ def write_template(path: str | Path) -> Path:
         if c.var:
             zh, _ = c.var.expected()
             notes.write_string(i, 2, f"{c.var.zh}（第{c.var.clause}项）" if c.var.clause else c.var.zh)
-            notes.write_string(i, 3, zh + ("；是/否" if c.var.type.base == "bool" else "") + ("；可写 12%" if c.var.type.name == "signed_ratio" else ""))
+            notes.write_string(
+                i,
+                3,
+                zh
+                + ("；是/否" if c.var.type.base == "bool" else "")
+                + ("；可写 12%" if c.var.type.name == "signed_ratio" else ""),
+            )
         else:
-            notes.write_string(i, 2, "同一企业的项目填相同编号（共享第（十）项单家企业年度上限）" if c.key == "enterprise" else "每行唯一；留空则用行号")
+            notes.write_string(
+                i,
+                2,
+                "同一企业的项目填相同编号（共享第（十）项单家企业年度上限）"
+                if c.key == "enterprise"
+                else "每行唯一；留空则用行号",
+            )
     wb.close()
     return path
 
@@ -140,17 +152,35 @@ def read_projects(path: str | Path) -> tuple[list[dict[str, Cell]], list[tuple[i
             continue
         c = by_name.get(normalise(h))
         if c is None:
-            problems.append((table.header_row, h, f"未知的列“{h}”，请使用模板中的列名。", f"Unknown column “{h}”; use the template's headers."))
+            problems.append(
+                (
+                    table.header_row,
+                    h,
+                    f"未知的列“{h}”，请使用模板中的列名。",
+                    f"Unknown column “{h}”; use the template's headers.",
+                )
+            )
         elif c.key in {m.key for m in mapping.values()}:
             problems.append((table.header_row, h, f"列“{h}”重复。", f"Column “{h}” appears twice."))
         else:
             mapping[f"c{j}"] = c
     for c in columns():
         if c.required and c not in mapping.values():
-            problems.append((table.header_row, c.header, f"缺少必填列“{c.header}”。", f"The required column “{c.header}” is missing."))
+            problems.append(
+                (
+                    table.header_row,
+                    c.header,
+                    f"缺少必填列“{c.header}”。",
+                    f"The required column “{c.header}” is missing.",
+                )
+            )
     rows = []
     for rec in table.cells.iter_rows(named=True):
-        row = {c.key: Cell(rec[ROW], c.header, (rec[k] or "").strip()) for k, c in mapping.items() if (rec[k] or "").strip()}
+        row = {
+            c.key: Cell(rec[ROW], c.header, (rec[k] or "").strip())
+            for k, c in mapping.items()
+            if (rec[k] or "").strip()
+        }
         row["_row"] = Cell(rec[ROW], "", str(rec[ROW]))
         rows.append(row)
     return rows, problems
@@ -173,7 +203,18 @@ def number(text: str) -> Decimal | None:
     return d.quantize(Decimal(1)) if d.as_tuple().exponent > 0 else d
 
 
-BOOLS = {"是": True, "否": False, "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False, "1": True, "0": False}
+BOOLS = {
+    "是": True,
+    "否": False,
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "1": True,
+    "0": False,
+}
 
 
 def parse_date(text: str) -> str:

@@ -129,8 +129,11 @@ def read_table(path: str | Path, sheet: str | None = None) -> RawTable:
         return _read_excel(path, sheet)
     if suffix in CSV_SUFFIXES:
         return _read_csv(path)
-    raise ReadError("unreadable_file", reason_zh=f"不支持的文件类型 {suffix or '(无后缀)'}，请用 .xlsx 或 .csv",
-                    reason_en=f"unsupported file type {suffix or '(none)'}; use .xlsx or .csv")
+    raise ReadError(
+        "unreadable_file",
+        reason_zh=f"不支持的文件类型 {suffix or '(无后缀)'}，请用 .xlsx 或 .csv",
+        reason_en=f"unsupported file type {suffix or '(none)'}; use .xlsx or .csv",
+    )
 
 
 def choose_sheet(names: list[str], wanted: str | None) -> str:
@@ -160,13 +163,16 @@ def _read_excel(path: Path, wanted: str | None) -> RawTable:
         positions = [c.absolute_index for c in sheet.available_columns()]
     except fastexcel.FastExcelError as exc:
         first = str(exc).splitlines()[0]
-        raise ReadError("unreadable_file", reason_zh=f"无法读取工作簿：{first}", reason_en=f"cannot read the workbook: {first}")
+        raise ReadError(
+            "unreadable_file", reason_zh=f"无法读取工作簿：{first}", reason_en=f"cannot read the workbook: {first}"
+        )
     if frame.height == 0:
         return _table(path, "excel", name, names, [], [], frame, 2, None)
     headers = list(frame.row(0))
     first_row = _first_value_row(path, name)
-    return _table(path, "excel", name, names, headers, [column_letter(p) for p in positions], frame.slice(1),
-                  first_row + 1, None)
+    return _table(
+        path, "excel", name, names, headers, [column_letter(p) for p in positions], frame.slice(1), first_row + 1, None
+    )
 
 
 def _read_csv(path: Path) -> RawTable:
@@ -199,7 +205,9 @@ def _ragged_csv(text: str) -> pl.DataFrame:
     rows = list(csv.reader(io.StringIO(text, newline="")))
     width = max(len(r) for r in rows)
     columns = zip(*(r + [""] * (width - len(r)) for r in rows))
-    return pl.DataFrame({f"column_{i}": list(c) for i, c in enumerate(columns)}, schema={f"column_{i}": pl.String for i in range(width)})
+    return pl.DataFrame(
+        {f"column_{i}": list(c) for i, c in enumerate(columns)}, schema={f"column_{i}": pl.String for i in range(width)}
+    )
 
 
 def _table(path, kind, sheet, sheets, headers, letters, data: pl.DataFrame, first_data_row: int, encoding) -> RawTable:
@@ -219,8 +227,18 @@ def _table(path, kind, sheet, sheets, headers, letters, data: pl.DataFrame, firs
         blank_rows = before - data.height
     else:
         blank_rows, data = data.height, data.clear()
-    return RawTable(path, kind, sheet, tuple(headers[i] for i in keep), tuple(letters[i] for i in keep), data,
-                    blank_rows, tuple(sheets), encoding, first_data_row - 1)
+    return RawTable(
+        path,
+        kind,
+        sheet,
+        tuple(headers[i] for i in keep),
+        tuple(letters[i] for i in keep),
+        data,
+        blank_rows,
+        tuple(sheets),
+        encoding,
+        first_data_row - 1,
+    )
 
 
 _CELL_REF = re.compile(r"[A-Z]+(\d+)")

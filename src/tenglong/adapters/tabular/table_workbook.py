@@ -22,7 +22,17 @@ import xlsxwriter
 
 from .results_writer import _formats, write_benchmarks
 
-NUMBER_FORMATS = {"int": "0", "count": "#,##0", "score": "0.000", "indicator": "#,##0.0000", "pct": "0.00%", "money": "#,##0.00", "mu": "#,##0.0000", "rate": "0%", "price": "0.00"}
+NUMBER_FORMATS = {
+    "int": "0",
+    "count": "#,##0",
+    "score": "0.000",
+    "indicator": "#,##0.0000",
+    "pct": "0.00%",
+    "money": "#,##0.00",
+    "mu": "#,##0.0000",
+    "rate": "0%",
+    "price": "0.00",
+}
 TEXT_KINDS = ("text", "wrap")
 
 
@@ -66,7 +76,9 @@ def _styles(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     return fmt
 
 
-def _list_sheet(wb: xlsxwriter.Workbook, fmt: dict[str, Any], name: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> int:
+def _list_sheet(
+    wb: xlsxwriter.Workbook, fmt: dict[str, Any], name: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]
+) -> int:
     """Header row (frozen, autofilter) and one row per dict; returns the number of rows written."""
     ws = wb.add_worksheet(name[:31])
     for j, c in enumerate(columns):
@@ -89,7 +101,13 @@ def _list_sheet(wb: xlsxwriter.Workbook, fmt: dict[str, Any], name: str, columns
     return n
 
 
-def list_workbook(sheet: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]], notes_sheet: str | None = None, notes: Sequence[str] = ()) -> bytes:
+def list_workbook(
+    sheet: str,
+    columns: Sequence[Column],
+    rows: Iterable[dict[str, Any]],
+    notes_sheet: str | None = None,
+    notes: Sequence[str] = (),
+) -> bytes:
     """One list sheet (and optionally a sheet of notes, e.g. the filters used), as XLSX bytes."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
@@ -104,7 +122,9 @@ def list_workbook(sheet: str, columns: Sequence[Column], rows: Iterable[dict[str
     return buf.getvalue()
 
 
-def run_workbook(summary: RunSummary, summary_sheet: str, sheet: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> bytes:
+def run_workbook(
+    summary: RunSummary, summary_sheet: str, sheet: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]
+) -> bytes:
     """The summary sheet (class counts with a native chart, targets, benchmarks) and the results sheet, as XLSX bytes."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
@@ -126,9 +146,18 @@ def run_workbook(summary: RunSummary, summary_sheet: str, sheet: str, columns: S
         for j, v in enumerate(counts, start=1):
             ws.write_number(header + i, j, v, fmt["count"])
     chart = wb.add_chart({"type": "column"})
-    for k, colour in zip(range(1, min(summary.chart_rows, len(summary.class_rows)) + 1), ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000")):
-        chart.add_series({"name": [ws.name, header + k, 0], "categories": [ws.name, header, 1, header, 4],
-                          "values": [ws.name, header + k, 1, header + k, 4], "fill": {"color": colour}, "data_labels": {"value": True}})
+    for k, colour in zip(
+        range(1, min(summary.chart_rows, len(summary.class_rows)) + 1), ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000")
+    ):
+        chart.add_series(
+            {
+                "name": [ws.name, header + k, 0],
+                "categories": [ws.name, header, 1, header, 4],
+                "values": [ws.name, header + k, 1, header + k, 4],
+                "fill": {"color": colour},
+                "data_labels": {"value": True},
+            }
+        )
     chart.set_title({"name": summary.chart_title, "name_font": {"size": 12}})
     chart.set_x_axis({"name": summary.chart_x})
     chart.set_y_axis({"name": summary.chart_y, "major_gridlines": {"visible": True}})

@@ -30,8 +30,15 @@ _SHEETS = {
     "en": {"help": "instructions", "data": "data", "towns": "towns", "industries": "industries"},
 }
 _YES_NO = {"zh": ["是", "否"], "en": ["true", "false"]}
-_FORMATS = {"land_area_mu": "0.0000", "energy_tce": "0.000", "emission_equivalent_t": "0.0000",
-            "employees": "0", "electricity_kwh": "0", "carbon_emission_t": "0.000", "year": "0"}
+_FORMATS = {
+    "land_area_mu": "0.0000",
+    "energy_tce": "0.000",
+    "emission_equivalent_t": "0.0000",
+    "employees": "0",
+    "electricity_kwh": "0",
+    "carbon_emission_t": "0.000",
+    "year": "0",
+}
 
 _NOTES = {
     "zh": [
@@ -57,8 +64,10 @@ _NOTES = {
         "7. Check a filled file with: tenglong import-check FILE.xlsx",
     ],
 }
-_TABLE_HEAD = {"zh": ["列", "表头", "英文名", "单位", "是否必填", "说明", "示例"],
-               "en": ["column", "header", "Chinese header", "unit", "required", "description", "example"]}
+_TABLE_HEAD = {
+    "zh": ["列", "表头", "英文名", "单位", "是否必填", "说明", "示例"],
+    "en": ["column", "header", "Chinese header", "unit", "required", "description", "example"],
+}
 
 
 def _required(spec: ColumnSpec, lang: str) -> str:
@@ -108,7 +117,9 @@ def write_template(path: str | Path, lang: str = "zh") -> Path:
     names = _SHEETS[lang]
     path = Path(path)
     with xlsxwriter.Workbook(str(path)) as book:
-        bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
+        bold = book.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        )
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
         text = book.add_format({"num_format": "@"})
         help_ws = book.add_worksheet(names["help"])
@@ -131,20 +142,38 @@ def write_template(path: str | Path, lang: str = "zh") -> Path:
         for i, spec in enumerate(SPECS):
             unit = spec.unit_for(lang)
             other = spec.header("zh" if lang == "en" else "en")
-            help_ws.write_row(top + 1 + i, 0, [
-                column_letter(i), spec.header(lang), other, (unit.zh if lang == "zh" else unit.en) if unit else "",
-                _required(spec, lang), spec.note_zh if lang == "zh" else spec.note_en, _example(spec, lang)])
+            help_ws.write_row(
+                top + 1 + i,
+                0,
+                [
+                    column_letter(i),
+                    spec.header(lang),
+                    other,
+                    (unit.zh if lang == "zh" else unit.en) if unit else "",
+                    _required(spec, lang),
+                    spec.note_zh if lang == "zh" else spec.note_en,
+                    _example(spec, lang),
+                ],
+            )
 
         # Lists.
-        town_ws.write_row(0, 0, ["名称", "代码", "类型", "English name"] if lang == "zh" else
-                          ["name", "code", "kind", "中文名称"], bold)
+        town_ws.write_row(
+            0,
+            0,
+            ["名称", "代码", "类型", "English name"] if lang == "zh" else ["name", "code", "kind", "中文名称"],
+            bold,
+        )
         for r, t in enumerate(towns(), start=1):
-            town_ws.write_row(r, 0, [t.name_zh if lang == "zh" else t.name_en, t.code, t.kind,
-                                     t.name_en if lang == "zh" else t.name_zh])
+            town_ws.write_row(
+                r,
+                0,
+                [t.name_zh if lang == "zh" else t.name_en, t.code, t.kind, t.name_en if lang == "zh" else t.name_zh],
+            )
         town_ws.set_column(0, 0, 44)
         town_ws.set_column(1, 3, 16)
-        industry_ws.write_row(0, 0, ["下拉选项", "代码", "名称", "层级"] if lang == "zh" else
-                              ["drop-down", "code", "name", "level"], bold)
+        industry_ws.write_row(
+            0, 0, ["下拉选项", "代码", "名称", "层级"] if lang == "zh" else ["drop-down", "code", "name", "level"], bold
+        )
         entries = industries()
         for r, e in enumerate(entries, start=1):
             name = e.name_zh if lang == "zh" else e.name_en
@@ -188,6 +217,13 @@ def _validate(ws, col: int, spec: ColumnSpec, lang: str, names: dict, n_towns: i
     else:
         return
     message = spec.note_zh if lang == "zh" else spec.note_en
-    rule.update({"input_title": title[:32], "input_message": message[:255], "error_title": title[:32],
-                 "error_message": message[:255], "ignore_blank": True})
+    rule.update(
+        {
+            "input_title": title[:32],
+            "input_message": message[:255],
+            "error_title": title[:32],
+            "error_message": message[:255],
+            "ignore_blank": True,
+        }
+    )
     ws.data_validation(1, col, LAST_ROW, col, rule)

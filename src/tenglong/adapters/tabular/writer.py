@@ -81,7 +81,9 @@ def import_cells(frame: pl.DataFrame, lang: str = "zh") -> dict[str, list[Any]]:
     return out
 
 
-def write_enterprise_years(frame: pl.DataFrame, path: str | Path, *, lang: str = "zh", sheet: str | None = None) -> Path:
+def write_enterprise_years(
+    frame: pl.DataFrame, path: str | Path, *, lang: str = "zh", sheet: str | None = None
+) -> Path:
     """Write ``frame`` in the import format to ``path`` (.xlsx or .csv).
 
     Args:
@@ -96,9 +98,13 @@ def write_enterprise_years(frame: pl.DataFrame, path: str | Path, *, lang: str =
     path = Path(path)
     cells = import_cells(frame, lang)
     if path.suffix.lower() == ".csv":
-        pl.DataFrame({h: [None if v is None else str(v).lower() if isinstance(v, bool) else v for v in vs]
-                      for h, vs in cells.items()}, schema={h: pl.String for h in cells}
-                     ).write_csv(path, include_bom=True)
+        pl.DataFrame(
+            {
+                h: [None if v is None else str(v).lower() if isinstance(v, bool) else v for v in vs]
+                for h, vs in cells.items()
+            },
+            schema={h: pl.String for h in cells},
+        ).write_csv(path, include_bom=True)
         return path
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"the output must end in .xlsx or .csv, e.g. county.xlsx; got {path.name!r}")
@@ -128,10 +134,20 @@ def _as_number(text: str | None) -> float | str | None:
 
 
 _REPORT_COLUMNS = (
-    ("序号 No.", None, 6), ("级别 level", "level", 9), ("错误代码 code", "code", 26), ("位置 cell", "where", 34),
-    ("工作表 sheet", "sheet", 12), ("行 row", "row", 7), ("列 column", "column", 8), ("表头 header", "header", 18),
-    ("原值 value", "value", 20), ("应为", "expected_zh", 30), ("expected", "expected_en", 30),
-    ("示例 example", "example", 20), ("说明", "message_zh", 70), ("message", "message_en", 70),
+    ("序号 No.", None, 6),
+    ("级别 level", "level", 9),
+    ("错误代码 code", "code", 26),
+    ("位置 cell", "where", 34),
+    ("工作表 sheet", "sheet", 12),
+    ("行 row", "row", 7),
+    ("列 column", "column", 8),
+    ("表头 header", "header", 18),
+    ("原值 value", "value", 20),
+    ("应为", "expected_zh", 30),
+    ("expected", "expected_en", 30),
+    ("示例 example", "example", 20),
+    ("说明", "message_zh", 70),
+    ("message", "message_en", 70),
 )
 
 
@@ -171,9 +187,15 @@ def write_error_report(result: Any, path: str | Path) -> Path:
         summary.set_column(0, 0, 28)
         summary.set_column(1, 1, 60)
         source = result.source
-        lines = [("文件 file", source.path), ("工作表 sheet", source.sheet), ("表头语言 headers", source.language),
-                 ("读取行数 rows read", result.rows_read), ("有效行数 rows valid", result.rows_valid),
-                 ("错误数 errors", len(result.problems)), ("跳过行数 rows skipped", len(result.skipped))]
+        lines = [
+            ("文件 file", source.path),
+            ("工作表 sheet", source.sheet),
+            ("表头语言 headers", source.language),
+            ("读取行数 rows read", result.rows_read),
+            ("有效行数 rows valid", result.rows_valid),
+            ("错误数 errors", len(result.problems)),
+            ("跳过行数 rows skipped", len(result.skipped)),
+        ]
         lines += [(f"  {code}", n) for code, n in result.errors_by_code().items()]
         summary.write_row(0, 0, ["项目 item", "值 value"], bold)
         for r, (label, value) in enumerate(lines, start=1):

@@ -17,8 +17,15 @@ LEVELS = ("", "low", "medium", "high")
 LEVEL_ZH = {"": "", "low": "低碳", "medium": "中碳", "high": "高碳"}
 
 
-def carbon_code(co2: np.ndarray, value_added: np.ndarray, division: np.ndarray, eligible: np.ndarray,
-                low_max: float, medium_max: float, cuts: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+def carbon_code(
+    co2: np.ndarray,
+    value_added: np.ndarray,
+    division: np.ndarray,
+    eligible: np.ndarray,
+    low_max: float,
+    medium_max: float,
+    cuts: list[float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
     """Vectorised 碳效码.
 
     Returns:
@@ -51,7 +58,9 @@ def carbon_code(co2: np.ndarray, value_added: np.ndarray, division: np.ndarray, 
         k[ok] = np.where(base > 0, intensity[ok] / np.where(base > 0, base, 1), np.nan)
     edges = np.asarray(cuts, dtype=float)
     # searchsorted(side="left") puts K equal to a cut in the lower grade: upper bounds are inclusive.
-    grade = np.where(np.isfinite(k), np.searchsorted(edges, np.nan_to_num(k, nan=0.0), side="left") + 1, 0).astype(np.int8)
+    grade = np.where(np.isfinite(k), np.searchsorted(edges, np.nan_to_num(k, nan=0.0), side="left") + 1, 0).astype(
+        np.int8
+    )
     _settle_edges(co2, value_added, division, ok, intensity, k, level, grade, low_max, medium_max, cuts)
     return intensity, level, k, grade, agg
 
@@ -81,7 +90,10 @@ def _settle_edges(co2, value_added, division, ok, intensity, k, level, grade, lo
         d = division[i].item()
         if d not in sums:
             members = np.flatnonzero(ok & (division == division[i]))
-            sums[d] = (sum((_exact(co2[j]) for j in members), Fraction(0)), sum((_exact(value_added[j]) for j in members), Fraction(0)))
+            sums[d] = (
+                sum((_exact(co2[j]) for j in members), Fraction(0)),
+                sum((_exact(value_added[j]) for j in members), Fraction(0)),
+            )
         l_exact = _exact(co2[i]) * 10_000 / _exact(value_added[i])
         c_sum, v_sum = sums[d]
         k_exact = l_exact / (c_sum * 10_000 / v_sum) if c_sum > 0 else None

@@ -15,8 +15,19 @@ import numpy as np
 if TYPE_CHECKING:
     from .matching import CodeKey
 
-FLOAT_COLUMNS = ("land_area_mu", "tax_paid", "value_added", "revenue", "rd_expense", "energy_tce", "emission_equivalent_t",
-                 "employees", "electricity_kwh", "carbon_emission_t", "fixed_asset_investment")
+FLOAT_COLUMNS = (
+    "land_area_mu",
+    "tax_paid",
+    "value_added",
+    "revenue",
+    "rd_expense",
+    "energy_tce",
+    "emission_equivalent_t",
+    "employees",
+    "electricity_kwh",
+    "carbon_emission_t",
+    "fixed_asset_investment",
+)
 
 
 @dataclass
@@ -72,7 +83,11 @@ class YearData:
 
     def division_number(self) -> np.ndarray:
         """The two digits of the division as an int (``C27`` → 27; −1 when not a code), without string sorting."""
-        chars = np.asarray(self.industry.astype("U3")).view(np.uint32).reshape(self.n, 3) if self.n else np.zeros((0, 3), np.uint32)
+        chars = (
+            np.asarray(self.industry.astype("U3")).view(np.uint32).reshape(self.n, 3)
+            if self.n
+            else np.zeros((0, 3), np.uint32)
+        )
         tens, units = chars[:, 1].astype(np.int64) - 48, chars[:, 2].astype(np.int64) - 48
         ok = (tens >= 0) & (tens <= 9) & (units >= 0) & (units <= 9)
         return np.where(ok, tens * 10 + units, -1)
@@ -89,7 +104,12 @@ class YearData:
             town=get("town", "").astype(str),
             industry=get("industry", "").astype(str),
             above_scale=get("above_scale", False).astype(bool),
-            in_construction_period=np.asarray([bool(x) for x in get("in_construction_period", False)], dtype=bool) if n else np.zeros(0, bool),
+            in_construction_period=np.asarray([bool(x) for x in get("in_construction_period", False)], dtype=bool)
+            if n
+            else np.zeros(0, bool),
             veto=np.where(get("veto", "") == None, "", get("veto", "")).astype(str),  # noqa: E711 - nulls from the table
-            values={k: np.asarray(columns[k], dtype=np.float64) if k in columns else np.full(n, np.nan) for k in FLOAT_COLUMNS},
+            values={
+                k: np.asarray(columns[k], dtype=np.float64) if k in columns else np.full(n, np.nan)
+                for k in FLOAT_COLUMNS
+            },
         )

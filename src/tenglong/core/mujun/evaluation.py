@@ -100,13 +100,20 @@ def _round_score(x: np.ndarray, decimals: int) -> np.ndarray:
     return np.floor(x * f + 0.5) / f
 
 
-def _benchmarks(d: YearData, m: Method, ind_values: dict[str, np.ndarray], above: np.ndarray, below: np.ndarray) -> dict[str, dict[str, float]]:
+def _benchmarks(
+    d: YearData, m: Method, ind_values: dict[str, np.ndarray], above: np.ndarray, below: np.ndarray
+) -> dict[str, dict[str, float]]:
     if m.benchmark_mode == "constants":
         return {ABOVE: dict(m.benchmark_constants[ABOVE]), BELOW: dict(m.benchmark_constants[BELOW])}
-    return {ABOVE: {k: ind.aggregate(d, k, above) for k in m.weights_above}, BELOW: {k: ind.aggregate(d, k, below) for k in m.weights_below}}
+    return {
+        ABOVE: {k: ind.aggregate(d, k, above) for k in m.weights_above},
+        BELOW: {k: ind.aggregate(d, k, below) for k in m.weights_below},
+    }
 
 
-def _item_scores(values: dict[str, np.ndarray], weights: dict[str, float], bench: dict[str, float], rows: np.ndarray, impute: bool) -> tuple[dict, dict]:
+def _item_scores(
+    values: dict[str, np.ndarray], weights: dict[str, float], bench: dict[str, float], rows: np.ndarray, impute: bool
+) -> tuple[dict, dict]:
     scores, imputed = {}, {}
     for k, w in weights.items():
         b = bench.get(k, float("nan"))
@@ -145,7 +152,11 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
     s_below, _ = _item_scores(values, m.weights_below, bench[BELOW], ev_below, impute=False)
     scores = {k: np.where(above, s_above.get(k, np.nan), s_below.get(k, np.nan)) for k in ind.ALL}
     imputed = {k: imp_above.get(k, np.zeros(n, bool)) for k in ind.ALL}
-    raw_total = np.where(above, sum(np.nan_to_num(s_above[k]) for k in m.weights_above), sum(np.nan_to_num(s_below[k]) for k in m.weights_below))
+    raw_total = np.where(
+        above,
+        sum(np.nan_to_num(s_above[k]) for k in m.weights_above),
+        sum(np.nan_to_num(s_below[k]) for k in m.weights_below),
+    )
     score = np.where(evaluated, _round_score(raw_total, m.score_decimals), np.nan)
 
     div_no = d.division_number()
@@ -164,13 +175,19 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
     # 2.8 and vetoes first take firms out of the ranked population.
     live28 = _in_force(params, "2.8", judging_day(m.window_2_8, d.year)) & evaluated
     fai = d.fen("fixed_asset_investment")
-    lim_a = params["class_override.force_a_min_investment"].scaled_at(np.array([as_day(judging_day(m.window_2_8, d.year))]), 2)[0]
-    lim_d = params["class_override.not_d_min_investment"].scaled_at(np.array([as_day(judging_day(m.window_2_8, d.year))]), 2)[0]
+    lim_a = params["class_override.force_a_min_investment"].scaled_at(
+        np.array([as_day(judging_day(m.window_2_8, d.year))]), 2
+    )[0]
+    lim_d = params["class_override.not_d_min_investment"].scaled_at(
+        np.array([as_day(judging_day(m.window_2_8, d.year))]), 2
+    )[0]
     veto_class = _lookup(d.veto, m.vetoes, "", "<U1")
     vetoed = evaluated & (veto_class != "")
     force_a, _ = override_masks(d.in_construction_period, fai, np.zeros(n, bool), live28 & ~vetoed, lim_a, lim_d)
     ranked = evaluated & ~force_a & ~(vetoed & m.veto_outside_quota)
-    rank, size, computed, counts_by_gid = classify(gid, ranked, np.nan_to_num(score, nan=0.0), values["tax_per_mu"], d.credit_code, shares, m.score_decimals)
+    rank, size, computed, counts_by_gid = classify(
+        gid, ranked, np.nan_to_num(score, nan=0.0), values["tax_per_mu"], d.credit_code, shares, m.score_decimals
+    )
     force_a, not_d = override_masks(d.in_construction_period, fai, computed == "D", live28 & ~vetoed, lim_a, lim_d)
     final = np.where(force_a, "A", np.where(not_d, "C", computed))
     final = np.where(vetoed, veto_class, final)
@@ -182,7 +199,15 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
     base_surcharge = _lookup(final, {k: float(v) for k, v in m.surcharge.items()}, 0.0, float)
     surcharge = np.where((final == "D") & (streak >= m.persistent_years), float(m.surcharge_persistent), base_surcharge)
 
-    intensity, level, k_value, grade, agg = carbon_code(d["carbon_emission_t"], d["value_added"], div_no, above & evaluated, m.carbon_low_max, m.carbon_medium_max, m.carbon_cuts)
+    intensity, level, k_value, grade, agg = carbon_code(
+        d["carbon_emission_t"],
+        d["value_added"],
+        div_no,
+        above & evaluated,
+        m.carbon_low_max,
+        m.carbon_medium_max,
+        m.carbon_cuts,
+    )
     agg = {f"C{k:02d}": v for k, v in agg.items()}
     low, billion = _a2_flags(d, params, policy, m, prev, prev_row)
     candidate = _candidate(values["value_added_per_energy"], div_no, ev_above, low | billion, final, m)
@@ -190,8 +215,39 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
     counts = {str(names[g]): c for g, c in counts_by_gid.items()}
     edges = _edges(gid, rank, score, names, counts_by_gid)
     override_code = np.where(force_a, 1, np.where(not_d, 2, 0)).astype(np.int8)
-    result = Result(d.year, d, m, evaluated, reason, gid.astype(np.int16), tuple(str(x) for x in names), values, scores, imputed, score, rank, size, computed, final, override_code, vetoed,
-                    relief, surcharge, streak, intensity, level, k_value, grade, agg, low, billion, candidate, bench, counts, edges)
+    result = Result(
+        d.year,
+        d,
+        m,
+        evaluated,
+        reason,
+        gid.astype(np.int16),
+        tuple(str(x) for x in names),
+        values,
+        scores,
+        imputed,
+        score,
+        rank,
+        size,
+        computed,
+        final,
+        override_code,
+        vetoed,
+        relief,
+        surcharge,
+        streak,
+        intensity,
+        level,
+        k_value,
+        grade,
+        agg,
+        low,
+        billion,
+        candidate,
+        bench,
+        counts,
+        edges,
+    )
     result.county = county_figures(d, ev_above, m)
     return result
 
@@ -216,7 +272,9 @@ def _d_streak(final: np.ndarray, prev: Result | None, prev_row: np.ndarray) -> n
     return np.where(final == "D", before + 1, 0)
 
 
-def _a2_flags(d: YearData, params: ParameterSet, policy: Policy, m: Method, prev: Result | None, prev_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _a2_flags(
+    d: YearData, params: ParameterSet, policy: Policy, m: Method, prev: Result | None, prev_row: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The two A.2 flags, through the same rule ``tenglong calculate`` uses."""
     y = d.year
     cols = {f"tax_paid@{y}": d.fen("tax_paid"), f"land_area_mu@{y}": d.mu4(), f"revenue@{y}": d.fen("revenue")}
@@ -230,10 +288,19 @@ def _a2_flags(d: YearData, params: ParameterSet, policy: Policy, m: Method, prev
     day = judging_day(m.window_a2, y)
     frame = ArrayFrame("enterprises", d.credit_code, cols, y, np.full(d.n, as_day(day)), present)
     ctx = run_rules({"enterprises": frame}, params, policy, day, y, [a2.RULE])
-    return ctx.result("enterprises", "low_efficiency_enterprise").values, ctx.result("enterprises", "billion_yuan_low_tax_enterprise").values
+    return ctx.result("enterprises", "low_efficiency_enterprise").values, ctx.result(
+        "enterprises", "billion_yuan_low_tax_enterprise"
+    ).values
 
 
-def _candidate(va_per_energy: np.ndarray, division: np.ndarray, ev_above: np.ndarray, flagged: np.ndarray, final: np.ndarray, m: Method) -> np.ndarray:
+def _candidate(
+    va_per_energy: np.ndarray,
+    division: np.ndarray,
+    ev_above: np.ndarray,
+    flagged: np.ndarray,
+    final: np.ndarray,
+    m: Method,
+) -> np.ndarray:
     """高耗低效 candidate: an A.2 flag, and energy efficiency below a share of the division median (else class C/D)."""
     has_energy = ev_above & np.isfinite(va_per_energy)
     median = np.full(len(final), np.nan)
@@ -254,7 +321,9 @@ def _candidate(va_per_energy: np.ndarray, division: np.ndarray, ev_above: np.nda
     return flagged & (low_energy | fallback)
 
 
-def _edges(gid: np.ndarray, rank: np.ndarray, score: np.ndarray, names: np.ndarray, counts: dict[int, dict[str, int]]) -> dict[str, dict[str, float]]:
+def _edges(
+    gid: np.ndarray, rank: np.ndarray, score: np.ndarray, names: np.ndarray, counts: dict[int, dict[str, int]]
+) -> dict[str, dict[str, float]]:
     """The score of the last firm inside A, B and C of each group (the quota edges)."""
     out: dict[str, dict[str, float]] = {}
     for g, c in counts.items():
@@ -279,8 +348,12 @@ def county_figures(d: YearData, rows: np.ndarray, m: Method) -> dict[str, dict[s
     t = {k: Fraction(v) for k, v in m.targets.items()}
     out: dict[str, dict[str, object]] = {}
     # 万元/亩 = (分 / 10⁶) / (亩×10⁴ / 10⁴) = 分 / (100 × 亩×10⁴); "超过" excludes the target.
-    for key, num, den, op in (("tax_per_mu", tax, 100 * land, ">"), ("value_added_per_mu", va, 100 * land, ">"),
-                              ("labor_productivity", va, 10**6 * staff, ">"), ("rd_intensity", rd, rev, ">=")):
+    for key, num, den, op in (
+        ("tax_per_mu", tax, 100 * land, ">"),
+        ("value_added_per_mu", va, 100 * land, ">"),
+        ("labor_productivity", va, 10**6 * staff, ">"),
+        ("rd_intensity", rd, rev, ">="),
+    ):
         if den <= 0:
             out[key] = {"value": float("nan"), "target": m.targets[key], "met": False}
             continue
@@ -300,4 +373,4 @@ def evaluate_years(years: dict[int, YearData], params: ParameterSet, policy: Pol
     return out
 
 
-__all__ = ["Result", "evaluate", "evaluate_years", "ABOVE", "BELOW"]
+__all__ = ["ABOVE", "BELOW", "Result", "evaluate", "evaluate_years"]

@@ -14,7 +14,14 @@ import numpy as np
 from .data import YearData
 
 WAN = 10_000.0
-ABOVE = ("tax_per_mu", "value_added_per_mu", "value_added_per_energy", "value_added_per_emission", "labor_productivity", "rd_intensity")
+ABOVE = (
+    "tax_per_mu",
+    "value_added_per_mu",
+    "value_added_per_energy",
+    "value_added_per_emission",
+    "labor_productivity",
+    "rd_intensity",
+)
 BELOW = ("tax_per_mu", "tax_per_kwh")
 ALL = ABOVE + ("tax_per_kwh",)
 
@@ -29,12 +36,32 @@ DEFINITIONS: dict[str, tuple[str, str, float]] = {
     "tax_per_kwh": ("tax_paid", "electricity_kwh", 1.0),
 }
 
-UNITS = {"tax_per_mu": "万元/亩", "value_added_per_mu": "万元/亩", "value_added_per_energy": "万元/吨标准煤", "value_added_per_emission": "万元/吨",
-         "labor_productivity": "万元/人", "rd_intensity": "", "tax_per_kwh": "元/千瓦时"}
-UNITS_EN = {"万元/亩": "10k yuan/mu", "万元/吨标准煤": "10k yuan/tce", "万元/吨": "10k yuan/t", "万元/人": "10k yuan/person", "元/千瓦时": "yuan/kWh", "": "ratio"}
-LABELS = {"tax_per_mu": ("亩均税收", "tax per mu"), "value_added_per_mu": ("亩均增加值", "value added per mu"), "value_added_per_energy": ("单位能耗增加值", "value added per tce"),
-          "value_added_per_emission": ("单位排放增加值", "value added per t of emissions"), "labor_productivity": ("全员劳动生产率", "labour productivity"),
-          "rd_intensity": ("研发经费占营业收入比重", "R&D intensity"), "tax_per_kwh": ("单位电耗税收", "tax per kWh")}
+UNITS = {
+    "tax_per_mu": "万元/亩",
+    "value_added_per_mu": "万元/亩",
+    "value_added_per_energy": "万元/吨标准煤",
+    "value_added_per_emission": "万元/吨",
+    "labor_productivity": "万元/人",
+    "rd_intensity": "",
+    "tax_per_kwh": "元/千瓦时",
+}
+UNITS_EN = {
+    "万元/亩": "10k yuan/mu",
+    "万元/吨标准煤": "10k yuan/tce",
+    "万元/吨": "10k yuan/t",
+    "万元/人": "10k yuan/person",
+    "元/千瓦时": "yuan/kWh",
+    "": "ratio",
+}
+LABELS = {
+    "tax_per_mu": ("亩均税收", "tax per mu"),
+    "value_added_per_mu": ("亩均增加值", "value added per mu"),
+    "value_added_per_energy": ("单位能耗增加值", "value added per tce"),
+    "value_added_per_emission": ("单位排放增加值", "value added per t of emissions"),
+    "labor_productivity": ("全员劳动生产率", "labour productivity"),
+    "rd_intensity": ("研发经费占营业收入比重", "R&D intensity"),
+    "tax_per_kwh": ("单位电耗税收", "tax per kWh"),
+}
 
 
 def compute(d: YearData) -> dict[str, np.ndarray]:

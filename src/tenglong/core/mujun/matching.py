@@ -76,7 +76,7 @@ def match(earlier: np.ndarray | CodeKey, later: np.ndarray | CodeKey) -> np.ndar
     if high_id.max(initial=0) >= (2**63 - 1) // 31**9:
         return match(earlier.astype(object).astype(str) + "#", later.astype(object).astype(str) + "#")
     key = high_id * np.int64(31**9) + np.concatenate([a[1], b[1]])
-    k_a, k_b = key[: len(earlier)], key[len(earlier):]
+    k_a, k_b = key[: len(earlier)], key[len(earlier) :]
     # Tables read from the database or an import are sorted by credit code, and the
     # key preserves that order (CHARSET is in ASCII order): then no sort is needed.
     if len(k_a) < 2 or bool((k_a[1:] > k_a[:-1]).all()):

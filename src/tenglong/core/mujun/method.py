@@ -68,7 +68,9 @@ class Method:
         shares = lambda t: {k: Fraction(Decimal(str(v))) for k, v in t.items()}  # noqa: E731
         for name in ("quotas_above_scale", "quotas_below_scale"):
             if sum(shares(g(name)).values()) != 1:
-                raise PolicyError(f"参数 mujun.{name} 的比例之和须为 1。", f"The shares of mujun.{name} must add up to 1.")
+                raise PolicyError(
+                    f"参数 mujun.{name} 的比例之和须为 1。", f"The shares of mujun.{name} must add up to 1."
+                )
         constants = g("benchmark_constants") or {}
         if g("benchmark_mode") == "constants":
             if str(year) in constants:
@@ -85,7 +87,9 @@ class Method:
             weights_below={k: float(v) for k, v in g("weights_below_scale").items()},
             below_min_land_mu4=int(Decimal(str(g("below_scale_min_land_mu"))) * 10_000),
             benchmark_mode=g("benchmark_mode"),
-            benchmark_constants={k: {i: float(x) for i, x in v.items()} for k, v in constants.items() if isinstance(v, dict)},
+            benchmark_constants={
+                k: {i: float(x) for i, x in v.items()} for k, v in constants.items() if isinstance(v, dict)
+            },
             score_decimals=int(g("score_decimals")),
             quotas_above=shares(g("quotas_above_scale")),
             quotas_below=shares(g("quotas_below_scale")),
@@ -104,7 +108,10 @@ class Method:
             hcle_fallback={k: bool(v) for k, v in g("hcle_fallback_classes").items()},
             window_2_8=policy["2.8"].window,
             window_a2=policy["A.2"].window,
-            targets={k: Decimal(str(_at(params, f"targets.{k}", targets_day))) for k in ("tax_per_mu", "value_added_per_mu", "labor_productivity", "rd_intensity")},
+            targets={
+                k: Decimal(str(_at(params, f"targets.{k}", targets_day)))
+                for k in ("tax_per_mu", "value_added_per_mu", "labor_productivity", "rd_intensity")
+            },
         )
 
 

@@ -22,7 +22,9 @@ def quota_counts(n: int, shares: dict[str, Fraction]) -> dict[str, int]:
     [{'A': 0, 'B': 1, 'C': 0, 'D': 0}, {'A': 1, 'B': 5, 'C': 1, 'D': 0},
      {'A': 4, 'B': 12, 'C': 3, 'D': 1}, {'A': 4, 'B': 13, 'C': 3, 'D': 1}]
     """
-    half_up = {c: (2 * n * shares[c].numerator + shares[c].denominator) // (2 * shares[c].denominator) for c in ("A", "C", "D")}
+    half_up = {
+        c: (2 * n * shares[c].numerator + shares[c].denominator) // (2 * shares[c].denominator) for c in ("A", "C", "D")
+    }
     b = n - sum(half_up.values())
     if b < 0:  # tiny groups with large A/C/D shares: give back from C, then A
         for c in ("C", "A", "D"):
@@ -44,7 +46,13 @@ def _packed_order(group: np.ndarray, score: np.ndarray, tax_per_mu: np.ndarray, 
         return np.arange(n)
     units = np.rint(score * 10.0**decimals)
     # 8 bits of group, 26 of score units (scores below 67,108 at 3 decimals), 29 of rank.
-    if not np.isfinite(units).all() or units.min() < 0 or units.max() >= 2**26 or group.max(initial=0) >= 2**8 or n >= 2**29:
+    if (
+        not np.isfinite(units).all()
+        or units.min() < 0
+        or units.max() >= 2**26
+        or group.max(initial=0) >= 2**8
+        or n >= 2**29
+    ):
         return None
     t = np.nan_to_num(tax_per_mu, nan=-np.inf)
     t_rank = np.empty(n, dtype=np.int64)
@@ -53,11 +61,17 @@ def _packed_order(group: np.ndarray, score: np.ndarray, tax_per_mu: np.ndarray, 
     # equal tax per mu must share a rank, or the code tie-break would be skipped
     same = np.r_[False, t[t_order][1:] == t[t_order][:-1]]
     t_rank[t_order] = np.maximum.accumulate(np.where(same, 0, np.arange(n)))
-    key = (group.astype(np.int64) << 55) | ((np.int64(2**26 - 1) - units.astype(np.int64)) << 29) | (np.int64(2**29 - 1) - t_rank)
+    key = (
+        (group.astype(np.int64) << 55)
+        | ((np.int64(2**26 - 1) - units.astype(np.int64)) << 29)
+        | (np.int64(2**29 - 1) - t_rank)
+    )
     return np.argsort(key)  # equal keys are exact ties, settled by credit code afterwards
 
 
-def order_within_groups(group: np.ndarray, score: np.ndarray, tax_per_mu: np.ndarray, codes: np.ndarray, decimals: int = 3) -> np.ndarray:
+def order_within_groups(
+    group: np.ndarray, score: np.ndarray, tax_per_mu: np.ndarray, codes: np.ndarray, decimals: int = 3
+) -> np.ndarray:
     """Row order: by group, score (desc), tax per mu (desc), credit code (asc)."""
     order = _packed_order(group, score, tax_per_mu, decimals)
     if order is None:
@@ -74,8 +88,15 @@ def order_within_groups(group: np.ndarray, score: np.ndarray, tax_per_mu: np.nda
     return order
 
 
-def classify(group: np.ndarray, ranked: np.ndarray, score: np.ndarray, tax_per_mu: np.ndarray, codes: np.ndarray,
-             shares_of_group: dict[int, dict[str, Fraction]], decimals: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, dict[str, int]]]:
+def classify(
+    group: np.ndarray,
+    ranked: np.ndarray,
+    score: np.ndarray,
+    tax_per_mu: np.ndarray,
+    codes: np.ndarray,
+    shares_of_group: dict[int, dict[str, Fraction]],
+    decimals: int = 3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, dict[str, int]]]:
     """Rank the ``ranked`` rows inside their group and give each its class.
 
     Returns:
@@ -103,5 +124,7 @@ def classify(group: np.ndarray, ranked: np.ndarray, score: np.ndarray, tax_per_m
         c = quota_counts(int(e - s), shares_of_group[gid])
         counts[gid] = c
         edge_a[s:e], edge_b[s:e], edge_c[s:e] = c["A"], c["A"] + c["B"], c["A"] + c["B"] + c["C"]
-    cls[ordered] = np.where(position <= edge_a, "A", np.where(position <= edge_b, "B", np.where(position <= edge_c, "C", "D")))
+    cls[ordered] = np.where(
+        position <= edge_a, "A", np.where(position <= edge_b, "B", np.where(position <= edge_c, "C", "D"))
+    )
     return rank, size, cls, counts

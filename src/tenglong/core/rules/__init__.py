@@ -6,7 +6,18 @@ kinds, then enterprise totals over projects.
 
 from __future__ import annotations
 
-from . import ancillary_facilities, class_override, land_supply, land_transfer, low_efficiency, merger, planning_approval, scattered_land, tech_renovation, vertical_industry
+from . import (
+    ancillary_facilities,
+    class_override,
+    land_supply,
+    land_transfer,
+    low_efficiency,
+    merger,
+    planning_approval,
+    scattered_land,
+    tech_renovation,
+    vertical_industry,
+)
 from ._common import Context, Need, Rule
 
 RULES: tuple[Rule, ...] = (
@@ -37,4 +48,4 @@ def rules_for_clause(clause: str) -> list[Rule]:
     return [r for r in RULES if r.clause == clause]
 
 
-__all__ = ["RULES", "DEPENDS", "BY_OUTPUT", "Context", "Need", "Rule", "rules_for_clause"]
+__all__ = ["BY_OUTPUT", "DEPENDS", "RULES", "Context", "Need", "Rule", "rules_for_clause"]

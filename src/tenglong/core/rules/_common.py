@@ -126,7 +126,9 @@ def meets(values: np.ndarray, p: Parameter, days: np.ndarray, scale: int) -> tup
     """
     b = p.boundary
     if b is None:
-        raise ParameterError(f"参数 {p.path} 不是门槛参数（缺少 term）。", f"Parameter {p.path} is not a threshold (no term).")
+        raise ParameterError(
+            f"参数 {p.path} 不是门槛参数（缺少 term）。", f"Parameter {p.path} is not a threshold (no term)."
+        )
     limit = p.scaled_at(days, scale)
     ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
     return ops[b.op](values, limit), limit
@@ -180,7 +182,9 @@ def status(live: np.ndarray, applies: np.ndarray) -> np.ndarray:
     return out
 
 
-def table_lookup(p: Parameter, days: np.ndarray, keys: np.ndarray, scale: int | None = None, default: Any = 0) -> np.ndarray:
+def table_lookup(
+    p: Parameter, days: np.ndarray, keys: np.ndarray, scale: int | None = None, default: Any = 0
+) -> np.ndarray:
     """Per-row lookup of a table parameter by a key array (e.g. class → rate).
 
     With ``scale`` the entries are numbers returned as scaled int64; without,

@@ -35,22 +35,64 @@ def compute(ctx: Context) -> list[Outcome]:
     area_ok, lim = meets(f.get("land_area_mu"), p_area, days, 4)
     outside = ~park & stock & leading & class_ok & area_ok
     raised = live & rental & (park | outside)
-    land_cap = np.where(raised, ctx.p(NS + "raised_land_share").scaled_at(days, 6), ctx.p(NS + "base_land_share").scaled_at(days, 6))
+    land_cap = np.where(
+        raised, ctx.p(NS + "raised_land_share").scaled_at(days, 6), ctx.p(NS + "base_land_share").scaled_at(days, 6)
+    )
     floor_cap = np.where(raised, ctx.p(NS + "raised_floor_share").scaled_at(days, 6), 0)
     checks = [
-        flag_check("in_key_rental_housing_area", "位于重点发展保障性租赁住房的城区", "in a rental-housing priority district", rental),
-        flag_check("in_industrial_park", "位于产业园区内（存量或新建项目）", "inside an industrial park (stock or new)", park),
-        Note("园区外须同时满足：存量工业项目、龙头骨干企业、亩均效益 A/B 类、用地 50 亩以上", "outside a park all must hold: stock project, leading firm, class A/B, at least 50 mu", rows=~park),
+        flag_check(
+            "in_key_rental_housing_area",
+            "位于重点发展保障性租赁住房的城区",
+            "in a rental-housing priority district",
+            rental,
+        ),
+        flag_check(
+            "in_industrial_park", "位于产业园区内（存量或新建项目）", "inside an industrial park (stock or new)", park
+        ),
+        Note(
+            "园区外须同时满足：存量工业项目、龙头骨干企业、亩均效益 A/B 类、用地 50 亩以上",
+            "outside a park all must hold: stock project, leading firm, class A/B, at least 50 mu",
+            rows=~park,
+        ),
         flag_check("stock_project", "存量工业项目", "stock project", stock, applies=~park),
         flag_check("leading_enterprise", "龙头骨干企业", "leading enterprise", leading, applies=~park),
-        Check("outside_park_classes", class_ok, "亩均效益类别 {c}（须为 A、B 类）", "class {c} (must be A or B)", {"c": lambda i: cls[i] or "none"}, applies=~park),
-        threshold_check("outside_park_min_land_mu", "项目用地面积", "project land", f.get("land_area_mu"), 4, "亩", lim, p_area.boundary, area_ok, applies=~park),
+        Check(
+            "outside_park_classes",
+            class_ok,
+            "亩均效益类别 {c}（须为 A、B 类）",
+            "class {c} (must be A or B)",
+            {"c": lambda i: cls[i] or "none"},
+            applies=~park,
+        ),
+        threshold_check(
+            "outside_park_min_land_mu",
+            "项目用地面积",
+            "project land",
+            f.get("land_area_mu"),
+            4,
+            "亩",
+            lim,
+            p_area.boundary,
+            area_ok,
+            applies=~park,
+        ),
     ]
-    params = tuple(NS + n for n in ("base_land_share", "raised_land_share", "raised_floor_share", "outside_park_min_land_mu", "outside_park_classes"))
+    params = tuple(
+        NS + n
+        for n in (
+            "base_land_share",
+            "raised_land_share",
+            "raised_floor_share",
+            "outside_park_min_land_mu",
+            "outside_park_classes",
+        )
+    )
     # Outside validity the usual 7 % cap still stands (it predates the policy), but nothing is raised.
     return [
         Outcome("ancillary_land_share_cap", land_cap, status(live, raised), "2.14", QUOTE, checks, params),
-        Outcome("ancillary_floor_share_cap", floor_cap, status(live, raised), "2.14", QUOTE, checks, params, null=~raised),
+        Outcome(
+            "ancillary_floor_share_cap", floor_cap, status(live, raised), "2.14", QUOTE, checks, params, null=~raised
+        ),
     ]
 
 
@@ -61,8 +103,10 @@ RULE = Rule(
     outputs=("ancillary_land_share_cap", "ancillary_floor_share_cap"),
     compute=compute,
     needs={
-        "ancillary_land_share_cap": needs("in_key_rental_housing_area", "in_industrial_park") + needs("enterprise", "stock_project", "land_area_mu", in_industrial_park=False),
-        "ancillary_floor_share_cap": needs("in_key_rental_housing_area", "in_industrial_park") + needs("enterprise", "stock_project", "land_area_mu", in_industrial_park=False),
+        "ancillary_land_share_cap": needs("in_key_rental_housing_area", "in_industrial_park")
+        + needs("enterprise", "stock_project", "land_area_mu", in_industrial_park=False),
+        "ancillary_floor_share_cap": needs("in_key_rental_housing_area", "in_industrial_park")
+        + needs("enterprise", "stock_project", "land_area_mu", in_industrial_park=False),
     },
     title_zh="配套设施用地与建筑面积上限",
     title_en="Ancillary facility caps",

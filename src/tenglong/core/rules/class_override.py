@@ -22,8 +22,16 @@ NS = "class_override."
 QUOTE = "在项目建设期内,企业本年完成固定资产投资额(不含建设用地费)1亿元以上的,列入亩均评价A类(不占A类比例);本年完成固定资产投资额(不含建设用地费)3000万元以上的,不列入亩均评价D类(不占C类比例)。"
 
 
-def override_masks(in_construction: np.ndarray, investment: np.ndarray, is_d: np.ndarray, live: np.ndarray,
-                   force_a_min: np.ndarray, not_d_min: np.ndarray, force_a_op: str = ">=", not_d_op: str = ">=") -> tuple[np.ndarray, np.ndarray]:
+def override_masks(
+    in_construction: np.ndarray,
+    investment: np.ndarray,
+    is_d: np.ndarray,
+    live: np.ndarray,
+    force_a_min: np.ndarray,
+    not_d_min: np.ndarray,
+    force_a_op: str = ">=",
+    not_d_op: str = ">=",
+) -> tuple[np.ndarray, np.ndarray]:
     """The 2.8 decision as masks: (force_A, not_D). ``is_d``: the computed class is D."""
     ops = {">=": np.greater_equal, ">": np.greater}
     base = live & in_construction
@@ -32,8 +40,16 @@ def override_masks(in_construction: np.ndarray, investment: np.ndarray, is_d: np
     return force_a, not_d
 
 
-def override(in_construction: np.ndarray, investment: np.ndarray, computed: np.ndarray, live: np.ndarray,
-             force_a_min: np.ndarray, not_d_min: np.ndarray, force_a_op: str = ">=", not_d_op: str = ">=") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def override(
+    in_construction: np.ndarray,
+    investment: np.ndarray,
+    computed: np.ndarray,
+    live: np.ndarray,
+    force_a_min: np.ndarray,
+    not_d_min: np.ndarray,
+    force_a_op: str = ">=",
+    not_d_op: str = ">=",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The 2.8 decision, vectorised.
 
     Args:
@@ -50,7 +66,9 @@ def override(in_construction: np.ndarray, investment: np.ndarray, computed: np.n
     >>> o.tolist(), c.tolist()
     (['force_A', 'not_D', 'none'], ['A', 'C', 'B'])
     """
-    force_a, not_d = override_masks(in_construction, investment, computed == "D", live, force_a_min, not_d_min, force_a_op, not_d_op)
+    force_a, not_d = override_masks(
+        in_construction, investment, computed == "D", live, force_a_min, not_d_min, force_a_op, not_d_op
+    )
     code = np.where(force_a, "force_A", np.where(not_d, "not_D", "none"))
     final = np.where(force_a, "A", np.where(not_d, "C", computed))
     return code, final, force_a
@@ -71,9 +89,34 @@ def compute(ctx: Context) -> list[Outcome]:
     changed = code != "none"
     checks: list = [
         flag_check("in_construction_period", "处于项目建设期", "in a construction period", icp),
-        threshold_check("force_a_min_investment", "本年完成固定资产投资额（不含建设用地费）", "fixed-asset investment this year (land excluded)", fai, 2, "元", lim_a, p_a.boundary, ok_a, applies=icp),
-        threshold_check("not_d_min_investment", "本年完成固定资产投资额（不含建设用地费）", "fixed-asset investment this year (land excluded)", fai, 2, "元", lim_d, p_d.boundary, ok_d, applies=icp & ~ok_a),
-        Note(lambda i: f"按排名计算的类别为 {computed[i] or '未提供'}，最终类别 {final[i] or '未提供'}", lambda i: f"class from the ranking {computed[i] or 'not given'}, final class {final[i] or 'not given'}"),
+        threshold_check(
+            "force_a_min_investment",
+            "本年完成固定资产投资额（不含建设用地费）",
+            "fixed-asset investment this year (land excluded)",
+            fai,
+            2,
+            "元",
+            lim_a,
+            p_a.boundary,
+            ok_a,
+            applies=icp,
+        ),
+        threshold_check(
+            "not_d_min_investment",
+            "本年完成固定资产投资额（不含建设用地费）",
+            "fixed-asset investment this year (land excluded)",
+            fai,
+            2,
+            "元",
+            lim_d,
+            p_d.boundary,
+            ok_d,
+            applies=icp & ~ok_a,
+        ),
+        Note(
+            lambda i: f"按排名计算的类别为 {computed[i] or '未提供'}，最终类别 {final[i] or '未提供'}",
+            lambda i: f"class from the ranking {computed[i] or 'not given'}, final class {final[i] or 'not given'}",
+        ),
     ]
     params = (NS + "force_a_min_investment", NS + "not_d_min_investment")
     return [
@@ -101,7 +144,8 @@ RULE = Rule(
     outputs=("mujun_class_override", "mujun_class"),
     compute=compute,
     needs={
-        "mujun_class_override": needs("mujun_class_computed") + needs("fixed_asset_investment", in_construction_period=True),
+        "mujun_class_override": needs("mujun_class_computed")
+        + needs("fixed_asset_investment", in_construction_period=True),
         "mujun_class": needs("mujun_class_computed") + needs("fixed_asset_investment", in_construction_period=True),
     },
     title_zh="亩均评价激励",

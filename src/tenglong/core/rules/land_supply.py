@@ -25,7 +25,12 @@ def floors(ctx: Context) -> list[Outcome]:
     f = ctx.frame("land_sales")
     days = ctx.days("land_sales")
     live = ctx.in_force("2.13", days)
-    grade, area, cost, priority = f.get("land_grade"), f.get("area_m2"), f.get("acquisition_cost"), f.get("priority_project")
+    grade, area, cost, priority = (
+        f.get("land_grade"),
+        f.get("area_m2"),
+        f.get("acquisition_cost"),
+        f.get("priority_project"),
+    )
     price = table_lookup(ctx.p("land_supply.minimum_price_by_grade"), days, grade, scale=2)
     full = div_half_up(price * area, I64(100))  # 分/m² × m²×10² → 分
     p_share = ctx.p("land_supply.priority_floor_share")
@@ -35,12 +40,35 @@ def floors(ctx: Context) -> list[Outcome]:
     value = np.where(live, floor, 0)
     notes = [
         flag_check("priority_project", "优先发展且土地利用率、亩均税收高的项目", "priority project", priority),
-        Note(lambda i: f"土地等别 {grade[i]} 等，工业用地出让最低价标准 {fmt_number(price[i], 2)} 元/m² × {fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)} 元",
-             lambda i: f"grade {grade[i]}: minimum price {fmt_number(price[i], 2)} yuan/m² × {fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)}"),
-        Note(lambda i: f"优先项目：max(70% × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}，土地取得成本 {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)} 元",
-             lambda i: f"priority: max(70% × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}, acquisition cost {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)}", rows=priority),
+        Note(
+            lambda i: (
+                f"土地等别 {grade[i]} 等，工业用地出让最低价标准 {fmt_number(price[i], 2)} 元/m² × {fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)} 元"
+            ),
+            lambda i: (
+                f"grade {grade[i]}: minimum price {fmt_number(price[i], 2)} yuan/m² × {fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)}"
+            ),
+        ),
+        Note(
+            lambda i: (
+                f"优先项目：max(70% × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}，土地取得成本 {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)} 元"
+            ),
+            lambda i: (
+                f"priority: max(70% × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}, acquisition cost {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)}"
+            ),
+            rows=priority,
+        ),
     ]
-    return [Outcome("reserve_price_floor", value.astype(I64), status(live, np.ones(f.n, bool)), "2.13", QUOTE_FLOOR, notes, ("land_supply.minimum_price_by_grade", "land_supply.priority_floor_share"))]
+    return [
+        Outcome(
+            "reserve_price_floor",
+            value.astype(I64),
+            status(live, np.ones(f.n, bool)),
+            "2.13",
+            QUOTE_FLOOR,
+            notes,
+            ("land_supply.minimum_price_by_grade", "land_supply.priority_floor_share"),
+        )
+    ]
 
 
 FLOOR_RULE = Rule(
@@ -60,21 +88,63 @@ def county(ctx: Context) -> list[Outcome]:
     f = ctx.frame("county_years")
     days = ctx.days("county_years")
     live13, live15 = ctx.in_force("2.13", days), ctx.in_force("2.15", days)
-    total, industrial, revenue = f.get("land_supply_total_area"), f.get("industrial_land_supply_area"), f.get("land_transfer_revenue")
+    total, industrial, revenue = (
+        f.get("land_supply_total_area"),
+        f.get("industrial_land_supply_area"),
+        f.get("land_transfer_revenue"),
+    )
     has_total = total > 0
     share = np.where(has_total, div_half_up(industrial * I64(10**6), np.maximum(total, 1)), 0)
     p_share = ctx.p("land_supply.min_industrial_share")
     ok = live13 & has_total & ratio_meets(industrial, total, p_share, days)
     fund = np.where(live15, apply_rate(revenue, ctx.p("special_fund.min_share_of_land_revenue"), days), 0)
     share_checks = [
-        Check("min_industrial_share", ok, "工业用地 {a} 亩 / 出让总量 {t} 亩 = {s}，不低于 30%（含本数）", "industrial {a} mu / total {t} mu = {s}, at least 30% (inclusive)",
-              {"a": lambda i: fmt_number(industrial[i], 4), "t": lambda i: fmt_number(total[i], 4), "s": lambda i: fmt_exact(industrial[i], total[i], 6)}),
+        Check(
+            "min_industrial_share",
+            ok,
+            "工业用地 {a} 亩 / 出让总量 {t} 亩 = {s}，不低于 30%（含本数）",
+            "industrial {a} mu / total {t} mu = {s}, at least 30% (inclusive)",
+            {
+                "a": lambda i: fmt_number(industrial[i], 4),
+                "t": lambda i: fmt_number(total[i], 4),
+                "s": lambda i: fmt_exact(industrial[i], total[i], 6),
+            },
+        ),
     ]
-    fund_notes = [Note(lambda i: f"土地出让收入 {fmt_number(revenue[i], 2)} 元 × 0.5% = {fmt_number(fund[i], 2)} 元（下限）", lambda i: f"land revenue {fmt_number(revenue[i], 2)} × 0.5% = {fmt_number(fund[i], 2)} (minimum)")]
+    fund_notes = [
+        Note(
+            lambda i: f"土地出让收入 {fmt_number(revenue[i], 2)} 元 × 0.5% = {fmt_number(fund[i], 2)} 元（下限）",
+            lambda i: f"land revenue {fmt_number(revenue[i], 2)} × 0.5% = {fmt_number(fund[i], 2)} (minimum)",
+        )
+    ]
     return [
-        Outcome("industrial_land_share", share, np.where(has_total, APPLIED, NOT_APPLICABLE).astype(np.int8), "2.13", QUOTE_SHARE, share_checks, null=~has_total),
-        Outcome("industrial_land_share_ok", ok, status(live13, ok), "2.13", QUOTE_SHARE, share_checks, ("land_supply.min_industrial_share",)),
-        Outcome("special_fund_minimum", fund.astype(I64), status(live15, fund > 0), "2.15", QUOTE_FUND, fund_notes, ("special_fund.min_share_of_land_revenue",)),
+        Outcome(
+            "industrial_land_share",
+            share,
+            np.where(has_total, APPLIED, NOT_APPLICABLE).astype(np.int8),
+            "2.13",
+            QUOTE_SHARE,
+            share_checks,
+            null=~has_total,
+        ),
+        Outcome(
+            "industrial_land_share_ok",
+            ok,
+            status(live13, ok),
+            "2.13",
+            QUOTE_SHARE,
+            share_checks,
+            ("land_supply.min_industrial_share",),
+        ),
+        Outcome(
+            "special_fund_minimum",
+            fund.astype(I64),
+            status(live15, fund > 0),
+            "2.15",
+            QUOTE_FUND,
+            fund_notes,
+            ("special_fund.min_share_of_land_revenue",),
+        ),
     ]
 
 

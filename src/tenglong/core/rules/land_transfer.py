@@ -25,7 +25,9 @@ from ._common import Context, Rule, meets, needs, status, table_lookup
 
 NS = "land_transfer."
 KIND_ZH = {"split": "分割转让", "merge": "合并转让", "pre_registration": "预告登记"}
-QUOTE = "在符合规划、消防安全、环境保护等相关要求和土地出让合同约定(或划拨决定书规定)前提下,允许工业用地分割、合并转让。"
+QUOTE = (
+    "在符合规划、消防安全、环境保护等相关要求和土地出让合同约定(或划拨决定书规定)前提下,允许工业用地分割、合并转让。"
+)
 QUOTE_TERM = "对剩余出让年限不一致的,按照合并前宗地中的剩余最短年限统一。"
 QUOTE_PRE = "开发投资总额未达到25%的低效工业用地使用权人与拟受让人签订附条件转让合同并办理预告登记。"
 QUOTE_REG = "待开发投资总额达到法定要求时,再依法办理不动产转移登记。"
@@ -34,17 +36,35 @@ QUOTE_REG = "待开发投资总额达到法定要求时,再依法办理不动产
 CONDITIONS = {
     "not_completed": ("拟分割地块应已竣工投产", "the parcel to split must be completed and in production"),
     "not_by_whole_buildings": ("应以幢为最小分割单位", "the split must be by whole buildings"),
-    "too_many_parcels": ("分割数量（工业地产除外）原则上不超过3宗", "at most 3 parcels after a split (industrial real estate excepted)"),
+    "too_many_parcels": (
+        "分割数量（工业地产除外）原则上不超过3宗",
+        "at most 3 parcels after a split (industrial real estate excepted)",
+    ),
     "parcel_too_small": ("分割后每宗土地面积不少于10亩", "every parcel after a split must be at least 10 mu"),
-    "ancillary_land_split": ("配套建设的行政办公及生活服务用地不得与整宗地分割转让", "ancillary office and living land may not be split off"),
+    "ancillary_land_split": (
+        "配套建设的行政办公及生活服务用地不得与整宗地分割转让",
+        "ancillary office and living land may not be split off",
+    ),
     "second_split": ("工业用地不得二次分割转让", "industrial land may not be split a second time"),
     "split_after_merge": ("合并转让后产权不得分割", "a merged title may not be split"),
-    "ownership_differs": ("合并转让所涉及的工业用地权属性质应一致", "merged parcels must have the same ownership nature"),
+    "ownership_differs": (
+        "合并转让所涉及的工业用地权属性质应一致",
+        "merged parcels must have the same ownership nature",
+    ),
     "use_right_differs": ("使用权类型应一致", "merged parcels must have the same type of use right"),
     "not_adjacent": ("界线相邻", "merged parcels must be adjacent"),
-    "transferee_noncompliant": ("不得向能耗、环保、质量、安全等不符合要求的企业转让", "no transfer to a firm failing energy, environment, quality or safety requirements"),
-    "transferee_class_c_or_d": ("不得向上一年度亩均评价C、D类企业转让", "no transfer to a firm classed C or D last year"),
-    "standard_land_terms_not_accepted": ("原按“标准地”出让的，受让方应按原“标准地”各项指标要求投资建设", "on standard land, the transferee must invest to the original standard-land indicators"),
+    "transferee_noncompliant": (
+        "不得向能耗、环保、质量、安全等不符合要求的企业转让",
+        "no transfer to a firm failing energy, environment, quality or safety requirements",
+    ),
+    "transferee_class_c_or_d": (
+        "不得向上一年度亩均评价C、D类企业转让",
+        "no transfer to a firm classed C or D last year",
+    ),
+    "standard_land_terms_not_accepted": (
+        "原按“标准地”出让的，受让方应按原“标准地”各项指标要求投资建设",
+        "on standard land, the transferee must invest to the original standard-land indicators",
+    ),
 }
 
 
@@ -93,41 +113,191 @@ def compute(ctx: Context) -> list[Outcome]:
     violations = ViolationList(failed, live7)
     checks: list = [
         Note(lambda i: f"转让方式：{KIND_ZH.get(kind[i], kind[i])}", lambda i: f"kind of transfer: {kind[i]}"),
-        Note("预告登记适用第（十二）项，见 pre_registration_allowed", "pre-registration falls under 2.12: see pre_registration_allowed", rows=pre),
-        threshold_check("split_max_parcels", "分割宗数", "parcels after the split", g("parcel_count_after"), 0, "宗", lim_parcels, p_parcels.boundary, parcels_ok | g("industrial_real_estate"), applies=split),
-        threshold_check("split_min_parcel_area_mu", "分割后最小一宗面积", "smallest parcel", g("smallest_parcel_area_mu"), 4, "亩", lim_area, p_area.boundary, area_ok, applies=split),
-        Check("transferee_class", ~barred, "受让方上一年度亩均评价类别：{c}（不得为 C、D 类）", "transferee's class last year: {c} (must not be C or D)", {"c": lambda i: cls[i] or "none"}, applies=split | merge),
-        Note(lambda i: "违反条件：" + ("；".join(CONDITIONS[c][0] for c in violations.codes(i)) or "无"), lambda i: "conditions violated: " + ("; ".join(CONDITIONS[c][1] for c in violations.codes(i)) or "none")),
+        Note(
+            "预告登记适用第（十二）项，见 pre_registration_allowed",
+            "pre-registration falls under 2.12: see pre_registration_allowed",
+            rows=pre,
+        ),
+        threshold_check(
+            "split_max_parcels",
+            "分割宗数",
+            "parcels after the split",
+            g("parcel_count_after"),
+            0,
+            "宗",
+            lim_parcels,
+            p_parcels.boundary,
+            parcels_ok | g("industrial_real_estate"),
+            applies=split,
+        ),
+        threshold_check(
+            "split_min_parcel_area_mu",
+            "分割后最小一宗面积",
+            "smallest parcel",
+            g("smallest_parcel_area_mu"),
+            4,
+            "亩",
+            lim_area,
+            p_area.boundary,
+            area_ok,
+            applies=split,
+        ),
+        Check(
+            "transferee_class",
+            ~barred,
+            "受让方上一年度亩均评价类别：{c}（不得为 C、D 类）",
+            "transferee's class last year: {c} (must not be C or D)",
+            {"c": lambda i: cls[i] or "none"},
+            applies=split | merge,
+        ),
+        Note(
+            lambda i: "违反条件：" + ("；".join(CONDITIONS[c][0] for c in violations.codes(i)) or "无"),
+            lambda i: "conditions violated: " + ("; ".join(CONDITIONS[c][1] for c in violations.codes(i)) or "none"),
+        ),
     ]
     term_note = [
-        Note(lambda i: "合并前各宗剩余年限：" + "、".join(fmt_number(t, 2) for t in terms[i] if t >= 0) + f" 年，统一为最短的 {fmt_number(merged_term[i], 2)} 年",
-             lambda i: "remaining terms: " + ", ".join(fmt_number(t, 2) for t in terms[i] if t >= 0) + f" years; unified to the shortest, {fmt_number(merged_term[i], 2)} years", rows=term_applies),
-        Note(lambda i: f"本记录为{KIND_ZH.get(kind[i], kind[i])}，不涉及合并后剩余年限", lambda i: f"this is a {kind[i]}; no merged term applies", rows=~(kind == "merge")),
+        Note(
+            lambda i: (
+                "合并前各宗剩余年限："
+                + "、".join(fmt_number(t, 2) for t in terms[i] if t >= 0)
+                + f" 年，统一为最短的 {fmt_number(merged_term[i], 2)} 年"
+            ),
+            lambda i: (
+                "remaining terms: "
+                + ", ".join(fmt_number(t, 2) for t in terms[i] if t >= 0)
+                + f" years; unified to the shortest, {fmt_number(merged_term[i], 2)} years"
+            ),
+            rows=term_applies,
+        ),
+        Note(
+            lambda i: f"本记录为{KIND_ZH.get(kind[i], kind[i])}，不涉及合并后剩余年限",
+            lambda i: f"this is a {kind[i]}; no merged term applies",
+            rows=~(kind == "merge"),
+        ),
     ]
 
     ratio = g("investment_ratio")
-    p_max, p_min = ctx.p("pre_registration.max_investment_ratio"), ctx.p("pre_registration.transfer_min_investment_ratio")
+    p_max, p_min = (
+        ctx.p("pre_registration.max_investment_ratio"),
+        ctx.p("pre_registration.transfer_min_investment_ratio"),
+    )
     below, lim_below = meets(ratio, p_max, days, 6)
     reached, lim_reached = meets(ratio, p_min, days, 6)
     live_reg = _law_in_force(ctx, p_min, days)
-    pre_ok = live12 & pre & g("low_efficiency_land") & below & ~g("contract_restricts_transfer") & g("industry_department_approved") & g("government_approved")
+    pre_ok = (
+        live12
+        & pre
+        & g("low_efficiency_land")
+        & below
+        & ~g("contract_restricts_transfer")
+        & g("industry_department_approved")
+        & g("government_approved")
+    )
     reg_ok = live_reg & pre & reached
-    not_pre = Note(lambda i: f"本记录为{KIND_ZH.get(kind[i], kind[i])}，不适用预告登记（第（十二）项）", lambda i: f"this is a {kind[i]}; pre-registration (2.12) does not apply", rows=~pre)
+    not_pre = Note(
+        lambda i: f"本记录为{KIND_ZH.get(kind[i], kind[i])}，不适用预告登记（第（十二）项）",
+        lambda i: f"this is a {kind[i]}; pre-registration (2.12) does not apply",
+        rows=~pre,
+    )
     pre_checks = [
         flag_check("low_efficiency_land", "低效工业用地", "low-efficiency land", g("low_efficiency_land"), applies=pre),
-        threshold_check("max_investment_ratio", "开发投资总额占比", "share of investment made", ratio, 6, "", lim_below, p_max.boundary, below, applies=pre),
-        flag_check("contract_restricts_transfer", "出让合同有特殊限制转让约定", "contract restricts transfer", g("contract_restricts_transfer"), want=False, applies=pre),
-        flag_check("industry_department_approved", "经行业主管部门批准", "approved by the industry department", g("industry_department_approved"), applies=pre),
-        flag_check("government_approved", "经市政府研究同意", "approved by the city government", g("government_approved"), applies=pre),
+        threshold_check(
+            "max_investment_ratio",
+            "开发投资总额占比",
+            "share of investment made",
+            ratio,
+            6,
+            "",
+            lim_below,
+            p_max.boundary,
+            below,
+            applies=pre,
+        ),
+        flag_check(
+            "contract_restricts_transfer",
+            "出让合同有特殊限制转让约定",
+            "contract restricts transfer",
+            g("contract_restricts_transfer"),
+            want=False,
+            applies=pre,
+        ),
+        flag_check(
+            "industry_department_approved",
+            "经行业主管部门批准",
+            "approved by the industry department",
+            g("industry_department_approved"),
+            applies=pre,
+        ),
+        flag_check(
+            "government_approved",
+            "经市政府研究同意",
+            "approved by the city government",
+            g("government_approved"),
+            applies=pre,
+        ),
         not_pre,
     ]
-    reg_checks = [threshold_check("transfer_min_investment_ratio", "开发投资总额占比（城市房地产管理法第三十九条）", "share of investment made (Urban Real Estate Law art. 39)", ratio, 6, "", lim_reached, p_min.boundary, reached, applies=pre), not_pre]
+    reg_checks = [
+        threshold_check(
+            "transfer_min_investment_ratio",
+            "开发投资总额占比（城市房地产管理法第三十九条）",
+            "share of investment made (Urban Real Estate Law art. 39)",
+            ratio,
+            6,
+            "",
+            lim_reached,
+            p_min.boundary,
+            reached,
+            applies=pre,
+        ),
+        not_pre,
+    ]
     return [
-        Outcome("transfer_allowed", allowed, status(live7, allowed), "2.7", QUOTE, checks, (NS + "split_max_parcels", NS + "split_min_parcel_area_mu", NS + "barred_transferee_classes")),
-        Outcome("transfer_violations", violations.as_array(f.n), status(live7, split | merge), "2.7", QUOTE, checks, extra={"violations": violations}),
-        Outcome("merged_remaining_term_years", np.where(term_applies, merged_term, 0), status(live7, term_applies), "2.7", QUOTE_TERM, term_note, null=~term_applies),
-        Outcome("pre_registration_allowed", pre_ok, status(live12, pre_ok), "2.12", QUOTE_PRE, pre_checks, ("pre_registration.max_investment_ratio",)),
-        Outcome("transfer_registration_allowed", reg_ok, status(live_reg, reg_ok), "2.12", QUOTE_REG, reg_checks, ("pre_registration.transfer_min_investment_ratio",)),
+        Outcome(
+            "transfer_allowed",
+            allowed,
+            status(live7, allowed),
+            "2.7",
+            QUOTE,
+            checks,
+            (NS + "split_max_parcels", NS + "split_min_parcel_area_mu", NS + "barred_transferee_classes"),
+        ),
+        Outcome(
+            "transfer_violations",
+            violations.as_array(f.n),
+            status(live7, split | merge),
+            "2.7",
+            QUOTE,
+            checks,
+            extra={"violations": violations},
+        ),
+        Outcome(
+            "merged_remaining_term_years",
+            np.where(term_applies, merged_term, 0),
+            status(live7, term_applies),
+            "2.7",
+            QUOTE_TERM,
+            term_note,
+            null=~term_applies,
+        ),
+        Outcome(
+            "pre_registration_allowed",
+            pre_ok,
+            status(live12, pre_ok),
+            "2.12",
+            QUOTE_PRE,
+            pre_checks,
+            ("pre_registration.max_investment_ratio",),
+        ),
+        Outcome(
+            "transfer_registration_allowed",
+            reg_ok,
+            status(live_reg, reg_ok),
+            "2.12",
+            QUOTE_REG,
+            reg_checks,
+            ("pre_registration.transfer_min_investment_ratio",),
+        ),
     ]
 
 
@@ -151,7 +321,10 @@ class ViolationList:
 
     def items(self, i: int) -> list[dict[str, str]]:
         """``[{clause, code, message, message_en}]`` for row ``i``."""
-        return [{"clause": "2.7", "code": c, "message": CONDITIONS[c][0], "message_en": CONDITIONS[c][1]} for c in self.codes(i)]
+        return [
+            {"clause": "2.7", "code": c, "message": CONDITIONS[c][0], "message_en": CONDITIONS[c][1]}
+            for c in self.codes(i)
+        ]
 
     def as_array(self, n: int) -> np.ndarray:
         """Number of violations per row (the list itself is rendered on output)."""
@@ -162,16 +335,38 @@ class ViolationList:
 
 
 _BOTH = needs("kind") + needs("transferee_mujun_class_last_year", "transferee_compliant", kind=("split", "merge"))
-_SPLIT = needs("completed_and_in_production", "split_by_whole_buildings", "parcel_count_after", "smallest_parcel_area_mu", "separates_ancillary_land", "parcel_from_earlier_split", "parcel_from_earlier_merge", kind="split")
+_SPLIT = needs(
+    "completed_and_in_production",
+    "split_by_whole_buildings",
+    "parcel_count_after",
+    "smallest_parcel_area_mu",
+    "separates_ancillary_land",
+    "parcel_from_earlier_split",
+    "parcel_from_earlier_merge",
+    kind="split",
+)
 _MERGE = needs("same_ownership_nature", "same_use_right_type", "adjacent", "remaining_terms_years", kind="merge")
 _STD = needs("transferee_accepts_standard_land_terms", standard_land=True)
-_PRE = needs("kind") + needs("low_efficiency_land", "investment_ratio", "contract_restricts_transfer", "industry_department_approved", "government_approved", kind="pre_registration")
+_PRE = needs("kind") + needs(
+    "low_efficiency_land",
+    "investment_ratio",
+    "contract_restricts_transfer",
+    "industry_department_approved",
+    "government_approved",
+    kind="pre_registration",
+)
 
 RULE = Rule(
     id="land_transfer",
     clause="2.7",
     entity="land_transfers",
-    outputs=("transfer_allowed", "transfer_violations", "merged_remaining_term_years", "pre_registration_allowed", "transfer_registration_allowed"),
+    outputs=(
+        "transfer_allowed",
+        "transfer_violations",
+        "merged_remaining_term_years",
+        "pre_registration_allowed",
+        "transfer_registration_allowed",
+    ),
     compute=compute,
     needs={
         "transfer_allowed": _BOTH + _SPLIT + _MERGE + _STD,

@@ -61,26 +61,81 @@ def compute(ctx: Context) -> list[Outcome]:
         shown[y] = div_half_up(num * 10**4, den)
         text = (lambda num, den, k: lambda i: fmt_exact(num[i], den[i]) if k[i] else "未知")(num, den, k)
         for out, le, lim in ((checks5, le5, lim5), (checks10, le10, lim10)):
-            out.append(Check(f"tax_per_mu_{y}", le & k, f"{y} 年亩均税收 {{t}} 万元/亩 ≤ {{lim}} 万元/亩（(含)以下）", f"{y} tax per mu {{t}} ≤ {{lim}} (inclusive)",
-                             {"t": text, "lim": (lambda lim: lambda i: fmt_number(lim[i], 4))(lim)}))
-    missing = Note(f"须有连续 {len(years)} 年（{years[-1]}–{years[0]}）的亩均税收数据，缺少时不作认定", f"needs tax per mu for {len(years)} consecutive years ({years[-1]}–{years[0]}); no flag without them", rows=~known)
+            out.append(
+                Check(
+                    f"tax_per_mu_{y}",
+                    le & k,
+                    f"{y} 年亩均税收 {{t}} 万元/亩 ≤ {{lim}} 万元/亩（(含)以下）",
+                    f"{y} tax per mu {{t}} ≤ {{lim}} (inclusive)",
+                    {"t": text, "lim": (lambda lim: lambda i: fmt_number(lim[i], 4))(lim)},
+                )
+            )
+    missing = Note(
+        f"须有连续 {len(years)} 年（{years[-1]}–{years[0]}）的亩均税收数据，缺少时不作认定",
+        f"needs tax per mu for {len(years)} consecutive years ({years[-1]}–{years[0]}); no flag without them",
+        rows=~known,
+    )
     low = live & known & all5
     revenue = e.get("revenue")
     p_rev = ctx.p(NS + "billion_min_revenue")
     rev_ok, lim_rev = meets(revenue, p_rev, days, 2)
     billion = live & known & rev_ok & all10
     y = ctx.period
-    rev_check = threshold_check("billion_min_revenue", f"{y} 年营业收入（“亿元企业”，假设参数 low_efficiency.billion_min_revenue）", f"{y} revenue (assumption low_efficiency.billion_min_revenue)", revenue, 2, "元", lim_rev, p_rev.boundary, rev_ok)
+    rev_check = threshold_check(
+        "billion_min_revenue",
+        f"{y} 年营业收入（“亿元企业”，假设参数 low_efficiency.billion_min_revenue）",
+        f"{y} revenue (assumption low_efficiency.billion_min_revenue)",
+        revenue,
+        2,
+        "元",
+        lim_rev,
+        p_rev.boundary,
+        rev_ok,
+    )
     now = shown[y]
     n_now, d_now, k_now = tax_per_mu(ctx, y)
     tpm_note = [
-        Note(lambda i: f"实缴税金 ÷ 用地面积 = {fmt_exact(n_now[i], d_now[i])} 万元/亩（输出保留四位小数，比较按精确值）", lambda i: f"tax paid ÷ land = {fmt_exact(n_now[i], d_now[i])} (output to 4 decimals; compared exactly)", rows=k_now),
-        Note("缺少实缴税金或用地面积，或用地面积为 0，无法计算亩均税收", "tax paid or land area is missing, or the land area is 0: no tax per mu", rows=~k_now),
+        Note(
+            lambda i: (
+                f"实缴税金 ÷ 用地面积 = {fmt_exact(n_now[i], d_now[i])} 万元/亩（输出保留四位小数，比较按精确值）"
+            ),
+            lambda i: f"tax paid ÷ land = {fmt_exact(n_now[i], d_now[i])} (output to 4 decimals; compared exactly)",
+            rows=k_now,
+        ),
+        Note(
+            "缺少实缴税金或用地面积，或用地面积为 0，无法计算亩均税收",
+            "tax paid or land area is missing, or the land area is 0: no tax per mu",
+            rows=~k_now,
+        ),
     ]
     return [
-        Outcome("low_efficiency_enterprise", low, status(live, low), "A.2", QUOTE, checks5 + [missing], (NS + "low_efficiency_max_tax_per_mu", NS + "consecutive_years")),
-        Outcome("billion_yuan_low_tax_enterprise", billion, status(live, billion), "A.2", QUOTE, [rev_check, *checks10, missing], (NS + "billion_min_revenue", NS + "billion_max_tax_per_mu", NS + "consecutive_years")),
-        Outcome("tax_per_mu", now, np.where(k_now, APPLIED, NOT_APPLICABLE).astype(np.int8), "A.2", "亩均税收", tpm_note, null=~k_now),
+        Outcome(
+            "low_efficiency_enterprise",
+            low,
+            status(live, low),
+            "A.2",
+            QUOTE,
+            checks5 + [missing],
+            (NS + "low_efficiency_max_tax_per_mu", NS + "consecutive_years"),
+        ),
+        Outcome(
+            "billion_yuan_low_tax_enterprise",
+            billion,
+            status(live, billion),
+            "A.2",
+            QUOTE,
+            [rev_check, *checks10, missing],
+            (NS + "billion_min_revenue", NS + "billion_max_tax_per_mu", NS + "consecutive_years"),
+        ),
+        Outcome(
+            "tax_per_mu",
+            now,
+            np.where(k_now, APPLIED, NOT_APPLICABLE).astype(np.int8),
+            "A.2",
+            "亩均税收",
+            tpm_note,
+            null=~k_now,
+        ),
     ]
 
 

@@ -36,20 +36,59 @@ def compute(ctx: Context) -> list[Outcome]:
     # 分/亩 × 亩×10⁴ → 分×10⁴; one half-up rounding at the output.
     cap = np.where(pharma, div_half_up(per_mu * area, I64(10**4)), 0)
     checks = [
-        Check("acquirer_class", class_ok, "兼并方上一年度亩均评价类别 {c}（须为 A、B 类）", "acquirer's class last year {c} (must be A or B)", {"c": lambda i: cls[i] or "none"}),
+        Check(
+            "acquirer_class",
+            class_ok,
+            "兼并方上一年度亩均评价类别 {c}（须为 A、B 类）",
+            "acquirer's class last year {c} (must be A or B)",
+            {"c": lambda i: cls[i] or "none"},
+        ),
         flag_check("target_two_high_one_low", "被兼并方为“两高一低”企业", "target is two-high-one-low", two_high),
-        flag_check("registered_and_taxed_locally_after", "重组后注册地和税收仍在本市", "registered and taxed in Linhai after", local),
+        flag_check(
+            "registered_and_taxed_locally_after",
+            "重组后注册地和税收仍在本市",
+            "registered and taxed in Linhai after",
+            local,
+        ),
     ]
     pharma_checks = [
-        flag_check("acquirer_listed_pharma", "医化行业上市公司及其子公司", "listed pharma/chemical company or subsidiary", listed),
+        flag_check(
+            "acquirer_listed_pharma",
+            "医化行业上市公司及其子公司",
+            "listed pharma/chemical company or subsidiary",
+            listed,
+        ),
         flag_check("target_pharma", "收购对象为医化企业", "target is a pharma/chemical firm", target),
         flag_check("target_in_taizhou_bay_zone", "位于台州湾经济技术开发区内", "inside the Taizhou Bay zone", zone),
-        Note(lambda i: f"收购土地 {fmt_number(area[i], 4)} 亩 × {fmt_number(per_mu[i], 2)} 元/亩 = {fmt_number(cap[i], 2)} 元（奖励上限，实际奖励以认定为准）",
-             lambda i: f"{fmt_number(area[i], 4)} mu × {fmt_number(per_mu[i], 2)} yuan/mu = {fmt_number(cap[i], 2)} (the cap; the award itself is decided case by case)", rows=pharma),
+        Note(
+            lambda i: (
+                f"收购土地 {fmt_number(area[i], 4)} 亩 × {fmt_number(per_mu[i], 2)} 元/亩 = {fmt_number(cap[i], 2)} 元（奖励上限，实际奖励以认定为准）"
+            ),
+            lambda i: (
+                f"{fmt_number(area[i], 4)} mu × {fmt_number(per_mu[i], 2)} yuan/mu = {fmt_number(cap[i], 2)} (the cap; the award itself is decided case by case)"
+            ),
+            rows=pharma,
+        ),
     ]
     return [
-        Outcome("quotas_transfer_to_merged", quotas, status(live, quotas), "2.9", QUOTE_QUOTA, checks, (NS + "quota_acquirer_classes",)),
-        Outcome("pharma_acquisition_reward_cap", cap.astype(I64), status(live, pharma), "2.9", QUOTE_PHARMA, pharma_checks, (NS + "pharma_reward_per_mu",)),
+        Outcome(
+            "quotas_transfer_to_merged",
+            quotas,
+            status(live, quotas),
+            "2.9",
+            QUOTE_QUOTA,
+            checks,
+            (NS + "quota_acquirer_classes",),
+        ),
+        Outcome(
+            "pharma_acquisition_reward_cap",
+            cap.astype(I64),
+            status(live, pharma),
+            "2.9",
+            QUOTE_PHARMA,
+            pharma_checks,
+            (NS + "pharma_reward_per_mu",),
+        ),
     ]
 
 
@@ -60,7 +99,9 @@ RULE = Rule(
     outputs=("quotas_transfer_to_merged", "pharma_acquisition_reward_cap"),
     compute=compute,
     needs={
-        "quotas_transfer_to_merged": needs("acquirer_mujun_class_last_year", "target_two_high_one_low", "registered_and_taxed_locally_after"),
+        "quotas_transfer_to_merged": needs(
+            "acquirer_mujun_class_last_year", "target_two_high_one_low", "registered_and_taxed_locally_after"
+        ),
         "pharma_acquisition_reward_cap": needs("acquired_land_area_mu"),
     },
     title_zh="兼并重组",

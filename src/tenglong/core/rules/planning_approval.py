@@ -37,20 +37,57 @@ def compute(ctx: Context) -> list[Outcome]:
     many, lim = meets(buildings, p_min, days, 0)
     phased = live & zero_land & many
     classified = live & zero_land & ~adds
-    mode = np.where(classified, table_codes(ctx.p("planning_approval.review_mode_by_risk"), days, risk, MODES), 0).astype(np.int8)
+    mode = np.where(
+        classified, table_codes(ctx.p("planning_approval.review_mode_by_risk"), days, risk, MODES), 0
+    ).astype(np.int8)
     checks_phased = [
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
-        threshold_check("phased_min_buildings", "技改厂房幢数（“多幢”，假设参数 planning_approval.phased_min_buildings）", "buildings renovated (\"several\", assumption planning_approval.phased_min_buildings)", buildings, 0, "幢", lim, p_min.boundary, many),
+        threshold_check(
+            "phased_min_buildings",
+            "技改厂房幢数（“多幢”，假设参数 planning_approval.phased_min_buildings）",
+            'buildings renovated ("several", assumption planning_approval.phased_min_buildings)',
+            buildings,
+            0,
+            "幢",
+            lim,
+            p_min.boundary,
+            many,
+        ),
     ]
-    names = {"special": ("特殊建设工程", "special works"), "low": ("低风险工程", "low-risk works"), "general": ("一般工程", "general works")}
+    names = {
+        "special": ("特殊建设工程", "special works"),
+        "low": ("低风险工程", "low-risk works"),
+        "general": ("一般工程", "general works"),
+    }
     checks_review = [
         flag_check("zero_land_renovation", "“零土地”技改项目", "zero-land renovation project", zero_land),
         flag_check("adds_storeys", "加层项目（除外）", "storey addition (excepted)", adds, want=False),
-        Note(lambda i: f"工程类别：{names.get(risk[i], (risk[i], ''))[0]} → 审查方式 {MODES[mode[i]]}", lambda i: f"works class: {names.get(risk[i], ('', risk[i]))[1]} → review mode {MODES[mode[i]]}", rows=classified),
+        Note(
+            lambda i: f"工程类别：{names.get(risk[i], (risk[i], ''))[0]} → 审查方式 {MODES[mode[i]]}",
+            lambda i: f"works class: {names.get(risk[i], ('', risk[i]))[1]} → review mode {MODES[mode[i]]}",
+            rows=classified,
+        ),
     ]
     return [
-        Outcome("phased_approval_allowed", phased, status(live, phased), "2.3", QUOTE_PHASED, checks_phased, ("planning_approval.phased_min_buildings",)),
-        Outcome("drawing_review_mode", mode, status(live, classified), "2.3", QUOTE_REVIEW, checks_review, ("planning_approval.review_mode_by_risk",), labels=MODES),
+        Outcome(
+            "phased_approval_allowed",
+            phased,
+            status(live, phased),
+            "2.3",
+            QUOTE_PHASED,
+            checks_phased,
+            ("planning_approval.phased_min_buildings",),
+        ),
+        Outcome(
+            "drawing_review_mode",
+            mode,
+            status(live, classified),
+            "2.3",
+            QUOTE_REVIEW,
+            checks_review,
+            ("planning_approval.review_mode_by_risk",),
+            labels=MODES,
+        ),
     ]
 
 
@@ -61,7 +98,8 @@ RULE = Rule(
     outputs=("drawing_review_mode", "phased_approval_allowed"),
     compute=compute,
     needs={
-        "drawing_review_mode": needs("zero_land_renovation") + needs("construction_risk_class", zero_land_renovation=True),
+        "drawing_review_mode": needs("zero_land_renovation")
+        + needs("construction_risk_class", zero_land_renovation=True),
         "phased_approval_allowed": needs("zero_land_renovation"),
     },
     title_zh="审批方式与施工图审查",
@@ -77,8 +115,21 @@ def density(ctx: Context) -> list[Outcome]:
     std = f.get("standard_land_new_project")
     applies = live & std
     cap = ctx.p("building_density.standard_land_max_density").scaled_at(days, 6)
-    check = flag_check("standard_land_new_project", "以标准地供地的新建工业项目", "new industrial project on standard land", std)
-    return [Outcome("max_building_density", np.where(applies, cap, 0), status(live, applies), "2.4", QUOTE_DENSITY, [check], ("building_density.standard_land_max_density",), null=~applies)]
+    check = flag_check(
+        "standard_land_new_project", "以标准地供地的新建工业项目", "new industrial project on standard land", std
+    )
+    return [
+        Outcome(
+            "max_building_density",
+            np.where(applies, cap, 0),
+            status(live, applies),
+            "2.4",
+            QUOTE_DENSITY,
+            [check],
+            ("building_density.standard_land_max_density",),
+            null=~applies,
+        )
+    ]
 
 
 DENSITY_RULE = Rule(
@@ -92,4 +143,4 @@ DENSITY_RULE = Rule(
     title_en="Building density on standard land",
 )
 
-__all__ = ["RULE", "DENSITY_RULE", "Check"]
+__all__ = ["DENSITY_RULE", "RULE", "Check"]

@@ -42,16 +42,45 @@ def compute(ctx: Context) -> list[Outcome]:
     checks = [
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
         flag_check("industry_direction_compliant", "符合产业发展导向", "fits the industrial direction", direction),
-        Check("max_share_of_original", share_ok, "零星地块 {s} 亩不超过原用地 {o} 亩的 20%（含本数）", "scattered {s} mu is at most 20% (inclusive) of the original {o} mu",
-              {"s": lambda i: fmt_number(scattered[i], 4), "o": lambda i: fmt_number(original[i], 4)}),
-        Check("max_area_mu", area_ok, "零星地块 {s} 亩 ≤ {lim} 亩（不超过，含本数）", "scattered {s} mu ≤ {lim} mu (inclusive)", {"s": lambda i: fmt_number(scattered[i], 4), "lim": lambda i: fmt_number(area_lim[i], 4)}),
-        Check("min_plot_ratio_rise", rise_ok, "容积率由 {b} 提高到 {a}，提高 20% 以上（含本数）", "plot ratio {b} → {a}, a rise of at least 20% (inclusive)", {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)}),
-        Check("min_renovated_share", ren_ok, "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 的 20% 以上（含本数）", "renovated {r} m² is at least 20% (inclusive) of {t} m²",
-              {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)}),
-        Note("容积率与建筑面积两项条件满足其一即可；另须市政府集体研究同意", "either the plot-ratio or the floor-area condition suffices; the city government must also agree"),
+        Check(
+            "max_share_of_original",
+            share_ok,
+            "零星地块 {s} 亩不超过原用地 {o} 亩的 20%（含本数）",
+            "scattered {s} mu is at most 20% (inclusive) of the original {o} mu",
+            {"s": lambda i: fmt_number(scattered[i], 4), "o": lambda i: fmt_number(original[i], 4)},
+        ),
+        Check(
+            "max_area_mu",
+            area_ok,
+            "零星地块 {s} 亩 ≤ {lim} 亩（不超过，含本数）",
+            "scattered {s} mu ≤ {lim} mu (inclusive)",
+            {"s": lambda i: fmt_number(scattered[i], 4), "lim": lambda i: fmt_number(area_lim[i], 4)},
+        ),
+        Check(
+            "min_plot_ratio_rise",
+            rise_ok,
+            "容积率由 {b} 提高到 {a}，提高 20% 以上（含本数）",
+            "plot ratio {b} → {a}, a rise of at least 20% (inclusive)",
+            {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)},
+        ),
+        Check(
+            "min_renovated_share",
+            ren_ok,
+            "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 的 20% 以上（含本数）",
+            "renovated {r} m² is at least 20% (inclusive) of {t} m²",
+            {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)},
+        ),
+        Note(
+            "容积率与建筑面积两项条件满足其一即可；另须市政府集体研究同意",
+            "either the plot-ratio or the floor-area condition suffices; the city government must also agree",
+        ),
     ]
-    params = tuple(NS + n for n in ("max_share_of_original", "max_area_mu", "min_plot_ratio_rise", "min_renovated_share"))
-    return [Outcome("scattered_land_agreement_eligible", eligible, status(live, eligible), "2.5", QUOTE, checks, params)]
+    params = tuple(
+        NS + n for n in ("max_share_of_original", "max_area_mu", "min_plot_ratio_rise", "min_renovated_share")
+    )
+    return [
+        Outcome("scattered_land_agreement_eligible", eligible, status(live, eligible), "2.5", QUOTE, checks, params)
+    ]
 
 
 RULE = Rule(
@@ -60,7 +89,17 @@ RULE = Rule(
     entity="projects",
     outputs=("scattered_land_agreement_eligible",),
     compute=compute,
-    needs={"scattered_land_agreement_eligible": needs("zero_land_renovation", "original_land_area_mu", "scattered_land_area_mu", "plot_ratio_before", "plot_ratio_after", "renovated_floor_area", "total_floor_area_after")},
+    needs={
+        "scattered_land_agreement_eligible": needs(
+            "zero_land_renovation",
+            "original_land_area_mu",
+            "scattered_land_area_mu",
+            "plot_ratio_before",
+            "plot_ratio_after",
+            "renovated_floor_area",
+            "total_floor_area_after",
+        )
+    },
     title_zh="零星地块协议出让",
     title_en="Agreement transfer of scattered plots",
 )
@@ -81,8 +120,18 @@ def waiver(ctx: Context) -> list[Outcome]:
         flag_check("land_use_unchanged", "不改变土地用途", "land use unchanged", unchanged),
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
         flag_check("own_industrial_use", "用于企业自身工业生产", "own industrial production", own),
-        Check("plot_ratio_raised", rises, "容积率由 {b} 提高到 {a}（须提高）", "plot ratio {b} → {a} (must rise)", {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)}),
-        Note(lambda i: f"免收土地价款 {fmt_number(premium[i], 2)} 元 + 市政基础设施配套费 {fmt_number(fee[i], 2)} 元", lambda i: f"waived land premium {fmt_number(premium[i], 2)} + infrastructure fee {fmt_number(fee[i], 2)}", rows=eligible),
+        Check(
+            "plot_ratio_raised",
+            rises,
+            "容积率由 {b} 提高到 {a}（须提高）",
+            "plot ratio {b} → {a} (must rise)",
+            {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)},
+        ),
+        Note(
+            lambda i: f"免收土地价款 {fmt_number(premium[i], 2)} 元 + 市政基础设施配套费 {fmt_number(fee[i], 2)} 元",
+            lambda i: f"waived land premium {fmt_number(premium[i], 2)} + infrastructure fee {fmt_number(fee[i], 2)}",
+            rows=eligible,
+        ),
     ]
     return [
         Outcome("fee_waiver_eligible", eligible, status(live, eligible), "2.6", QUOTE_WAIVER, checks[:4]),

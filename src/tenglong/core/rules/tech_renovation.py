@@ -31,8 +31,14 @@ QUOTE_ORDINARY = "对装备投资额200万元及以上的普通技改项目,按�
 QUOTE_2513 = "对地方经济发展贡献环比增长12%以上且工业装备投资500万元以上的“2513”培育企业,其工业性投资重点项目按认定设备投资额的15%给予奖励。"
 
 
-def allot_enterprise_cap(enterprise: np.ndarray, day: np.ndarray, ids: np.ndarray, amount: np.ndarray, cap: np.ndarray,
-                         rival: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def allot_enterprise_cap(
+    enterprise: np.ndarray,
+    day: np.ndarray,
+    ids: np.ndarray,
+    amount: np.ndarray,
+    cap: np.ndarray,
+    rival: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share a per-enterprise-year cap among projects in date, then id, order.
 
     Args:
@@ -140,7 +146,9 @@ def compute(ctx: Context) -> list[Outcome]:
     both = (tier_amt > 0) & (reward > 0) if higher_only else np.zeros(f.n, dtype=bool)
     claim = np.where(ordinary, ord_raw, 0)
     cap = ctx.p(NS + "ordinary_cap_per_enterprise_year").scaled_at(days, 2)
-    allotted, before, took_reward = allot_enterprise_cap(ent, days, np.asarray(f.ids, dtype=str), claim, cap, np.where(both & ordinary, reward, 0))
+    allotted, before, took_reward = allot_enterprise_cap(
+        ent, days, np.asarray(f.ids, dtype=str), claim, cap, np.where(both & ordinary, reward, 0)
+    )
     drop_tier = both & np.where(major, reward > major_amt, took_reward)
     drop_reward = both & ~drop_tier
     reward = np.where(drop_reward, 0, reward)
@@ -148,35 +156,166 @@ def compute(ctx: Context) -> list[Outcome]:
 
     tier = np.where(major, 1, np.where(ordinary, 2, 0)).astype(np.int8)
     tier_checks: list = [
-        threshold_check("major_min_total_investment", "项目投资", "total investment", total, 2, "元", lim_total, p_total.boundary, ok_total),
-        threshold_check("major_min_equipment_investment", "装备投资", "equipment investment", equip, 2, "元", lim_eq_major, p_eq.boundary, ok_eq_major),
-        flag_check("traditional_industry", "属重大传统产业改造提升项目", "traditional-industry upgrading project", traditional),
-        threshold_check("ordinary_min_equipment_investment", "装备投资（普通技改）", "equipment investment (ordinary)", equip, 2, "元", lim_eq_ord, p_ord.boundary, ok_eq_ord, applies=~major),
+        threshold_check(
+            "major_min_total_investment",
+            "项目投资",
+            "total investment",
+            total,
+            2,
+            "元",
+            lim_total,
+            p_total.boundary,
+            ok_total,
+        ),
+        threshold_check(
+            "major_min_equipment_investment",
+            "装备投资",
+            "equipment investment",
+            equip,
+            2,
+            "元",
+            lim_eq_major,
+            p_eq.boundary,
+            ok_eq_major,
+        ),
+        flag_check(
+            "traditional_industry", "属重大传统产业改造提升项目", "traditional-industry upgrading project", traditional
+        ),
+        threshold_check(
+            "ordinary_min_equipment_investment",
+            "装备投资（普通技改）",
+            "equipment investment (ordinary)",
+            equip,
+            2,
+            "元",
+            lim_eq_ord,
+            p_ord.boundary,
+            ok_eq_ord,
+            applies=~major,
+        ),
     ]
     sub_notes = tier_checks + [
-        Note(lambda i: f"重大项目：设备投资额 × 10% = {fmt_number(major_raw[i], 2)} 元，单个项目最高 {fmt_number(major_cap[i], 2)} 元", lambda i: f"major: 10% of equipment = {fmt_number(major_raw[i], 2)}, capped at {fmt_number(major_cap[i], 2)} per project", rows=major),
-        Note(lambda i: f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {years_of(days[i:i + 1])[0]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元",
-             lambda i: f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {years_of(days[i:i + 1])[0]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}", rows=ordinary & ~drop_tier),
-        Note(lambda i: f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：“2513”奖励 {fmt_number(reward_raw[i], 2)} 元高于可得技改补助，只给予奖励",
-             lambda i: f'higher-only (assumption tech_renovation.stacking_2513): the "2513" reward {fmt_number(reward_raw[i], 2)} is higher than the payable subsidy, so only the reward is paid', rows=drop_tier),
+        Note(
+            lambda i: (
+                f"重大项目：设备投资额 × 10% = {fmt_number(major_raw[i], 2)} 元，单个项目最高 {fmt_number(major_cap[i], 2)} 元"
+            ),
+            lambda i: (
+                f"major: 10% of equipment = {fmt_number(major_raw[i], 2)}, capped at {fmt_number(major_cap[i], 2)} per project"
+            ),
+            rows=major,
+        ),
+        Note(
+            lambda i: (
+                f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {years_of(days[i : i + 1])[0]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元"
+            ),
+            lambda i: (
+                f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {years_of(days[i : i + 1])[0]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}"
+            ),
+            rows=ordinary & ~drop_tier,
+        ),
+        Note(
+            lambda i: (
+                f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：“2513”奖励 {fmt_number(reward_raw[i], 2)} 元高于可得技改补助，只给予奖励"
+            ),
+            lambda i: (
+                f'higher-only (assumption tech_renovation.stacking_2513): the "2513" reward {fmt_number(reward_raw[i], 2)} is higher than the payable subsidy, so only the reward is paid'
+            ),
+            rows=drop_tier,
+        ),
     ]
     reward_checks: list = [
         flag_check("key_industrial_project", "工业性投资重点项目", "key industrial project", key),
         flag_check("is_2513_enterprise", "“2513”培育企业", '"2513" enterprise', is2513),
-        threshold_check("reward_2513_min_contribution_growth", "地方经济发展贡献环比增长", "growth of local contribution", growth, 6, "", lim_growth, p_growth.boundary, ok_growth),
-        threshold_check("reward_2513_min_industrial_equipment_investment", "工业装备投资", "industrial equipment investment", ieq, 2, "元", lim_ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary, ok_ieq),
-        Note(lambda i: f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：可得技改补助 {fmt_number(subsidy[i], 2)} 元不低于“2513”奖励 {fmt_number(reward_raw[i], 2)} 元，只给予技改补助",
-             lambda i: f'higher-only (assumption tech_renovation.stacking_2513): the payable subsidy {fmt_number(subsidy[i], 2)} is not lower than the "2513" reward {fmt_number(reward_raw[i], 2)}, so no reward', rows=drop_reward),
+        threshold_check(
+            "reward_2513_min_contribution_growth",
+            "地方经济发展贡献环比增长",
+            "growth of local contribution",
+            growth,
+            6,
+            "",
+            lim_growth,
+            p_growth.boundary,
+            ok_growth,
+        ),
+        threshold_check(
+            "reward_2513_min_industrial_equipment_investment",
+            "工业装备投资",
+            "industrial equipment investment",
+            ieq,
+            2,
+            "元",
+            lim_ieq,
+            ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary,
+            ok_ieq,
+        ),
+        Note(
+            lambda i: (
+                f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：可得技改补助 {fmt_number(subsidy[i], 2)} 元不低于“2513”奖励 {fmt_number(reward_raw[i], 2)} 元，只给予技改补助"
+            ),
+            lambda i: (
+                f'higher-only (assumption tech_renovation.stacking_2513): the payable subsidy {fmt_number(subsidy[i], 2)} is not lower than the "2513" reward {fmt_number(reward_raw[i], 2)}, so no reward'
+            ),
+            rows=drop_reward,
+        ),
     ]
+
     def tier_quote(i: int) -> str:
         return QUOTE_ORDINARY if ordinary[i] else QUOTE_MAJOR
 
-    params = tuple(NS + n for n in ("major_min_total_investment", "major_min_equipment_investment", "major_rate", "major_cap_per_project", "ordinary_min_equipment_investment", "ordinary_rate", "ordinary_cap_per_enterprise_year", "stacking_2513"))
+    params = tuple(
+        NS + n
+        for n in (
+            "major_min_total_investment",
+            "major_min_equipment_investment",
+            "major_rate",
+            "major_cap_per_project",
+            "ordinary_min_equipment_investment",
+            "ordinary_rate",
+            "ordinary_cap_per_enterprise_year",
+            "stacking_2513",
+        )
+    )
     only = {"assumption_rows": {NS + "stacking_2513": both}}
     return [
-        Outcome("tech_renovation_tier", tier, status(live, major | ordinary), "2.10", QUOTE_MAJOR, tier_checks, params[:-1], extra={"quote_per_row": tier_quote}, labels=TIERS),
-        Outcome("tech_renovation_subsidy", subsidy, status(live, (major | ordinary) & ~drop_tier), "2.10", QUOTE_MAJOR, sub_notes, params, extra={"quote_per_row": tier_quote, **only}),
-        Outcome("key_project_reward_2513", reward.astype(I64), status(live, r_ok & ~drop_reward), "2.10", QUOTE_2513, reward_checks, tuple(NS + n for n in ("reward_2513_min_contribution_growth", "reward_2513_min_industrial_equipment_investment", "reward_2513_rate", "stacking_2513")), extra=only),
+        Outcome(
+            "tech_renovation_tier",
+            tier,
+            status(live, major | ordinary),
+            "2.10",
+            QUOTE_MAJOR,
+            tier_checks,
+            params[:-1],
+            extra={"quote_per_row": tier_quote},
+            labels=TIERS,
+        ),
+        Outcome(
+            "tech_renovation_subsidy",
+            subsidy,
+            status(live, (major | ordinary) & ~drop_tier),
+            "2.10",
+            QUOTE_MAJOR,
+            sub_notes,
+            params,
+            extra={"quote_per_row": tier_quote, **only},
+        ),
+        Outcome(
+            "key_project_reward_2513",
+            reward.astype(I64),
+            status(live, r_ok & ~drop_reward),
+            "2.10",
+            QUOTE_2513,
+            reward_checks,
+            tuple(
+                NS + n
+                for n in (
+                    "reward_2513_min_contribution_growth",
+                    "reward_2513_min_industrial_equipment_investment",
+                    "reward_2513_rate",
+                    "stacking_2513",
+                )
+            ),
+            extra=only,
+        ),
     ]
 
 
@@ -189,7 +328,11 @@ RULE = Rule(
     entity="projects",
     outputs=("tech_renovation_tier", "tech_renovation_subsidy", "key_project_reward_2513"),
     compute=compute,
-    needs={"tech_renovation_tier": _BASE, "tech_renovation_subsidy": _BASE + _ENT, "key_project_reward_2513": _BASE + _ENT},
+    needs={
+        "tech_renovation_tier": _BASE,
+        "tech_renovation_subsidy": _BASE + _ENT,
+        "key_project_reward_2513": _BASE + _ENT,
+    },
     title_zh="技改补助与“2513”奖励",
     title_en="Tech-renovation subsidies and the 2513 reward",
 )
@@ -209,12 +352,19 @@ def enterprise_totals(ctx: Context) -> list[Outcome]:
         ent = f.get("enterprise")
         days = ctx.days("projects")
         rows = (years_of(days) == ctx.period) & (ent >= 0)
-        money = ctx.result("projects", "tech_renovation_subsidy").values + ctx.result("projects", "key_project_reward_2513").values
+        money = (
+            ctx.result("projects", "tech_renovation_subsidy").values
+            + ctx.result("projects", "key_project_reward_2513").values
+        )
         np.add.at(total, ent[rows], money[rows])
         np.add.at(count, ent[rows], 1)
     live = ctx.in_force("2.10", ctx.days("enterprises"))
-    note = Note(lambda i: f"{ctx.period} 年申请的 {count[i]} 个项目的技改补助与“2513”奖励合计 {fmt_number(total[i], 2)} 元",
-                lambda i: f"2.10 subsidies and rewards of the {count[i]} project(s) applied in {ctx.period}: {fmt_number(total[i], 2)}")
+    note = Note(
+        lambda i: f"{ctx.period} 年申请的 {count[i]} 个项目的技改补助与“2513”奖励合计 {fmt_number(total[i], 2)} 元",
+        lambda i: (
+            f"2.10 subsidies and rewards of the {count[i]} project(s) applied in {ctx.period}: {fmt_number(total[i], 2)}"
+        ),
+    )
     state = np.where(total > 0, APPLIED, np.where(live, NOT_APPLICABLE, NOT_IN_FORCE)).astype(np.int8)
     return [Outcome("tech_renovation_subsidy_total", total, state, "2.10", QUOTE_ORDINARY, [note])]
 

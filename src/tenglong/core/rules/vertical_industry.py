@@ -27,8 +27,15 @@ QUOTE_EXCESS = "对“零增地”技改后生产厂房容积率提高20%(不含
 QUOTE_STOREYS = "对“零增地”技改后厂房容积率提高或“零增地”技改的建筑面积占零地技改后总建筑面积未达到以上条件的,4层、5层、6层及以上新增生产厂房建筑面积且自有自用的,分别按照30元/平方米、40元/平方米、50元/平方米的标准予以奖励,单个项目最高奖励100万元"
 
 
-def excess_area(after: np.ndarray, before: np.ndarray, land: np.ndarray, renovated: np.ndarray, total: np.ndarray,
-                rise: tuple[np.ndarray, np.ndarray], share: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def excess_area(
+    after: np.ndarray,
+    before: np.ndarray,
+    land: np.ndarray,
+    renovated: np.ndarray,
+    total: np.ndarray,
+    rise: tuple[np.ndarray, np.ndarray],
+    share: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exact excess areas of both criteria over a common denominator.
 
     Args:
@@ -42,7 +49,9 @@ def excess_area(after: np.ndarray, before: np.ndarray, land: np.ndarray, renovat
     rn, rd = rise
     sn, sd = share
     if len(rd) and int(np.max(rd * sd)) > 10_000:
-        raise ParameterError("第（十一）项门槛比例过细，超出精确计算范围。", "The 2.11 thresholds are too fine for exact arithmetic.")
+        raise ParameterError(
+            "第（十一）项门槛比例过细，超出精确计算范围。", "The 2.11 thresholds are too fine for exact arithmetic."
+        )
     # A rise from, or a share of, nothing is undefined: a zero base never meets the criterion.
     rise_met = (after * rd > before * (rd + rn)) & (before > 0)
     share_met = (renovated * sd > total * sn) & (total > 0)
@@ -62,7 +71,9 @@ def compute(ctx: Context) -> list[Outcome]:
     before, after = f.get("plot_ratio_before"), f.get("plot_ratio_after")
     land, renovated, total = f.get("land_area"), f.get("renovated_floor_area"), f.get("total_floor_area_after")
     p_rise, p_share = ctx.p(NS + "min_plot_ratio_rise"), ctx.p(NS + "min_renovated_share")
-    rise_met, share_met, by_ratio, by_share, den = excess_area(after, before, land, renovated, total, p_rise.fraction_at(days), p_share.fraction_at(days))
+    rise_met, share_met, by_ratio, by_share, den = excess_area(
+        after, before, land, renovated, total, p_rise.fraction_at(days), p_share.fraction_at(days)
+    )
     excess = gate & (rise_met | share_met)
     storeys = gate & ~excess
     route = np.where(excess, 1, np.where(storeys, 2, 0)).astype(np.int8)
@@ -79,7 +90,11 @@ def compute(ctx: Context) -> list[Outcome]:
 
     rates = ctx.p(NS + "storey_rates")
     r4, r5, r6 = (table_entry(rates, days, k, 2) for k in ("storey_4", "storey_5", "storey_6_plus"))
-    s4, s5, s6 = f.get("new_floor_area_storey_4"), f.get("new_floor_area_storey_5"), f.get("new_floor_area_storey_6_plus")
+    s4, s5, s6 = (
+        f.get("new_floor_area_storey_4"),
+        f.get("new_floor_area_storey_5"),
+        f.get("new_floor_area_storey_6_plus"),
+    )
     storey_raw = div_half_up(s4 * r4 + s5 * r5 + s6 * r6, I64(100))
     storey_ok = table_lookup(ctx.p(NS + "storeys_route_classes"), days, cls, default=True).astype(bool)
     storey_pay = np.where(storey_ok, np.minimum(storey_raw, cap), 0)
@@ -90,33 +105,109 @@ def compute(ctx: Context) -> list[Outcome]:
     checks: list = [
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
         flag_check("self_owned_and_used", "自有自用", "self-owned and self-used", self_used),
-        Check("plot_ratio_rise", rise_met, "技改后容积率 {a} 较技改前 {b} 提高超过 20%（不含本数）", "plot ratio {a} is more than 20% (exclusive) above {b}",
-              {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)}, applies=gate),
-        Check("renovated_share", share_met, "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 超过 20%（不含本数）", "renovated floor area {r} m² is more than 20% (exclusive) of {t} m²",
-              {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)}, applies=gate),
+        Check(
+            "plot_ratio_rise",
+            rise_met,
+            "技改后容积率 {a} 较技改前 {b} 提高超过 20%（不含本数）",
+            "plot ratio {a} is more than 20% (exclusive) above {b}",
+            {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)},
+            applies=gate,
+        ),
+        Check(
+            "renovated_share",
+            share_met,
+            "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 超过 20%（不含本数）",
+            "renovated floor area {r} m² is more than 20% (exclusive) of {t} m²",
+            {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)},
+            applies=gate,
+        ),
     ]
     notes = checks + [
-        Note(lambda i: f"超出部分面积取较大者（假设参数 vertical_industry.excess_area_reading）：容积率口径 {fmt_number(ratio_area_shown[i], 2)} m²，建筑面积口径 {fmt_number(share_area_shown[i], 2)} m²，计 {fmt_number(area_shown[i], 2)} m²",
-             lambda i: f"excess area, the larger (assumption vertical_industry.excess_area_reading): by plot ratio {fmt_number(ratio_area_shown[i], 2)} m², by floor area {fmt_number(share_area_shown[i], 2)} m² → {fmt_number(area_shown[i], 2)} m²", rows=excess),
-        Note(lambda i: f"亩均评价 {cls[i] or '未提供'} 类，奖励标准 {fmt_number(rate[i], 2)} 元/m²，计 {fmt_number(excess_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元",
-             lambda i: f"class {cls[i] or 'not given'}: {fmt_number(rate[i], 2)} yuan/m² → {fmt_number(excess_raw[i], 2)}, capped at {fmt_number(cap[i], 2)} per project", rows=excess),
-        Note(lambda i: f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + 5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + 6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元",
-             lambda i: f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, capped at {fmt_number(cap[i], 2)}", rows=storeys),
+        Note(
+            lambda i: (
+                f"超出部分面积取较大者（假设参数 vertical_industry.excess_area_reading）：容积率口径 {fmt_number(ratio_area_shown[i], 2)} m²，建筑面积口径 {fmt_number(share_area_shown[i], 2)} m²，计 {fmt_number(area_shown[i], 2)} m²"
+            ),
+            lambda i: (
+                f"excess area, the larger (assumption vertical_industry.excess_area_reading): by plot ratio {fmt_number(ratio_area_shown[i], 2)} m², by floor area {fmt_number(share_area_shown[i], 2)} m² → {fmt_number(area_shown[i], 2)} m²"
+            ),
+            rows=excess,
+        ),
+        Note(
+            lambda i: (
+                f"亩均评价 {cls[i] or '未提供'} 类，奖励标准 {fmt_number(rate[i], 2)} 元/m²，计 {fmt_number(excess_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元"
+            ),
+            lambda i: (
+                f"class {cls[i] or 'not given'}: {fmt_number(rate[i], 2)} yuan/m² → {fmt_number(excess_raw[i], 2)}, capped at {fmt_number(cap[i], 2)} per project"
+            ),
+            rows=excess,
+        ),
+        Note(
+            lambda i: (
+                f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + 5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + 6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元"
+            ),
+            lambda i: (
+                f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, capped at {fmt_number(cap[i], 2)}"
+            ),
+            rows=storeys,
+        ),
     ]
+
     def quote(i: int) -> str:
         return QUOTE_STOREYS if storeys[i] else QUOTE_EXCESS
 
-    only = {"assumption_rows": {NS + "excess_area_reading": excess & rise_met & share_met, NS + "storeys_route_classes": storeys & np.isin(cls, ["C", "D"])}}
-    params = tuple(NS + n for n in ("min_plot_ratio_rise", "min_renovated_share", "excess_rate_by_class", "excess_area_reading", "storey_rates", "storeys_route_classes", "cap_per_project"))
+    only = {
+        "assumption_rows": {
+            NS + "excess_area_reading": excess & rise_met & share_met,
+            NS + "storeys_route_classes": storeys & np.isin(cls, ["C", "D"]),
+        }
+    }
+    params = tuple(
+        NS + n
+        for n in (
+            "min_plot_ratio_rise",
+            "min_renovated_share",
+            "excess_rate_by_class",
+            "excess_area_reading",
+            "storey_rates",
+            "storeys_route_classes",
+            "cap_per_project",
+        )
+    )
     return [
-        Outcome("vertical_industry_route", route, status(live, excess | storeys), "2.11", QUOTE_EXCESS, checks, params, extra={"quote_per_row": quote, **only}, labels=("none", "excess", "storeys")),
-        Outcome("vertical_industry_reward", reward, np.where(~live, 2, np.where(reward > 0, APPLIED, NOT_APPLICABLE)).astype(np.int8), "2.11", QUOTE_EXCESS, notes, params, extra={"quote_per_row": quote, **only}),
+        Outcome(
+            "vertical_industry_route",
+            route,
+            status(live, excess | storeys),
+            "2.11",
+            QUOTE_EXCESS,
+            checks,
+            params,
+            extra={"quote_per_row": quote, **only},
+            labels=("none", "excess", "storeys"),
+        ),
+        Outcome(
+            "vertical_industry_reward",
+            reward,
+            np.where(~live, 2, np.where(reward > 0, APPLIED, NOT_APPLICABLE)).astype(np.int8),
+            "2.11",
+            QUOTE_EXCESS,
+            notes,
+            params,
+            extra={"quote_per_row": quote, **only},
+        ),
     ]
 
 
 _GATE = needs("enterprise", "zero_land_renovation", "self_owned_and_used")
 _CLASS = needs("mujun_class|mujun_class_computed", on="enterprise")
-_AREAS = needs("land_area", "plot_ratio_before", "plot_ratio_after", "renovated_floor_area", "total_floor_area_after", zero_land_renovation=True)
+_AREAS = needs(
+    "land_area",
+    "plot_ratio_before",
+    "plot_ratio_after",
+    "renovated_floor_area",
+    "total_floor_area_after",
+    zero_land_renovation=True,
+)
 
 RULE = Rule(
     id="vertical_industry",

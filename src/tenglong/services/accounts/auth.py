@@ -43,7 +43,7 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-def actor_of(row) -> Actor:  # noqa: ANN001 - a SQLAlchemy row
+def actor_of(row) -> Actor:
     """The domain actor of a users row."""
     return Actor(row.id, row.username, row.display_name, row.role, row.town, row.credit_code, row.department)
 
@@ -58,11 +58,24 @@ class Session:
     lang: str
 
 
-def create_user(uow: UnitOfWork, by: Actor | None, username: str, display_name: str, password: str, role: str,
-                town: str | None = None, credit_code: str | None = None, department: str | None = None, address: str | None = None) -> int:
+def create_user(
+    uow: UnitOfWork,
+    by: Actor | None,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    town: str | None = None,
+    credit_code: str | None = None,
+    department: str | None = None,
+    address: str | None = None,
+) -> int:
     """Create an account (audited, with the client ``address`` when given). Raises PolicyError for an unknown role or a missing scope."""
     if role not in ROLES:
-        raise PolicyError(f"角色 {role!r} 无效，应为 {'、'.join(ROLES)} 之一。", f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
+        raise PolicyError(
+            f"角色 {role!r} 无效，应为 {'、'.join(ROLES)} 之一。",
+            f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.",
+        )
     if role == "town" and not town:
         raise PolicyError("镇街账号须指定所属镇(街道)。", "A town account needs its town.")
     if role == "enterprise" and not credit_code:
@@ -71,13 +84,39 @@ def create_user(uow: UnitOfWork, by: Actor | None, username: str, display_name: 
         exists = w.conn.execute(select(users.c.id).where(users.c.username == username)).first()
         if exists:
             raise PolicyError(f"用户名 {username} 已存在。", f"The username {username} is taken.")
-        uid = w.conn.execute(insert(users).values(username=username, display_name=display_name, password_hash=hash_password(password), role=role,
-                                                   town=town, credit_code=credit_code, department=department, active=True, created_at=now())).inserted_primary_key[0]
-        w.audit("user.create", "user", uid, None, {"username": username, "role": role, "town": town, "credit_code": credit_code, "department": department})
+        uid = w.conn.execute(
+            insert(users).values(
+                username=username,
+                display_name=display_name,
+                password_hash=hash_password(password),
+                role=role,
+                town=town,
+                credit_code=credit_code,
+                department=department,
+                active=True,
+                created_at=now(),
+            )
+        ).inserted_primary_key[0]
+        w.audit(
+            "user.create",
+            "user",
+            uid,
+            None,
+            {"username": username, "role": role, "town": town, "credit_code": credit_code, "department": department},
+        )
     return int(uid)
 
 
-def login(uow: UnitOfWork, username: str, password: str, address: str, max_failures: int, window_minutes: int, session_hours: int, lang: str = "zh") -> Session:
+def login(
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    address: str,
+    max_failures: int,
+    window_minutes: int,
+    session_hours: int,
+    lang: str = "zh",
+) -> Session:
     """Check the credentials (throttled per account and address) and open a session.
 
     Raises:
@@ -86,10 +125,23 @@ def login(uow: UnitOfWork, username: str, password: str, address: str, max_failu
     """
     since = now() - dt.timedelta(minutes=window_minutes)
     with uow.write(None, address) as w:
-        failures = w.conn.execute(select(func.count()).select_from(login_attempts).where(and_(
-            login_attempts.c.username == username, login_attempts.c.address == address, login_attempts.c.at >= since, login_attempts.c.success.is_(False)))).scalar_one()
+        failures = w.conn.execute(
+            select(func.count())
+            .select_from(login_attempts)
+            .where(
+                and_(
+                    login_attempts.c.username == username,
+                    login_attempts.c.address == address,
+                    login_attempts.c.at >= since,
+                    login_attempts.c.success.is_(False),
+                )
+            )
+        ).scalar_one()
         if failures >= max_failures:
-            raise Throttled(f"登录失败次数过多，请 {window_minutes} 分钟后再试。", f"Too many failed logins; try again in {window_minutes} minutes.")
+            raise Throttled(
+                f"登录失败次数过多，请 {window_minutes} 分钟后再试。",
+                f"Too many failed logins; try again in {window_minutes} minutes.",
+            )
         row = w.conn.execute(select(users).where(users.c.username == username, users.c.active.is_(True))).first()
         ok = row is not None and verify_password(row.password_hash, password)
         w.conn.execute(insert(login_attempts).values(username=username, address=address, at=now(), success=ok))
@@ -100,7 +152,16 @@ def login(uow: UnitOfWork, username: str, password: str, address: str, max_failu
     actor = actor_of(row)
     sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with uow.write(actor, address) as w:
-        w.conn.execute(insert(sessions).values(id=sid, user_id=actor.id, csrf_token=csrf, lang=lang, created_at=now(), expires_at=now() + dt.timedelta(hours=session_hours)))
+        w.conn.execute(
+            insert(sessions).values(
+                id=sid,
+                user_id=actor.id,
+                csrf_token=csrf,
+                lang=lang,
+                created_at=now(),
+                expires_at=now() + dt.timedelta(hours=session_hours),
+            )
+        )
         w.audit("login", "user", actor.id, None, {"address": address})
     return Session(sid, actor, csrf, lang)
 
@@ -110,8 +171,11 @@ def session(uow: UnitOfWork, sid: str | None) -> Session | None:
     if not sid:
         return None
     with uow.read() as conn:
-        row = conn.execute(select(sessions, users).join(users, users.c.id == sessions.c.user_id).where(
-            sessions.c.id == sid, sessions.c.expires_at > now(), users.c.active.is_(True))).first()
+        row = conn.execute(
+            select(sessions, users)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.id == sid, sessions.c.expires_at > now(), users.c.active.is_(True))
+        ).first()
     if row is None:
         return None
     actor = Actor(row.user_id, row.username, row.display_name, row.role, row.town, row.credit_code, row.department)

@@ -19,8 +19,8 @@ from ...adapters.db.tables import enterprises, sessions, users
 from ...core.errors import InvalidInput, PolicyError, Problem
 from ...core.reference_data import towns
 from ...registers.roles import ROLES, Actor
-from . import auth
 from ..kernel.platform import Platform
+from . import auth
 
 MIN_PASSWORD = 10
 """Shortest accepted password."""
@@ -67,7 +67,7 @@ class UserView:
 
 def _aware(moment: Any) -> Any:
     """SQLite returns naive UTC times; make them aware."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _check(actor: Actor) -> None:
@@ -82,15 +82,42 @@ def town_choices() -> list[tuple[str, str, str]]:
 
 def _views(p: Platform, user_id: int | None = None) -> list[UserView]:
     names = {code: (zh, en) for code, zh, en in town_choices()}
-    q = (select(users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.town, users.c.credit_code, users.c.department,
-                users.c.active, users.c.created_at, enterprises.c.name.label("enterprise_name"))
-         .outerjoin(enterprises, enterprises.c.credit_code == users.c.credit_code).order_by(users.c.id))
+    q = (
+        select(
+            users.c.id,
+            users.c.username,
+            users.c.display_name,
+            users.c.role,
+            users.c.town,
+            users.c.credit_code,
+            users.c.department,
+            users.c.active,
+            users.c.created_at,
+            enterprises.c.name.label("enterprise_name"),
+        )
+        .outerjoin(enterprises, enterprises.c.credit_code == users.c.credit_code)
+        .order_by(users.c.id)
+    )
     if user_id is not None:
         q = q.where(users.c.id == user_id)
     with p.uow.read() as conn:
         rows = conn.execute(q).all()
-    return [UserView(r.id, r.username, r.display_name, r.role, r.town, *names.get(r.town or "", (None, None)), r.credit_code, r.enterprise_name,
-                     r.department, bool(r.active), _aware(r.created_at)) for r in rows]
+    return [
+        UserView(
+            r.id,
+            r.username,
+            r.display_name,
+            r.role,
+            r.town,
+            *names.get(r.town or "", (None, None)),
+            r.credit_code,
+            r.enterprise_name,
+            r.department,
+            bool(r.active),
+            _aware(r.created_at),
+        )
+        for r in rows
+    ]
 
 
 def list_users(p: Platform, actor: Actor) -> list[UserView]:
@@ -117,7 +144,9 @@ def get_user(p: Platform, actor: Actor, user_id: int) -> UserView:
     return found[0]
 
 
-def _problem(code: str, field: str, value: Any, expected_zh: str, expected_en: str, example: str, zh: str, en: str) -> Problem:
+def _problem(
+    code: str, field: str, value: Any, expected_zh: str, expected_en: str, example: str, zh: str, en: str
+) -> Problem:
     return Problem(code, field, value, expected_zh, expected_en, example, zh, en)
 
 
@@ -125,31 +154,84 @@ def password_problems(password: str, username: str | None = None, field: str = "
     """What is wrong with a new password (the value itself is never echoed)."""
     out = []
     if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
-        out.append(_problem("password_length", field, None, f"{MIN_PASSWORD}–{MAX_PASSWORD} 个字符", f"{MIN_PASSWORD}–{MAX_PASSWORD} characters",
-                            "", f"密码须至少 {MIN_PASSWORD} 个字符（现有 {len(password)} 个）。", f"The password needs at least {MIN_PASSWORD} characters (it has {len(password)})."))
+        out.append(
+            _problem(
+                "password_length",
+                field,
+                None,
+                f"{MIN_PASSWORD}–{MAX_PASSWORD} 个字符",
+                f"{MIN_PASSWORD}–{MAX_PASSWORD} characters",
+                "",
+                f"密码须至少 {MIN_PASSWORD} 个字符（现有 {len(password)} 个）。",
+                f"The password needs at least {MIN_PASSWORD} characters (it has {len(password)}).",
+            )
+        )
     elif username and password.casefold() == username.casefold():
-        out.append(_problem("password_is_username", field, None, "与用户名不同的密码", "a password other than the username", "",
-                            "密码不能与用户名相同。", "The password must differ from the username."))
+        out.append(
+            _problem(
+                "password_is_username",
+                field,
+                None,
+                "与用户名不同的密码",
+                "a password other than the username",
+                "",
+                "密码不能与用户名相同。",
+                "The password must differ from the username.",
+            )
+        )
     return out
 
 
 def _scope_problems(conn: Any, new: NewUser) -> list[Problem]:
     out = []
     if new.role == "town" and new.town not in {code for code, _, _ in town_choices()}:
-        out.append(_problem("unknown_town", "town", new.town, "临海市 21 个镇(街道)、开发区之一的代码", "the code of one of Linhai's 21 towns and zones",
-                            "331082112", "镇街账号须从列表中选择所属镇(街道)。", "A town account needs its town, chosen from the list."))
+        out.append(
+            _problem(
+                "unknown_town",
+                "town",
+                new.town,
+                "临海市 21 个镇(街道)、开发区之一的代码",
+                "the code of one of Linhai's 21 towns and zones",
+                "331082112",
+                "镇街账号须从列表中选择所属镇(街道)。",
+                "A town account needs its town, chosen from the list.",
+            )
+        )
     if new.role == "enterprise":
         code = (new.credit_code or "").strip().upper()
-        known = code and conn.execute(select(enterprises.c.credit_code).where(enterprises.c.credit_code == code)).first()
+        known = (
+            code and conn.execute(select(enterprises.c.credit_code).where(enterprises.c.credit_code == code)).first()
+        )
         if not known:
-            out.append(_problem("unknown_enterprise", "credit_code", new.credit_code or None, "已有企业的18位统一社会信用代码",
-                                "the 18-character credit code of an enterprise in the database", "91331082MA2AB3CF7N",
-                                f"找不到统一社会信用代码为「{code}」的企业；企业账号须对应已导入的企业。" if code else "企业账号须填写统一社会信用代码。",
-                                f"No enterprise has the credit code {code!r}; an enterprise account needs an imported enterprise." if code
-                                else "An enterprise account needs its credit code."))
+            out.append(
+                _problem(
+                    "unknown_enterprise",
+                    "credit_code",
+                    new.credit_code or None,
+                    "已有企业的18位统一社会信用代码",
+                    "the 18-character credit code of an enterprise in the database",
+                    "91331082MA2AB3CF7N",
+                    f"找不到统一社会信用代码为「{code}」的企业；企业账号须对应已导入的企业。"
+                    if code
+                    else "企业账号须填写统一社会信用代码。",
+                    f"No enterprise has the credit code {code!r}; an enterprise account needs an imported enterprise."
+                    if code
+                    else "An enterprise account needs its credit code.",
+                )
+            )
     if new.role == "department" and not (new.department or "").strip():
-        out.append(_problem("missing_department", "department", None, "部门名称", "the department's name", "市自然资源规划局",
-                            "部门账号须填写所属部门。", "A department account needs its department."))
+        out.append(
+            _problem(
+                "missing_department",
+                "department",
+                None,
+                "部门名称",
+                "the department's name",
+                "市自然资源规划局",
+                "部门账号须填写所属部门。",
+                "A department account needs its department.",
+            )
+        )
     return out
 
 
@@ -157,17 +239,57 @@ def check_new_user(conn: Any, new: NewUser) -> list[Problem]:
     """Every problem of a create-user form, at once."""
     out = []
     if not USERNAME.match(new.username):
-        out.append(_problem("invalid_username", "username", new.username, "3–64 个字母、数字或 _ . @ -", "3–64 letters, digits or _ . @ -", "duqiao.zhang",
-                            "用户名须为 3–64 个字母、数字或 _ . @ -。", "A username is 3–64 letters, digits or _ . @ -."))
+        out.append(
+            _problem(
+                "invalid_username",
+                "username",
+                new.username,
+                "3–64 个字母、数字或 _ . @ -",
+                "3–64 letters, digits or _ . @ -",
+                "duqiao.zhang",
+                "用户名须为 3–64 个字母、数字或 _ . @ -。",
+                "A username is 3–64 letters, digits or _ . @ -.",
+            )
+        )
     elif conn.execute(select(users.c.id).where(func.lower(users.c.username) == new.username.lower())).first():
-        out.append(_problem("username_taken", "username", new.username, "未被使用的用户名", "a username not in use", f"{new.username}2",
-                            f"用户名 {new.username} 已存在。", f"The username {new.username} is taken."))
+        out.append(
+            _problem(
+                "username_taken",
+                "username",
+                new.username,
+                "未被使用的用户名",
+                "a username not in use",
+                f"{new.username}2",
+                f"用户名 {new.username} 已存在。",
+                f"The username {new.username} is taken.",
+            )
+        )
     if not new.display_name.strip() or len(new.display_name) > 128:
-        out.append(_problem("invalid_display_name", "display_name", new.display_name or None, "1–128 个字符的姓名或单位", "a name of 1–128 characters",
-                            "杜桥镇 经济发展办 张三", "请填写姓名（最多 128 个字符）。", "Give a name (at most 128 characters)."))
+        out.append(
+            _problem(
+                "invalid_display_name",
+                "display_name",
+                new.display_name or None,
+                "1–128 个字符的姓名或单位",
+                "a name of 1–128 characters",
+                "杜桥镇 经济发展办 张三",
+                "请填写姓名（最多 128 个字符）。",
+                "Give a name (at most 128 characters).",
+            )
+        )
     if new.role not in ROLES:
-        out.append(_problem("unknown_role", "role", new.role, "、".join(ROLES), ", ".join(ROLES), "town",
-                            f"角色「{new.role}」无效。", f"Unknown role {new.role!r}."))
+        out.append(
+            _problem(
+                "unknown_role",
+                "role",
+                new.role,
+                "、".join(ROLES),
+                ", ".join(ROLES),
+                "town",
+                f"角色「{new.role}」无效。",
+                f"Unknown role {new.role!r}.",
+            )
+        )
     return out + password_problems(new.password, new.username) + _scope_problems(conn, new)
 
 
@@ -189,8 +311,18 @@ def create(p: Platform, actor: Actor, new: NewUser, address: str | None = None) 
     town = new.town if new.role == "town" else None
     code = (new.credit_code or "").strip().upper() if new.role == "enterprise" else None
     department = (new.department or "").strip() or None if new.role in ("department", "admin", "auditor") else None
-    return auth.create_user(p.uow, actor, new.username, new.display_name.strip(), new.password, new.role, town=town, credit_code=code,
-                            department=department, address=address)
+    return auth.create_user(
+        p.uow,
+        actor,
+        new.username,
+        new.display_name.strip(),
+        new.password,
+        new.role,
+        town=town,
+        credit_code=code,
+        department=department,
+        address=address,
+    )
 
 
 def _target(conn: Any, user_id: int) -> Any:
@@ -221,7 +353,13 @@ def deactivate(p: Platform, actor: Actor, user_id: int, address: str | None = No
             raise UserConflict(f"账号 {row.username} 已停用。", f"The account {row.username} is already inactive.")
         w.conn.execute(update(users).where(users.c.id == user_id).values(active=False))
         ended = _end_sessions(w.conn, user_id)
-        w.audit("user.deactivate", "user", user_id, {"username": row.username, "active": True}, {"username": row.username, "active": False, "sessions_ended": ended})
+        w.audit(
+            "user.deactivate",
+            "user",
+            user_id,
+            {"username": row.username, "active": True},
+            {"username": row.username, "active": False, "sessions_ended": ended},
+        )
     return ended
 
 
@@ -239,7 +377,13 @@ def reactivate(p: Platform, actor: Actor, user_id: int, address: str | None = No
         if row.active:
             raise UserConflict(f"账号 {row.username} 已是启用状态。", f"The account {row.username} is already active.")
         w.conn.execute(update(users).where(users.c.id == user_id).values(active=True))
-        w.audit("user.reactivate", "user", user_id, {"username": row.username, "active": False}, {"username": row.username, "active": True})
+        w.audit(
+            "user.reactivate",
+            "user",
+            user_id,
+            {"username": row.username, "active": False},
+            {"username": row.username, "active": True},
+        )
 
 
 def reset_password(p: Platform, actor: Actor, user_id: int, password: str, address: str | None = None) -> int:
@@ -263,5 +407,11 @@ def reset_password(p: Platform, actor: Actor, user_id: int, password: str, addre
             raise InvalidInput(found)
         w.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=auth.hash_password(password)))
         ended = 0 if row.id == actor.id else _end_sessions(w.conn, user_id)
-        w.audit("user.reset_password", "user", user_id, None, {"username": row.username, "password_changed": True, "sessions_ended": ended})
+        w.audit(
+            "user.reset_password",
+            "user",
+            user_id,
+            None,
+            {"username": row.username, "password_changed": True, "sessions_ended": ended},
+        )
     return ended

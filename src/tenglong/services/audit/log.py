@@ -31,7 +31,18 @@ LOCAL = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
 PAGE_SIZE = 50
 EXPORT_LIMIT = 1_000_000
 """Most rows in one export (an XLSX sheet holds 1,048,576)."""
-HEADERS = ("编号", "时间（北京时间）", "操作人", "操作人编号", "操作", "对象类型", "对象编号", "变更前", "变更后", "来源地址")
+HEADERS = (
+    "编号",
+    "时间（北京时间）",
+    "操作人",
+    "操作人编号",
+    "操作",
+    "对象类型",
+    "对象编号",
+    "变更前",
+    "变更后",
+    "来源地址",
+)
 """Column headers of the exports (Chinese, as the bureau files them)."""
 
 
@@ -57,7 +68,11 @@ class AuditFilter:
 
     def query_items(self) -> dict[str, str]:
         """The non-empty criteria as query-string values (for paging and export links)."""
-        return {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in vars(self).items() if v not in (None, "")}
+        return {
+            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
+            for k, v in vars(self).items()
+            if v not in (None, "")
+        }
 
 
 @dataclass(frozen=True)
@@ -148,7 +163,7 @@ def _check(actor: Actor) -> None:
 
 def _utc(day: dt.date) -> dt.datetime:
     """Local midnight of ``day`` in UTC (SQLite keeps UTC wall-clock text, so bounds are bound in UTC)."""
-    return dt.datetime.combine(day, dt.time(), LOCAL).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), LOCAL).astimezone(dt.UTC)
 
 
 def _conditions(f: AuditFilter) -> list[Any]:
@@ -170,8 +185,20 @@ def _conditions(f: AuditFilter) -> list[Any]:
 
 
 def _entry(r: Any) -> AuditEntry:
-    at = r.at if r.at.tzinfo else r.at.replace(tzinfo=dt.timezone.utc)
-    return AuditEntry(int(r.id), at, r.actor, r.actor_id, r.action, r.entity_type, r.entity_id, r.before, r.after, r.address, compare(r.before, r.after))
+    at = r.at if r.at.tzinfo else r.at.replace(tzinfo=dt.UTC)
+    return AuditEntry(
+        int(r.id),
+        at,
+        r.actor,
+        r.actor_id,
+        r.action,
+        r.entity_type,
+        r.entity_id,
+        r.before,
+        r.after,
+        r.address,
+        compare(r.before, r.after),
+    )
 
 
 def entries(p: Platform, actor: Actor, f: AuditFilter, page: int = 1, page_size: int = PAGE_SIZE) -> AuditPage:
@@ -186,8 +213,13 @@ def entries(p: Platform, actor: Actor, f: AuditFilter, page: int = 1, page_size:
         total = int(conn.execute(select(func.count()).select_from(audit_log).where(*where)).scalar_one())
         pages = max(1, math.ceil(total / page_size))
         page = min(max(page, 1), pages)
-        rows = conn.execute(select(audit_log).where(*where).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
-                            .limit(page_size).offset((page - 1) * page_size)).all()
+        rows = conn.execute(
+            select(audit_log)
+            .where(*where)
+            .order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).all()
     return AuditPage([_entry(r) for r in rows], total, page, pages, page_size)
 
 
@@ -200,7 +232,9 @@ def filter_choices(p: Platform, actor: Actor) -> dict[str, list[str]]:
     _check(actor)
     with p.uow.read() as conn:
         names = [r[0] for r in conn.execute(select(users.c.username).order_by(users.c.username))]
-        types = [r[0] for r in conn.execute(select(audit_log.c.entity_type).distinct().order_by(audit_log.c.entity_type))]
+        types = [
+            r[0] for r in conn.execute(select(audit_log.c.entity_type).distinct().order_by(audit_log.c.entity_type))
+        ]
     return {"actors": ["system", *names], "entity_types": types}
 
 
@@ -211,20 +245,32 @@ def _export_rows(p: Platform, actor: Actor, f: AuditFilter) -> Iterator[list[Any
     with p.uow.read() as conn:
         total = int(conn.execute(select(func.count()).select_from(audit_log).where(*where)).scalar_one())
     if total > EXPORT_LIMIT:
-        raise PolicyError(f"筛选结果有 {total:,} 条，超过单次导出上限 {EXPORT_LIMIT:,} 条；请缩小日期范围或增加筛选条件。",
-                          f"The filter matches {total:,} records, more than the {EXPORT_LIMIT:,} one export holds; narrow the dates or add criteria.")
+        raise PolicyError(
+            f"筛选结果有 {total:,} 条，超过单次导出上限 {EXPORT_LIMIT:,} 条；请缩小日期范围或增加筛选条件。",
+            f"The filter matches {total:,} records, more than the {EXPORT_LIMIT:,} one export holds; narrow the dates or add criteria.",
+        )
     return _stream(p, where)
 
 
 def _stream(p: Platform, where: list[Any]) -> Iterator[list[Any]]:
     with p.uow.read() as conn:
         result = conn.execution_options(yield_per=5000).execute(
-            select(audit_log).where(*where).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()))
+            select(audit_log).where(*where).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+        )
         for r in result:
             e = _entry(r)
-            yield [e.id, e.at_local, e.actor, e.actor_id, e.action, e.entity_type, e.entity_id,
-                   json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                   json.dumps(e.after, ensure_ascii=False) if e.after is not None else "", e.address or ""]
+            yield [
+                e.id,
+                e.at_local,
+                e.actor,
+                e.actor_id,
+                e.action,
+                e.entity_type,
+                e.entity_id,
+                json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+                json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+                e.address or "",
+            ]
 
 
 def _csv_cell(value: Any) -> Any:
@@ -264,7 +310,9 @@ def export_xlsx(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
     widths = (8, 20, 14, 10, 24, 16, 20, 50, 50, 16)
     with tempfile.TemporaryDirectory(prefix="tenglong-audit-") as tmp:
         path = Path(tmp) / "audit.xlsx"
-        with xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}) as book:
+        with xlsxwriter.Workbook(
+            str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
+        ) as book:
             ws = book.add_worksheet("审计日志")
             head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
             for i, width in enumerate(widths):

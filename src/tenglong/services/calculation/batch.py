@@ -17,8 +17,8 @@ from ...adapters.tabular.reader import ReadError
 from ...core import loader
 from ...core.errors import InvalidInput, Problem
 from ...core.variables import ENTITY_KINDS
-from .contract import calculate, dumps, parse_json
 from .calculator import display
+from .contract import calculate, dumps, parse_json
 
 OUTPUTS_2_10 = ("tech_renovation_tier", "tech_renovation_subsidy", "key_project_reward_2513")
 OUTPUTS_2_11 = ("vertical_industry_route", "vertical_industry_reward")
@@ -80,13 +80,28 @@ def flatten(answer: dict[str, Any]) -> list[dict[str, Any]]:
             for name, e in expl.items():
                 var = reg[(kind, name)]
                 per_year = {} if "status" in e else e
-                for year, ex in (per_year.items() if per_year else [(None, e)]):
+                for year, ex in per_year.items() if per_year else [(None, e)]:
                     value = entity[name][year] if year else entity[name]
-                    rows.append({"entity": kind, "id": eid, "name": entity.get("name") or "", "clause": ex.get("clause"),
-                                 "variable": f"{name}[{year}]" if year else name, "label_zh": var.zh, "label_en": var.en,
-                                 "type": var.type.name, "unit": var.unit, "value": value, "display": display(var, value),
-                                 "status": ex.get("status"), "status_zh": STATUS_ZH.get(ex.get("status"), ex.get("status")),
-                                 "because": ex.get("because", []), "because_zh": ex.get("because", []), "assumptions": ex.get("assumptions", [])})
+                    rows.append(
+                        {
+                            "entity": kind,
+                            "id": eid,
+                            "name": entity.get("name") or "",
+                            "clause": ex.get("clause"),
+                            "variable": f"{name}[{year}]" if year else name,
+                            "label_zh": var.zh,
+                            "label_en": var.en,
+                            "type": var.type.name,
+                            "unit": var.unit,
+                            "value": value,
+                            "display": display(var, value),
+                            "status": ex.get("status"),
+                            "status_zh": STATUS_ZH.get(ex.get("status"), ex.get("status")),
+                            "because": ex.get("because", []),
+                            "because_zh": ex.get("because", []),
+                            "assumptions": ex.get("assumptions", []),
+                        }
+                    )
     return rows
 
 
@@ -101,7 +116,15 @@ def from_xlsx(data: bytes, suffix: str = ".xlsx", lang: str = "zh") -> Batch:
             rows, header_problems = sheets.read_projects(path)
         except ReadError as exc:
             d = exc.detail
-            return Batch(problems=[_problem("file", f"无法读取文件：{d.get('reason_zh', exc.code)}", f"Cannot read the file: {d.get('reason_en', exc.code)}")])
+            return Batch(
+                problems=[
+                    _problem(
+                        "file",
+                        f"无法读取文件：{d.get('reason_zh', exc.code)}",
+                        f"Cannot read the file: {d.get('reason_en', exc.code)}",
+                    )
+                ]
+            )
     problems = [_problem(f"第{r}行 {h}", zh, en) for r, h, zh, en in header_problems]
     if problems:
         return Batch(problems=problems)
@@ -117,7 +140,11 @@ def _locate(p: Problem, where_to_cell: dict[str, str]) -> Problem:
     """A contract problem with its ``where`` turned into the sheet's row and column."""
     key = ".".join(p.where.split(".")[:3]).split("[")[0]
     place = where_to_cell.get(key) or where_to_cell.get(".".join(p.where.split(".")[:2]))
-    return Problem(p.code, place or p.where, p.value, p.expected_zh, p.expected_en, p.example, p.message_zh, p.message_en) if place else p
+    return (
+        Problem(p.code, place or p.where, p.value, p.expected_zh, p.expected_en, p.example, p.message_zh, p.message_en)
+        if place
+        else p
+    )
 
 
 def _cell_value(col: sheets.BatchColumn, cell: sheets.Cell) -> tuple[Any, Problem | None]:
@@ -125,10 +152,17 @@ def _cell_value(col: sheets.BatchColumn, cell: sheets.Cell) -> tuple[Any, Proble
     base = col.var.type.base if col.var else "text"
     if base == "bool":
         v = sheets.BOOLS.get(cell.text.strip().lower())
-        return v, None if v is not None else _problem(where, f"{where}：“{cell.text}”应为“是”或“否”。", f"{where}: “{cell.text}” must be 是/否 (yes/no).", cell.text)
+        return v, None if v is not None else _problem(
+            where,
+            f"{where}：“{cell.text}”应为“是”或“否”。",
+            f"{where}: “{cell.text}” must be 是/否 (yes/no).",
+            cell.text,
+        )
     if base in ("decimal", "int"):
         v = sheets.number(cell.text)
-        return v, None if v is not None else _problem(where, f"{where}：“{cell.text}”不是数字。", f"{where}: “{cell.text}” is not a number.", cell.text)
+        return v, None if v is not None else _problem(
+            where, f"{where}：“{cell.text}”不是数字。", f"{where}: “{cell.text}” is not a number.", cell.text
+        )
     if base == "date":
         return sheets.parse_date(cell.text), None
     return cell.text, None
@@ -147,7 +181,11 @@ def request_from_rows(rows: list[dict[str, sheets.Cell]]) -> tuple[dict[str, Any
         pid = row["id"].text if "id" in row else f"R{r}"
         eid = row["enterprise"].text if "enterprise" in row else f"E{r}"
         if pid in projects:
-            problems.append(_problem(f"第{r}行 {cols['id'].header}", f"项目编号 {pid} 重复。", f"Project id {pid} appears twice.", pid))
+            problems.append(
+                _problem(
+                    f"第{r}行 {cols['id'].header}", f"项目编号 {pid} 重复。", f"Project id {pid} appears twice.", pid
+                )
+            )
             continue
         project: dict[str, Any] = {"enterprise": eid}
         ent = ents.setdefault(eid, {})
@@ -162,7 +200,14 @@ def request_from_rows(rows: list[dict[str, sheets.Cell]]) -> tuple[dict[str, Any
             where = f"第{r}行 {col.header}"
             if col.scope == "enterprise":
                 if key in ent and ent[key] != value:
-                    problems.append(_problem(where, f"{where}：同一企业 {eid} 的“{col.zh}”与前面的行不一致。", f"{where}: “{col.zh}” of enterprise {eid} differs from an earlier row.", cell.text))
+                    problems.append(
+                        _problem(
+                            where,
+                            f"{where}：同一企业 {eid} 的“{col.zh}”与前面的行不一致。",
+                            f"{where}: “{col.zh}” of enterprise {eid} differs from an earlier row.",
+                            cell.text,
+                        )
+                    )
                 ent[key] = value
                 places.setdefault(f"enterprises.{eid}.{key}", where)
             else:
@@ -170,15 +215,34 @@ def request_from_rows(rows: list[dict[str, sheets.Cell]]) -> tuple[dict[str, Any
                 places[f"projects.{pid}.{key}"] = where
         places[f"projects.{pid}"] = f"第{r}行"
         places.setdefault(f"enterprises.{eid}", f"第{r}行")
-        for key in ("total_investment", "equipment_investment", "mujun_class", "local_contribution_growth", "industrial_equipment_investment",
-                    "land_area", "plot_ratio_before", "plot_ratio_after", "renovated_floor_area", "total_floor_area_after", "self_owned_and_used"):
+        for key in (
+            "total_investment",
+            "equipment_investment",
+            "mujun_class",
+            "local_contribution_growth",
+            "industrial_equipment_investment",
+            "land_area",
+            "plot_ratio_before",
+            "plot_ratio_after",
+            "renovated_floor_area",
+            "total_floor_area_after",
+            "self_owned_and_used",
+        ):
             places.setdefault(f"projects.{pid}.{key}", f"第{r}行 {cols[key].header}")
             places.setdefault(f"enterprises.{eid}.{key}", f"第{r}行 {cols[key].header}")
-        wants = [*(OUTPUTS_2_10 if {"total_investment", "equipment_investment"} & project.keys() else ()),
-                 *(OUTPUTS_2_11 if "zero_land_renovation" in project else ())]
+        wants = [
+            *(OUTPUTS_2_10 if {"total_investment", "equipment_investment"} & project.keys() else ()),
+            *(OUTPUTS_2_11 if "zero_land_renovation" in project else ()),
+        ]
         if not wants:
-            problems.append(_problem(f"第{r}行", f"第{r}行：请填写第（十）项（项目投资、设备投资额）或第（十一）项（“零增地”技改）的输入。",
-                                     f"Row {r}: fill in the 2.10 inputs (investment) or the 2.11 inputs (zero-new-land renovation).", None))
+            problems.append(
+                _problem(
+                    f"第{r}行",
+                    f"第{r}行：请填写第（十）项（项目投资、设备投资额）或第（十一）项（“零增地”技改）的输入。",
+                    f"Row {r}: fill in the 2.10 inputs (investment) or the 2.11 inputs (zero-new-land renovation).",
+                    None,
+                )
+            )
         project.update({w: None for w in wants})
         projects[pid] = project
         first_day = first_day or project.get("application_date")

@@ -24,9 +24,9 @@ from ...core import loader
 from ...core.errors import InvalidInput, Problem
 from ...core.variables import Variable
 from ...registers.roles import Actor
-from .contract import calculate
 from ..enterprises.projects import published_class, visible_enterprise
 from ..kernel.uow import UnitOfWork
+from .contract import calculate
 
 ENTERPRISE_PREFIX = "ent."
 GENERAL = ("name", "application_date")
@@ -43,13 +43,27 @@ class Kind:
     class_field: str | None = None  # the field prefilled with the chosen enterprise's latest final class
 
 
-KINDS: dict[str, Kind] = {k.key: k for k in (
-    Kind("project", "projects", ("2.10", "2.11", "2.3", "2.4", "2.5", "2.6", "2.14"),
-         ("mujun_class", "is_2513_enterprise", "local_contribution_growth", "industrial_equipment_investment", "leading_enterprise"), "ent.mujun_class"),
-    Kind("land_transfer", "land_transfers", ("2.7", "2.12"), class_field="transferee_mujun_class_last_year"),
-    Kind("land_sale", "land_sales", ("2.13",)),
-    Kind("merger", "mergers", ("2.9",), class_field="acquirer_mujun_class_last_year"),
-)}
+KINDS: dict[str, Kind] = {
+    k.key: k
+    for k in (
+        Kind(
+            "project",
+            "projects",
+            ("2.10", "2.11", "2.3", "2.4", "2.5", "2.6", "2.14"),
+            (
+                "mujun_class",
+                "is_2513_enterprise",
+                "local_contribution_growth",
+                "industrial_equipment_investment",
+                "leading_enterprise",
+            ),
+            "ent.mujun_class",
+        ),
+        Kind("land_transfer", "land_transfers", ("2.7", "2.12"), class_field="transferee_mujun_class_last_year"),
+        Kind("land_sale", "land_sales", ("2.13",)),
+        Kind("merger", "mergers", ("2.9",), class_field="acquirer_mujun_class_last_year"),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -87,11 +101,19 @@ def sections(kind: Kind) -> list[Section]:
     reg = loader.variables()
     own = [v for v in reg.of(kind.entity) if v.is_input and v.role == "input" and v.name != "enterprise"]
     general = [Field(v.name, v) for v in own if v.name in GENERAL]
-    if not any(f.key == "application_date" for f in general):  # a land sale has no date of its own: it is judged on this day
+    if not any(
+        f.key == "application_date" for f in general
+    ):  # a land sale has no date of its own: it is judged on this day
         general.append(Field("application_date", reg[("projects", "application_date")]))
     out = [Section("general", None, tuple(general))]
     if kind.enterprise_fields:
-        out.append(Section("enterprise", None, tuple(Field(ENTERPRISE_PREFIX + n, reg[("enterprises", n)]) for n in kind.enterprise_fields)))
+        out.append(
+            Section(
+                "enterprise",
+                None,
+                tuple(Field(ENTERPRISE_PREFIX + n, reg[("enterprises", n)]) for n in kind.enterprise_fields),
+            )
+        )
     for clause in kind.clauses:
         fields = tuple(Field(v.name, v) for v in own if v.clause == clause and v.name not in GENERAL)
         if fields:
@@ -200,9 +222,27 @@ def run_form(kind_key: str, form: dict[str, str], lang: str = "zh") -> dict[str,
     """
     kind = KINDS.get(kind_key) or KINDS["project"]
     doc, requested = build_request(kind, form)  # form keys are variable names (a land transfer has its own ``kind``)
-    out: dict[str, Any] = {"kind": kind.key, "requested": requested, "request": doc, "clauses": [], "problems": {}, "general_problems": []}
+    out: dict[str, Any] = {
+        "kind": kind.key,
+        "requested": requested,
+        "request": doc,
+        "clauses": [],
+        "problems": {},
+        "general_problems": [],
+    }
     if not requested:
-        out["general_problems"].append(Problem("nothing_requested", kind.entity, None, "", "", "", "请至少填写一个条款的输入项。", "Fill in the inputs of at least one clause."))
+        out["general_problems"].append(
+            Problem(
+                "nothing_requested",
+                kind.entity,
+                None,
+                "",
+                "",
+                "",
+                "请至少填写一个条款的输入项。",
+                "Fill in the inputs of at least one clause.",
+            )
+        )
         return out
     try:
         answer = calculate(doc, explain=True, lang=lang)
@@ -232,13 +272,44 @@ def clause_results(kind: Kind, answer: dict[str, Any], requested: list[str], row
             if v.name not in values:
                 continue
             e = notes.get(v.name, {})
-            items.append({"name": v.name, "zh": v.zh, "en": v.en, "type": v.type.name, "unit": v.unit, "value": values[v.name],
-                          "display": display(v, values[v.name]), "status": e.get("status"), "text": e.get("text"), "text_en": e.get("text_en"),
-                          "because": e.get("because", []), "assumptions": e.get("assumptions", []), "clause": e.get("clause", clause)})
+            items.append(
+                {
+                    "name": v.name,
+                    "zh": v.zh,
+                    "en": v.en,
+                    "type": v.type.name,
+                    "unit": v.unit,
+                    "value": values[v.name],
+                    "display": display(v, values[v.name]),
+                    "status": e.get("status"),
+                    "text": e.get("text"),
+                    "text_en": e.get("text_en"),
+                    "because": e.get("because", []),
+                    "assumptions": e.get("assumptions", []),
+                    "clause": e.get("clause", clause),
+                }
+            )
         statuses = {i["status"] for i in items}
-        status = None if not items else "applied" if "applied" in statuses else "not_in_force" if statuses == {"not_in_force"} else "not_applicable"
-        out.append({"clause": clause, "anchor": c.anchor, "title_zh": c.title_zh(), "title_en": c.heading_en, "requested": clause in requested,
-                    "status": status, "outputs": items})
+        status = (
+            None
+            if not items
+            else "applied"
+            if "applied" in statuses
+            else "not_in_force"
+            if statuses == {"not_in_force"}
+            else "not_applicable"
+        )
+        out.append(
+            {
+                "clause": clause,
+                "anchor": c.anchor,
+                "title_zh": c.title_zh(),
+                "title_en": c.heading_en,
+                "requested": clause in requested,
+                "status": status,
+                "outputs": items,
+            }
+        )
     return out
 
 
@@ -267,8 +338,14 @@ def enterprise_prefill(uow: UnitOfWork, actor: Actor, credit_code: str) -> dict[
     with uow.read() as conn:
         ent = visible_enterprise(conn, actor, credit_code)
         cls = published_class(conn, credit_code) or {}
-    return {"credit_code": ent.credit_code, "name": ent.name, "town": ent.town,
-            "mujun_class": cls.get("mujun_class"), "class_year": cls.get("year"), "run_id": cls.get("run_id")}
+    return {
+        "credit_code": ent.credit_code,
+        "name": ent.name,
+        "town": ent.town,
+        "mujun_class": cls.get("mujun_class"),
+        "class_year": cls.get("year"),
+        "run_id": cls.get("run_id"),
+    }
 
 
 def prefill_form(kind: Kind, ent: dict[str, Any] | None) -> dict[str, str]:
@@ -281,7 +358,11 @@ def prefill_form(kind: Kind, ent: dict[str, Any] | None) -> dict[str, str]:
 
 def enterprise_options(uow: UnitOfWork, actor: Actor, query: str = "", limit: int = 30) -> list[dict[str, str]]:
     """Enterprises in the actor's scope whose name or credit code contains ``query`` (for pickers)."""
-    stmt = select(enterprises.c.credit_code, enterprises.c.name, enterprises.c.town).order_by(enterprises.c.name).limit(limit)
+    stmt = (
+        select(enterprises.c.credit_code, enterprises.c.name, enterprises.c.town)
+        .order_by(enterprises.c.name)
+        .limit(limit)
+    )
     if actor.role == "town":
         stmt = stmt.where(enterprises.c.town == actor.town)
     elif actor.role == "enterprise":

@@ -66,7 +66,11 @@ def request_of(case: dict[str, Any]) -> dict[str, Any]:
         for eid, values in entities.items():
             target = doc.setdefault(kind, {}).setdefault(eid, {})
             for var, expected in values.items():
-                target[var] = {str(y): None for y in expected} if isinstance(expected, dict) and var != "transfer_violations" and _year_keyed(expected) else None
+                target[var] = (
+                    {str(y): None for y in expected}
+                    if isinstance(expected, dict) and var != "transfer_violations" and _year_keyed(expected)
+                    else None
+                )
     return doc
 
 
@@ -87,7 +91,11 @@ def _jsonable(value: Any) -> Any:
 
 def _same(expected: Any, actual: Any) -> bool:
     if isinstance(expected, (int, Decimal)) and not isinstance(expected, bool):
-        return isinstance(actual, (int, float)) and not isinstance(actual, bool) and Decimal(repr(actual)) == Decimal(expected)
+        return (
+            isinstance(actual, (int, float))
+            and not isinstance(actual, bool)
+            and Decimal(repr(actual)) == Decimal(expected)
+        )
     if isinstance(expected, list) and expected and isinstance(expected[0], str):
         return isinstance(actual, list) and [a.get("code") if isinstance(a, dict) else a for a in actual] == expected
     return expected == actual
@@ -105,7 +113,9 @@ def run_case(file: str, case: dict[str, Any]) -> CaseResult:
             want = sorted(set(case["errors"]))
             if codes != want:
                 result.ok = False
-                result.messages.append(f"expected errors {want}, got {codes}: " + "; ".join(p.message_en for p in exc.problems))
+                result.messages.append(
+                    f"expected errors {want}, got {codes}: " + "; ".join(p.message_en for p in exc.problems)
+                )
             return result
         result.ok = False
         result.messages += [f"input refused: {p.where}: {p.message_en}" for p in exc.problems]
@@ -118,13 +128,19 @@ def run_case(file: str, case: dict[str, Any]) -> CaseResult:
         for eid, values in entities.items():
             for var, expected in values.items():
                 actual = answer[kind][eid][var]
-                pairs = [(str(y), e, actual.get(str(y))) for y, e in expected.items()] if isinstance(expected, dict) and isinstance(actual, dict) else [(None, expected, actual)]
+                pairs = (
+                    [(str(y), e, actual.get(str(y))) for y, e in expected.items()]
+                    if isinstance(expected, dict) and isinstance(actual, dict)
+                    else [(None, expected, actual)]
+                )
                 for year, e, a in pairs:
                     if not _same(e, a):
                         result.ok = False
                         where = f"{kind}.{eid}.{var}" + (f"[{year}]" if year else "")
                         why = answer.get("explanations", {}).get(kind, {}).get(eid, {}).get(var, {})
-                        result.messages.append(f"{where}: expected {e!r}, got {a!r}; because: {why.get('because') if isinstance(why, dict) else why}")
+                        result.messages.append(
+                            f"{where}: expected {e!r}, got {a!r}; because: {why.get('because') if isinstance(why, dict) else why}"
+                        )
     for kind, entities in (case.get("status") or {}).items():
         for eid, values in entities.items():
             for var, expected in values.items():

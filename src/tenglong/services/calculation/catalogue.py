@@ -19,8 +19,16 @@ def variable_rows(entity: str | None = None) -> list[dict[str, Any]]:
             default = f"= {v.default_from}"
         out.append(
             {
-                "entity": v.entity, "name": v.name, "role": v.role, "type": v.type.name, "unit": v.unit,
-                "default": default, "clause": v.clause, "zh": v.zh, "en": v.en, "values": list(v.values),
+                "entity": v.entity,
+                "name": v.name,
+                "role": v.role,
+                "type": v.type.name,
+                "unit": v.unit,
+                "default": default,
+                "clause": v.clause,
+                "zh": v.zh,
+                "en": v.en,
+                "values": list(v.values),
             }
         )
     return out
@@ -28,10 +36,14 @@ def variable_rows(entity: str | None = None) -> list[dict[str, Any]]:
 
 def clause_links() -> dict[str, dict[str, list[str]]]:
     """For each clause id: the rules, parameters and variables that implement it."""
-    links: dict[str, dict[str, list[str]]] = {c.id: {"rules": [], "parameters": [], "variables": []} for c in loader.policy().clauses}
+    links: dict[str, dict[str, list[str]]] = {
+        c.id: {"rules": [], "parameters": [], "variables": []} for c in loader.policy().clauses
+    }
     variables = loader.variables()
     for rule in RULES:
-        clauses = {rule.clause} | {variables[(rule.entity, o)].clause for o in rule.outputs if variables[(rule.entity, o)].clause}
+        clauses = {rule.clause} | {
+            variables[(rule.entity, o)].clause for o in rule.outputs if variables[(rule.entity, o)].clause
+        }
         for c in clauses:
             if c in links and rule.id not in links[c]["rules"]:
                 links[c]["rules"].append(rule.id)
@@ -48,14 +60,18 @@ def _value(v: Any) -> str:
     return "null" if v is None else str(v)
 
 
-def parameter_lines(p, lang: str = "zh") -> list[str]:  # noqa: ANN001 - a Parameter
+def parameter_lines(p, lang: str = "zh") -> list[str]:
     """A parameter as text: path, description, unit, boundary word, dated values, source or assumption."""
     desc = p.description_zh if lang == "zh" else p.description_en
     out = [f"{p.path}  —  {desc}"]
     b = p.boundary
     if b is not None:
         out.append(f"    boundary: {p.term} → {b.op} ({b.zh if lang == 'zh' else b.en})")
-    out.append("    values: " + "; ".join(f"{d.isoformat()}: {_value(v)}" for d, v in zip(p.dates, p.values)) + (f"  [{p.unit}]" if p.unit else ""))
+    out.append(
+        "    values: "
+        + "; ".join(f"{d.isoformat()}: {_value(v)}" for d, v in zip(p.dates, p.values))
+        + (f"  [{p.unit}]" if p.unit else "")
+    )
     if p.quote:
         out.append(f"    quote: {p.quote}")
     if p.source:
@@ -72,7 +88,9 @@ def clause_table(lang: str = "zh") -> list[str]:
     for c in loader.policy().clauses:
         heading = c.title_zh() if lang == "zh" else c.heading_en
         n = links[c.id]
-        out.append(f"{c.id:<7} {heading}  [{c.window.text_zh() if lang == 'zh' else c.window.text_en()}]  rules: {len(n['rules'])}, parameters: {len(n['parameters'])}")
+        out.append(
+            f"{c.id:<7} {heading}  [{c.window.text_zh() if lang == 'zh' else c.window.text_en()}]  rules: {len(n['rules'])}, parameters: {len(n['parameters'])}"
+        )
     return out
 
 
@@ -84,10 +102,22 @@ def clause_text(clause_id: str, lang: str = "zh") -> list[str]:
     """
     c = loader.policy()[clause_id]
     links = clause_links()[c.id]
-    out = [f"{c.id} {c.title_zh()} / {c.heading_en}", f"有效期 / in force: {c.window.text_zh()}", "", c.text_zh, "", c.text_en]
+    out = [
+        f"{c.id} {c.title_zh()} / {c.heading_en}",
+        f"有效期 / in force: {c.window.text_zh()}",
+        "",
+        c.text_zh,
+        "",
+        c.text_en,
+    ]
     if c.note_zh:
         out += ["", f"注 / note: {c.note_zh if lang == 'zh' else c.note_en}"]
-    out += ["", "rules: " + (", ".join(links["rules"]) or "—"), "variables: " + (", ".join(links["variables"]) or "—"), "parameters:"]
+    out += [
+        "",
+        "rules: " + (", ".join(links["rules"]) or "—"),
+        "variables: " + (", ".join(links["variables"]) or "—"),
+        "parameters:",
+    ]
     params = loader.parameters()
     for path in links["parameters"]:
         out += parameter_lines(params[path], lang)

@@ -28,7 +28,18 @@ def parse_json(text: str | bytes) -> Any:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            [Problem("invalid_json", f"line {exc.lineno}, column {exc.colno}", exc.msg, "合法的 JSON 文本", "valid JSON text", '{"as_of": "2023-03-01"}', f"第 {exc.lineno} 行第 {exc.colno} 列不是合法的 JSON：{exc.msg}", f"Not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
+            [
+                Problem(
+                    "invalid_json",
+                    f"line {exc.lineno}, column {exc.colno}",
+                    exc.msg,
+                    "合法的 JSON 文本",
+                    "valid JSON text",
+                    '{"as_of": "2023-03-01"}',
+                    f"第 {exc.lineno} 行第 {exc.colno} 列不是合法的 JSON：{exc.msg}",
+                    f"Not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                )
+            ]
         ) from None
 
 
@@ -45,7 +56,9 @@ def calculate(doc: Any, explain: bool = True, lang: str = "zh", params: Paramete
         InvalidInput: listing every problem; nothing is computed then.
     """
     situation = read_situation(doc, loader.variables())
-    return run(situation, params or loader.parameters(), loader.policy(), loader.variables(), explain=explain, lang=lang)
+    return run(
+        situation, params or loader.parameters(), loader.policy(), loader.variables(), explain=explain, lang=lang
+    )
 
 
 def dumps(result: dict[str, Any], indent: int | None = 2) -> str:

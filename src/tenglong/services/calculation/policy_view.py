@@ -62,15 +62,35 @@ def parameter_dict(p: Parameter) -> dict[str, Any]:
     values = []
     for i, start in enumerate(p.dates):
         end = p.dates[i + 1] - dt.timedelta(days=1) if i + 1 < len(p.dates) else None
-        values.append({"from": start.isoformat(), "to": end.isoformat() if end else None, "value": _plain(p.values[i]), "ends": p.values[i] is None})
+        values.append(
+            {
+                "from": start.isoformat(),
+                "to": end.isoformat() if end else None,
+                "value": _plain(p.values[i]),
+                "ends": p.values[i] is None,
+            }
+        )
     return {
-        "path": p.path, "anchor": parameter_anchor(p.path), "url": parameter_url(p.path),
-        "clause": p.clause, "clause_url": clause_url(p.clause),
-        "description_zh": p.description_zh, "description_en": p.description_en,
-        "kind": p.kind, "unit": p.unit, "term": p.term,
-        "boundary": {"zh": b.zh, "en": b.en, "op": b.op, "symbol": SYMBOL[b.op], "inclusive": b.inclusive} if b else None,
-        "quote": p.quote, "assumption": p.assumption, "note_zh": p.note_zh, "note_en": p.note_en,
-        "source": p.source, "choices": list(p.choices), "values": values,
+        "path": p.path,
+        "anchor": parameter_anchor(p.path),
+        "url": parameter_url(p.path),
+        "clause": p.clause,
+        "clause_url": clause_url(p.clause),
+        "description_zh": p.description_zh,
+        "description_en": p.description_en,
+        "kind": p.kind,
+        "unit": p.unit,
+        "term": p.term,
+        "boundary": {"zh": b.zh, "en": b.en, "op": b.op, "symbol": SYMBOL[b.op], "inclusive": b.inclusive}
+        if b
+        else None,
+        "quote": p.quote,
+        "assumption": p.assumption,
+        "note_zh": p.note_zh,
+        "note_en": p.note_en,
+        "source": p.source,
+        "choices": list(p.choices),
+        "values": values,
     }
 
 
@@ -92,17 +112,40 @@ def clause_dict(c: Clause, links: dict[str, list[str]] | None = None) -> dict[st
     params = loader.parameters()
     own_window = c.window != pol.window
     return {
-        "id": c.id, "anchor": c.anchor, "url": f"/policy#{c.anchor}", "part": c.part,
-        "number_zh": c.number_zh, "heading_zh": c.heading_zh, "heading_en": c.heading_en,
-        "group_zh": c.group_zh, "group_en": c.group_en, "text_zh": c.text_zh, "text_en": c.text_en,
+        "id": c.id,
+        "anchor": c.anchor,
+        "url": f"/policy#{c.anchor}",
+        "part": c.part,
+        "number_zh": c.number_zh,
+        "heading_zh": c.heading_zh,
+        "heading_en": c.heading_en,
+        "group_zh": c.group_zh,
+        "group_en": c.group_en,
+        "text_zh": c.text_zh,
+        "text_en": c.text_en,
         "in_force": {"from": c.window.start.isoformat(), "to": c.window.end.isoformat() if c.window.end else None},
-        "own_validity": own_window, "validity_zh": c.window.text_zh(), "validity_en": c.window.text_en(),
-        "responsible_units": list(c.responsible_units), "note_zh": c.note_zh, "note_en": c.note_en,
+        "own_validity": own_window,
+        "validity_zh": c.window.text_zh(),
+        "validity_en": c.window.text_en(),
+        "responsible_units": list(c.responsible_units),
+        "note_zh": c.note_zh,
+        "note_en": c.note_en,
         "computable": bool(links["rules"]),
-        "rules": [{"id": r, "title_zh": rules[r].title_zh, "title_en": rules[r].title_en, "entity": rules[r].entity,
-                   "outputs": [f"{rules[r].entity}.{o}" for o in rules[r].outputs]} for r in links["rules"]],
+        "rules": [
+            {
+                "id": r,
+                "title_zh": rules[r].title_zh,
+                "title_en": rules[r].title_en,
+                "entity": rules[r].entity,
+                "outputs": [f"{rules[r].entity}.{o}" for o in rules[r].outputs],
+            }
+            for r in links["rules"]
+        ],
         "parameters": [parameter_dict(params[p]) for p in links["parameters"]],
-        "variables": [{"name": v, "anchor": variable_anchor(*v.split(".", 1)), **labels.get(v, {"zh": v, "en": v})} for v in links["variables"]],
+        "variables": [
+            {"name": v, "anchor": variable_anchor(*v.split(".", 1)), **labels.get(v, {"zh": v, "en": v})}
+            for v in links["variables"]
+        ],
     }
 
 
@@ -112,12 +155,23 @@ def policy_document() -> dict[str, Any]:
     links = clause_links()
     meta = pol.meta
     return {
-        "id": pol.id, "number": pol.number, "title_zh": pol.title_zh, "title_en": pol.title_en,
-        "annex_title_zh": meta.get("annex_title_zh"), "annex_title_en": meta.get("annex_title_en"),
-        "in_force": {"from": pol.window.start.isoformat(), "to": pol.window.end.isoformat() if pol.window.end else None},
-        "validity_zh": pol.window.text_zh(), "validity_en": pol.window.text_en(),
-        "written_date": _plain(meta.get("written_date")), "signed_date": _plain(meta.get("signed_date")),
-        "index_number": meta.get("index_number"), "normative_number": meta.get("normative_number"), "source_url": pol.source_url,
+        "id": pol.id,
+        "number": pol.number,
+        "title_zh": pol.title_zh,
+        "title_en": pol.title_en,
+        "annex_title_zh": meta.get("annex_title_zh"),
+        "annex_title_en": meta.get("annex_title_en"),
+        "in_force": {
+            "from": pol.window.start.isoformat(),
+            "to": pol.window.end.isoformat() if pol.window.end else None,
+        },
+        "validity_zh": pol.window.text_zh(),
+        "validity_en": pol.window.text_en(),
+        "written_date": _plain(meta.get("written_date")),
+        "signed_date": _plain(meta.get("signed_date")),
+        "index_number": meta.get("index_number"),
+        "normative_number": meta.get("normative_number"),
+        "source_url": pol.source_url,
         "clauses": [clause_dict(c, links[c.id]) for c in pol.clauses],
     }
 
@@ -165,7 +219,10 @@ def parameter(path: str) -> dict[str, Any]:
 
 def variables(entity: str | None = None) -> list[dict[str, Any]]:
     """The variables of the calculation contract, each with its anchor and clause link."""
-    return [{**v, "anchor": variable_anchor(v["entity"], v["name"]), "clause_url": clause_url(v["clause"])} for v in variable_rows(entity)]
+    return [
+        {**v, "anchor": variable_anchor(v["entity"], v["name"]), "clause_url": clause_url(v["clause"])}
+        for v in variable_rows(entity)
+    ]
 
 
 def clause_choices() -> list[tuple[str, str, str]]:

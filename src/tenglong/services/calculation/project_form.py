@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import loader
-from .calculator import Field, Section, form_value
 from ..enterprises.projects import ENTERPRISE_INPUTS, project_inputs
+from .calculator import Field, Section, form_value
 
 
 def sections() -> list[Section]:
@@ -21,7 +21,10 @@ def sections() -> list[Section]:
     names = project_inputs()
     return [
         Section("enterprise", None, tuple(Field(n, reg[("enterprises", n)]) for n in ENTERPRISE_INPUTS)),
-        *(Section(c, c, tuple(Field(n, reg[("projects", n)]) for n in names if reg[("projects", n)].clause == c)) for c in ("2.10", "2.11")),
+        *(
+            Section(c, c, tuple(Field(n, reg[("projects", n)]) for n in names if reg[("projects", n)].clause == c))
+            for c in ("2.10", "2.11")
+        ),
     ]
 
 

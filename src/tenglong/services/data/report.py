@@ -14,8 +14,8 @@ from ...adapters.db.tables import data_import_problems as problems_t
 from ...adapters.tabular.template import write_template
 from ...adapters.tabular.writer import write_error_report
 from ...registers.roles import Actor
-from .uploads import PAGE_SIZE, check_permission, fetch_row
 from ..kernel.platform import Platform
+from .uploads import PAGE_SIZE, check_permission, fetch_row
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ class ProblemPage:
     page_size: int = PAGE_SIZE
 
 
-def problems(p: Platform, actor: Actor, import_id: int, code: str | None = None, page: int = 1, page_size: int = PAGE_SIZE) -> ProblemPage:
+def problems(
+    p: Platform, actor: Actor, import_id: int, code: str | None = None, page: int = 1, page_size: int = PAGE_SIZE
+) -> ProblemPage:
     """A page of the validation report (errors, then warnings, in file order), optionally of one code.
 
     Raises:
@@ -44,14 +46,28 @@ def problems(p: Platform, actor: Actor, import_id: int, code: str | None = None,
         total = int(conn.execute(select(func.count()).select_from(problems_t).where(*where)).scalar_one())
         pages = max(1, math.ceil(total / page_size))
         page = min(max(page, 1), pages)
-        rows = conn.execute(select(problems_t).where(*where).order_by(problems_t.c.seq).limit(page_size).offset((page - 1) * page_size)).all()
+        rows = conn.execute(
+            select(problems_t).where(*where).order_by(problems_t.c.seq).limit(page_size).offset((page - 1) * page_size)
+        ).all()
     return ProblemPage([_problem_dict(r) for r in rows], total, page, pages, code or None, page_size)
 
 
 def _problem_dict(r: Any) -> dict[str, Any]:
-    return {"level": r.level, "code": r.code, "where": r.cell, "sheet": r.sheet, "row": r.row_number, "column": r.column_letter, "header": r.header,
-            "value": r.value, "expected_zh": r.expected_zh, "expected_en": r.expected_en, "example": r.example,
-            "message_zh": r.message_zh, "message_en": r.message_en}
+    return {
+        "level": r.level,
+        "code": r.code,
+        "where": r.cell,
+        "sheet": r.sheet,
+        "row": r.row_number,
+        "column": r.column_letter,
+        "header": r.header,
+        "value": r.value,
+        "expected_zh": r.expected_zh,
+        "expected_en": r.expected_en,
+        "example": r.example,
+        "message_zh": r.message_zh,
+        "message_en": r.message_en,
+    }
 
 
 @dataclass
@@ -90,11 +106,22 @@ def report_workbook(p: Platform, actor: Actor, import_id: int) -> bytes:
     check_permission(actor)
     with p.uow.read() as conn:
         row = fetch_row(conn, import_id)
-        rows = [_problem_dict(r) for r in conn.execute(select(problems_t).where(problems_t.c.import_id == import_id).order_by(problems_t.c.seq))]
+        rows = [
+            _problem_dict(r)
+            for r in conn.execute(
+                select(problems_t).where(problems_t.c.import_id == import_id).order_by(problems_t.c.seq)
+            )
+        ]
     report = row.report or {}
     source = report.get("source", {})
-    stored = _StoredReport(rows, _Source(row.filename, source.get("sheet"), source.get("language")), row.rows_read, row.rows_valid,
-                           dict(report.get("by_code", {})), [r for r in rows if r["level"] == "error"])
+    stored = _StoredReport(
+        rows,
+        _Source(row.filename, source.get("sheet"), source.get("language")),
+        row.rows_read,
+        row.rows_valid,
+        dict(report.get("by_code", {})),
+        [r for r in rows if r["level"] == "error"],
+    )
     return _workbook_bytes(lambda path: write_error_report(stored, path))
 
 

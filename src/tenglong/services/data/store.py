@@ -34,7 +34,13 @@ def store_frame(w: Writer, frame: pl.DataFrame, import_id: int | None) -> dict[s
     new_rows, updated = [], 0
     stamp = now()
     for r in latest.iter_rows(named=True):
-        values = {"name": r["name"], "town": r["town"], "industry": r["industry"], "above_scale": bool(r["above_scale"]), "updated_at": stamp}
+        values = {
+            "name": r["name"],
+            "town": r["town"],
+            "industry": r["industry"],
+            "above_scale": bool(r["above_scale"]),
+            "updated_at": stamp,
+        }
         if r["credit_code"] in existing:
             w.conn.execute(enterprises.update().where(enterprises.c.credit_code == r["credit_code"]).values(**values))
             updated += 1
@@ -44,7 +50,9 @@ def store_frame(w: Writer, frame: pl.DataFrame, import_id: int | None) -> dict[s
         w.conn.execute(insert(enterprises), new_rows)
     codes = frame["credit_code"].unique().to_list()
     for y in years:
-        w.conn.execute(delete(enterprise_years).where(enterprise_years.c.year == y, enterprise_years.c.credit_code.in_(codes)))
+        w.conn.execute(
+            delete(enterprise_years).where(enterprise_years.c.year == y, enterprise_years.c.credit_code.in_(codes))
+        )
     rows = []
     for r in frame.iter_rows(named=True):
         row = {k: r[k] for k in ("credit_code", "year", "town", "industry", "above_scale", "in_construction_period")}
@@ -57,19 +65,38 @@ def store_frame(w: Writer, frame: pl.DataFrame, import_id: int | None) -> dict[s
         row["import_id"] = import_id
         rows.append(row)
     for k in range(0, len(rows), 2000):
-        w.conn.execute(insert(enterprise_years), rows[k:k + 2000])
+        w.conn.execute(insert(enterprise_years), rows[k : k + 2000])
     return {"enterprises_created": len(new_rows), "enterprises_updated": updated, "enterprise_years": len(rows)}
 
 
-SCHEMA = {"credit_code": pl.Utf8, "name": pl.Utf8, "year": pl.Int32, "town": pl.Utf8, "industry": pl.Utf8, "above_scale": pl.Boolean, "land_area_mu": pl.Float64,
-          "tax_paid": pl.Float64, "value_added": pl.Float64, "revenue": pl.Float64, "rd_expense": pl.Float64, "energy_tce": pl.Float64, "emission_equivalent_t": pl.Float64,
-          "employees": pl.Int64, "electricity_kwh": pl.Float64, "carbon_emission_t": pl.Float64, "fixed_asset_investment": pl.Float64,
-          "in_construction_period": pl.Boolean, "veto": pl.Utf8}
+SCHEMA = {
+    "credit_code": pl.Utf8,
+    "name": pl.Utf8,
+    "year": pl.Int32,
+    "town": pl.Utf8,
+    "industry": pl.Utf8,
+    "above_scale": pl.Boolean,
+    "land_area_mu": pl.Float64,
+    "tax_paid": pl.Float64,
+    "value_added": pl.Float64,
+    "revenue": pl.Float64,
+    "rd_expense": pl.Float64,
+    "energy_tce": pl.Float64,
+    "emission_equivalent_t": pl.Float64,
+    "employees": pl.Int64,
+    "electricity_kwh": pl.Float64,
+    "carbon_emission_t": pl.Float64,
+    "fixed_asset_investment": pl.Float64,
+    "in_construction_period": pl.Boolean,
+    "veto": pl.Utf8,
+}
 
 
 def frame_from_db(conn: Connection, years: list[int] | None = None) -> pl.DataFrame:
     """The canonical enterprise-year table (the import schema) of the given years."""
-    q = select(enterprise_years, enterprises.c.name).join(enterprises, enterprises.c.credit_code == enterprise_years.c.credit_code)
+    q = select(enterprise_years, enterprises.c.name).join(
+        enterprises, enterprises.c.credit_code == enterprise_years.c.credit_code
+    )
     if years:
         q = q.where(enterprise_years.c.year.in_(years))
     data: dict[str, list] = {k: [] for k in SCHEMA}

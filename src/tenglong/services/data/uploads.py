@@ -35,10 +35,10 @@ from ...adapters.db.tables import data_import_problems as problems_t
 from ...adapters.db.tables import data_imports, users
 from ...core.errors import PolicyError
 from ...registers.roles import Actor
-from .store import store_frame
-from .validation import load_enterprise_years
 from ..kernel.platform import Platform
 from ..kernel.uow import now
+from .store import store_frame
+from .validation import load_enterprise_years
 
 log = logging.getLogger(__name__)
 
@@ -115,17 +115,33 @@ def _alive(import_id: int) -> bool:
 
 def aware(moment: Any) -> Any:
     """A stored time as an aware UTC datetime (SQLite returns naive UTC)."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _view(row: Any) -> ImportView:
     report = row.report or {}
-    return ImportView(row.id, row.filename, row.status, float(row.progress or 0), row.message, row.rows_read, row.rows_valid, row.error_count,
-                      int(report.get("warnings", 0)), dict(report.get("by_code", {})), dict(report.get("warnings_by_code", {})), list(row.years or []), row.username,
-                      aware(row.uploaded_at), aware(row.committed_at), report.get("commit"), row.status in ACTIVE and not _alive(row.id))
+    return ImportView(
+        row.id,
+        row.filename,
+        row.status,
+        float(row.progress or 0),
+        row.message,
+        row.rows_read,
+        row.rows_valid,
+        row.error_count,
+        int(report.get("warnings", 0)),
+        dict(report.get("by_code", {})),
+        dict(report.get("warnings_by_code", {})),
+        list(row.years or []),
+        row.username,
+        aware(row.uploaded_at),
+        aware(row.committed_at),
+        report.get("commit"),
+        row.status in ACTIVE and not _alive(row.id),
+    )
 
 
-def _query():  # noqa: ANN202 - a select
+def _query():
     return select(data_imports, users.c.username).join(users, users.c.id == data_imports.c.uploaded_by)
 
 
@@ -146,7 +162,9 @@ def list_imports(p: Platform, actor: Actor, page: int = 1, page_size: int = PAGE
     check_permission(actor)
     with p.uow.read() as conn:
         total = conn.execute(select(func.count()).select_from(data_imports)).scalar_one()
-        rows = conn.execute(_query().order_by(data_imports.c.id.desc()).limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
+        rows = conn.execute(
+            _query().order_by(data_imports.c.id.desc()).limit(page_size).offset((max(page, 1) - 1) * page_size)
+        ).all()
     return [_view(r) for r in rows], int(total)
 
 
@@ -198,8 +216,10 @@ def receive(p: Platform, actor: Actor, filename: str | None, stream: BinaryIO, a
     check_permission(actor)
     name = safe_filename(filename)
     if Path(name).suffix.lower() not in SUFFIXES:
-        raise PolicyError(f"不支持的文件类型「{name}」：请上传 .xlsx 或 .csv 文件（可先下载导入模板）。",
-                          f"Unsupported file type {name!r}: upload an .xlsx or .csv file (download the import template first).")
+        raise PolicyError(
+            f"不支持的文件类型「{name}」：请上传 .xlsx 或 .csv 文件（可先下载导入模板）。",
+            f"Unsupported file type {name!r}: upload an .xlsx or .csv file (download the import template first).",
+        )
     limit = p.settings.max_upload_mb * 1024 * 1024
     folder = Path(p.settings.upload_dir) / secrets.token_hex(16)
     folder.mkdir(parents=True)
@@ -215,9 +235,21 @@ def receive(p: Platform, actor: Actor, filename: str | None, stream: BinaryIO, a
             out.write(chunk)
     try:
         with p.uow.write(actor, address) as w:
-            import_id = int(w.conn.execute(insert(data_imports).values(
-                filename=name, stored_path=str(path), status="validating", progress=0.0, rows_read=0, rows_valid=0, error_count=0,
-                uploaded_by=actor.id, uploaded_at=now())).inserted_primary_key[0])
+            import_id = int(
+                w.conn.execute(
+                    insert(data_imports).values(
+                        filename=name,
+                        stored_path=str(path),
+                        status="validating",
+                        progress=0.0,
+                        rows_read=0,
+                        rows_valid=0,
+                        error_count=0,
+                        uploaded_by=actor.id,
+                        uploaded_at=now(),
+                    )
+                ).inserted_primary_key[0]
+            )
             w.audit("import.upload", "data_import", import_id, None, {"filename": name, "bytes": size})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no row points at the file: do not keep it
@@ -242,14 +274,29 @@ def _start(import_id: int, target: Any, *args: Any) -> None:
 
 def _progress(p: Platform, import_id: int, status: str, progress: float) -> None:
     with p.uow.write(None) as w:
-        w.conn.execute(update(data_imports).where(data_imports.c.id == import_id, data_imports.c.status == status).values(progress=progress))
+        w.conn.execute(
+            update(data_imports)
+            .where(data_imports.c.id == import_id, data_imports.c.status == status)
+            .values(progress=progress)
+        )
 
 
 def _empty_file(name: str) -> dict[str, Any]:
-    return {"level": "error", "code": "empty_file", "where": name, "sheet": None, "row": None, "column": None, "header": None, "value": None,
-            "expected_zh": "至少一行企业年度数据", "expected_en": "at least one row of enterprise-year data", "example": "",
-            "message_zh": f"{name}：文件中没有数据行（只有表头或为空）。请在表头下方每行填写一家企业一个年度的数据。",
-            "message_en": f"{name}: the file has no data rows (only headers, or nothing). Fill in one row per enterprise and year below the headers."}
+    return {
+        "level": "error",
+        "code": "empty_file",
+        "where": name,
+        "sheet": None,
+        "row": None,
+        "column": None,
+        "header": None,
+        "value": None,
+        "expected_zh": "至少一行企业年度数据",
+        "expected_en": "at least one row of enterprise-year data",
+        "example": "",
+        "message_zh": f"{name}：文件中没有数据行（只有表头或为空）。请在表头下方每行填写一家企业一个年度的数据。",
+        "message_en": f"{name}: the file has no data rows (only headers, or nothing). Fill in one row per enterprise and year below the headers.",
+    }
 
 
 def validate(p: Platform, actor: Actor, import_id: int, address: str | None = None) -> None:
@@ -267,18 +314,43 @@ def validate(p: Platform, actor: Actor, import_id: int, address: str | None = No
         status = "validated" if not errors else "invalid"
         years = sorted(set(result.frame["year"].to_list())) if result.frame is not None and not errors else []
         src = result.source
-        report = {"by_code": _counts(errors), "warnings": len(rows) - len(errors), "warnings_by_code": _counts([r for r in rows if r["level"] != "error"]),
-                  "source": {"kind": src.kind, "sheet": src.sheet, "language": src.language, "encoding": src.encoding, "units": src.units}}
+        report = {
+            "by_code": _counts(errors),
+            "warnings": len(rows) - len(errors),
+            "warnings_by_code": _counts([r for r in rows if r["level"] != "error"]),
+            "source": {
+                "kind": src.kind,
+                "sheet": src.sheet,
+                "language": src.language,
+                "encoding": src.encoding,
+                "units": src.units,
+            },
+        }
         with p.uow.write(actor, address) as w:
-            done = w.conn.execute(update(data_imports).where(data_imports.c.id == import_id, data_imports.c.status == "validating").values(
-                status=status, progress=1.0, rows_read=result.rows_read, rows_valid=result.rows_valid if not errors else 0,
-                error_count=len(errors), report=report, years=years))
+            done = w.conn.execute(
+                update(data_imports)
+                .where(data_imports.c.id == import_id, data_imports.c.status == "validating")
+                .values(
+                    status=status,
+                    progress=1.0,
+                    rows_read=result.rows_read,
+                    rows_valid=result.rows_valid if not errors else 0,
+                    error_count=len(errors),
+                    report=report,
+                    years=years,
+                )
+            )
             if done.rowcount != 1:
                 return  # discarded meanwhile
             _store_problems(w.conn, import_id, rows)
-            w.audit("import.validate", "data_import", import_id, {"status": "validating"},
-                    {"status": status, "rows_read": result.rows_read, "errors": len(errors), "by_code": report["by_code"]})
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the import
+            w.audit(
+                "import.validate",
+                "data_import",
+                import_id,
+                {"status": "validating"},
+                {"status": status, "rows_read": result.rows_read, "errors": len(errors), "by_code": report["by_code"]},
+            )
+    except Exception as exc:
         log.exception("validation of import %s failed", import_id)
         _fail(p, actor, import_id, "validating", exc, address)
 
@@ -289,12 +361,28 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _store_problems(conn: Connection, import_id: int, rows: list[dict[str, Any]]) -> None:
-    batch = [{"import_id": import_id, "seq": k, "level": r["level"], "code": r["code"], "cell": str(r["where"])[:300],
-              "sheet": r["sheet"], "row_number": r["row"], "column_letter": r["column"], "header": None if r["header"] is None else str(r["header"])[:200],
-              "value": None if r["value"] is None else str(r["value"]), "expected_zh": r["expected_zh"] or "", "expected_en": r["expected_en"] or "",
-              "example": r["example"] or "", "message_zh": r["message_zh"] or "", "message_en": r["message_en"] or ""} for k, r in enumerate(rows)]
+    batch = [
+        {
+            "import_id": import_id,
+            "seq": k,
+            "level": r["level"],
+            "code": r["code"],
+            "cell": str(r["where"])[:300],
+            "sheet": r["sheet"],
+            "row_number": r["row"],
+            "column_letter": r["column"],
+            "header": None if r["header"] is None else str(r["header"])[:200],
+            "value": None if r["value"] is None else str(r["value"]),
+            "expected_zh": r["expected_zh"] or "",
+            "expected_en": r["expected_en"] or "",
+            "example": r["example"] or "",
+            "message_zh": r["message_zh"] or "",
+            "message_en": r["message_en"] or "",
+        }
+        for k, r in enumerate(rows)
+    ]
     for k in range(0, len(batch), 2000):
-        conn.execute(insert(problems_t), batch[k:k + 2000])
+        conn.execute(insert(problems_t), batch[k : k + 2000])
 
 
 def _fail(p: Platform, actor: Actor, import_id: int, stage: str, exc: Exception, address: str | None) -> None:
@@ -303,10 +391,15 @@ def _fail(p: Platform, actor: Actor, import_id: int, stage: str, exc: Exception,
     else:
         message = f"内部错误 / internal error: {type(exc).__name__}: {exc}"
     with p.uow.write(actor, address) as w:
-        done = w.conn.execute(update(data_imports).where(data_imports.c.id == import_id, data_imports.c.status == stage).values(
-            status="failed", progress=1.0, message=message[:2000]))
+        done = w.conn.execute(
+            update(data_imports)
+            .where(data_imports.c.id == import_id, data_imports.c.status == stage)
+            .values(status="failed", progress=1.0, message=message[:2000])
+        )
         if done.rowcount == 1:
-            w.audit("import.fail", "data_import", import_id, {"status": stage}, {"status": "failed", "error": message[:500]})
+            w.audit(
+                "import.fail", "data_import", import_id, {"status": stage}, {"status": "failed", "error": message[:500]}
+            )
 
 
 def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None) -> None:
@@ -320,11 +413,18 @@ def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None
     check_permission(actor)
     with p.uow.write(actor, address) as w:
         row = fetch_row(w.conn, import_id)
-        started = w.conn.execute(update(data_imports).where(data_imports.c.id == import_id, data_imports.c.status == "validated",
-                                                             data_imports.c.error_count == 0).values(status="committing", progress=0.05, message=None))
+        started = w.conn.execute(
+            update(data_imports)
+            .where(
+                data_imports.c.id == import_id, data_imports.c.status == "validated", data_imports.c.error_count == 0
+            )
+            .values(status="committing", progress=0.05, message=None)
+        )
         if started.rowcount != 1:
-            raise ImportConflict(f"导入 #{import_id} 的状态为「{row.status}」，有 {row.error_count} 处错误；只有校验通过且无错误的导入可以提交。",
-                                 f"Import #{import_id} is {row.status} with {row.error_count} error(s); only a validated import without errors can be committed.")
+            raise ImportConflict(
+                f"导入 #{import_id} 的状态为「{row.status}」，有 {row.error_count} 处错误；只有校验通过且无错误的导入可以提交。",
+                f"Import #{import_id} is {row.status} with {row.error_count} error(s); only a validated import without errors can be committed.",
+            )
         w.audit("import.commit_start", "data_import", import_id, {"status": "validated"}, {"status": "committing"})
     _start(import_id, execute_commit, p, actor, import_id, address)
 
@@ -336,19 +436,29 @@ def execute_commit(p: Platform, actor: Actor, import_id: int, address: str | Non
             row = fetch_row(conn, import_id)
         result = load_enterprise_years(row.stored_path)
         if not result.ok or result.problems or result.frame is None:
-            raise PolicyError(f"文件自校验以来已改变（现有 {len(result.problems)} 处错误），未写入任何数据。",
-                              f"The file changed since it was validated ({len(result.problems)} error(s) now); nothing was written.")
+            raise PolicyError(
+                f"文件自校验以来已改变（现有 {len(result.problems)} 处错误），未写入任何数据。",
+                f"The file changed since it was validated ({len(result.problems)} error(s) now); nothing was written.",
+            )
         _progress(p, import_id, "committing", 0.4)
         with p.uow.write(actor, address) as w:
             counts = store_frame(w, result.frame, import_id)
             report = {**(row.report or {}), "commit": counts}
-            done = w.conn.execute(update(data_imports).where(data_imports.c.id == import_id, data_imports.c.status == "committing").values(
-                status="committed", progress=1.0, committed_at=now(), report=report))
+            done = w.conn.execute(
+                update(data_imports)
+                .where(data_imports.c.id == import_id, data_imports.c.status == "committing")
+                .values(status="committed", progress=1.0, committed_at=now(), report=report)
+            )
             if done.rowcount != 1:
                 raise ImportConflict("导入已被放弃，未写入任何数据。", "The import was discarded; nothing was written.")
-            w.audit("import.commit", "data_import", import_id, {"status": "committing"},
-                    {"status": "committed", "filename": row.filename, "years": list(row.years or []), **counts})
-    except Exception as exc:  # noqa: BLE001 - the transaction rolled back; the failure is recorded on the import
+            w.audit(
+                "import.commit",
+                "data_import",
+                import_id,
+                {"status": "committing"},
+                {"status": "committed", "filename": row.filename, "years": list(row.years or []), **counts},
+            )
+    except Exception as exc:
         log.exception("commit of import %s failed", import_id)
         _fail(p, actor, import_id, "committing", exc, address)
 
@@ -365,10 +475,21 @@ def discard(p: Platform, actor: Actor, import_id: int, address: str | None = Non
     with p.uow.write(actor, address) as w:
         view = _view(fetch_row(w.conn, import_id))
         if not view.can_discard:
-            raise ImportConflict(f"导入 #{import_id} 的状态为「{view.status}」，不能放弃。", f"Import #{import_id} is {view.status}; it cannot be discarded.")
-        w.conn.execute(update(data_imports).where(data_imports.c.id == import_id).values(status="discarded", progress=1.0))
+            raise ImportConflict(
+                f"导入 #{import_id} 的状态为「{view.status}」，不能放弃。",
+                f"Import #{import_id} is {view.status}; it cannot be discarded.",
+            )
+        w.conn.execute(
+            update(data_imports).where(data_imports.c.id == import_id).values(status="discarded", progress=1.0)
+        )
         w.conn.execute(delete(problems_t).where(problems_t.c.import_id == import_id))
-        w.audit("import.discard", "data_import", import_id, {"status": view.status}, {"status": "discarded", "filename": view.filename})
+        w.audit(
+            "import.discard",
+            "data_import",
+            import_id,
+            {"status": view.status},
+            {"status": "discarded", "filename": view.filename},
+        )
         stored = w.conn.execute(select(data_imports.c.stored_path).where(data_imports.c.id == import_id)).scalar_one()
     _remove(p, stored)
 

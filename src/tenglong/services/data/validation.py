@@ -33,7 +33,20 @@ from typing import Any
 
 import polars as pl
 
-from ...adapters.tabular.columns import ABOVE_SCALE, ABOVE_SCALE_WORDS, ALWAYS, BOOL_WORDS, BY_KEY, NO_VETO, SPECS, VETOES, HeaderIssue, HeaderMap, Unit, map_headers
+from ...adapters.tabular.columns import (
+    ABOVE_SCALE,
+    ABOVE_SCALE_WORDS,
+    ALWAYS,
+    BOOL_WORDS,
+    BY_KEY,
+    NO_VETO,
+    SPECS,
+    VETOES,
+    HeaderIssue,
+    HeaderMap,
+    Unit,
+    map_headers,
+)
 from ...adapters.tabular.reader import ROW, RawTable, ReadError, read_table
 from ...core import credit_code as gb32100
 from ...core.errors import Problem
@@ -110,12 +123,23 @@ class ImportResult:
         for level, items in (("error", self.problems), ("warning", self.warnings)):
             for p in items:
                 ctx = p.context
-                rows.append({
-                    "level": level, "code": p.code, "where": p.where, "sheet": ctx.get("sheet"), "row": ctx.get("row"),
-                    "column": ctx.get("column"), "header": ctx.get("header"), "value": p.value,
-                    "expected_zh": p.expected_zh, "expected_en": p.expected_en, "example": p.example,
-                    "message_zh": p.message_zh, "message_en": p.message_en,
-                })
+                rows.append(
+                    {
+                        "level": level,
+                        "code": p.code,
+                        "where": p.where,
+                        "sheet": ctx.get("sheet"),
+                        "row": ctx.get("row"),
+                        "column": ctx.get("column"),
+                        "header": ctx.get("header"),
+                        "value": p.value,
+                        "expected_zh": p.expected_zh,
+                        "expected_en": p.expected_en,
+                        "example": p.example,
+                        "message_zh": p.message_zh,
+                        "message_en": p.message_en,
+                    }
+                )
         return rows
 
 
@@ -148,12 +172,21 @@ def load_enterprise_years(path: str | Path, *, sheet: str | None = None, skip_in
     hmap = map_headers(list(table.headers))
     problems = [_header_problem(issue, table, hmap) for issue in hmap.issues]
     warnings = [_header_problem(HeaderIssue("ignored_column", i), table, hmap) for i in hmap.ignored]
-    usable = {k: (f"c{pos}", unit) for k, (pos, unit) in hmap.columns.items() if unit is not None or not BY_KEY[k].units}
+    usable = {
+        k: (f"c{pos}", unit) for k, (pos, unit) in hmap.columns.items() if unit is not None or not BY_KEY[k].units
+    }
     parsed = _parse(table.cells, usable)
     cell_problems = _cell_problems(parsed, table, hmap, list(usable))
     problems += cell_problems
-    source = ImportSource(str(path), table.kind, table.sheet, table.sheets, hmap.language,
-                          {k: u.zh for k, (_, u) in usable.items() if u is not None}, table.encoding)
+    source = ImportSource(
+        str(path),
+        table.kind,
+        table.sheet,
+        table.sheets,
+        hmap.language,
+        {k: u.zh for k, (_, u) in usable.items() if u is not None},
+        table.encoding,
+    )
     frame, skipped = None, []
     structural = len(problems) > len(cell_problems)
     if not structural and (skip_invalid or not cell_problems):
@@ -189,12 +222,21 @@ def _excel_precision(text: pl.Series) -> pl.Series:
 
 def _parse(cells: pl.DataFrame, usable: dict[str, tuple[str, Unit | None]]) -> pl.DataFrame:
     """Values (``key``) and error codes (``key#e``) of every usable column, plus raw text (``key#raw``)."""
-    texts = cells.select(ROW, *[_clean(pl.col(c)).alias(k) for k, (c, _) in usable.items()],
-                         *[pl.col(c).alias(f"{k}#raw") for k, (c, _) in usable.items()])
+    texts = cells.select(
+        ROW,
+        *[_clean(pl.col(c)).alias(k) for k, (c, _) in usable.items()],
+        *[pl.col(c).alias(f"{k}#raw") for k, (c, _) in usable.items()],
+    )
     numeric = [k for k in usable if BY_KEY[k].kind in ("number", "integer", "year")]
     texts = texts.with_columns(*[_excel_precision(texts[k]) for k in numeric]).with_columns(
-        *[pl.when(pl.col(k).str.contains(_GROUPED)).then(pl.col(k).str.replace_all(",", "")).otherwise(pl.col(k))
-          .str.extract_groups(_NUMBER).alias(f"{k}#p") for k in numeric]
+        *[
+            pl.when(pl.col(k).str.contains(_GROUPED))
+            .then(pl.col(k).str.replace_all(",", ""))
+            .otherwise(pl.col(k))
+            .str.extract_groups(_NUMBER)
+            .alias(f"{k}#p")
+            for k in numeric
+        ]
     )
     exprs: list[pl.Expr] = []
     for key, (_, unit) in usable.items():
@@ -211,8 +253,9 @@ def _parse(cells: pl.DataFrame, usable: dict[str, tuple[str, Unit | None]]) -> p
         elif spec.kind == "credit_code":
             columns += _credit_code(out[key])
         elif spec.kind == "text":
-            columns += out.select(pl.col(key), pl.when(pl.col(key).is_null()).then(pl.lit(blank, pl.String))
-                                  .alias(f"{key}#e")).get_columns()
+            columns += out.select(
+                pl.col(key), pl.when(pl.col(key).is_null()).then(pl.lit(blank, pl.String)).alias(f"{key}#e")
+            ).get_columns()
         else:
             columns += _mapped(out[key], key, blank)
     out = out.select(ROW, *[f"{k}#raw" for k in usable], *columns)
@@ -230,13 +273,24 @@ def _number(key: str, shift: int) -> list[pl.Expr]:
     zero = significant == ""
     trailing = significant.str.len_chars() - significant.str.strip_chars_end("0").str.len_chars()
     scale = exponent.fill_null(0) + shift - fraction.str.len_chars().cast(pl.Int64)
-    value = pl.when(zero).then(pl.lit(0.0)).otherwise(
-        pl.concat_str(sign, digits, pl.lit("e"), scale.cast(pl.String)).cast(pl.Float64, strict=False))
-    parsed = (sign.is_not_null() & (digits.str.len_chars() > 0)
-              & (exponent.is_not_null() | parts.struct.field("4").is_null()) & value.is_finite())
+    value = (
+        pl.when(zero)
+        .then(pl.lit(0.0))
+        .otherwise(pl.concat_str(sign, digits, pl.lit("e"), scale.cast(pl.String)).cast(pl.Float64, strict=False))
+    )
+    parsed = (
+        sign.is_not_null()
+        & (digits.str.len_chars() > 0)
+        & (exponent.is_not_null() | parts.struct.field("4").is_null())
+        & value.is_finite()
+    )
     decimals = pl.when(zero).then(0).otherwise(pl.max_horizontal(pl.lit(0), -(scale + trailing)))
-    return [value.alias(f"{key}#v"), decimals.alias(f"{key}#d"), parsed.fill_null(False).alias(f"{key}#ok"),
-            ((sign == "-") & ~zero).fill_null(False).alias(f"{key}#neg")]
+    return [
+        value.alias(f"{key}#v"),
+        decimals.alias(f"{key}#d"),
+        parsed.fill_null(False).alias(f"{key}#ok"),
+        ((sign == "-") & ~zero).fill_null(False).alias(f"{key}#neg"),
+    ]
 
 
 def _number_checks(out: pl.DataFrame, key: str, blank: str | None) -> list[pl.Series]:
@@ -245,25 +299,42 @@ def _number_checks(out: pl.DataFrame, key: str, blank: str | None) -> list[pl.Se
     if spec.kind == "year":
         bad = ~pl.col(f"{key}#ok") | (pl.col(f"{key}#d") > 0) | ~value.is_between(*YEARS)
         error = pl.when(text.is_null()).then(pl.lit(blank)).when(bad).then(pl.lit("invalid_year"))
-        return out.select(pl.when(error.otherwise(None).is_null()).then(value).cast(pl.Int32).alias(key),
-                          error.otherwise(None).alias(f"{key}#e")).get_columns()
-    error = (pl.when(text.is_null()).then(pl.lit(blank))
-             .when(~pl.col(f"{key}#ok")).then(pl.lit("non_numeric"))
-             .when(pl.col(f"{key}#neg")).then(pl.lit("negative_value"))
-             .when(pl.lit(spec.positive) & (value == 0)).then(pl.lit("zero_land"))
-             .when(pl.col(f"{key}#d") > (spec.max_decimals if spec.max_decimals is not None else 10**6))
-             .then(pl.lit("too_many_decimals")).otherwise(None))
+        return out.select(
+            pl.when(error.otherwise(None).is_null()).then(value).cast(pl.Int32).alias(key),
+            error.otherwise(None).alias(f"{key}#e"),
+        ).get_columns()
+    error = (
+        pl.when(text.is_null())
+        .then(pl.lit(blank))
+        .when(~pl.col(f"{key}#ok"))
+        .then(pl.lit("non_numeric"))
+        .when(pl.col(f"{key}#neg"))
+        .then(pl.lit("negative_value"))
+        .when(pl.lit(spec.positive) & (value == 0))
+        .then(pl.lit("zero_land"))
+        .when(pl.col(f"{key}#d") > (spec.max_decimals if spec.max_decimals is not None else 10**6))
+        .then(pl.lit("too_many_decimals"))
+        .otherwise(None)
+    )
     filled = pl.when(text.is_null()).then(pl.lit(spec.default, pl.Float64)).otherwise(value)
-    return out.select(pl.when(error.is_null()).then(filled).cast(spec.dtype).alias(key),
-                      error.alias(f"{key}#e")).get_columns()
+    return out.select(
+        pl.when(error.is_null()).then(filled).cast(spec.dtype).alias(key), error.alias(f"{key}#e")
+    ).get_columns()
 
 
 def _credit_code(text: pl.Series) -> list[pl.Series]:
     upper = text.str.to_uppercase()
     # A fixed-width '<U19' array lets credit_code.problems work without a Python loop; longer text is a length error.
-    reasons = pl.Series(gb32100.problems(upper.fill_null("").str.slice(0, 19).to_numpy().astype("<U19")), dtype=pl.String)
-    error = (pl.select(pl.when(upper.is_null()).then(pl.lit("missing_required"))
-                       .when(reasons != "").then(pl.lit("credit_code_") + reasons).otherwise(None)).to_series())
+    reasons = pl.Series(
+        gb32100.problems(upper.fill_null("").str.slice(0, 19).to_numpy().astype("<U19")), dtype=pl.String
+    )
+    error = pl.select(
+        pl.when(upper.is_null())
+        .then(pl.lit("missing_required"))
+        .when(reasons != "")
+        .then(pl.lit("credit_code_") + reasons)
+        .otherwise(None)
+    ).to_series()
     return [upper.alias(text.name), error.alias(f"{text.name}#e")]
 
 
@@ -288,8 +359,9 @@ def _mapped(text: pl.Series, key: str, blank: str | None) -> list[pl.Series]:
     table = {t: _map_value(key, t) for t in distinct}
     value = text.replace_strict(table, default=None, return_dtype=spec.dtype)
     code = {"town": "unknown_town", "industry": "unknown_industry", "veto": "unknown_veto"}.get(key, "invalid_bool")
-    error = pl.select(pl.when(text.is_null()).then(pl.lit(blank, pl.String))
-                      .when(value.is_null()).then(pl.lit(code)).otherwise(None)).to_series()
+    error = pl.select(
+        pl.when(text.is_null()).then(pl.lit(blank, pl.String)).when(value.is_null()).then(pl.lit(code)).otherwise(None)
+    ).to_series()
     if spec.default is not None:
         value = pl.select(pl.when(text.is_null()).then(pl.lit(spec.default, spec.dtype)).otherwise(value)).to_series()
     return [value.alias(key), error.alias(f"{key}#e")]
@@ -299,26 +371,38 @@ def _cross_row_checks(out: pl.DataFrame, usable: dict) -> pl.DataFrame:
     """规上-only requirements and duplicate (credit_code, year) pairs."""
     if "above_scale" in usable:
         above = pl.col("above_scale").fill_null(False)
-        out = out.with_columns([
-            pl.when(pl.col(f"{s.key}#e").is_null() & pl.col(s.key).is_null() & above)
-            .then(pl.lit("above_scale_without_value_added" if s.key == "value_added" else "missing_required"))
-            .otherwise(pl.col(f"{s.key}#e")).alias(f"{s.key}#e")
-            for s in SPECS if s.required == ABOVE_SCALE and s.key in usable
-        ])
+        out = out.with_columns(
+            [
+                pl.when(pl.col(f"{s.key}#e").is_null() & pl.col(s.key).is_null() & above)
+                .then(pl.lit("above_scale_without_value_added" if s.key == "value_added" else "missing_required"))
+                .otherwise(pl.col(f"{s.key}#e"))
+                .alias(f"{s.key}#e")
+                for s in SPECS
+                if s.required == ABOVE_SCALE and s.key in usable
+            ]
+        )
     out = out.with_columns(pl.lit(None, pl.Int64).alias("_first"))
     if "credit_code" in usable and "year" in usable:
         keyed = out.filter(pl.col("credit_code#e").is_null() & pl.col("year#e").is_null())
         first = keyed.select(ROW, pl.col(ROW).first().over("credit_code", "year").alias("_dup"))
-        out = out.join(first, on=ROW, how="left", maintain_order="left").with_columns(
-            pl.when(pl.col("_dup") != pl.col(ROW)).then(pl.col("_dup")).alias("_first")).drop("_dup")
-        out = out.with_columns(pl.when(pl.col("_first").is_not_null()).then(pl.lit("duplicate_credit_code_year"))
-                               .otherwise(pl.col("credit_code#e")).alias("credit_code#e"))
+        out = (
+            out.join(first, on=ROW, how="left", maintain_order="left")
+            .with_columns(pl.when(pl.col("_dup") != pl.col(ROW)).then(pl.col("_dup")).alias("_first"))
+            .drop("_dup")
+        )
+        out = out.with_columns(
+            pl.when(pl.col("_first").is_not_null())
+            .then(pl.lit("duplicate_credit_code_year"))
+            .otherwise(pl.col("credit_code#e"))
+            .alias("credit_code#e")
+        )
     return out
 
 
 def _canonical(parsed: pl.DataFrame, usable: dict) -> pl.DataFrame:
-    columns = [pl.col(s.key).cast(s.dtype) if s.key in usable else pl.lit(s.default, s.dtype).alias(s.key)
-               for s in SPECS]
+    columns = [
+        pl.col(s.key).cast(s.dtype) if s.key in usable else pl.lit(s.default, s.dtype).alias(s.key) for s in SPECS
+    ]
     return parsed.select(columns)
 
 
@@ -349,12 +433,18 @@ def _header_problem(issue: HeaderIssue, table: RawTable, hmap: HeaderMap) -> Pro
         where = _where(table, letter, table.header_row, header)
     fields: dict[str, Any] = {"header": header or "(空表头 / blank header)", "unit": issue.detail.get("unit", "")}
     if spec is not None:
-        fields["accepted"] = spec.header(lang) if issue.code == "mixed_header_language" else \
-            " / ".join(spec.accepted_headers(lang))
+        fields["accepted"] = (
+            spec.header(lang) if issue.code == "mixed_header_language" else " / ".join(spec.accepted_headers(lang))
+        )
     if "first" in issue.detail:
         fields["first"] = table.letters[issue.detail["first"]]
-    context = {"sheet": table.sheet, "row": table.header_row if letter else None, "column": letter, "header": header,
-               "key": issue.key}
+    context = {
+        "sheet": table.sheet,
+        "row": table.header_row if letter else None,
+        "column": letter,
+        "header": header,
+        "key": issue.key,
+    }
     value = header if issue.position is not None else None  # a missing column has no bad cell
     return _problem(issue.code, where, value, fields, spec.header(lang) if spec else "", context)
 
@@ -362,10 +452,18 @@ def _header_problem(issue: HeaderIssue, table: RawTable, hmap: HeaderMap) -> Pro
 def _cell_problems(parsed: pl.DataFrame, table: RawTable, hmap: HeaderMap, keys: list[str]) -> list[Problem]:
     """One problem per bad cell, in row order then column order."""
     year = pl.col("year").cast(pl.String) if "year" in keys else pl.lit(None, pl.String)
-    frames = [parsed.filter(pl.col(f"{k}#e").is_not_null()).select(
-        pl.col(ROW).alias("row"), pl.lit(k).alias("key"), pl.lit(hmap.columns[k][0]).alias("position"),
-        pl.col(f"{k}#e").alias("code"), pl.col(f"{k}#raw").alias("raw"), pl.col("_first"), year.alias("year"))
-        for k in keys]
+    frames = [
+        parsed.filter(pl.col(f"{k}#e").is_not_null()).select(
+            pl.col(ROW).alias("row"),
+            pl.lit(k).alias("key"),
+            pl.lit(hmap.columns[k][0]).alias("position"),
+            pl.col(f"{k}#e").alias("code"),
+            pl.col(f"{k}#raw").alias("raw"),
+            pl.col("_first"),
+            year.alias("year"),
+        )
+        for k in keys
+    ]
     if not frames:
         return []
     bad = pl.concat(frames).sort("row", "position")
@@ -398,14 +496,24 @@ def _cell_problem(r: dict, table: RawTable, hmap: HeaderMap) -> Problem:
         example = ""
     elif code == "missing_required":
         above = spec.required == ABOVE_SCALE
-        fields.update(when_zh="规上企业的" if above else "", note_zh=spec.note_zh, note_en=spec.note_en,
-                      when_en=" for an above-scale (规上) enterprise" if above else "")
+        fields.update(
+            when_zh="规上企业的" if above else "",
+            note_zh=spec.note_zh,
+            note_en=spec.note_en,
+            when_en=" for an above-scale (规上) enterprise" if above else "",
+        )
     elif code == "too_many_decimals":
         money = spec.max_decimals == 2
-        fields.update(decimals=_written_decimals(value or ""), max=spec.max_decimals + (unit.shift if unit else 0),
-                      why_zh="（金额精确到分）" if money else "（人数为整数）" if spec.kind == "integer" else "",
-                      why_en=" (money is exact to the fen)" if money else " (a head count is whole)"
-                      if spec.kind == "integer" else "")
+        fields.update(
+            decimals=_written_decimals(value or ""),
+            max=spec.max_decimals + (unit.shift if unit else 0),
+            why_zh="（金额精确到分）" if money else "（人数为整数）" if spec.kind == "integer" else "",
+            why_en=" (money is exact to the fen)"
+            if money
+            else " (a head count is whole)"
+            if spec.kind == "integer"
+            else "",
+        )
     elif code == "invalid_year":
         fields.update(first=YEARS[0], last=YEARS[1])
     elif code == "invalid_bool":

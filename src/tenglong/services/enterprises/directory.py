@@ -15,7 +15,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, func, or_, select, true
 
-from ...adapters.db.tables import enterprise_years, enterprises, evaluation_results, evaluation_runs, projects, subsidy_applications
+from ...adapters.db.tables import (
+    enterprise_years,
+    enterprises,
+    evaluation_results,
+    evaluation_runs,
+    projects,
+    subsidy_applications,
+)
 from ...core import reference_data
 from ...core.errors import InvalidInput, Problem
 from ...registers.roles import Actor
@@ -33,11 +40,39 @@ FLAGS: dict[str, ColumnElement[bool]] = {
     "override": _R.mujun_class_override != "none",
     "veto": _R.vetoed.is_(True),
 }
-LIST_COLUMNS = (_R.credit_code, enterprises.c.name, _R.year, _R.town, _R.industry, _R.above_scale, _R.evaluated, _R.not_evaluated_reason, _R.group_name,
-                _R.mujun_score, _R.rank, _R.group_size, _R.mujun_class_computed, _R.mujun_class, _R.mujun_class_override, _R.vetoed, _R.indicators,
-                _R.land_use_tax_relief_rate, _R.electricity_surcharge, _R.d_years_running, _R.carbon_intensity, _R.carbon_level, _R.carbon_efficiency_value,
-                _R.carbon_grade, _R.low_efficiency_enterprise, _R.billion_yuan_low_tax_enterprise, _R.high_consumption_low_efficiency_candidate,
-                _R.land_area_mu, _R.tax_paid, _R.value_added, _R.employees)
+LIST_COLUMNS = (
+    _R.credit_code,
+    enterprises.c.name,
+    _R.year,
+    _R.town,
+    _R.industry,
+    _R.above_scale,
+    _R.evaluated,
+    _R.not_evaluated_reason,
+    _R.group_name,
+    _R.mujun_score,
+    _R.rank,
+    _R.group_size,
+    _R.mujun_class_computed,
+    _R.mujun_class,
+    _R.mujun_class_override,
+    _R.vetoed,
+    _R.indicators,
+    _R.land_use_tax_relief_rate,
+    _R.electricity_surcharge,
+    _R.d_years_running,
+    _R.carbon_intensity,
+    _R.carbon_level,
+    _R.carbon_efficiency_value,
+    _R.carbon_grade,
+    _R.low_efficiency_enterprise,
+    _R.billion_yuan_low_tax_enterprise,
+    _R.high_consumption_low_efficiency_candidate,
+    _R.land_area_mu,
+    _R.tax_paid,
+    _R.value_added,
+    _R.employees,
+)
 
 
 @dataclass(frozen=True)
@@ -69,9 +104,19 @@ class ResultFilter:
         if self.industry:
             industry = reference_data.normalise_industry(self.industry)
             if industry is None:
-                problems.append(_problem("industry", self.industry, "制造业行业代码（C13–C43）", "a manufacturing industry code (C13–C43)", "C27"))
+                problems.append(
+                    _problem(
+                        "industry",
+                        self.industry,
+                        "制造业行业代码（C13–C43）",
+                        "a manufacturing industry code (C13–C43)",
+                        "C27",
+                    )
+                )
         if self.klass and self.klass not in CLASS_FILTERS:
-            problems.append(_problem("class", self.klass, "A、B、C、D 或 none（未参评）", "A, B, C, D or none (not evaluated)", "D"))
+            problems.append(
+                _problem("class", self.klass, "A、B、C、D 或 none（未参评）", "A, B, C, D or none (not evaluated)", "D")
+            )
         if self.flag and self.flag not in FLAGS:
             problems.append(_problem("flag", self.flag, "、".join(FLAGS), ", ".join(FLAGS), "low_efficiency"))
         if self.sort not in SORTS:
@@ -82,12 +127,27 @@ class ResultFilter:
             problems.append(_problem("page_size", self.page_size, f"1–{MAX_PAGE_SIZE}", f"1–{MAX_PAGE_SIZE}", "50"))
         if problems:
             raise InvalidInput(problems)
-        return replace(self, q=(self.q or "").strip() or None, town=town, industry=industry, klass=self.klass or None, flag=self.flag or None)
+        return replace(
+            self,
+            q=(self.q or "").strip() or None,
+            town=town,
+            industry=industry,
+            klass=self.klass or None,
+            flag=self.flag or None,
+        )
 
 
 def _problem(where: str, value: Any, expected_zh: str, expected_en: str, example: str) -> Problem:
-    return Problem("invalid_filter", where, str(value), expected_zh, expected_en, example,
-                   f"筛选条件 {where} 的取值 {value!r} 无效，应为{expected_zh}，例如 {example}。", f"Filter {where}: {value!r} is not valid; expected {expected_en}, e.g. {example}.")
+    return Problem(
+        "invalid_filter",
+        where,
+        str(value),
+        expected_zh,
+        expected_en,
+        example,
+        f"筛选条件 {where} 的取值 {value!r} 无效，应为{expected_zh}，例如 {example}。",
+        f"Filter {where}: {value!r} is not valid; expected {expected_en}, e.g. {example}.",
+    )
 
 
 @dataclass
@@ -134,7 +194,11 @@ def _require_read(actor: Actor) -> None:
 
 def published_runs(conn: Connection) -> dict[int, int]:
     """Published run id of each year, oldest year first."""
-    rows = conn.execute(select(evaluation_runs.c.year, evaluation_runs.c.id).where(evaluation_runs.c.status == "published").order_by(evaluation_runs.c.year))
+    rows = conn.execute(
+        select(evaluation_runs.c.year, evaluation_runs.c.id)
+        .where(evaluation_runs.c.status == "published")
+        .order_by(evaluation_runs.c.year)
+    )
     return {int(r.year): int(r.id) for r in rows}
 
 
@@ -152,15 +216,32 @@ def published_run_of(conn: Connection, year: int | None) -> tuple[int | None, in
         year = years[-1]
     if year not in runs:
         have = ", ".join(map(str, years))
-        raise InvalidInput([Problem("unpublished_year", "year", str(year), f"已发布的年度：{have}", f"a published year: {have}", str(years[-1]),
-                                    f"{year} 年度没有已发布的评价（已发布：{have}）。", f"{year} has no published evaluation (published: {have}).")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "unpublished_year",
+                    "year",
+                    str(year),
+                    f"已发布的年度：{have}",
+                    f"a published year: {have}",
+                    str(years[-1]),
+                    f"{year} 年度没有已发布的评价（已发布：{have}）。",
+                    f"{year} has no published evaluation (published: {have}).",
+                )
+            ]
+        )
     return year, runs[year], years
 
 
 def _where(run_id: int, actor: Actor, f: ResultFilter) -> list[ColumnElement[bool]]:
     where = [_R.run_id == run_id, scope(actor)]
     if f.q:
-        where.append(or_(enterprises.c.name.icontains(f.q, autoescape=True), _R.credit_code.startswith(f.q.upper(), autoescape=True)))
+        where.append(
+            or_(
+                enterprises.c.name.icontains(f.q, autoescape=True),
+                _R.credit_code.startswith(f.q.upper(), autoescape=True),
+            )
+        )
     if f.town:
         where.append(_R.town == f.town)
     if f.industry:
@@ -186,7 +267,9 @@ def _order(sort: str) -> list[Any]:
     }[sort]
 
 
-def result_page(conn: Connection, actor: Actor, run_id: int, f: ResultFilter, explanations: bool = False, limit: int | None = None) -> Page:
+def result_page(
+    conn: Connection, actor: Actor, run_id: int, f: ResultFilter, explanations: bool = False, limit: int | None = None
+) -> Page:
     """The rows of a run's results visible to ``actor`` that pass the (checked) filter, one page (or ``limit`` rows from the first)."""
     where = _where(run_id, actor, f)
     joined = evaluation_results.join(enterprises, enterprises.c.credit_code == _R.credit_code)
@@ -279,31 +362,61 @@ def profile(uow: UnitOfWork, actor: Actor, credit_code: str) -> Profile:
     with uow.read() as conn:
         ent = visible_enterprise(conn, actor, credit_code)
         code = ent["credit_code"]
-        data = {int(r.year): dict(r._mapping) for r in conn.execute(select(enterprise_years).where(enterprise_years.c.credit_code == code))}
+        data = {
+            int(r.year): dict(r._mapping)
+            for r in conn.execute(select(enterprise_years).where(enterprise_years.c.credit_code == code))
+        }
         runs = published_runs(conn)
         results, benches = {}, {}
         if runs:
-            for r in conn.execute(select(evaluation_results).where(_R.run_id.in_(list(runs.values())), _R.credit_code == code)):
+            for r in conn.execute(
+                select(evaluation_results).where(_R.run_id.in_(list(runs.values())), _R.credit_code == code)
+            ):
                 results[int(r.year)] = dict(r._mapping)
-            for r in conn.execute(select(evaluation_runs.c.year, evaluation_runs.c.benchmarks).where(evaluation_runs.c.id.in_(list(runs.values())))):
+            for r in conn.execute(
+                select(evaluation_runs.c.year, evaluation_runs.c.benchmarks).where(
+                    evaluation_runs.c.id.in_(list(runs.values()))
+                )
+            ):
                 benches[int(r.year)] = r.benchmarks or {}
         years = []
         for y in sorted(set(data) | set(results)):
             res = results.get(y)
-            group = ("above_scale" if res["above_scale"] else "below_scale") if res else ("above_scale" if data[y]["above_scale"] else "below_scale")
+            group = (
+                ("above_scale" if res["above_scale"] else "below_scale")
+                if res
+                else ("above_scale" if data[y]["above_scale"] else "below_scale")
+            )
             years.append(YearProfile(y, data.get(y), res, benches.get(y, {}).get(group, {}), runs.get(y)))
         return Profile(ent, years, _projects(conn, code), _subsidies(conn, code))
 
 
 def _projects(conn: Connection, code: str) -> list[dict[str, Any]]:
-    q = select(projects.c.id, projects.c.name, projects.c.application_date, projects.c.created_at).where(projects.c.credit_code == code).order_by(projects.c.application_date.desc(), projects.c.id.desc())
+    q = (
+        select(projects.c.id, projects.c.name, projects.c.application_date, projects.c.created_at)
+        .where(projects.c.credit_code == code)
+        .order_by(projects.c.application_date.desc(), projects.c.id.desc())
+    )
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def _subsidies(conn: Connection, code: str) -> list[dict[str, Any]]:
     a = subsidy_applications.c
-    q = (select(a.id, a.project_id, projects.c.name.label("project_name"), a.clause, a.status, a.amount, a.computed_at, a.updated_at)
-         .select_from(subsidy_applications.join(projects, projects.c.id == a.project_id)).where(a.credit_code == code).order_by(a.updated_at.desc(), a.id.desc()))
+    q = (
+        select(
+            a.id,
+            a.project_id,
+            projects.c.name.label("project_name"),
+            a.clause,
+            a.status,
+            a.amount,
+            a.computed_at,
+            a.updated_at,
+        )
+        .select_from(subsidy_applications.join(projects, projects.c.id == a.project_id))
+        .where(a.credit_code == code)
+        .order_by(a.updated_at.desc(), a.id.desc())
+    )
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
@@ -329,5 +442,21 @@ def enterprise_subsidies(uow: UnitOfWork, actor: Actor, credit_code: str) -> lis
         return _subsidies(conn, visible_enterprise(conn, actor, credit_code)["credit_code"])
 
 
-__all__ = ["ResultFilter", "Page", "EnterpriseList", "Profile", "YearProfile", "list_enterprises", "export_enterprises", "profile",
-           "enterprise_projects", "enterprise_subsidies", "result_page", "published_runs", "published_run_of", "scope", "visible_enterprise", "FLAGS"]
+__all__ = [
+    "FLAGS",
+    "EnterpriseList",
+    "Page",
+    "Profile",
+    "ResultFilter",
+    "YearProfile",
+    "enterprise_projects",
+    "enterprise_subsidies",
+    "export_enterprises",
+    "list_enterprises",
+    "profile",
+    "published_run_of",
+    "published_runs",
+    "result_page",
+    "scope",
+    "visible_enterprise",
+]

@@ -33,7 +33,10 @@ from ..calculation.contract import calculate, dumps
 from ..kernel.uow import UnitOfWork, Writer, now
 
 ENTERPRISE_INPUTS = ("is_2513_enterprise", "local_contribution_growth", "industrial_equipment_investment")
-OUTPUTS = {"2.10": ("tech_renovation_tier", "tech_renovation_subsidy", "key_project_reward_2513"), "2.11": ("vertical_industry_route", "vertical_industry_reward")}
+OUTPUTS = {
+    "2.10": ("tech_renovation_tier", "tech_renovation_subsidy", "key_project_reward_2513"),
+    "2.11": ("vertical_industry_route", "vertical_industry_reward"),
+}
 TRIGGERS = {"2.10": ("total_investment", "equipment_investment"), "2.11": ("zero_land_renovation",)}
 COUNTED_STATES = ("approved", "paid")
 
@@ -60,21 +63,52 @@ def check_inputs(inputs: dict[str, Any], application_date: Any = "2023-01-01") -
         InvalidInput: listing every unknown name and every bad value (``where`` = ``inputs.<name>``).
     """
     allowed = set(project_inputs()) | set(ENTERPRISE_INPUTS)
-    problems = [Problem("unknown_input", _where(k), k, "", "", ", ".join(sorted(allowed))[:200], f"输入项 {k} 不是第（十）、（十一）项的项目输入。",
-                        f"{k} is not a 2.10/2.11 project input.") for k in inputs if k not in allowed]
-    doc = {"as_of": str(application_date), "enterprises": {"E": {k: v for k, v in inputs.items() if k in ENTERPRISE_INPUTS}},
-           "projects": {"P": {"enterprise": "E", **{k: v for k, v in inputs.items() if k in allowed and k not in ENTERPRISE_INPUTS}}}}
+    problems = [
+        Problem(
+            "unknown_input",
+            _where(k),
+            k,
+            "",
+            "",
+            ", ".join(sorted(allowed))[:200],
+            f"输入项 {k} 不是第（十）、（十一）项的项目输入。",
+            f"{k} is not a 2.10/2.11 project input.",
+        )
+        for k in inputs
+        if k not in allowed
+    ]
+    doc = {
+        "as_of": str(application_date),
+        "enterprises": {"E": {k: v for k, v in inputs.items() if k in ENTERPRISE_INPUTS}},
+        "projects": {
+            "P": {"enterprise": "E", **{k: v for k, v in inputs.items() if k in allowed and k not in ENTERPRISE_INPUTS}}
+        },
+    }
     try:
         read_situation(doc, loader.variables())
     except InvalidInput as exc:
         for p in exc.problems:
             name = p.where.split(".")[2] if p.where.count(".") >= 2 else p.where
-            problems.append(Problem(p.code, _where(name) if p.where.startswith(("projects.P.", "enterprises.E.")) else p.where, p.value,
-                                    p.expected_zh, p.expected_en, p.example, p.message_zh.replace(p.where, _where(name)), p.message_en.replace(p.where, _where(name))))
+            problems.append(
+                Problem(
+                    p.code,
+                    _where(name) if p.where.startswith(("projects.P.", "enterprises.E.")) else p.where,
+                    p.value,
+                    p.expected_zh,
+                    p.expected_en,
+                    p.example,
+                    p.message_zh.replace(p.where, _where(name)),
+                    p.message_en.replace(p.where, _where(name)),
+                )
+            )
     if problems:
         raise InvalidInput(problems)
     # Numbers are kept as exact decimal text, whether they came as JSON integers or decimals.
-    return {k: format(Decimal(v), "f") if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else v for k, v in inputs.items() if v is not None}
+    return {
+        k: format(Decimal(v), "f") if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else v
+        for k, v in inputs.items()
+        if v is not None
+    }
 
 
 def revive(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -83,22 +117,36 @@ def revive(inputs: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in inputs.items():
         var = reg.get("enterprises" if k in ENTERPRISE_INPUTS else "projects", k)
-        out[k] = Decimal(v) if var is not None and var.type.base in ("decimal", "int") and isinstance(v, (str, int, float)) and not isinstance(v, bool) else v
+        out[k] = (
+            Decimal(v)
+            if var is not None
+            and var.type.base in ("decimal", "int")
+            and isinstance(v, (str, int, float))
+            and not isinstance(v, bool)
+            else v
+        )
     return out
 
 
-def visible_enterprise(conn: Connection, actor: Actor, credit_code: str):  # noqa: ANN201 - a row
+def visible_enterprise(conn: Connection, actor: Actor, credit_code: str):
     """The enterprise row, or LookupError when absent or outside the actor's scope."""
-    row = conn.execute(select(enterprises.c.credit_code, enterprises.c.name, enterprises.c.town).where(enterprises.c.credit_code == credit_code)).first()
+    row = conn.execute(
+        select(enterprises.c.credit_code, enterprises.c.name, enterprises.c.town).where(
+            enterprises.c.credit_code == credit_code
+        )
+    ).first()
     if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
         raise LookupError(credit_code)
     return row
 
 
-def visible_project(conn: Connection, actor: Actor, project_id: int):  # noqa: ANN201 - a row
+def visible_project(conn: Connection, actor: Actor, project_id: int):
     """The project row (with its enterprise's name and town), or LookupError when out of scope."""
-    row = conn.execute(select(projects, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
-                       .join(enterprises, enterprises.c.credit_code == projects.c.credit_code).where(projects.c.id == project_id)).first()
+    row = conn.execute(
+        select(projects, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
+        .join(enterprises, enterprises.c.credit_code == projects.c.credit_code)
+        .where(projects.c.id == project_id)
+    ).first()
     if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
         raise LookupError(project_id)
     return row
@@ -106,10 +154,13 @@ def visible_project(conn: Connection, actor: Actor, project_id: int):  # noqa: A
 
 def published_class(conn: Connection, credit_code: str) -> dict[str, Any] | None:
     """The enterprise's final 亩均 class in the latest published evaluation ({class, year, run_id}), or None."""
-    row = conn.execute(select(evaluation_results.c.mujun_class, evaluation_runs.c.year, evaluation_runs.c.id)
-                       .join(evaluation_runs, evaluation_runs.c.id == evaluation_results.c.run_id)
-                       .where(evaluation_results.c.credit_code == credit_code, evaluation_runs.c.status == "published")
-                       .order_by(evaluation_runs.c.year.desc()).limit(1)).first()
+    row = conn.execute(
+        select(evaluation_results.c.mujun_class, evaluation_runs.c.year, evaluation_runs.c.id)
+        .join(evaluation_runs, evaluation_runs.c.id == evaluation_results.c.run_id)
+        .where(evaluation_results.c.credit_code == credit_code, evaluation_runs.c.status == "published")
+        .order_by(evaluation_runs.c.year.desc())
+        .limit(1)
+    ).first()
     return {"mujun_class": row.mujun_class, "year": row.year, "run_id": row.id} if row and row.mujun_class else None
 
 
@@ -120,7 +171,13 @@ def draft_project(credit_code: str, name: str, application_date: Any, inputs: di
         InvalidInput: bad date or inputs.
     """
     day = _date(application_date)
-    return SimpleNamespace(id=None, credit_code=credit_code, name=name or "", application_date=day, inputs=check_inputs(inputs, day.isoformat()))
+    return SimpleNamespace(
+        id=None,
+        credit_code=credit_code,
+        name=name or "",
+        application_date=day,
+        inputs=check_inputs(inputs, day.isoformat()),
+    )
 
 
 def _date(value: Any) -> dt.date:
@@ -129,23 +186,72 @@ def _date(value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput([Problem("invalid_date", "application_date", str(value), "日期 YYYY-MM-DD", "a date YYYY-MM-DD", "2023-03-01",
-                                    f"申请日期 {value} 不是有效日期。", f"The application date {value} is not a valid date.")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid_date",
+                    "application_date",
+                    str(value),
+                    "日期 YYYY-MM-DD",
+                    "a date YYYY-MM-DD",
+                    "2023-03-01",
+                    f"申请日期 {value} 不是有效日期。",
+                    f"The application date {value} is not a valid date.",
+                )
+            ]
+        ) from None
 
 
-def insert_project(w: Writer, actor: Actor, credit_code: str, name: str, application_date: Any, inputs: dict[str, Any]) -> int:
+def insert_project(
+    w: Writer, actor: Actor, credit_code: str, name: str, application_date: Any, inputs: dict[str, Any]
+) -> int:
     """Insert a checked project inside a write transaction (audited); the caller checked scope and permission."""
     day = _date(application_date)
     clean = check_inputs(inputs, day.isoformat())
     if not (name or "").strip():
-        raise InvalidInput([Problem("missing_input", "name", None, "项目名称", "a project name", "数控化改造项目", "请填写项目名称。", "Give the project a name.")])
-    pid = w.conn.execute(insert(projects).values(credit_code=credit_code, name=name.strip()[:200], application_date=day, inputs=clean,
-                                                 created_by=actor.id, created_at=now())).inserted_primary_key[0]
-    w.audit("project.create", "project", pid, None, {"credit_code": credit_code, "name": name.strip(), "application_date": day, "inputs": clean})
+        raise InvalidInput(
+            [
+                Problem(
+                    "missing_input",
+                    "name",
+                    None,
+                    "项目名称",
+                    "a project name",
+                    "数控化改造项目",
+                    "请填写项目名称。",
+                    "Give the project a name.",
+                )
+            ]
+        )
+    pid = w.conn.execute(
+        insert(projects).values(
+            credit_code=credit_code,
+            name=name.strip()[:200],
+            application_date=day,
+            inputs=clean,
+            created_by=actor.id,
+            created_at=now(),
+        )
+    ).inserted_primary_key[0]
+    w.audit(
+        "project.create",
+        "project",
+        pid,
+        None,
+        {"credit_code": credit_code, "name": name.strip(), "application_date": day, "inputs": clean},
+    )
     return int(pid)
 
 
-def create_project(uow: UnitOfWork, actor: Actor, credit_code: str, name: str, application_date: Any, inputs: dict[str, Any], address: str | None = None) -> int:
+def create_project(
+    uow: UnitOfWork,
+    actor: Actor,
+    credit_code: str,
+    name: str,
+    application_date: Any,
+    inputs: dict[str, Any],
+    address: str | None = None,
+) -> int:
     """Create a project for an enterprise in the actor's scope.
 
     Raises:
@@ -160,7 +266,15 @@ def create_project(uow: UnitOfWork, actor: Actor, credit_code: str, name: str, a
         return insert_project(w, actor, credit_code, name, application_date, inputs)
 
 
-def update_project(uow: UnitOfWork, actor: Actor, project_id: int, name: str | None, application_date: Any, inputs: dict[str, Any] | None, address: str | None = None) -> None:
+def update_project(
+    uow: UnitOfWork,
+    actor: Actor,
+    project_id: int,
+    name: str | None,
+    application_date: Any,
+    inputs: dict[str, Any] | None,
+    address: str | None = None,
+) -> None:
     """Change a project's name, date or inputs while none of its applications is past draft (then 409).
 
     Raises:
@@ -170,13 +284,30 @@ def update_project(uow: UnitOfWork, actor: Actor, project_id: int, name: str | N
         raise PermissionError("create_project")
     with uow.write(actor, address) as w:
         row = visible_project(w.conn, actor, project_id)
-        states = set(w.conn.execute(select(subsidy_applications.c.status).where(subsidy_applications.c.project_id == project_id)).scalars())
+        states = set(
+            w.conn.execute(
+                select(subsidy_applications.c.status).where(subsidy_applications.c.project_id == project_id)
+            ).scalars()
+        )
         if states - {"draft"}:
-            raise Conflict("该项目已有提交的补助申请，不能再修改。", "The project has a submitted application; it can no longer change.")
+            raise Conflict(
+                "该项目已有提交的补助申请，不能再修改。",
+                "The project has a submitted application; it can no longer change.",
+            )
         day = _date(application_date) if application_date else row.application_date
-        values = {"name": (name or row.name).strip()[:200], "application_date": day, "inputs": check_inputs(inputs if inputs is not None else revive(row.inputs), day.isoformat())}
+        values = {
+            "name": (name or row.name).strip()[:200],
+            "application_date": day,
+            "inputs": check_inputs(inputs if inputs is not None else revive(row.inputs), day.isoformat()),
+        }
         w.conn.execute(update(projects).where(projects.c.id == project_id).values(**values))
-        w.audit("project.update", "project", project_id, {"name": row.name, "application_date": row.application_date, "inputs": row.inputs}, values)
+        w.audit(
+            "project.update",
+            "project",
+            project_id,
+            {"name": row.name, "application_date": row.application_date, "inputs": row.inputs},
+            values,
+        )
 
 
 def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any]:
@@ -185,29 +316,75 @@ def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any
         raise PermissionError("read")
     with uow.read() as conn:
         row = visible_project(conn, actor, project_id)
-        apps = conn.execute(select(subsidy_applications.c.id, subsidy_applications.c.clause, subsidy_applications.c.status, subsidy_applications.c.amount)
-                            .where(subsidy_applications.c.project_id == project_id).order_by(subsidy_applications.c.id)).all()
-    return {"id": row.id, "credit_code": row.credit_code, "enterprise_name": row.enterprise_name, "town": row.town, "name": row.name,
-            "application_date": row.application_date.isoformat(), "inputs": row.inputs, "created_at": row.created_at.isoformat(),
-            "applications": [{"id": a.id, "clause": a.clause, "status": a.status, "amount": a.amount} for a in apps]}
+        apps = conn.execute(
+            select(
+                subsidy_applications.c.id,
+                subsidy_applications.c.clause,
+                subsidy_applications.c.status,
+                subsidy_applications.c.amount,
+            )
+            .where(subsidy_applications.c.project_id == project_id)
+            .order_by(subsidy_applications.c.id)
+        ).all()
+    return {
+        "id": row.id,
+        "credit_code": row.credit_code,
+        "enterprise_name": row.enterprise_name,
+        "town": row.town,
+        "name": row.name,
+        "application_date": row.application_date.isoformat(),
+        "inputs": row.inputs,
+        "created_at": row.created_at.isoformat(),
+        "applications": [{"id": a.id, "clause": a.clause, "status": a.status, "amount": a.amount} for a in apps],
+    }
 
 
-def counted_projects(conn: Connection, credit_code: str, year: int, exclude_project: int | None) -> list[dict[str, Any]]:
+def counted_projects(
+    conn: Connection, credit_code: str, year: int, exclude_project: int | None
+) -> list[dict[str, Any]]:
     """The enterprise's approved or paid ordinary 2.10 projects of ``year`` that used the yearly cap."""
-    rows = conn.execute(select(subsidy_applications.c.id, subsidy_applications.c.status, subsidy_applications.c.amount_detail, projects.c.id.label("project_id"),
-                               projects.c.name, projects.c.application_date, projects.c.inputs)
-                        .join(projects, projects.c.id == subsidy_applications.c.project_id)
-                        .where(subsidy_applications.c.credit_code == credit_code, subsidy_applications.c.clause == "2.10",
-                               subsidy_applications.c.status.in_(COUNTED_STATES), projects.c.application_date >= dt.date(year, 1, 1),
-                               projects.c.application_date <= dt.date(year, 12, 31)).order_by(projects.c.application_date, projects.c.id)).all()
+    rows = conn.execute(
+        select(
+            subsidy_applications.c.id,
+            subsidy_applications.c.status,
+            subsidy_applications.c.amount_detail,
+            projects.c.id.label("project_id"),
+            projects.c.name,
+            projects.c.application_date,
+            projects.c.inputs,
+        )
+        .join(projects, projects.c.id == subsidy_applications.c.project_id)
+        .where(
+            subsidy_applications.c.credit_code == credit_code,
+            subsidy_applications.c.clause == "2.10",
+            subsidy_applications.c.status.in_(COUNTED_STATES),
+            projects.c.application_date >= dt.date(year, 1, 1),
+            projects.c.application_date <= dt.date(year, 12, 31),
+        )
+        .order_by(projects.c.application_date, projects.c.id)
+    ).all()
     out, seen = [], set()
     for r in rows:
         detail = r.amount_detail or {}
-        if r.project_id == exclude_project or r.project_id in seen or detail.get("tech_renovation_tier") != "ordinary" or Decimal(str(detail.get("tech_renovation_subsidy", "0"))) <= 0:
+        if (
+            r.project_id == exclude_project
+            or r.project_id in seen
+            or detail.get("tech_renovation_tier") != "ordinary"
+            or Decimal(str(detail.get("tech_renovation_subsidy", "0"))) <= 0
+        ):
             continue
         seen.add(r.project_id)
-        out.append({"application_id": r.id, "project_id": r.project_id, "name": r.name, "status": r.status, "application_date": r.application_date.isoformat(),
-                    "granted": str(detail.get("tech_renovation_subsidy")), "inputs": r.inputs})
+        out.append(
+            {
+                "application_id": r.id,
+                "project_id": r.project_id,
+                "name": r.name,
+                "status": r.status,
+                "application_date": r.application_date.isoformat(),
+                "granted": str(detail.get("tech_renovation_subsidy")),
+                "inputs": r.inputs,
+            }
+        )
     return out
 
 
@@ -216,7 +393,7 @@ def computable(inputs: dict[str, Any]) -> list[str]:
     return [c for c, names in TRIGGERS.items() if any(inputs.get(n) is not None for n in names)]
 
 
-def build_request(conn: Connection, project) -> tuple[dict[str, Any], str, list[dict[str, Any]], dict[str, Any] | None]:  # noqa: ANN001
+def build_request(conn: Connection, project) -> tuple[dict[str, Any], str, list[dict[str, Any]], dict[str, Any] | None]:
     """The calculation request of a project: (document, its id in it, counted projects, class used)."""
     day: dt.date = project.application_date
     inputs = revive(project.inputs)
@@ -229,17 +406,27 @@ def build_request(conn: Connection, project) -> tuple[dict[str, Any], str, list[
     own_2_10 = {v for v in project_inputs() if loader.variables()[("projects", v)].clause == "2.10"}
     for i, c in enumerate(counted, start=1):
         theirs = {k: v for k, v in revive(c["inputs"]).items() if k in own_2_10}
-        rows[f"A{i:04d}-{c['project_id']}"] = {**theirs, "enterprise": "E", "application_date": min(dt.date.fromisoformat(c["application_date"]), day).isoformat(),
-                                               "key_industrial_project": False, "tech_renovation_subsidy": None}
+        rows[f"A{i:04d}-{c['project_id']}"] = {
+            **theirs,
+            "enterprise": "E",
+            "application_date": min(dt.date.fromisoformat(c["application_date"]), day).isoformat(),
+            "key_industrial_project": False,
+            "tech_renovation_subsidy": None,
+        }
     key = f"P-{project.id}"
     mine = {k: v for k, v in inputs.items() if k not in ENTERPRISE_INPUTS}
-    rows[key] = {**mine, "enterprise": "E", "name": project.name, "application_date": day.isoformat(),
-                 **{o: None for clause in computable(inputs) for o in OUTPUTS[clause]}}
+    rows[key] = {
+        **mine,
+        "enterprise": "E",
+        "name": project.name,
+        "application_date": day.isoformat(),
+        **{o: None for clause in computable(inputs) for o in OUTPUTS[clause]},
+    }
     doc = {"as_of": day.isoformat(), "period": str(day.year), "enterprises": {"E": ent}, "projects": rows}
     return doc, key, counted, cls
 
 
-def calculate_project(conn: Connection, project, lang: str = "zh") -> dict[str, Any]:  # noqa: ANN001
+def calculate_project(conn: Connection, project, lang: str = "zh") -> dict[str, Any]:
     """Compute a project (see the module docstring); JSON-safe.
 
     Returns:
@@ -251,11 +438,20 @@ def calculate_project(conn: Connection, project, lang: str = "zh") -> dict[str, 
     doc, key, counted, cls = build_request(conn, project)
     answer = calculate(doc, explain=True, lang=lang)
     plain = json.loads(dumps({"request": doc, "answer": answer}))
-    for i, c in enumerate(counted, start=1):  # what the engine allotted each counted project, beside what it was granted
+    for i, c in enumerate(
+        counted, start=1
+    ):  # what the engine allotted each counted project, beside what it was granted
         c["allotted_now"] = plain["answer"]["projects"][f"A{i:04d}-{c['project_id']}"]["tech_renovation_subsidy"]
         c.pop("inputs", None)
-    return {"project_id": project.id, "key": key, "request": plain["request"], "answer": plain["answer"], "counted": counted,
-            "enterprise_class": cls, "clauses": computable(project.inputs)}
+    return {
+        "project_id": project.id,
+        "key": key,
+        "request": plain["request"],
+        "answer": plain["answer"],
+        "counted": counted,
+        "enterprise_class": cls,
+        "clauses": computable(project.inputs),
+    }
 
 
 def compute(uow: UnitOfWork, actor: Actor, project_id: int, lang: str = "zh") -> dict[str, Any]:

@@ -24,7 +24,12 @@ from ..enterprises.directory import published_run_of
 from ..kernel.uow import UnitOfWork
 
 KPI_KEYS = ("tax_per_mu", "value_added_per_mu", "labor_productivity", "rd_intensity")
-STRICT = {"tax_per_mu": True, "value_added_per_mu": True, "labor_productivity": True, "rd_intensity": False}  # 超过 / 达到 (targets.yaml `term`)
+STRICT = {
+    "tax_per_mu": True,
+    "value_added_per_mu": True,
+    "labor_productivity": True,
+    "rd_intensity": False,
+}  # 超过 / 达到 (targets.yaml `term`)
 CLASSES = ("A", "B", "C", "D")
 GROUPS = ("above_scale", "below_scale")
 _R = evaluation_results.c
@@ -103,13 +108,22 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
         year, run_id, years = published_run_of(conn, year)
         if run_id is None:
             return Dashboard(None, years)
-        runs = {int(r.year): r for r in conn.execute(select(evaluation_runs.c.id, evaluation_runs.c.year, evaluation_runs.c.summary)
-                                                    .where(evaluation_runs.c.status == "published"))}
+        runs = {
+            int(r.year): r
+            for r in conn.execute(
+                select(evaluation_runs.c.id, evaluation_runs.c.year, evaluation_runs.c.summary).where(
+                    evaluation_runs.c.status == "published"
+                )
+            )
+        }
         summary = runs[year].summary or {}
         targets = {k: Decimal(str(v["target"])) for k, v in (summary.get("county") or {}).items()}
         towns = town_figures(conn, [int(r.id) for r in runs.values()])
         d = Dashboard(year, years, run_id)
-        d.county = [Kpi(k, v["value"], targets[k], bool(v["met"]), STRICT.get(k, True)) for k, v in (summary.get("county") or {}).items()]
+        d.county = [
+            Kpi(k, v["value"], targets[k], bool(v["met"]), STRICT.get(k, True))
+            for k, v in (summary.get("county") or {}).items()
+        ]
         d.counts = {g: {k: int(n) for k, n in (summary.get("counts") or {}).get(g, {}).items()} for g in GROUPS}
         d.ranking = _ranking(towns.get(run_id, {}))
         if actor.role == "town" and actor.town:
@@ -122,15 +136,24 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
         for y in sorted(runs):
             s = runs[y].summary or {}
             county = {k: v["value"] for k, v in (s.get("county") or {}).items()}
-            classes = {c: sum(int((s.get("counts") or {}).get(g, {}).get(c, 0)) for g in GROUPS) for c in (*CLASSES, "not_evaluated")}
+            classes = {
+                c: sum(int((s.get("counts") or {}).get(g, {}).get(c, 0)) for g in GROUPS)
+                for c in (*CLASSES, "not_evaluated")
+            }
             mine = towns.get(int(runs[y].id), {}).get(actor.town) if d.town_code else None
-            d.trend.append(TrendPoint(y, county, classes, {k: _ratio(mine, k) for k in KPI_KEYS} if d.town_code else None))
+            d.trend.append(
+                TrendPoint(y, county, classes, {k: _ratio(mine, k) for k in KPI_KEYS} if d.town_code else None)
+            )
         return d
 
 
 # (numerator, denominator, scale): value = numerator / (scale × denominator), the units of core.mujun.indicators.
-_DEFINITIONS = {"tax_per_mu": ("tax", "land", 10_000), "value_added_per_mu": ("va", "land", 10_000),
-                "labor_productivity": ("va", "staff", 10_000), "rd_intensity": ("rd", "revenue", 1)}
+_DEFINITIONS = {
+    "tax_per_mu": ("tax", "land", 10_000),
+    "value_added_per_mu": ("va", "land", 10_000),
+    "labor_productivity": ("va", "staff", 10_000),
+    "rd_intensity": ("rd", "revenue", 1),
+}
 
 
 def town_figures(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
@@ -138,14 +161,31 @@ def town_figures(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, di
     if not run_ids:
         return {}
     y = enterprise_years.c
-    q = (select(_R.run_id, _R.town, func.count().label("firms"), func.sum(_R.tax_paid).label("tax"), func.sum(_R.value_added).label("va"),
-                func.sum(_R.land_area_mu).label("land"), func.sum(_R.employees).label("staff"), func.sum(y.rd_expense).label("rd"), func.sum(y.revenue).label("revenue"))
-         .select_from(evaluation_results.outerjoin(enterprise_years, and_(y.credit_code == _R.credit_code, y.year == _R.year)))
-         .where(_R.run_id.in_(run_ids), _R.above_scale.is_(True), _R.evaluated.is_(True)).group_by(_R.run_id, _R.town))
+    q = (
+        select(
+            _R.run_id,
+            _R.town,
+            func.count().label("firms"),
+            func.sum(_R.tax_paid).label("tax"),
+            func.sum(_R.value_added).label("va"),
+            func.sum(_R.land_area_mu).label("land"),
+            func.sum(_R.employees).label("staff"),
+            func.sum(y.rd_expense).label("rd"),
+            func.sum(y.revenue).label("revenue"),
+        )
+        .select_from(
+            evaluation_results.outerjoin(enterprise_years, and_(y.credit_code == _R.credit_code, y.year == _R.year))
+        )
+        .where(_R.run_id.in_(run_ids), _R.above_scale.is_(True), _R.evaluated.is_(True))
+        .group_by(_R.run_id, _R.town)
+    )
     out: dict[int, dict[str, dict[str, Any]]] = {}
     for r in conn.execute(q):
         m = r._mapping
-        out.setdefault(int(r.run_id), {})[r.town] = {k: (m[k] if m[k] is not None else Decimal(0)) for k in ("firms", "tax", "va", "land", "staff", "rd", "revenue")}
+        out.setdefault(int(r.run_id), {})[r.town] = {
+            k: (m[k] if m[k] is not None else Decimal(0))
+            for k in ("firms", "tax", "va", "land", "staff", "rd", "revenue")
+        }
     return out
 
 
@@ -171,16 +211,27 @@ def _kpi(key: str, sums: dict[str, Any] | None, target: Decimal) -> Kpi:
 
 def _ranking(towns: dict[str, dict[str, Any]]) -> list[TownFigures]:
     """Every town and zone of the reference table, ranked by 规上 亩均税收 (towns without 规上 firms last, unranked)."""
-    rows = [TownFigures(t.code, int(towns.get(t.code, {}).get("firms", 0)), *(_ratio(towns.get(t.code), k) for k in KPI_KEYS)) for t in reference_data.towns()]
+    rows = [
+        TownFigures(
+            t.code, int(towns.get(t.code, {}).get("firms", 0)), *(_ratio(towns.get(t.code), k) for k in KPI_KEYS)
+        )
+        for t in reference_data.towns()
+    ]
     order = sorted(rows, key=lambda r: (r.tax_per_mu is None, -(r.tax_per_mu or 0.0), r.code))
-    return [TownFigures(**{**r.__dict__, "rank": i if r.tax_per_mu is not None else None}) for i, r in enumerate(order, start=1)]
+    return [
+        TownFigures(**{**r.__dict__, "rank": i if r.tax_per_mu is not None else None})
+        for i, r in enumerate(order, start=1)
+    ]
 
 
 def _class_counts(conn: Connection, run_id: int, town: str) -> dict[str, dict[str, int]]:
     """Final classes of one town's firms, per group, with ``not_evaluated``."""
     out = {g: {**{c: 0 for c in CLASSES}, "not_evaluated": 0} for g in GROUPS}
-    q = (select(_R.above_scale, _R.evaluated, _R.mujun_class, func.count().label("n")).where(_R.run_id == run_id, _R.town == town)
-         .group_by(_R.above_scale, _R.evaluated, _R.mujun_class))
+    q = (
+        select(_R.above_scale, _R.evaluated, _R.mujun_class, func.count().label("n"))
+        .where(_R.run_id == run_id, _R.town == town)
+        .group_by(_R.above_scale, _R.evaluated, _R.mujun_class)
+    )
     for r in conn.execute(q):
         key = r.mujun_class if r.evaluated and r.mujun_class in CLASSES else "not_evaluated"
         out["above_scale" if r.above_scale else "below_scale"][key] += int(r.n)
@@ -189,7 +240,20 @@ def _class_counts(conn: Connection, run_id: int, town: str) -> dict[str, dict[st
 
 def _own(conn: Connection, run_id: int, credit_code: str) -> dict[str, Any] | None:
     """The enterprise's own result card of the year (None when it has no result that year)."""
-    q = select(_R.credit_code, _R.above_scale, _R.evaluated, _R.not_evaluated_reason, _R.mujun_score, _R.rank, _R.group_size, _R.mujun_class_computed,
-               _R.mujun_class, _R.mujun_class_override, _R.vetoed, _R.carbon_grade, _R.d_years_running).where(_R.run_id == run_id, _R.credit_code == credit_code)
+    q = select(
+        _R.credit_code,
+        _R.above_scale,
+        _R.evaluated,
+        _R.not_evaluated_reason,
+        _R.mujun_score,
+        _R.rank,
+        _R.group_size,
+        _R.mujun_class_computed,
+        _R.mujun_class,
+        _R.mujun_class_override,
+        _R.vetoed,
+        _R.carbon_grade,
+        _R.d_years_running,
+    ).where(_R.run_id == run_id, _R.credit_code == credit_code)
     row = conn.execute(q).first()
     return dict(row._mapping) if row else None

@@ -30,8 +30,8 @@ from ...core.mujun.explain import explain
 from ...core.parameters import ParameterSet
 from ...registers.roles import Actor
 from ..data.store import frame_from_db
-from .evaluate import run_evaluation, summary
 from ..kernel.uow import UnitOfWork, now
+from .evaluate import run_evaluation, summary
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -44,20 +44,37 @@ class RunStateError(PolicyError):
 
 def parameters_version(params: ParameterSet) -> str:
     """A short digest of every parameter value: two runs with the same digest used the same method."""
-    blob = json.dumps([(p.path, [str(d) for d in p.dates], [repr(v) for v in p.values]) for p in sorted(params, key=lambda p: p.path)])
+    blob = json.dumps(
+        [(p.path, [str(d) for d in p.dates], [repr(v) for v in p.values]) for p in sorted(params, key=lambda p: p.path)]
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def create_run(uow: UnitOfWork, actor: Actor, year: int, method_changes: dict[str, Any] | None = None, method_title: str | None = None,
-               address: str | None = None) -> int:
+def create_run(
+    uow: UnitOfWork,
+    actor: Actor,
+    year: int,
+    method_changes: dict[str, Any] | None = None,
+    method_title: str | None = None,
+    address: str | None = None,
+) -> int:
     """Record a queued run (audited) and return its id. The method is checked in full first."""
     if not actor.can("evaluate"):
         raise PermissionError("evaluate")
     params = reforms.apply(method_changes, loader.parameters()) if method_changes else loader.parameters()
     with uow.write(actor, address) as w:
-        rid = w.conn.execute(insert(evaluation_runs).values(
-            year=year, status="queued", progress=0.0, method_title=method_title, method_changes=_jsonable(method_changes),
-            parameters_version=parameters_version(params), started_by=actor.id, started_at=now())).inserted_primary_key[0]
+        rid = w.conn.execute(
+            insert(evaluation_runs).values(
+                year=year,
+                status="queued",
+                progress=0.0,
+                method_title=method_title,
+                method_changes=_jsonable(method_changes),
+                parameters_version=parameters_version(params),
+                started_by=actor.id,
+                started_at=now(),
+            )
+        ).inserted_primary_key[0]
         w.audit("evaluation.start", "evaluation_run", rid, None, {"year": year, "method": method_title})
     return int(rid)
 
@@ -68,6 +85,7 @@ def _jsonable(changes: dict[str, Any] | None) -> Any:
     Decimals become JSON numbers when the number reads back exactly, else
     ``{"$decimal": "…"}``; dates (the keys of dated changes) become ISO strings.
     """
+
     def enc(v: Any) -> Any:
         if isinstance(v, Decimal):
             return float(v) if Decimal(repr(float(v))) == v else {"$decimal": str(v)}
@@ -86,7 +104,11 @@ def execute_run(uow: UnitOfWork, run_id: int) -> None:
         run = conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
     _progress(uow, run_id, "running", 0.05, "读取企业数据 / reading enterprise data")
     try:
-        params = reforms.apply(_revive(run.method_changes), loader.parameters()) if run.method_changes else loader.parameters()
+        params = (
+            reforms.apply(_revive(run.method_changes), loader.parameters())
+            if run.method_changes
+            else loader.parameters()
+        )
         with uow.read() as conn:
             frame = frame_from_db(conn, [y for y in range(run.year - 3, run.year + 1)])
         _progress(uow, run_id, "running", 0.3, "计算 / evaluating")
@@ -96,14 +118,23 @@ def execute_run(uow: UnitOfWork, run_id: int) -> None:
         rows = result_rows(r, run_id)
         with uow.write(None) as w:
             for k in range(0, len(rows), 1000):
-                w.conn.execute(insert(evaluation_results), rows[k:k + 1000])
-            w.conn.execute(update(evaluation_runs).where(evaluation_runs.c.id == run_id).values(
-                status="done", progress=1.0, message=None, finished_at=now(),
-                benchmarks={g: {k: (v if v == v else None) for k, v in b.items()} for g, b in r.benchmarks.items()}, summary=summary(r)))
+                w.conn.execute(insert(evaluation_results), rows[k : k + 1000])
+            w.conn.execute(
+                update(evaluation_runs)
+                .where(evaluation_runs.c.id == run_id)
+                .values(
+                    status="done",
+                    progress=1.0,
+                    message=None,
+                    finished_at=now(),
+                    benchmarks={g: {k: (v if v == v else None) for k, v in b.items()} for g, b in r.benchmarks.items()},
+                    summary=summary(r),
+                )
+            )
             w.audit("evaluation.done", "evaluation_run", run_id, None, {"enterprises": len(rows)})
     except PolicyError as exc:
         _progress(uow, run_id, "failed", 1.0, f"{exc.message_zh} / {exc.message_en}")
-    except Exception as exc:  # noqa: BLE001 - record any failure on the run, then re-raise
+    except Exception as exc:
         _progress(uow, run_id, "failed", 1.0, f"内部错误 / internal error: {type(exc).__name__}: {exc}")
         raise
 
@@ -159,8 +190,20 @@ def method_from_text(text: str, where: str) -> tuple[dict[str, Any] | None, str 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
-        raise ReformError([Problem("invalid_yaml", at, None, "有效的 YAML", "valid YAML", "changes:\n  mujun.score_decimals: 3",
-                                   f"方法文件 {at} 不是有效的 YAML：{exc}", f"The method file {at} is not valid YAML: {exc}")]) from None
+        raise ReformError(
+            [
+                Problem(
+                    "invalid_yaml",
+                    at,
+                    None,
+                    "有效的 YAML",
+                    "valid YAML",
+                    "changes:\n  mujun.score_decimals: 3",
+                    f"方法文件 {at} 不是有效的 YAML：{exc}",
+                    f"The method file {at} is not valid YAML: {exc}",
+                )
+            ]
+        ) from None
     if not isinstance(data, dict):
         raise ReformError(reforms.validate(data, loader.parameters()))
     changes = data.get("changes", {k: v for k, v in data.items() if k not in ("title", "source")})
@@ -182,33 +225,64 @@ def start_in_background(uow: UnitOfWork, run_id: int) -> threading.Thread:
 
 def _progress(uow: UnitOfWork, run_id: int, status: str, progress: float, message: str | None) -> None:
     with uow.write(None) as w:
-        w.conn.execute(update(evaluation_runs).where(evaluation_runs.c.id == run_id).values(status=status, progress=progress, message=message,
-                                                                                            **({"finished_at": now()} if status == "failed" else {})))
+        w.conn.execute(
+            update(evaluation_runs)
+            .where(evaluation_runs.c.id == run_id)
+            .values(
+                status=status,
+                progress=progress,
+                message=message,
+                **({"finished_at": now()} if status == "failed" else {}),
+            )
+        )
 
 
-def result_rows(r, run_id: int) -> list[dict[str, Any]]:  # noqa: ANN001 - core Result
+def result_rows(r, run_id: int) -> list[dict[str, Any]]:
     """One database row per enterprise of an evaluation result."""
     d = r.data
     out = []
     finite = lambda x: float(x) if x == x else None  # noqa: E731
     for i in range(d.n):
-        out.append({
-            "run_id": run_id, "credit_code": str(d.credit_code[i]), "year": r.year, "town": str(d.town[i]), "industry": str(d.industry[i]),
-            "above_scale": bool(d.above_scale[i]), "evaluated": bool(r.evaluated[i]), "not_evaluated_reason": REASONS[int(r.reason_code[i])] or None,
-            "group_name": r.group_names[int(r.group_id[i])], "mujun_score": finite(r.score[i]), "rank": int(r.rank[i]) or None, "group_size": int(r.group_size[i]) or None,
-            "mujun_class_computed": str(r.computed[i]) or None, "mujun_class": str(r.final[i]) or None, "mujun_class_override": OVERRIDES[int(r.override_code[i])],
-            "vetoed": bool(r.vetoed[i]),
-            "indicators": {k: finite(r.indicators[k][i]) for k in ind.ALL}, "scores": {k: finite(r.scores[k][i]) for k in ind.ALL},
-            "land_use_tax_relief_rate": finite(r.relief[i]) if r.evaluated[i] else None, "electricity_surcharge": finite(r.surcharge[i]) if r.evaluated[i] else None,
-            "d_years_running": int(r.d_streak[i]), "carbon_intensity": finite(r.carbon_intensity[i]), "carbon_level": LEVELS[int(r.carbon_level[i])] or None,
-            "carbon_efficiency_value": finite(r.carbon_value[i]), "carbon_grade": int(r.carbon_grade[i]) or None,
-            "low_efficiency_enterprise": bool(r.low_efficiency[i]), "billion_yuan_low_tax_enterprise": bool(r.billion_low_tax[i]),
-            "high_consumption_low_efficiency_candidate": bool(r.candidate[i]),
-            "land_area_mu": Decimal(repr(float(d["land_area_mu"][i]))).quantize(Decimal("0.0001")), "tax_paid": Decimal(repr(float(d["tax_paid"][i]))).quantize(Decimal("0.01")),
-            "value_added": Decimal(repr(float(d["value_added"][i]))).quantize(Decimal("0.01")) if d["value_added"][i] == d["value_added"][i] else None,
-            "employees": int(d["employees"][i]) if d["employees"][i] == d["employees"][i] else None,
-            "explanation_zh": "\n".join(explain(r, i, "zh")), "explanation_en": "\n".join(explain(r, i, "en")),
-        })
+        out.append(
+            {
+                "run_id": run_id,
+                "credit_code": str(d.credit_code[i]),
+                "year": r.year,
+                "town": str(d.town[i]),
+                "industry": str(d.industry[i]),
+                "above_scale": bool(d.above_scale[i]),
+                "evaluated": bool(r.evaluated[i]),
+                "not_evaluated_reason": REASONS[int(r.reason_code[i])] or None,
+                "group_name": r.group_names[int(r.group_id[i])],
+                "mujun_score": finite(r.score[i]),
+                "rank": int(r.rank[i]) or None,
+                "group_size": int(r.group_size[i]) or None,
+                "mujun_class_computed": str(r.computed[i]) or None,
+                "mujun_class": str(r.final[i]) or None,
+                "mujun_class_override": OVERRIDES[int(r.override_code[i])],
+                "vetoed": bool(r.vetoed[i]),
+                "indicators": {k: finite(r.indicators[k][i]) for k in ind.ALL},
+                "scores": {k: finite(r.scores[k][i]) for k in ind.ALL},
+                "land_use_tax_relief_rate": finite(r.relief[i]) if r.evaluated[i] else None,
+                "electricity_surcharge": finite(r.surcharge[i]) if r.evaluated[i] else None,
+                "d_years_running": int(r.d_streak[i]),
+                "carbon_intensity": finite(r.carbon_intensity[i]),
+                "carbon_level": LEVELS[int(r.carbon_level[i])] or None,
+                "carbon_efficiency_value": finite(r.carbon_value[i]),
+                "carbon_grade": int(r.carbon_grade[i]) or None,
+                "low_efficiency_enterprise": bool(r.low_efficiency[i]),
+                "billion_yuan_low_tax_enterprise": bool(r.billion_low_tax[i]),
+                "high_consumption_low_efficiency_candidate": bool(r.candidate[i]),
+                "land_area_mu": Decimal(repr(float(d["land_area_mu"][i]))).quantize(Decimal("0.0001")),
+                "tax_paid": Decimal(repr(float(d["tax_paid"][i]))).quantize(Decimal("0.01")),
+                "value_added": Decimal(repr(float(d["value_added"][i]))).quantize(Decimal("0.01"))
+                if d["value_added"][i] == d["value_added"][i]
+                else None,
+                "employees": int(d["employees"][i]) if d["employees"][i] == d["employees"][i] else None,
+                "explanation_zh": "\n".join(explain(r, i, "zh")),
+                "explanation_en": "\n".join(explain(r, i, "en")),
+            }
+        )
     return out
 
 
@@ -230,14 +304,36 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
         w.conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == run.year).with_for_update()).all()
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
         if run.status != "done":
-            raise RunStateError(f"评价 #{run_id} 状态为 {run.status}，只有已完成的评价可以发布。", f"Run #{run_id} is {run.status}; only a finished run can be published.")
-        other = w.conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == run.year, evaluation_runs.c.status == "published")).first()
+            raise RunStateError(
+                f"评价 #{run_id} 状态为 {run.status}，只有已完成的评价可以发布。",
+                f"Run #{run_id} is {run.status}; only a finished run can be published.",
+            )
+        other = w.conn.execute(
+            select(evaluation_runs.c.id).where(
+                evaluation_runs.c.year == run.year, evaluation_runs.c.status == "published"
+            )
+        ).first()
         if other is not None:
-            raise RunStateError(f"{run.year} 年度已发布评价 #{other.id}，不能重复发布。", f"{run.year} already has published run #{other.id}.")
-        w.conn.execute(update(evaluation_runs).where(evaluation_runs.c.id == run_id).values(status="published", published_by=actor.id, published_at=now()))
-        w.audit("evaluation.publish", "evaluation_run", run_id, {"status": "done"}, {"status": "published", "year": run.year})
+            raise RunStateError(
+                f"{run.year} 年度已发布评价 #{other.id}，不能重复发布。",
+                f"{run.year} already has published run #{other.id}.",
+            )
+        w.conn.execute(
+            update(evaluation_runs)
+            .where(evaluation_runs.c.id == run_id)
+            .values(status="published", published_by=actor.id, published_at=now())
+        )
+        w.audit(
+            "evaluation.publish",
+            "evaluation_run",
+            run_id,
+            {"status": "done"},
+            {"status": "published", "year": run.year},
+        )
 
 
-def published_run(conn, year: int):  # noqa: ANN001
+def published_run(conn, year: int):
     """The published run of a year, or None."""
-    return conn.execute(select(evaluation_runs).where(evaluation_runs.c.year == year, evaluation_runs.c.status == "published")).first()
+    return conn.execute(
+        select(evaluation_runs).where(evaluation_runs.c.year == year, evaluation_runs.c.status == "published")
+    ).first()

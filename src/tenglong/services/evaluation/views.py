@@ -19,9 +19,9 @@ from sqlalchemy.orm import aliased
 from ...adapters.db.tables import enterprise_years, enterprises, evaluation_results, evaluation_runs, users
 from ...core.errors import InvalidInput, PolicyError, Problem
 from ...registers.roles import Actor
-from . import runs as runs_service
 from ..enterprises.directory import EXPORT_LIMIT, Page, ResultFilter, published_runs, result_page, scope
 from ..kernel.uow import UnitOfWork
+from . import runs as runs_service
 
 _RUN = evaluation_runs.c
 _R = evaluation_results.c
@@ -67,16 +67,47 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
 
 def _runs(conn: Connection, actor: Actor, *where: ColumnElement[bool]) -> list[RunInfo]:
     starter, publisher, other = aliased(users), aliased(users), aliased(evaluation_runs)
-    year_published = select(other.c.id).where(other.c.year == _RUN.year, other.c.status == "published").limit(1).scalar_subquery()
-    q = (select(evaluation_runs, starter.c.username.label("starter"), publisher.c.username.label("publisher"), year_published.label("year_published"))
-         .select_from(evaluation_runs.join(starter, starter.c.id == _RUN.started_by).outerjoin(publisher, publisher.c.id == _RUN.published_by))
-         .where(_visible(actor), *where).order_by(_RUN.year.desc(), _RUN.id.desc()))
+    year_published = (
+        select(other.c.id).where(other.c.year == _RUN.year, other.c.status == "published").limit(1).scalar_subquery()
+    )
+    q = (
+        select(
+            evaluation_runs,
+            starter.c.username.label("starter"),
+            publisher.c.username.label("publisher"),
+            year_published.label("year_published"),
+        )
+        .select_from(
+            evaluation_runs.join(starter, starter.c.id == _RUN.started_by).outerjoin(
+                publisher, publisher.c.id == _RUN.published_by
+            )
+        )
+        .where(_visible(actor), *where)
+        .order_by(_RUN.year.desc(), _RUN.id.desc())
+    )
     out = []
     for r in conn.execute(q):
         m = r._mapping
-        out.append(RunInfo(m["id"], m["year"], m["status"], float(m["progress"] or 0), m["message"], m["method_title"], m["method_changes"], m["parameters_version"],
-                           m["benchmarks"], m["summary"], m["starter"], m["started_at"], m["finished_at"], m["publisher"], m["published_at"],
-                           m["year_published"]))
+        out.append(
+            RunInfo(
+                m["id"],
+                m["year"],
+                m["status"],
+                float(m["progress"] or 0),
+                m["message"],
+                m["method_title"],
+                m["method_changes"],
+                m["parameters_version"],
+                m["benchmarks"],
+                m["summary"],
+                m["starter"],
+                m["started_at"],
+                m["finished_at"],
+                m["publisher"],
+                m["published_at"],
+                m["year_published"],
+            )
+        )
     return out
 
 
@@ -129,16 +160,30 @@ def export_rows(uow: UnitOfWork, actor: Actor, run_id: int) -> tuple[RunInfo, li
     _require_read(actor)
     with uow.read() as conn:
         run = _run(conn, actor, run_id)
-        return run, result_page(conn, actor, run_id, ResultFilter(sort="rank"), explanations=True, limit=EXPORT_LIMIT).items
+        return run, result_page(
+            conn, actor, run_id, ResultFilter(sort="rank"), explanations=True, limit=EXPORT_LIMIT
+        ).items
 
 
 def data_years(uow: UnitOfWork) -> list[int]:
     """The years that have enterprise-year data (what a run can evaluate), newest first."""
     with uow.read() as conn:
-        return [int(y) for y in conn.execute(select(enterprise_years.c.year).distinct().order_by(enterprise_years.c.year.desc())).scalars()]
+        return [
+            int(y)
+            for y in conn.execute(
+                select(enterprise_years.c.year).distinct().order_by(enterprise_years.c.year.desc())
+            ).scalars()
+        ]
 
 
-def start_run(uow: UnitOfWork, actor: Actor, year: int, changes: dict[str, Any] | None = None, title: str | None = None, address: str | None = None) -> RunInfo:
+def start_run(
+    uow: UnitOfWork,
+    actor: Actor,
+    year: int,
+    changes: dict[str, Any] | None = None,
+    title: str | None = None,
+    address: str | None = None,
+) -> RunInfo:
     """Queue a run of ``year`` (audited) and evaluate it on a worker thread; poll ``get_run`` for progress.
 
     Args:
@@ -159,8 +204,20 @@ def start_run(uow: UnitOfWork, actor: Actor, year: int, changes: dict[str, Any] 
     years = data_years(uow)
     if year not in years:
         have = ", ".join(map(str, sorted(years))) or "—"
-        raise InvalidInput([Problem("no_data_for_year", "year", str(year), f"有企业数据的年度：{have}", f"a year with enterprise data: {have}", str(max(years, default=year)),
-                                    f"{year} 年度没有企业数据，无法评价（现有：{have}）。", f"There is no enterprise data for {year} (years present: {have}).")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "no_data_for_year",
+                    "year",
+                    str(year),
+                    f"有企业数据的年度：{have}",
+                    f"a year with enterprise data: {have}",
+                    str(max(years, default=year)),
+                    f"{year} 年度没有企业数据，无法评价（现有：{have}）。",
+                    f"There is no enterprise data for {year} (years present: {have}).",
+                )
+            ]
+        )
     run_id = runs_service.create_run(uow, actor, year, changes, title or None, address)
     runs_service.start_in_background(uow, run_id)
     return get_run(uow, actor, run_id)
@@ -192,7 +249,15 @@ class Comparison:
     page: Page
 
 
-def compare(uow: UnitOfWork, actor: Actor, year_a: int | None, year_b: int | None, direction: str | None = None, page: int = 1, page_size: int = 50) -> Comparison:
+def compare(
+    uow: UnitOfWork,
+    actor: Actor,
+    year_a: int | None,
+    year_b: int | None,
+    direction: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Comparison:
     """Compare two published years (default: the two latest); ``direction`` ``up``/``down`` filters the changed firms.
 
     Raises:
@@ -201,9 +266,31 @@ def compare(uow: UnitOfWork, actor: Actor, year_a: int | None, year_b: int | Non
     _require_read(actor)
     problems = []
     if direction not in (None, "", "up", "down"):
-        problems.append(Problem("invalid_filter", "direction", str(direction), "up 或 down", "up or down", "down", f"方向 {direction!r} 无效。", f"Direction {direction!r} is not valid."))
+        problems.append(
+            Problem(
+                "invalid_filter",
+                "direction",
+                str(direction),
+                "up 或 down",
+                "up or down",
+                "down",
+                f"方向 {direction!r} 无效。",
+                f"Direction {direction!r} is not valid.",
+            )
+        )
     if page < 1 or not 1 <= page_size <= 200:
-        problems.append(Problem("invalid_filter", "page", f"{page}/{page_size}", "page ≥ 1，page_size 1–200", "page ≥ 1, page_size 1–200", "1", "分页参数无效。", "Invalid paging."))
+        problems.append(
+            Problem(
+                "invalid_filter",
+                "page",
+                f"{page}/{page_size}",
+                "page ≥ 1，page_size 1–200",
+                "page ≥ 1, page_size 1–200",
+                "1",
+                "分页参数无效。",
+                "Invalid paging.",
+            )
+        )
     with uow.read() as conn:
         published = published_runs(conn)
         years = list(published)
@@ -213,9 +300,31 @@ def compare(uow: UnitOfWork, actor: Actor, year_a: int | None, year_b: int | Non
         b = year_b if year_b is not None else years[-1]
         for where, y in (("a", a), ("b", b)):
             if y not in published:
-                problems.append(Problem("unpublished_year", where, str(y), "已发布的年度", "a published year", str(years[-1]), f"{y} 年度没有已发布的评价。", f"{y} has no published evaluation."))
+                problems.append(
+                    Problem(
+                        "unpublished_year",
+                        where,
+                        str(y),
+                        "已发布的年度",
+                        "a published year",
+                        str(years[-1]),
+                        f"{y} 年度没有已发布的评价。",
+                        f"{y} has no published evaluation.",
+                    )
+                )
         if a == b:
-            problems.append(Problem("same_year", "b", str(b), "另一个已发布年度", "another published year", str(years[0]), "请选择两个不同的年度。", "Choose two different years."))
+            problems.append(
+                Problem(
+                    "same_year",
+                    "b",
+                    str(b),
+                    "另一个已发布年度",
+                    "another published year",
+                    str(years[0]),
+                    "请选择两个不同的年度。",
+                    "Choose two different years.",
+                )
+            )
         if problems:
             raise InvalidInput(problems)
         a, b = min(a, b), max(a, b)
@@ -223,17 +332,60 @@ def compare(uow: UnitOfWork, actor: Actor, year_a: int | None, year_b: int | Non
         ra, rb = aliased(evaluation_results), aliased(evaluation_results)
         order_a, order_b = case(_ORDER, value=ra.c.mujun_class), case(_ORDER, value=rb.c.mujun_class)
         moved = case((order_b < order_a, "up"), else_="down")
-        joined = ra.join(rb, and_(rb.c.credit_code == ra.c.credit_code, rb.c.run_id == published[b])).join(enterprises, enterprises.c.credit_code == ra.c.credit_code)
-        where = [ra.c.run_id == published[a], ra.c.mujun_class.is_not(None), rb.c.mujun_class.is_not(None), ra.c.mujun_class != rb.c.mujun_class, scope(actor)]
+        joined = ra.join(rb, and_(rb.c.credit_code == ra.c.credit_code, rb.c.run_id == published[b])).join(
+            enterprises, enterprises.c.credit_code == ra.c.credit_code
+        )
+        where = [
+            ra.c.run_id == published[a],
+            ra.c.mujun_class.is_not(None),
+            rb.c.mujun_class.is_not(None),
+            ra.c.mujun_class != rb.c.mujun_class,
+            scope(actor),
+        ]
         counts = dict(conn.execute(select(moved, func.count()).select_from(joined).where(*where).group_by(moved)).all())
         if direction:
             where.append(moved == direction)
-        q = (select(ra.c.credit_code, enterprises.c.name, rb.c.town, rb.c.industry, rb.c.above_scale, ra.c.mujun_class.label("class_before"), rb.c.mujun_class.label("class_after"),
-                    ra.c.mujun_score.label("score_before"), rb.c.mujun_score.label("score_after"), moved.label("direction"))
-             .select_from(joined).where(*where).order_by(moved.desc(), (order_a - order_b).desc(), ra.c.credit_code).limit(page_size).offset((page - 1) * page_size))
+        q = (
+            select(
+                ra.c.credit_code,
+                enterprises.c.name,
+                rb.c.town,
+                rb.c.industry,
+                rb.c.above_scale,
+                ra.c.mujun_class.label("class_before"),
+                rb.c.mujun_class.label("class_after"),
+                ra.c.mujun_score.label("score_before"),
+                rb.c.mujun_score.label("score_after"),
+                moved.label("direction"),
+            )
+            .select_from(joined)
+            .where(*where)
+            .order_by(moved.desc(), (order_a - order_b).desc(), ra.c.credit_code)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
         items = [dict(r._mapping) for r in conn.execute(q)]
         total = int(counts.get(direction, 0)) if direction else int(sum(counts.values()))
-        return Comparison(years, before, after, int(counts.get("up", 0)), int(counts.get("down", 0)), direction or None, Page(items, total, page, page_size))
+        return Comparison(
+            years,
+            before,
+            after,
+            int(counts.get("up", 0)),
+            int(counts.get("down", 0)),
+            direction or None,
+            Page(items, total, page, page_size),
+        )
 
 
-__all__ = ["RunInfo", "Comparison", "list_runs", "get_run", "run_results", "export_rows", "data_years", "start_run", "publish_run", "compare"]
+__all__ = [
+    "Comparison",
+    "RunInfo",
+    "compare",
+    "data_years",
+    "export_rows",
+    "get_run",
+    "list_runs",
+    "publish_run",
+    "run_results",
+    "start_run",
+]

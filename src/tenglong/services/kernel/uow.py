@@ -26,12 +26,19 @@ _WRITE_LOCK = threading.RLock()
 
 def now() -> dt.datetime:
     """Current UTC time (aware)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _plain(value: Any) -> Any:
     """JSON-safe copy of before/after values (Decimal → text, dates → ISO)."""
-    return json.loads(json.dumps(value, default=lambda o: str(o) if isinstance(o, Decimal) else o.isoformat() if hasattr(o, "isoformat") else str(o)))
+    return json.loads(
+        json.dumps(
+            value,
+            default=lambda o: (
+                str(o) if isinstance(o, Decimal) else o.isoformat() if hasattr(o, "isoformat") else str(o)
+            ),
+        )
+    )
 
 
 class Writer:
@@ -44,11 +51,19 @@ class Writer:
 
     def audit(self, action: str, entity_type: str, entity_id: Any, before: Any = None, after: Any = None) -> None:
         """Append one audit record in this transaction."""
-        self.conn.execute(insert(audit_log).values(
-            at=now(), actor_id=self.actor.id if self.actor else None, actor=self.actor.username if self.actor else "system",
-            action=action, entity_type=entity_type, entity_id=str(entity_id),
-            before=_plain(before) if before is not None else None, after=_plain(after) if after is not None else None, address=self.address,
-        ))
+        self.conn.execute(
+            insert(audit_log).values(
+                at=now(),
+                actor_id=self.actor.id if self.actor else None,
+                actor=self.actor.username if self.actor else "system",
+                action=action,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                before=_plain(before) if before is not None else None,
+                after=_plain(after) if after is not None else None,
+                address=self.address,
+            )
+        )
 
 
 class UnitOfWork:
@@ -68,9 +83,8 @@ class UnitOfWork:
     def write(self, actor: Actor | None, address: str | None = None) -> Iterator[Writer]:
         """A write transaction; commits on success, rolls back (changing nothing) on error."""
         lock = _WRITE_LOCK if self.sqlite else _NoLock()
-        with lock, self.engine.connect().execution_options(**{WRITE: True}) as conn:
-            with conn.begin():
-                yield Writer(conn, actor, address)
+        with lock, self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            yield Writer(conn, actor, address)
 
 
 class _NoLock:

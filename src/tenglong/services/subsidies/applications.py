@@ -20,25 +20,48 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from ...adapters.tabular.applications_sheet import applications_workbook
 from ...adapters.db.tables import audit_log, enterprises, projects, subsidy_applications, users
+from ...adapters.tabular.applications_sheet import applications_workbook
 from ...core import loader
 from ...core.errors import InvalidInput, Problem
 from ...core.reference_data import towns
 from ...registers import workflow
 from ...registers.roles import Actor
+from ..enterprises.projects import (
+    ENTERPRISE_INPUTS,
+    OUTPUTS,
+    Conflict,
+    calculate_project,
+    draft_project,
+    insert_project,
+    project_inputs,
+    visible_enterprise,
+    visible_project,
+)
 from ..evaluation.runs import parameters_version
-from ..enterprises.projects import ENTERPRISE_INPUTS, OUTPUTS, Conflict, calculate_project, draft_project, insert_project, project_inputs, visible_enterprise, visible_project
 from ..kernel.uow import UnitOfWork, now
 
 CLAUSES = ("2.10", "2.11")
 STATES = workflow.STATES
 ENTITY = "subsidy_application"
 CENT = Decimal("0.01")
-STATE_NAMES = {"draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"), "under_review": ("审核中", "under review"),
-               "approved": ("已批准", "approved"), "rejected": ("已驳回", "rejected"), "paid": ("已拨付", "paid")}
-ACTION_NAMES = {"submit": ("提交", "submit"), "start_review": ("开始审核", "start the review"), "approve": ("批准", "approve"),
-                "reject": ("驳回", "reject"), "pay": ("拨付", "pay"), "revise": ("退回修改", "revise"), "recompute": ("重新计算", "recompute")}
+STATE_NAMES = {
+    "draft": ("草稿", "draft"),
+    "submitted": ("已提交", "submitted"),
+    "under_review": ("审核中", "under review"),
+    "approved": ("已批准", "approved"),
+    "rejected": ("已驳回", "rejected"),
+    "paid": ("已拨付", "paid"),
+}
+ACTION_NAMES = {
+    "submit": ("提交", "submit"),
+    "start_review": ("开始审核", "start the review"),
+    "approve": ("批准", "approve"),
+    "reject": ("驳回", "reject"),
+    "pay": ("拨付", "pay"),
+    "revise": ("退回修改", "revise"),
+    "recompute": ("重新计算", "recompute"),
+}
 
 
 def money(value: Any) -> Decimal:
@@ -48,39 +71,105 @@ def money(value: Any) -> Decimal:
 
 def _ineligible(clause: str, because: list[str]) -> InvalidInput:
     zh = f"按第 {clause} 项计算，本项目可得金额为 0，不能申请。" + ("（" + "；".join(because) + "）" if because else "")
-    return InvalidInput([Problem("not_eligible", "clause", clause, "可得金额大于 0 的条款", "a clause that pays something", "2.10", zh, f"Under clause {clause} the project gets nothing; there is nothing to apply for.")])
+    return InvalidInput(
+        [
+            Problem(
+                "not_eligible",
+                "clause",
+                clause,
+                "可得金额大于 0 的条款",
+                "a clause that pays something",
+                "2.10",
+                zh,
+                f"Under clause {clause} the project gets nothing; there is nothing to apply for.",
+            )
+        ]
+    )
 
 
-def snapshot(conn: Connection, project, clause: str, allow_zero: bool = False) -> dict[str, Any]:  # noqa: ANN001
+def snapshot(conn: Connection, project, clause: str, allow_zero: bool = False) -> dict[str, Any]:
     """Amount, its parts and the explanation snapshot of ``project`` under ``clause``.
 
     Raises:
         InvalidInput: the clause's inputs are missing, or the amount is 0 (unless ``allow_zero``).
     """
     if clause not in CLAUSES:
-        raise InvalidInput([Problem("invalid_clause", "clause", clause, "2.10 或 2.11", "2.10 or 2.11", "2.10", f"条款 {clause} 不能申请补助。", f"No subsidy can be applied for under {clause}.")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid_clause",
+                    "clause",
+                    clause,
+                    "2.10 或 2.11",
+                    "2.10 or 2.11",
+                    "2.10",
+                    f"条款 {clause} 不能申请补助。",
+                    f"No subsidy can be applied for under {clause}.",
+                )
+            ]
+        )
     zh = calculate_project(conn, project, "zh")
     if clause not in zh["clauses"]:
         name = "total_investment / equipment_investment" if clause == "2.10" else "zero_land_renovation"
-        raise InvalidInput([Problem("missing_input", f"inputs.{name}", None, "", "", "", f"项目缺少第 {clause} 项的输入（{name}）。", f"The project lacks the inputs of {clause} ({name}).")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "missing_input",
+                    f"inputs.{name}",
+                    None,
+                    "",
+                    "",
+                    "",
+                    f"项目缺少第 {clause} 项的输入（{name}）。",
+                    f"The project lacks the inputs of {clause} ({name}).",
+                )
+            ]
+        )
     en = calculate_project(conn, project, "en")
     values = zh["answer"]["projects"][zh["key"]]
     notes_zh = zh["answer"]["explanations"]["projects"][zh["key"]]
     notes_en = en["answer"]["explanations"]["projects"][zh["key"]]
     if clause == "2.10":
-        parts = {"tech_renovation_subsidy": money(values["tech_renovation_subsidy"]), "key_project_reward_2513": money(values["key_project_reward_2513"])}
-        detail = {"tech_renovation_tier": values["tech_renovation_tier"], **{k: str(v) for k, v in parts.items()}, "counted_projects": zh["counted"]}
+        parts = {
+            "tech_renovation_subsidy": money(values["tech_renovation_subsidy"]),
+            "key_project_reward_2513": money(values["key_project_reward_2513"]),
+        }
+        detail = {
+            "tech_renovation_tier": values["tech_renovation_tier"],
+            **{k: str(v) for k, v in parts.items()},
+            "counted_projects": zh["counted"],
+        }
     else:
         parts = {"vertical_industry_reward": money(values["vertical_industry_reward"])}
         detail = {"vertical_industry_route": values["vertical_industry_route"], **{k: str(v) for k, v in parts.items()}}
     amount = sum(parts.values(), Decimal("0.00"))
     if amount <= 0 and not allow_zero:
-        raise _ineligible(clause, [b for o in OUTPUTS[clause] for b in notes_zh.get(o, {}).get("because", []) if b.startswith("不满足")])
+        raise _ineligible(
+            clause,
+            [b for o in OUTPUTS[clause] for b in notes_zh.get(o, {}).get("because", []) if b.startswith("不满足")],
+        )
     c = loader.policy()[clause]
-    explanation = {"zh": {o: notes_zh[o] for o in OUTPUTS[clause]}, "en": {o: notes_en[o] for o in OUTPUTS[clause]},
-                   "clause": {"id": clause, "anchor": c.anchor, "title_zh": c.title_zh(), "title_en": c.heading_en, "text_zh": c.text_zh, "text_en": c.text_en},
-                   "request": zh["request"], "counted_projects": zh["counted"], "enterprise_class": zh["enterprise_class"]}
-    return {"amount": amount, "amount_detail": detail, "explanation": explanation, "parameters_version": parameters_version(loader.parameters())}
+    explanation = {
+        "zh": {o: notes_zh[o] for o in OUTPUTS[clause]},
+        "en": {o: notes_en[o] for o in OUTPUTS[clause]},
+        "clause": {
+            "id": clause,
+            "anchor": c.anchor,
+            "title_zh": c.title_zh(),
+            "title_en": c.heading_en,
+            "text_zh": c.text_zh,
+            "text_en": c.text_en,
+        },
+        "request": zh["request"],
+        "counted_projects": zh["counted"],
+        "enterprise_class": zh["enterprise_class"],
+    }
+    return {
+        "amount": amount,
+        "amount_detail": detail,
+        "explanation": explanation,
+        "parameters_version": parameters_version(loader.parameters()),
+    }
 
 
 def _after(values: dict[str, Any]) -> dict[str, Any]:
@@ -100,21 +189,45 @@ def create_application(uow: UnitOfWork, actor: Actor, project_id: int, clause: s
         return _insert_application(w, actor, project, clause)
 
 
-def _insert_application(w, actor: Actor, project, clause: str) -> int:  # noqa: ANN001
-    existing = w.conn.execute(select(subsidy_applications.c.id).where(subsidy_applications.c.project_id == project.id, subsidy_applications.c.clause == clause)).first()
+def _insert_application(w, actor: Actor, project, clause: str) -> int:
+    existing = w.conn.execute(
+        select(subsidy_applications.c.id).where(
+            subsidy_applications.c.project_id == project.id, subsidy_applications.c.clause == clause
+        )
+    ).first()
     if existing is not None:
-        raise Conflict(f"项目已有第 {clause} 项的补助申请 #{existing.id}。", f"The project already has a {clause} application (#{existing.id}).")
+        raise Conflict(
+            f"项目已有第 {clause} 项的补助申请 #{existing.id}。",
+            f"The project already has a {clause} application (#{existing.id}).",
+        )
     snap = snapshot(w.conn, project, clause)
     at = now()
-    values = {"project_id": project.id, "credit_code": project.credit_code, "clause": clause, "status": "draft", **snap,
-              "computed_at": at, "created_by": actor.id, "created_at": at, "updated_at": at}
+    values = {
+        "project_id": project.id,
+        "credit_code": project.credit_code,
+        "clause": clause,
+        "status": "draft",
+        **snap,
+        "computed_at": at,
+        "created_by": actor.id,
+        "created_at": at,
+        "updated_at": at,
+    }
     aid = int(w.conn.execute(insert(subsidy_applications).values(**values)).inserted_primary_key[0])
     w.audit("application.create", ENTITY, aid, None, _after(values))
     return aid
 
 
-def apply_for_project(uow: UnitOfWork, actor: Actor, credit_code: str, name: str, application_date: Any, inputs: dict[str, Any], clause: str,
-                      address: str | None = None) -> int:
+def apply_for_project(
+    uow: UnitOfWork,
+    actor: Actor,
+    credit_code: str,
+    name: str,
+    application_date: Any,
+    inputs: dict[str, Any],
+    clause: str,
+    address: str | None = None,
+) -> int:
     """Create a project and its draft application in one transaction (nothing is kept if either fails)."""
     if not actor.can("apply") or not actor.can("create_project"):
         raise PermissionError("apply")
@@ -124,8 +237,16 @@ def apply_for_project(uow: UnitOfWork, actor: Actor, credit_code: str, name: str
         return _insert_application(w, actor, visible_project(w.conn, actor, pid), clause)
 
 
-def preview(uow: UnitOfWork, actor: Actor, credit_code: str, name: str, application_date: Any, inputs: dict[str, Any], clause: str,
-            lang: str = "zh") -> dict[str, Any]:
+def preview(
+    uow: UnitOfWork,
+    actor: Actor,
+    credit_code: str,
+    name: str,
+    application_date: Any,
+    inputs: dict[str, Any],
+    clause: str,
+    lang: str = "zh",
+) -> dict[str, Any]:
     """What an application for an unsaved project would hold (amount may be 0; nothing is stored).
 
     Raises:
@@ -136,13 +257,26 @@ def preview(uow: UnitOfWork, actor: Actor, credit_code: str, name: str, applicat
     with uow.read() as conn:
         visible_enterprise(conn, actor, credit_code)
         snap = snapshot(conn, draft_project(credit_code, name, application_date, inputs), clause, allow_zero=True)
-    return {**snap, "clause": clause, "eligible": snap["amount"] > 0, "explanation_lang": snap["explanation"][lang if lang in ("zh", "en") else "zh"]}
+    return {
+        **snap,
+        "clause": clause,
+        "eligible": snap["amount"] > 0,
+        "explanation_lang": snap["explanation"][lang if lang in ("zh", "en") else "zh"],
+    }
 
 
 def unknown_enterprise(credit_code: str) -> Problem:
     """The problem of a credit code that is unknown or outside the actor's scope (the same words for both: nothing is revealed)."""
-    return Problem("unknown_enterprise", "credit_code", credit_code, "您范围内企业的统一社会信用代码", "the credit code of an enterprise in your scope",
-                   "913310821003686548", f"找不到企业 {credit_code}，或它不在您的管理范围内。", f"No enterprise {credit_code} in your scope.")
+    return Problem(
+        "unknown_enterprise",
+        "credit_code",
+        credit_code,
+        "您范围内企业的统一社会信用代码",
+        "the credit code of an enterprise in your scope",
+        "913310821003686548",
+        f"找不到企业 {credit_code}，或它不在您的管理范围内。",
+        f"No enterprise {credit_code} in your scope.",
+    )
 
 
 def input_labels() -> dict[str, dict[str, str]]:
@@ -171,10 +305,12 @@ def _require_read(actor: Actor) -> None:
         raise PermissionError("read")
 
 
-def _visible_application(conn: Connection, actor: Actor, application_id: int):  # noqa: ANN202
-    row = conn.execute(select(subsidy_applications, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
-                       .join(enterprises, enterprises.c.credit_code == subsidy_applications.c.credit_code)
-                       .where(subsidy_applications.c.id == application_id)).first()
+def _visible_application(conn: Connection, actor: Actor, application_id: int):
+    row = conn.execute(
+        select(subsidy_applications, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
+        .join(enterprises, enterprises.c.credit_code == subsidy_applications.c.credit_code)
+        .where(subsidy_applications.c.id == application_id)
+    ).first()
     if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
         raise LookupError(application_id)
     return row
@@ -182,7 +318,9 @@ def _visible_application(conn: Connection, actor: Actor, application_id: int):  
 
 def _conflict(state: str, action: str) -> Conflict:
     s, a = STATE_NAMES.get(state, (state, state)), ACTION_NAMES.get(action, (action, action))
-    return Conflict(f"申请当前状态为“{s[0]}”，不能{a[0]}。", f"The application is {s[1]}; “{a[1]}” is not possible in that state.")
+    return Conflict(
+        f"申请当前状态为“{s[0]}”，不能{a[0]}。", f"The application is {s[1]}; “{a[1]}” is not possible in that state."
+    )
 
 
 def recompute(uow: UnitOfWork, actor: Actor, application_id: int, address: str | None = None) -> None:
@@ -194,12 +332,26 @@ def recompute(uow: UnitOfWork, actor: Actor, application_id: int, address: str |
         if app.status != "draft":
             raise _conflict(app.status, "recompute")
         snap = snapshot(w.conn, visible_project(w.conn, actor, app.project_id), app.clause)
-        w.conn.execute(update(subsidy_applications).where(subsidy_applications.c.id == application_id).values(**snap, computed_at=now(), updated_at=now()))
-        w.audit("application.recompute", ENTITY, application_id, {"status": app.status, "amount": app.amount, "amount_detail": app.amount_detail,
-                                                                  "parameters_version": app.parameters_version}, {"status": app.status, **_after(snap)})
+        w.conn.execute(
+            update(subsidy_applications)
+            .where(subsidy_applications.c.id == application_id)
+            .values(**snap, computed_at=now(), updated_at=now())
+        )
+        w.audit(
+            "application.recompute",
+            ENTITY,
+            application_id,
+            {
+                "status": app.status,
+                "amount": app.amount,
+                "amount_detail": app.amount_detail,
+                "parameters_version": app.parameters_version,
+            },
+            {"status": app.status, **_after(snap)},
+        )
 
 
-def _check_cap(conn: Connection, app) -> None:  # noqa: ANN001
+def _check_cap(conn: Connection, app) -> None:
     """Approving an ordinary 2.10 project must keep the enterprise's yearly total within the cap."""
     if app.clause != "2.10" or (app.amount_detail or {}).get("tech_renovation_tier") != "ordinary":
         return
@@ -207,19 +359,43 @@ def _check_cap(conn: Connection, app) -> None:  # noqa: ANN001
     cap = loader.parameters()["tech_renovation.ordinary_cap_per_enterprise_year"].at(day)
     if cap is None:
         return
-    rows = conn.execute(select(subsidy_applications.c.amount_detail).join(projects, projects.c.id == subsidy_applications.c.project_id)
-                        .where(subsidy_applications.c.credit_code == app.credit_code, subsidy_applications.c.clause == "2.10",
-                               subsidy_applications.c.status.in_(("approved", "paid")), subsidy_applications.c.id != app.id,
-                               projects.c.application_date >= dt.date(day.year, 1, 1), projects.c.application_date <= dt.date(day.year, 12, 31))).scalars()
-    granted = sum((Decimal(d.get("tech_renovation_subsidy", "0")) for d in rows if (d or {}).get("tech_renovation_tier") == "ordinary"), Decimal("0"))
+    rows = conn.execute(
+        select(subsidy_applications.c.amount_detail)
+        .join(projects, projects.c.id == subsidy_applications.c.project_id)
+        .where(
+            subsidy_applications.c.credit_code == app.credit_code,
+            subsidy_applications.c.clause == "2.10",
+            subsidy_applications.c.status.in_(("approved", "paid")),
+            subsidy_applications.c.id != app.id,
+            projects.c.application_date >= dt.date(day.year, 1, 1),
+            projects.c.application_date <= dt.date(day.year, 12, 31),
+        )
+    ).scalars()
+    granted = sum(
+        (
+            Decimal(d.get("tech_renovation_subsidy", "0"))
+            for d in rows
+            if (d or {}).get("tech_renovation_tier") == "ordinary"
+        ),
+        Decimal("0"),
+    )
     mine = Decimal((app.amount_detail or {}).get("tech_renovation_subsidy", "0"))
     if granted + mine > Decimal(cap):
-        raise Conflict(f"批准后该企业 {day.year} 年普通技改补助合计 {granted + mine:,.2f} 元，超过年度上限 {Decimal(cap):,.2f} 元；请驳回后重新计算。",
-                       f"Approving would bring the enterprise's {day.year} ordinary 2.10 subsidies to {granted + mine:,.2f}, above the cap of {Decimal(cap):,.2f}; reject it and recompute.")
+        raise Conflict(
+            f"批准后该企业 {day.year} 年普通技改补助合计 {granted + mine:,.2f} 元，超过年度上限 {Decimal(cap):,.2f} 元；请驳回后重新计算。",
+            f"Approving would bring the enterprise's {day.year} ordinary 2.10 subsidies to {granted + mine:,.2f}, above the cap of {Decimal(cap):,.2f}; reject it and recompute.",
+        )
 
 
-def act(uow: UnitOfWork, actor: Actor, application_id: int, action: str, note: str | None = None, reference: str | None = None,
-        address: str | None = None) -> dict[str, Any]:
+def act(
+    uow: UnitOfWork,
+    actor: Actor,
+    application_id: int,
+    action: str,
+    note: str | None = None,
+    reference: str | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
     """Make one workflow move (audited with the status before and after); ``recompute`` recomputes a draft.
 
     Raises:
@@ -243,9 +419,35 @@ def act(uow: UnitOfWork, actor: Actor, application_id: int, action: str, note: s
             raise _conflict(app.status, action)
         note, reference = (note or "").strip() or None, (reference or "").strip() or None
         if m.needs_note and not note:
-            raise InvalidInput([Problem("missing_input", "note", None, "驳回理由", "the reason", "材料不全", "驳回时须填写理由。", "A rejection needs a note giving the reason.")])
+            raise InvalidInput(
+                [
+                    Problem(
+                        "missing_input",
+                        "note",
+                        None,
+                        "驳回理由",
+                        "the reason",
+                        "材料不全",
+                        "驳回时须填写理由。",
+                        "A rejection needs a note giving the reason.",
+                    )
+                ]
+            )
         if action == "pay" and not reference:
-            raise InvalidInput([Problem("missing_input", "reference", None, "拨付凭证号", "the payment reference", "LHCZ-2023-0012", "拨付时须填写拨付凭证号。", "A payment needs its reference.")])
+            raise InvalidInput(
+                [
+                    Problem(
+                        "missing_input",
+                        "reference",
+                        None,
+                        "拨付凭证号",
+                        "the payment reference",
+                        "LHCZ-2023-0012",
+                        "拨付时须填写拨付凭证号。",
+                        "A payment needs its reference.",
+                    )
+                ]
+            )
         if action == "approve":
             _check_cap(w.conn, app)
         values: dict[str, Any] = {"status": m.target, "updated_at": now()}
@@ -253,10 +455,18 @@ def act(uow: UnitOfWork, actor: Actor, application_id: int, action: str, note: s
             values["decision_note"] = note
         if action == "pay":
             values["paid_reference"] = reference[:100]
-        done = w.conn.execute(update(subsidy_applications).where(subsidy_applications.c.id == application_id, subsidy_applications.c.status == app.status).values(**values))
+        done = w.conn.execute(
+            update(subsidy_applications)
+            .where(subsidy_applications.c.id == application_id, subsidy_applications.c.status == app.status)
+            .values(**values)
+        )
         if done.rowcount != 1:
             raise _conflict(app.status, action)
-        after = {"status": m.target, **({"note": note} if note else {}), **({"reference": reference} if action == "pay" else {})}
+        after = {
+            "status": m.target,
+            **({"note": note} if note else {}),
+            **({"reference": reference} if action == "pay" else {}),
+        }
         w.audit(f"application.{action}", ENTITY, application_id, {"status": app.status}, after)
     return {"id": application_id, "status": m.target, "previous": app.status}
 
@@ -270,8 +480,16 @@ def _town_names() -> dict[str, tuple[str, str]]:
     return {t.code: (t.name_zh, t.name_en) for t in towns()}
 
 
-def list_applications(uow: UnitOfWork, actor: Actor, status: str | None = None, clause: str | None = None, town: str | None = None,
-                      credit_code: str | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+def list_applications(
+    uow: UnitOfWork,
+    actor: Actor,
+    status: str | None = None,
+    clause: str | None = None,
+    town: str | None = None,
+    credit_code: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict[str, Any]:
     """Applications in the actor's scope, newest first, filtered and paged (PermissionError without ``read``)."""
     _require_read(actor)
     a, e = subsidy_applications, enterprises
@@ -289,12 +507,36 @@ def list_applications(uow: UnitOfWork, actor: Actor, status: str | None = None, 
     page, per_page = max(1, page), max(1, per_page)
     with uow.read() as conn:
         total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-        rows = conn.execute(select(a.c.id, a.c.project_id, a.c.credit_code, a.c.clause, a.c.status, a.c.amount, a.c.created_at, a.c.updated_at,
-                                   e.c.name.label("enterprise_name"), e.c.town, projects.c.name.label("project_name"))
-                            .join(e, e.c.credit_code == a.c.credit_code).join(projects, projects.c.id == a.c.project_id)
-                            .where(*cond).order_by(a.c.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+        rows = conn.execute(
+            select(
+                a.c.id,
+                a.c.project_id,
+                a.c.credit_code,
+                a.c.clause,
+                a.c.status,
+                a.c.amount,
+                a.c.created_at,
+                a.c.updated_at,
+                e.c.name.label("enterprise_name"),
+                e.c.town,
+                projects.c.name.label("project_name"),
+            )
+            .join(e, e.c.credit_code == a.c.credit_code)
+            .join(projects, projects.c.id == a.c.project_id)
+            .where(*cond)
+            .order_by(a.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
     names = _town_names()
-    items = [{**dict(r._mapping), "town_name_zh": names.get(r.town, (r.town, r.town))[0], "town_name_en": names.get(r.town, (r.town, r.town))[1]} for r in rows]
+    items = [
+        {
+            **dict(r._mapping),
+            "town_name_zh": names.get(r.town, (r.town, r.town))[0],
+            "town_name_en": names.get(r.town, (r.town, r.town))[1],
+        }
+        for r in rows
+    ]
     return {"items": items, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}
 
 
@@ -308,16 +550,57 @@ def get_application(uow: UnitOfWork, actor: Actor, application_id: int) -> dict[
     with uow.read() as conn:
         app = _visible_application(conn, actor, application_id)
         project = conn.execute(select(projects).where(projects.c.id == app.project_id)).one()
-        trail = conn.execute(select(audit_log.c.id, audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.before, audit_log.c.after, users.c.role)
-                             .outerjoin(users, users.c.id == audit_log.c.actor_id)
-                             .where(audit_log.c.entity_type == ENTITY, audit_log.c.entity_id == str(application_id)).order_by(audit_log.c.id)).all()
+        trail = conn.execute(
+            select(
+                audit_log.c.id,
+                audit_log.c.at,
+                audit_log.c.actor,
+                audit_log.c.action,
+                audit_log.c.before,
+                audit_log.c.after,
+                users.c.role,
+            )
+            .outerjoin(users, users.c.id == audit_log.c.actor_id)
+            .where(audit_log.c.entity_type == ENTITY, audit_log.c.entity_id == str(application_id))
+            .order_by(audit_log.c.id)
+        ).all()
     names = _town_names().get(app.town, (app.town, app.town))
     return {
-        "id": app.id, "clause": app.clause, "status": app.status, "amount": app.amount, "amount_detail": app.amount_detail,
-        "explanation": app.explanation, "parameters_version": app.parameters_version, "computed_at": app.computed_at.isoformat(),
-        "created_at": app.created_at.isoformat(), "updated_at": app.updated_at.isoformat(), "decision_note": app.decision_note, "paid_reference": app.paid_reference,
-        "credit_code": app.credit_code, "enterprise_name": app.enterprise_name, "town": app.town, "town_name_zh": names[0], "town_name_en": names[1],
-        "project": {"id": project.id, "name": project.name, "application_date": project.application_date.isoformat(), "inputs": project.inputs},
-        "audit": [{"id": t.id, "at": t.at.isoformat(), "actor": t.actor, "role": t.role, "action": t.action, "before": t.before, "after": t.after} for t in trail],
-        "actions": allowed_actions(actor, app.status) + (["recompute"] if app.status == "draft" and actor.can("apply") else []),
+        "id": app.id,
+        "clause": app.clause,
+        "status": app.status,
+        "amount": app.amount,
+        "amount_detail": app.amount_detail,
+        "explanation": app.explanation,
+        "parameters_version": app.parameters_version,
+        "computed_at": app.computed_at.isoformat(),
+        "created_at": app.created_at.isoformat(),
+        "updated_at": app.updated_at.isoformat(),
+        "decision_note": app.decision_note,
+        "paid_reference": app.paid_reference,
+        "credit_code": app.credit_code,
+        "enterprise_name": app.enterprise_name,
+        "town": app.town,
+        "town_name_zh": names[0],
+        "town_name_en": names[1],
+        "project": {
+            "id": project.id,
+            "name": project.name,
+            "application_date": project.application_date.isoformat(),
+            "inputs": project.inputs,
+        },
+        "audit": [
+            {
+                "id": t.id,
+                "at": t.at.isoformat(),
+                "actor": t.actor,
+                "role": t.role,
+                "action": t.action,
+                "before": t.before,
+                "after": t.after,
+            }
+            for t in trail
+        ],
+        "actions": allowed_actions(actor, app.status)
+        + (["recompute"] if app.status == "draft" and actor.can("apply") else []),
     }

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ...registers.roles import Actor
-from ...services.audit import log as audit_view
 from ...services.accounts import users
+from ...services.audit import log as audit_view
 from ..security import PlatformDep, require
 from .imports import client_address, download
 
@@ -99,18 +99,37 @@ class AuditPagePublic(BaseModel):
 
 
 def _user(v: users.UserView, lang: str = "zh") -> UserPublic:
-    return UserPublic(id=v.id, username=v.username, display_name=v.display_name, role=v.role, town=v.town, town_name=v.town_zh if lang == "zh" else v.town_en,
-                      credit_code=v.credit_code, enterprise_name=v.enterprise_name, department=v.department, active=v.active, created_at=v.created_at)
+    return UserPublic(
+        id=v.id,
+        username=v.username,
+        display_name=v.display_name,
+        role=v.role,
+        town=v.town,
+        town_name=v.town_zh if lang == "zh" else v.town_en,
+        credit_code=v.credit_code,
+        enterprise_name=v.enterprise_name,
+        department=v.department,
+        active=v.active,
+        created_at=v.created_at,
+    )
 
 
 def _one(p: Any, actor: Actor, user_id: int) -> UserPublic:
     return _user(users.get_user(p, actor, user_id))
 
 
-def audit_filter(actor: str | None = None, action: Annotated[str | None, Query(description="a prefix, e.g. evaluation.")] = None,
-                 entity_type: str | None = None, entity_id: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None) -> audit_view.AuditFilter:
+def audit_filter(
+    actor: str | None = None,
+    action: Annotated[str | None, Query(description="a prefix, e.g. evaluation.")] = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> audit_view.AuditFilter:
     """The audit filter from the query string (dates are local days, both included)."""
-    return audit_view.AuditFilter(actor or None, action or None, entity_type or None, entity_id or None, date_from, date_to)
+    return audit_view.AuditFilter(
+        actor or None, action or None, entity_type or None, entity_id or None, date_from, date_to
+    )
 
 
 AuditFilterDep = Annotated[audit_view.AuditFilter, Depends(audit_filter)]
@@ -144,19 +163,37 @@ def reactivate(user_id: int, request: Request, p: PlatformDep, actor: UserAdmin)
 
 
 @router.post("/admin/users/{user_id}/reset-password", response_model=UserChanged)
-def reset_password(user_id: int, body: PasswordReset, request: Request, p: PlatformDep, actor: UserAdmin) -> UserChanged:
+def reset_password(
+    user_id: int, body: PasswordReset, request: Request, p: PlatformDep, actor: UserAdmin
+) -> UserChanged:
     """Set a new password and end the account's sessions (audited without any secret)."""
     ended = users.reset_password(p, actor, user_id, body.password, client_address(request))
     return UserChanged(user=_one(p, actor, user_id), sessions_ended=ended)
 
 
 @router.get("/audit", response_model=AuditPagePublic)
-def audit(p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: Annotated[int, Query(ge=1)] = 1) -> AuditPagePublic:
+def audit(
+    p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: Annotated[int, Query(ge=1)] = 1
+) -> AuditPagePublic:
     """The append-only audit log, filtered, newest first, 50 a page. It has no route that changes it."""
     r = audit_view.entries(p, actor, f, page)
-    items = [AuditEntryPublic(id=e.id, at=e.at, at_local=e.at_local, actor=e.actor, actor_id=e.actor_id, action=e.action, entity_type=e.entity_type,
-                              entity_id=e.entity_id, before=e.before, after=e.after, address=e.address,
-                              changes=[ChangePublic(**vars(c)) for c in e.changes]) for e in r.items]
+    items = [
+        AuditEntryPublic(
+            id=e.id,
+            at=e.at,
+            at_local=e.at_local,
+            actor=e.actor,
+            actor_id=e.actor_id,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            before=e.before,
+            after=e.after,
+            address=e.address,
+            changes=[ChangePublic(**vars(c)) for c in e.changes],
+        )
+        for e in r.items
+    ]
     return AuditPagePublic(items=items, total=r.total, page=r.page, pages=r.pages, page_size=r.page_size)
 
 
@@ -169,4 +206,6 @@ def export_xlsx(p: PlatformDep, actor: AuditReader, f: AuditFilterDep) -> Respon
 @router.get("/audit/export.csv", response_class=Response)
 def export_csv(p: PlatformDep, actor: AuditReader, f: AuditFilterDep) -> Response:
     """The filtered log as CSV (UTF-8 with BOM)."""
-    return download(audit_view.export_csv(p, actor, f), f"audit-{dt.date.today().isoformat()}.csv", "text/csv; charset=utf-8")
+    return download(
+        audit_view.export_csv(p, actor, f), f"audit-{dt.date.today().isoformat()}.csv", "text/csv; charset=utf-8"
+    )

@@ -14,10 +14,38 @@ from ..security import require
 router = APIRouter(prefix="/api/v1", tags=["calculate"])
 
 
-@router.post("/calculate", openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": {
-    "as_of": "2023-03-01", "period": "2023", "enterprises": {"E1": {"mujun_class": "A", "is_2513_enterprise": False}},
-    "projects": {"P1": {"enterprise": "E1", "application_date": "2023-03-01", "total_investment": 15000000, "equipment_investment": 8000000, "tech_renovation_tier": None, "tech_renovation_subsidy": None}}}}}}}})
-async def calculate_endpoint(request: Request, actor: Annotated[Actor, require("calculate")], explain: bool = True, lang: str = "zh") -> Response:
+@router.post(
+    "/calculate",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "example": {
+                            "as_of": "2023-03-01",
+                            "period": "2023",
+                            "enterprises": {"E1": {"mujun_class": "A", "is_2513_enterprise": False}},
+                            "projects": {
+                                "P1": {
+                                    "enterprise": "E1",
+                                    "application_date": "2023-03-01",
+                                    "total_investment": 15000000,
+                                    "equipment_investment": 8000000,
+                                    "tech_renovation_tier": None,
+                                    "tech_renovation_subsidy": None,
+                                }
+                            },
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
+async def calculate_endpoint(
+    request: Request, actor: Annotated[Actor, require("calculate")], explain: bool = True, lang: str = "zh"
+) -> Response:
     """Answer a calculation request: every variable set to null is filled in, with clause-cited explanations.
 
     Numbers are read as exact decimals; money comes back with at most two

@@ -15,11 +15,25 @@ from ...services.enterprises import directory as service
 from ..evaluation_workbooks import enterprise_list_workbook
 from ..result_query import FilterDep, parse_year
 from ..security import ActorDep, PlatformDep, language
-from .evaluation_schemas import EnterprisePagePublic, ProfilePublic, ProjectPublic, ResultRowPublic, SubsidyPublic, profile_public, subsidy_public
+from .evaluation_schemas import (
+    EnterprisePagePublic,
+    ProfilePublic,
+    ProjectPublic,
+    ResultRowPublic,
+    SubsidyPublic,
+    profile_public,
+    subsidy_public,
+)
 
-router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"], responses={
-    401: {"description": "Not signed in (error envelope)"}, 404: {"description": "Unknown, or outside the caller's scope (error envelope)"},
-    422: {"description": "Invalid filters, every problem listed (error envelope)"}})
+router = APIRouter(
+    prefix="/api/v1/enterprises",
+    tags=["enterprises"],
+    responses={
+        401: {"description": "Not signed in (error envelope)"},
+        404: {"description": "Unknown, or outside the caller's scope (error envelope)"},
+        422: {"description": "Invalid filters, every problem listed (error envelope)"},
+    },
+)
 YearQuery = Annotated[str | None, Query(description="A published year (default: the latest)")]
 
 
@@ -28,12 +42,25 @@ def list_enterprises(p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQu
     """The enterprises of a published year the caller may see (town: its own; enterprise: itself), filtered, sorted and paged."""
     listing = service.list_enterprises(p.uow, actor, parse_year(year), f)
     pg = listing.page
-    return EnterprisePagePublic(items=[ResultRowPublic.of(r) for r in pg.items], total=pg.total, page=pg.page, pages=pg.pages, page_size=pg.page_size,
-                                year=listing.year, years=listing.years)
+    return EnterprisePagePublic(
+        items=[ResultRowPublic.of(r) for r in pg.items],
+        total=pg.total,
+        page=pg.page,
+        pages=pg.pages,
+        page_size=pg.page_size,
+        year=listing.year,
+        years=listing.years,
+    )
 
 
-@router.get("/export.xlsx", response_class=Response, responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-def export_enterprises(request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None) -> Response:
+@router.get(
+    "/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
+)
+def export_enterprises(
+    request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None
+) -> Response:
     """The filtered list (every page) as an Excel workbook with a frozen header row."""
     return enterprise_list_workbook(service.export_enterprises(p.uow, actor, parse_year(year), f), language(request))
 

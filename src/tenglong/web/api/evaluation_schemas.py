@@ -48,16 +48,30 @@ class FlagsPublic(BaseModel):
 
 
 def _carbon(r: dict[str, Any]) -> CarbonPublic:
-    return CarbonPublic(grade=r["carbon_grade"], level=r["carbon_level"], intensity=r["carbon_intensity"], efficiency_value=r["carbon_efficiency_value"])
+    return CarbonPublic(
+        grade=r["carbon_grade"],
+        level=r["carbon_level"],
+        intensity=r["carbon_intensity"],
+        efficiency_value=r["carbon_efficiency_value"],
+    )
 
 
 def _prices(r: dict[str, Any]) -> PricesPublic:
-    return PricesPublic(land_use_tax_relief_rate=r["land_use_tax_relief_rate"], electricity_surcharge=r["electricity_surcharge"], d_years_running=r["d_years_running"])
+    return PricesPublic(
+        land_use_tax_relief_rate=r["land_use_tax_relief_rate"],
+        electricity_surcharge=r["electricity_surcharge"],
+        d_years_running=r["d_years_running"],
+    )
 
 
 def _flags(r: dict[str, Any]) -> FlagsPublic:
-    return FlagsPublic(low_efficiency_enterprise=r["low_efficiency_enterprise"], billion_yuan_low_tax_enterprise=r["billion_yuan_low_tax_enterprise"],
-                       high_consumption_low_efficiency_candidate=r["high_consumption_low_efficiency_candidate"], class_override=r["mujun_class_override"], vetoed=r["vetoed"])
+    return FlagsPublic(
+        low_efficiency_enterprise=r["low_efficiency_enterprise"],
+        billion_yuan_low_tax_enterprise=r["billion_yuan_low_tax_enterprise"],
+        high_consumption_low_efficiency_candidate=r["high_consumption_low_efficiency_candidate"],
+        class_override=r["mujun_class_override"],
+        vetoed=r["vetoed"],
+    )
 
 
 class ResultRowPublic(BaseModel):
@@ -93,12 +107,34 @@ class ResultRowPublic(BaseModel):
     @classmethod
     def of(cls, r: dict[str, Any]) -> ResultRowPublic:
         """From a row of ``services.enterprises.directory.result_page``."""
-        return cls(credit_code=r["credit_code"], name=r["name"], year=r["year"], town=r["town"], town_name=town_name(r["town"]), industry=r["industry"],
-                   industry_name=industry_name(r["industry"]), above_scale=r["above_scale"], evaluated=r["evaluated"], not_evaluated_reason=r["not_evaluated_reason"],
-                   group=r["group_name"], mujun_score=r["mujun_score"], rank=r["rank"], group_size=r["group_size"], mujun_class_computed=r["mujun_class_computed"],
-                   mujun_class=r["mujun_class"], indicators=r["indicators"] or {}, land_area_mu=r["land_area_mu"], tax_paid=r["tax_paid"], value_added=r["value_added"],
-                   employees=r["employees"], carbon=_carbon(r), prices=_prices(r), flags=_flags(r),
-                   explanation_zh=r.get("explanation_zh"), explanation_en=r.get("explanation_en"))
+        return cls(
+            credit_code=r["credit_code"],
+            name=r["name"],
+            year=r["year"],
+            town=r["town"],
+            town_name=town_name(r["town"]),
+            industry=r["industry"],
+            industry_name=industry_name(r["industry"]),
+            above_scale=r["above_scale"],
+            evaluated=r["evaluated"],
+            not_evaluated_reason=r["not_evaluated_reason"],
+            group=r["group_name"],
+            mujun_score=r["mujun_score"],
+            rank=r["rank"],
+            group_size=r["group_size"],
+            mujun_class_computed=r["mujun_class_computed"],
+            mujun_class=r["mujun_class"],
+            indicators=r["indicators"] or {},
+            land_area_mu=r["land_area_mu"],
+            tax_paid=r["tax_paid"],
+            value_added=r["value_added"],
+            employees=r["employees"],
+            carbon=_carbon(r),
+            prices=_prices(r),
+            flags=_flags(r),
+            explanation_zh=r.get("explanation_zh"),
+            explanation_en=r.get("explanation_en"),
+        )
 
 
 class EnterprisePagePublic(BaseModel):
@@ -205,11 +241,18 @@ class SubsidyPublic(BaseModel):
 
 def enterprise_public(e: dict[str, Any]) -> EnterprisePublic:
     """From a row of the enterprises table."""
-    return EnterprisePublic(credit_code=e["credit_code"], name=e["name"], town=e["town"], town_name=town_name(e["town"]), industry=e["industry"],
-                            industry_name=industry_name(e["industry"]), above_scale=e["above_scale"])
+    return EnterprisePublic(
+        credit_code=e["credit_code"],
+        name=e["name"],
+        town=e["town"],
+        town_name=town_name(e["town"]),
+        industry=e["industry"],
+        industry_name=industry_name(e["industry"]),
+        above_scale=e["above_scale"],
+    )
 
 
-def profile_public(p: Any) -> ProfilePublic:  # noqa: ANN401 - services.enterprises.directory.Profile
+def profile_public(p: Any) -> ProfilePublic:
     """From ``services.enterprises.directory.Profile``."""
     years = []
     for y in p.years:
@@ -217,10 +260,25 @@ def profile_public(p: Any) -> ProfilePublic:  # noqa: ANN401 - services.enterpri
         ev = None
         if y.result:
             r = y.result
-            ev = EvaluationPublic(run_id=y.run_id, group=r["group_name"], evaluated=r["evaluated"], not_evaluated_reason=r["not_evaluated_reason"], mujun_score=r["mujun_score"],
-                                  rank=r["rank"], group_size=r["group_size"], mujun_class_computed=r["mujun_class_computed"], mujun_class=r["mujun_class"],
-                                  indicators=r["indicators"] or {}, scores=r["scores"] or {}, benchmarks=y.benchmarks or {}, carbon=_carbon(r), prices=_prices(r), flags=_flags(r),
-                                  explanation_zh=r["explanation_zh"], explanation_en=r["explanation_en"])
+            ev = EvaluationPublic(
+                run_id=y.run_id,
+                group=r["group_name"],
+                evaluated=r["evaluated"],
+                not_evaluated_reason=r["not_evaluated_reason"],
+                mujun_score=r["mujun_score"],
+                rank=r["rank"],
+                group_size=r["group_size"],
+                mujun_class_computed=r["mujun_class_computed"],
+                mujun_class=r["mujun_class"],
+                indicators=r["indicators"] or {},
+                scores=r["scores"] or {},
+                benchmarks=y.benchmarks or {},
+                carbon=_carbon(r),
+                prices=_prices(r),
+                flags=_flags(r),
+                explanation_zh=r["explanation_zh"],
+                explanation_en=r["explanation_en"],
+            )
         years.append(ProfileYearPublic(year=y.year, data=data, evaluation=ev))
     return ProfilePublic(enterprise=enterprise_public(p.enterprise), years=years)
 
@@ -255,7 +313,7 @@ class RunDetailPublic(RunPublic):
     summary: dict[str, Any] | None
 
 
-def run_public(run: Any, detail: bool = False) -> RunPublic:  # noqa: ANN401 - services.evaluation_views.RunInfo
+def run_public(run: Any, detail: bool = False) -> RunPublic:
     """From ``services.evaluation_views.RunInfo``."""
     fields = {k: getattr(run, k) for k in RunPublic.model_fields}
     return RunDetailPublic(**fields, benchmarks=run.benchmarks, summary=run.summary) if detail else RunPublic(**fields)
@@ -265,7 +323,9 @@ class MethodIn(BaseModel):
     """A method: parameter path → value (plain, or ``{YYYY-MM-DD: value}``), as in a ``--method`` file."""
 
     title: str | None = None
-    changes: dict[str, Any] = Field(examples=[{"mujun.quotas_above_scale": {"A": 0.25, "B": 0.55, "C": 0.15, "D": 0.05}}])
+    changes: dict[str, Any] = Field(
+        examples=[{"mujun.quotas_above_scale": {"A": 0.25, "B": 0.55, "C": 0.15, "D": 0.05}}]
+    )
 
 
 class RunCreate(BaseModel):
@@ -353,7 +413,9 @@ class DashboardPublic(BaseModel):
     years: list[int]
     run_id: int | None
     county: list[KpiPublic]
-    counts: dict[str, dict[str, int]] = Field(description="final classes per group (above_scale / below_scale), with not_evaluated")
+    counts: dict[str, dict[str, int]] = Field(
+        description="final classes per group (above_scale / below_scale), with not_evaluated"
+    )
     town: str | None
     town_figures: list[KpiPublic]
     town_counts: dict[str, dict[str, int]]
@@ -362,13 +424,22 @@ class DashboardPublic(BaseModel):
     own: dict[str, Any] | None = Field(description="the enterprise's own result card (enterprise accounts)")
 
 
-def _kpi(k: Any) -> KpiPublic:  # noqa: ANN401 - services.dashboard.Kpi
+def _kpi(k: Any) -> KpiPublic:
     return KpiPublic(key=k.key, value=k.value, target=k.target, met=k.met, comparison=">" if k.strict else ">=")
 
 
-def dashboard_public(d: Any) -> DashboardPublic:  # noqa: ANN401 - services.dashboard.Dashboard
+def dashboard_public(d: Any) -> DashboardPublic:
     """From ``services.dashboard.Dashboard``."""
-    return DashboardPublic(year=d.year, years=d.years, run_id=d.run_id, county=[_kpi(k) for k in d.county], counts=d.counts, town=d.town_code,
-                           town_figures=[_kpi(k) for k in d.town], town_counts=d.town_counts,
-                           ranking=[TownPublic(name=town_name(r.code), **r.__dict__) for r in d.ranking],
-                           trend=[TrendPublic(**p.__dict__) for p in d.trend], own=d.own)
+    return DashboardPublic(
+        year=d.year,
+        years=d.years,
+        run_id=d.run_id,
+        county=[_kpi(k) for k in d.county],
+        counts=d.counts,
+        town=d.town_code,
+        town_figures=[_kpi(k) for k in d.town],
+        town_counts=d.town_counts,
+        ranking=[TownPublic(name=town_name(r.code), **r.__dict__) for r in d.ranking],
+        trend=[TrendPublic(**p.__dict__) for p in d.trend],
+        own=d.own,
+    )

@@ -19,16 +19,37 @@ from ...services.evaluation.runs import method_from_json
 from ..evaluation_workbooks import run_workbook_response
 from ..result_query import FilterDep, parse_year
 from ..security import ActorDep, PlatformDep, language
-from .evaluation_schemas import ClassChangePublic, ComparisonPublic, DashboardPublic, ResultPagePublic, ResultRowPublic, RunCreate, RunDetailPublic, RunPublic, dashboard_public, run_public
+from .evaluation_schemas import (
+    ClassChangePublic,
+    ComparisonPublic,
+    DashboardPublic,
+    ResultPagePublic,
+    ResultRowPublic,
+    RunCreate,
+    RunDetailPublic,
+    RunPublic,
+    dashboard_public,
+    run_public,
+)
 
-router = APIRouter(prefix="/api/v1", tags=["evaluations"], responses={
-    401: {"description": "Not signed in (error envelope)"}, 404: {"description": "Unknown run, or not visible to the caller (error envelope)"},
-    422: {"description": "Invalid input, every problem listed (error envelope)"}})
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["evaluations"],
+    responses={
+        401: {"description": "Not signed in (error envelope)"},
+        404: {"description": "Unknown run, or not visible to the caller (error envelope)"},
+        422: {"description": "Invalid input, every problem listed (error envelope)"},
+    },
+)
 WRITE_ERRORS = {403: {"description": "Only admin starts and publishes runs (error envelope)"}}
 
 
 @router.get("/dashboard", response_model=DashboardPublic, tags=["dashboard"])
-def dashboard(p: PlatformDep, actor: ActorDep, year: Annotated[str | None, Query(description="A published year (default: the latest)")] = None) -> DashboardPublic:
+def dashboard(
+    p: PlatformDep,
+    actor: ActorDep,
+    year: Annotated[str | None, Query(description="A published year (default: the latest)")] = None,
+) -> DashboardPublic:
     """首页驾驶舱: county 规上 figures against the A.2 targets, class counts, town ranking, trend (a town also gets its own figures)."""
     return dashboard_public(dashboard_service.dashboard(p.uow, actor, parse_year(year)))
 
@@ -48,18 +69,33 @@ def start_run(request: Request, body: RunCreate, p: PlatformDep, actor: ActorDep
     if not actor.can("evaluate"):
         raise PermissionError("evaluate")
     changes, title = method_from_json(body.method.model_dump() if body.method else None)
-    return run_public(service.start_run(p.uow, actor, body.year, changes, title, request.client.host if request.client else None))
+    return run_public(
+        service.start_run(p.uow, actor, body.year, changes, title, request.client.host if request.client else None)
+    )
 
 
 @router.get("/evaluations/compare", response_model=ComparisonPublic)
-def compare(p: PlatformDep, actor: ActorDep, a: Annotated[int | None, Query(description="The earlier published year (default: the second latest)")] = None,
-            b: Annotated[int | None, Query(description="The later published year (default: the latest)")] = None,
-            direction: Annotated[str | None, Query(description="up or down: only firms whose class improved / fell")] = None,
-            page: int = 1, page_size: int = 50) -> ComparisonPublic:
+def compare(
+    p: PlatformDep,
+    actor: ActorDep,
+    a: Annotated[int | None, Query(description="The earlier published year (default: the second latest)")] = None,
+    b: Annotated[int | None, Query(description="The later published year (default: the latest)")] = None,
+    direction: Annotated[str | None, Query(description="up or down: only firms whose class improved / fell")] = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> ComparisonPublic:
     """Two published years side by side: class counts, county figures, and the (visible) firms whose class changed."""
     c = service.compare(p.uow, actor, a, b, direction, page, page_size)
-    return ComparisonPublic(before=run_public(c.before, True), after=run_public(c.after, True), up=c.up, down=c.down,
-                            items=[ClassChangePublic(**r) for r in c.page.items], total=c.page.total, page=c.page.page, pages=c.page.pages)
+    return ComparisonPublic(
+        before=run_public(c.before, True),
+        after=run_public(c.after, True),
+        up=c.up,
+        down=c.down,
+        items=[ClassChangePublic(**r) for r in c.page.items],
+        total=c.page.total,
+        page=c.page.page,
+        pages=c.page.pages,
+    )
 
 
 @router.get("/evaluations/{run_id}", response_model=RunDetailPublic)
@@ -68,21 +104,37 @@ def get_run(run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
     return run_public(service.get_run(p.uow, actor, run_id), detail=True)
 
 
-@router.post("/evaluations/{run_id}/publish", response_model=RunDetailPublic, responses={**WRITE_ERRORS, 409: {"description": "Not finished, or the year is already published (error envelope)"}})
+@router.post(
+    "/evaluations/{run_id}/publish",
+    response_model=RunDetailPublic,
+    responses={**WRITE_ERRORS, 409: {"description": "Not finished, or the year is already published (error envelope)"}},
+)
 def publish_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
     """Publish a finished run (admin; audited). A second publication of the year is refused (409)."""
-    return run_public(service.publish_run(p.uow, actor, run_id, request.client.host if request.client else None), detail=True)
+    return run_public(
+        service.publish_run(p.uow, actor, run_id, request.client.host if request.client else None), detail=True
+    )
 
 
 @router.get("/evaluations/{run_id}/results", response_model=ResultPagePublic)
 def run_results(run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> ResultPagePublic:
     """A page of the run's results the caller may see, filtered like the enterprise list, with each firm's explanation."""
     run, pg = service.run_results(p.uow, actor, run_id, f)
-    return ResultPagePublic(run=run_public(run), items=[ResultRowPublic.of(r) for r in pg.items], total=pg.total, page=pg.page, pages=pg.pages, page_size=pg.page_size)
+    return ResultPagePublic(
+        run=run_public(run),
+        items=[ResultRowPublic.of(r) for r in pg.items],
+        total=pg.total,
+        page=pg.page,
+        pages=pg.pages,
+        page_size=pg.page_size,
+    )
 
 
-@router.get("/evaluations/{run_id}/export.xlsx", response_class=Response,
-            responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@router.get(
+    "/evaluations/{run_id}/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
+)
 def export_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> Response:
     """The run's stored results as an Excel workbook: a summary sheet with a native chart, and every visible result with its explanation."""
     run, rows = service.export_rows(p.uow, actor, run_id)

@@ -96,15 +96,36 @@ class ProblemPagePublic(BaseModel):
 
 def public(v: imports.ImportView) -> ImportPublic:
     """The API shape of an import."""
-    return ImportPublic(id=v.id, filename=v.filename, status=v.status, progress=v.progress, message=v.message, rows_read=v.rows_read,
-                        rows_valid=v.rows_valid, error_count=v.error_count, warning_count=v.warning_count, counts_by_code=v.by_code,
-                        warnings_by_code=v.warnings_by_code, years=v.years, uploaded_by=v.uploaded_by, uploaded_at=v.uploaded_at,
-                        committed_at=v.committed_at, commit=v.commit, stalled=v.stalled, can_commit=v.can_commit, can_discard=v.can_discard)
+    return ImportPublic(
+        id=v.id,
+        filename=v.filename,
+        status=v.status,
+        progress=v.progress,
+        message=v.message,
+        rows_read=v.rows_read,
+        rows_valid=v.rows_valid,
+        error_count=v.error_count,
+        warning_count=v.warning_count,
+        counts_by_code=v.by_code,
+        warnings_by_code=v.warnings_by_code,
+        years=v.years,
+        uploaded_by=v.uploaded_by,
+        uploaded_at=v.uploaded_at,
+        committed_at=v.committed_at,
+        commit=v.commit,
+        stalled=v.stalled,
+        can_commit=v.can_commit,
+        can_discard=v.can_discard,
+    )
 
 
 def download(content: bytes, filename: str, media_type: str = XLSX) -> Response:
     """An attachment with a UTF-8 file name."""
-    return Response(content, media_type=media_type, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
 
 
 def client_address(request: Request) -> str | None:
@@ -138,11 +159,30 @@ def _too_large(exc: imports.UploadTooLarge) -> HTTPException:
 def list_imports(p: PlatformDep, actor: ImportActor, page: Annotated[int, Query(ge=1)] = 1) -> ImportList:
     """Uploads, newest first (50 per page)."""
     items, total = imports.list_imports(p, actor, page)
-    return ImportList(items=[public(v) for v in items], total=total, page=page, pages=max(1, math.ceil(total / imports.PAGE_SIZE)))
+    return ImportList(
+        items=[public(v) for v in items], total=total, page=page, pages=max(1, math.ceil(total / imports.PAGE_SIZE))
+    )
 
 
-@router.post("", status_code=202, response_model=Accepted, openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
-    "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}})
+@router.post(
+    "",
+    status_code=202,
+    response_model=Accepted,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
 async def upload(request: Request, p: PlatformDep, actor: ImportActor) -> Accepted:
     """Upload an enterprise-year XLSX or CSV (field ``file``; limit ``TENGLONG_MAX_UPLOAD_MB``, else 413); it is validated in the background."""
     import_id = await receive_upload(request, p, actor)
@@ -163,10 +203,19 @@ def get_import(import_id: int, p: PlatformDep, actor: ImportActor) -> ImportPubl
 
 
 @router.get("/{import_id}/problems", response_model=ProblemPagePublic)
-def problems(import_id: int, p: PlatformDep, actor: ImportActor, code: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> ProblemPagePublic:
+def problems(
+    import_id: int, p: PlatformDep, actor: ImportActor, code: str | None = None, page: Annotated[int, Query(ge=1)] = 1
+) -> ProblemPagePublic:
     """The validation report, 50 problems a page, optionally only one error code."""
     r = report.problems(p, actor, import_id, code or None, page)
-    return ProblemPagePublic(items=[ProblemPublic(**i) for i in r.items], total=r.total, page=r.page, pages=r.pages, page_size=r.page_size, code=r.code)
+    return ProblemPagePublic(
+        items=[ProblemPublic(**i) for i in r.items],
+        total=r.total,
+        page=r.page,
+        pages=r.pages,
+        page_size=r.page_size,
+        code=r.code,
+    )
 
 
 @router.get("/{import_id}/report.xlsx", response_class=Response)

@@ -35,7 +35,15 @@ class Me(BaseModel):
 def sign_in(request: Request, body: Credentials) -> JSONResponse:
     """Sign in (throttled); sets the HttpOnly session cookie."""
     p = platform(request)
-    s = auth.login(p.uow, body.username, body.password, request.client.host if request.client else "?", p.settings.login_max_failures, p.settings.login_window_minutes, p.settings.session_hours)
+    s = auth.login(
+        p.uow,
+        body.username,
+        body.password,
+        request.client.host if request.client else "?",
+        p.settings.login_max_failures,
+        p.settings.login_window_minutes,
+        p.settings.session_hours,
+    )
     resp = JSONResponse(_me(s).model_dump())
     from ..pages.auth import set_session_cookie
 
@@ -51,4 +59,12 @@ def whoami(s: SessionDep) -> Me:
 
 def _me(s: auth.Session) -> Me:
     a = s.actor
-    return Me(username=a.username, display_name=a.display_name, role=a.role, town=a.town, credit_code=a.credit_code, csrf_token=s.csrf_token, lang=s.lang)
+    return Me(
+        username=a.username,
+        display_name=a.display_name,
+        role=a.role,
+        town=a.town,
+        credit_code=a.credit_code,
+        csrf_token=s.csrf_token,
+        lang=s.lang,
+    )

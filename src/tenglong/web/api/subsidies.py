@@ -14,20 +14,28 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from ...services.calculation.contract import parse_json
 from ...services.enterprises import projects
 from ...services.subsidies import applications as subsidies
-from ...services.calculation.contract import parse_json
 from ..security import ActorDep, PlatformDep, language
 
 router = APIRouter(prefix="/api/v1", tags=["projects and applications"])
 
-_PROJECT_EXAMPLE = {"credit_code": "91331082MA2AB3CF7N", "name": "数控化改造项目", "application_date": "2023-03-01",
-                    "inputs": {"total_investment": 15000000, "equipment_investment": 8000000, "is_2513_enterprise": False}}
+_PROJECT_EXAMPLE = {
+    "credit_code": "91331082MA2AB3CF7N",
+    "name": "数控化改造项目",
+    "application_date": "2023-03-01",
+    "inputs": {"total_investment": 15000000, "equipment_investment": 8000000, "is_2513_enterprise": False},
+}
 
 
 def _json(data: Any, status: int = 200) -> Response:
     """JSON with exact decimals as text and dates in ISO form."""
-    text = json.dumps(data, ensure_ascii=False, default=lambda o: str(o) if isinstance(o, Decimal) else o.isoformat() if hasattr(o, "isoformat") else str(o))
+    text = json.dumps(
+        data,
+        ensure_ascii=False,
+        default=lambda o: str(o) if isinstance(o, Decimal) else o.isoformat() if hasattr(o, "isoformat") else str(o),
+    )
     return Response(text, status_code=status, media_type="application/json")
 
 
@@ -41,11 +49,25 @@ def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-@router.post("/projects", status_code=201, openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": _PROJECT_EXAMPLE}}}}})
+@router.post(
+    "/projects",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": _PROJECT_EXAMPLE}}}}
+    },
+)
 async def create_project(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
     """Create a project for an enterprise in your scope with its 2.10/2.11 inputs (admin, department, town, enterprise)."""
     b = await _body(request)
-    pid = projects.create_project(p.uow, actor, str(b.get("credit_code") or ""), str(b.get("name") or ""), b.get("application_date"), b.get("inputs") or {}, _address(request))
+    pid = projects.create_project(
+        p.uow,
+        actor,
+        str(b.get("credit_code") or ""),
+        str(b.get("name") or ""),
+        b.get("application_date"),
+        b.get("inputs") or {},
+        _address(request),
+    )
     return _json(projects.get_project(p.uow, actor, pid), 201)
 
 
@@ -59,7 +81,9 @@ def get_project(project_id: int, actor: ActorDep, p: PlatformDep) -> Response:
 async def update_project(project_id: int, request: Request, actor: ActorDep, p: PlatformDep) -> Response:
     """Change a project's name, date or inputs (only while its applications are drafts; else 409)."""
     b = await _body(request)
-    projects.update_project(p.uow, actor, project_id, b.get("name"), b.get("application_date"), b.get("inputs"), _address(request))
+    projects.update_project(
+        p.uow, actor, project_id, b.get("name"), b.get("application_date"), b.get("inputs"), _address(request)
+    )
     return _json(projects.get_project(p.uow, actor, project_id))
 
 
@@ -69,7 +93,17 @@ def compute_project(project_id: int, request: Request, actor: ActorDep, p: Platf
     return _json(projects.compute(p.uow, actor, project_id, language(request)))
 
 
-@router.post("/applications", status_code=201, openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": {"project_id": 1, "clause": "2.10"}}}}}})
+@router.post(
+    "/applications",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"type": "object", "example": {"project_id": 1, "clause": "2.10"}}}
+            }
+        }
+    },
+)
 async def create_application(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
     """Compute the project and store a draft application for clause 2.10 or 2.11 (admin, town, enterprise)."""
     b = await _body(request)
@@ -82,8 +116,16 @@ async def create_application(request: Request, actor: ActorDep, p: PlatformDep) 
 
 
 @router.get("/applications")
-def list_applications(actor: ActorDep, p: PlatformDep, status: str | None = None, clause: str | None = None, town: str | None = None,
-                      credit_code: str | None = None, page: int = Query(1, ge=1), per_page: int = Query(50, ge=1, le=200)) -> Response:
+def list_applications(
+    actor: ActorDep,
+    p: PlatformDep,
+    status: str | None = None,
+    clause: str | None = None,
+    town: str | None = None,
+    credit_code: str | None = None,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(50, ge=1, le=200),
+) -> Response:
     """Applications in your scope, newest first (filters: status, clause, town, credit_code; paged)."""
     return _json(subsidies.list_applications(p.uow, actor, status, clause, town, credit_code, page, per_page))
 
@@ -94,8 +136,21 @@ def get_application(application_id: int, actor: ActorDep, p: PlatformDep) -> Res
     return _json(subsidies.get_application(p.uow, actor, application_id))
 
 
-@router.post("/applications/{application_id}/{action}", openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": {"note": "材料齐全", "reference": "LHCZ-2023-0012"}}}}}})
-async def application_action(application_id: int, action: str, request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+@router.post(
+    "/applications/{application_id}/{action}",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "example": {"note": "材料齐全", "reference": "LHCZ-2023-0012"}}
+                }
+            }
+        }
+    },
+)
+async def application_action(
+    application_id: int, action: str, request: Request, actor: ActorDep, p: PlatformDep
+) -> Response:
     """submit | start_review | approve | reject (note required) | pay (reference required) | revise | recompute (drafts only)."""
     b = await _body(request)
     subsidies.act(p.uow, actor, application_id, action, b.get("note"), b.get("reference"), _address(request))

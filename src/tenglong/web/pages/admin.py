@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, Problem
 from ...registers.roles import ROLES
-from ...services.audit import log as audit_view
 from ...services.accounts import users
+from ...services.audit import log as audit_view
 from ..api.admin import AuditFilterDep, AuditReader, UserAdmin
 from ..api.imports import client_address
 from ..app import render
@@ -22,13 +22,34 @@ router = APIRouter(include_in_schema=False)
 NOTICES = ("created", "deactivated", "reactivated", "password_reset")
 
 
-def _users_page(request: Request, p: Any, actor: Any, status_code: int = 200, problems: list[Problem] | None = None,
-                form: dict[str, Any] | None = None, reset_for: int | None = None, notice: str | None = None, subject: int | None = None) -> Response:
+def _users_page(
+    request: Request,
+    p: Any,
+    actor: Any,
+    status_code: int = 200,
+    problems: list[Problem] | None = None,
+    form: dict[str, Any] | None = None,
+    reset_for: int | None = None,
+    notice: str | None = None,
+    subject: int | None = None,
+) -> Response:
     accounts = users.list_users(p, actor)
     who = next((u.username for u in accounts if u.id == subject), None)
-    return render(request, "admin/users.html", status_code=status_code, accounts=accounts, towns=users.town_choices(), roles=ROLES,
-                  form=form or {"role": "town"}, problems=problems or [], reset_for=reset_for, notice=notice if notice in NOTICES else None,
-                  who=who, min_password=users.MIN_PASSWORD, when=local_time)
+    return render(
+        request,
+        "admin/users.html",
+        status_code=status_code,
+        accounts=accounts,
+        towns=users.town_choices(),
+        roles=ROLES,
+        form=form or {"role": "town"},
+        problems=problems or [],
+        reset_for=reset_for,
+        notice=notice if notice in NOTICES else None,
+        who=who,
+        min_password=users.MIN_PASSWORD,
+        when=local_time,
+    )
 
 
 @router.get("/admin")
@@ -40,21 +61,41 @@ def admin_home(actor: ActorDep) -> Response:
 
 
 @router.get("/admin/users")
-def users_page(request: Request, p: PlatformDep, actor: UserAdmin, notice: str | None = None, user: int | None = None) -> Response:
+def users_page(
+    request: Request, p: PlatformDep, actor: UserAdmin, notice: str | None = None, user: int | None = None
+) -> Response:
     """Every account with its role and scope; create, deactivate, reactivate, reset a password."""
     return _users_page(request, p, actor, notice=notice, subject=user)
 
 
 @router.post("/admin/users")
-def create_user(request: Request, p: PlatformDep, actor: UserAdmin, username: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
-                password: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "", town: Annotated[str, Form()] = "",
-                credit_code: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "") -> Response:
+def create_user(
+    request: Request,
+    p: PlatformDep,
+    actor: UserAdmin,
+    username: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    town: Annotated[str, Form()] = "",
+    credit_code: Annotated[str, Form()] = "",
+    department: Annotated[str, Form()] = "",
+) -> Response:
     """Create the account, or show the form again with every problem (422; the password is never sent back)."""
-    new = users.NewUser(username.strip(), display_name, password, role, town or None, credit_code or None, department or None)
+    new = users.NewUser(
+        username.strip(), display_name, password, role, town or None, credit_code or None, department or None
+    )
     try:
         uid = users.create(p, actor, new, client_address(request))
     except InvalidInput as exc:
-        form = {"username": new.username, "display_name": display_name, "role": role, "town": town, "credit_code": credit_code, "department": department}
+        form = {
+            "username": new.username,
+            "display_name": display_name,
+            "role": role,
+            "town": town,
+            "credit_code": credit_code,
+            "department": department,
+        }
         return _users_page(request, p, actor, status_code=422, problems=exc.problems, form=form)
     return RedirectResponse(f"/admin/users?notice=created&user={uid}", status_code=303)
 
@@ -74,7 +115,9 @@ def reactivate(request: Request, user_id: int, p: PlatformDep, actor: UserAdmin)
 
 
 @router.post("/admin/users/{user_id}/reset-password")
-def reset_password(request: Request, user_id: int, p: PlatformDep, actor: UserAdmin, password: Annotated[str, Form()] = "") -> Response:
+def reset_password(
+    request: Request, user_id: int, p: PlatformDep, actor: UserAdmin, password: Annotated[str, Form()] = ""
+) -> Response:
     """Set a new password (the account's sessions end), or show the problem next to that account (422)."""
     try:
         users.reset_password(p, actor, user_id, password, client_address(request))
@@ -84,8 +127,12 @@ def reset_password(request: Request, user_id: int, p: PlatformDep, actor: UserAd
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+def audit_page(
+    request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: Annotated[int, Query(ge=1)] = 1
+) -> Response:
     """The audit log: filters, newest first, before/after compared key by key, export to Excel and CSV."""
     result = audit_view.entries(p, actor, f, page)
     query = urlencode(f.query_items())
-    return render(request, "admin/audit.html", result=result, f=f, query=query, choices=audit_view.filter_choices(p, actor))
+    return render(
+        request, "admin/audit.html", result=result, f=f, query=query, choices=audit_view.filter_choices(p, actor)
+    )

@@ -23,7 +23,15 @@ def _safe_next(target: str | None) -> str:
 def set_session_cookie(response: Response, request: Request, sid: str) -> None:
     """The session cookie: HttpOnly, SameSite=Lax, Secure behind TLS."""
     p = platform(request)
-    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=p.settings.behind_tls, max_age=p.settings.session_hours * 3600, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        sid,
+        httponly=True,
+        samesite="lax",
+        secure=p.settings.behind_tls,
+        max_age=p.settings.session_hours * 3600,
+        path="/",
+    )
 
 
 @router.get("/")
@@ -37,25 +45,67 @@ def login_page(request: Request, next: str | None = None) -> Response:
     """The sign-in form (with a double-submit CSRF token)."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or auth.new_session_token()
     resp = render(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=platform(request).settings.behind_tls, path="/login")
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=platform(request).settings.behind_tls,
+        path="/login",
+    )
     return resp
 
 
 @router.post("/login")
-def login_submit(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard") -> Response:
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/dashboard",
+) -> Response:
     """Check the credentials; on success set the session cookie and go on."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     lang = language(request)
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
-        return render(request, "login.html", status_code=403, next=_safe_next(next), login_csrf=cookie or auth.new_session_token(), error=t("error.csrf", lang))
+        return render(
+            request,
+            "login.html",
+            status_code=403,
+            next=_safe_next(next),
+            login_csrf=cookie or auth.new_session_token(),
+            error=t("error.csrf", lang),
+        )
     p = platform(request)
     try:
-        s = auth.login(p.uow, username.strip(), password, request.client.host if request.client else "?", p.settings.login_max_failures,
-                       p.settings.login_window_minutes, p.settings.session_hours, lang)
+        s = auth.login(
+            p.uow,
+            username.strip(),
+            password,
+            request.client.host if request.client else "?",
+            p.settings.login_max_failures,
+            p.settings.login_window_minutes,
+            p.settings.session_hours,
+            lang,
+        )
     except auth.Throttled:
-        return render(request, "login.html", status_code=429, next=_safe_next(next), login_csrf=cookie, error=t("login.throttled", lang))
+        return render(
+            request,
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            login_csrf=cookie,
+            error=t("login.throttled", lang),
+        )
     except auth.AuthError:
-        return render(request, "login.html", status_code=401, next=_safe_next(next), login_csrf=cookie, error=t("login.failed", lang))
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=_safe_next(next),
+            login_csrf=cookie,
+            error=t("login.failed", lang),
+        )
     resp = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(resp, request, s.id)
     return resp

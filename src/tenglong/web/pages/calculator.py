@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 
-from ...services.calculation import calculator, batch as calculator_batch
+from ...services.calculation import batch as calculator_batch
+from ...services.calculation import calculator
 from ..app import render
 from ..security import PlatformDep, language, require
 
@@ -17,21 +18,36 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH_SHOWN = 500
 
 
-def _context(request: Request, kind: calculator.Kind, ent: dict | None, form: dict, result: dict | None = None, batch=None) -> dict:  # noqa: ANN001
+def _context(
+    request: Request, kind: calculator.Kind, ent: dict | None, form: dict, result: dict | None = None, batch=None
+) -> dict:
     titles = calculator.clause_titles(kind, language(request))
-    return {"kinds": list(calculator.KINDS), "kind": kind.key, "ent": ent, "form": form, "sections": calculator.sections(kind), "titles": titles,
-            "result": result, "problems": (result or {}).get("problems", {}), "general_problems": (result or {}).get("general_problems", []),
-            "batch": batch, "shown": BATCH_SHOWN, "options": []}
+    return {
+        "kinds": list(calculator.KINDS),
+        "kind": kind.key,
+        "ent": ent,
+        "form": form,
+        "sections": calculator.sections(kind),
+        "titles": titles,
+        "result": result,
+        "problems": (result or {}).get("problems", {}),
+        "general_problems": (result or {}).get("general_problems", []),
+        "batch": batch,
+        "shown": BATCH_SHOWN,
+        "options": [],
+    }
 
 
-def _enterprise(p, actor, code: str | None):  # noqa: ANN001, ANN202
+def _enterprise(p, actor, code: str | None):
     if not code and actor.role == "enterprise":
         code = actor.credit_code
     return calculator.enterprise_prefill(p.uow, actor, code.strip()) if code and code.strip() else None
 
 
 @router.get("/calculator")
-def calculator_page(request: Request, p: PlatformDep, actor=CALC, case: str = "project", enterprise: str | None = None) -> Response:  # noqa: ANN001
+def calculator_page(
+    request: Request, p: PlatformDep, actor=CALC, case: str = "project", enterprise: str | None = None
+) -> Response:
     """The calculator form, prefilled from the chosen enterprise's latest published evaluation."""
     k = calculator.KINDS.get(case, calculator.KINDS["project"])
     ent = _enterprise(p, actor, enterprise)
@@ -39,7 +55,7 @@ def calculator_page(request: Request, p: PlatformDep, actor=CALC, case: str = "p
 
 
 @router.post("/calculator")
-async def calculator_submit(request: Request, p: PlatformDep, actor=CALC) -> Response:  # noqa: ANN001
+async def calculator_submit(request: Request, p: PlatformDep, actor=CALC) -> Response:
     """Compute the form; an htmx request gets the form and results panel, a plain post the whole page (422 with problems)."""
     posted = await request.form()
     form = {k: str(v) for k, v in posted.items() if k not in ("csrf_token", "case")}
@@ -49,37 +65,63 @@ async def calculator_submit(request: Request, p: PlatformDep, actor=CALC) -> Res
     ctx = _context(request, k, ent, form, result)
     if request.headers.get("hx-request"):
         return render(request, "calculator/_main.html", **ctx)
-    return render(request, "calculator/index.html", status_code=422 if result["problems"] or result["general_problems"] else 200, **ctx)
+    return render(
+        request,
+        "calculator/index.html",
+        status_code=422 if result["problems"] or result["general_problems"] else 200,
+        **ctx,
+    )
 
 
 @router.get("/calculator/enterprises")
-def enterprise_options(request: Request, p: PlatformDep, actor=CALC, enterprise: str = "", q: str = "") -> Response:  # noqa: ANN001
+def enterprise_options(request: Request, p: PlatformDep, actor=CALC, enterprise: str = "", q: str = "") -> Response:
     """Options of the enterprise picker: enterprises in the actor's scope matching the text typed."""
-    return render(request, "calculator/_enterprise_options.html", options=calculator.enterprise_options(p.uow, actor, q or enterprise))
+    return render(
+        request,
+        "calculator/_enterprise_options.html",
+        options=calculator.enterprise_options(p.uow, actor, q or enterprise),
+    )
 
 
 @router.post("/calculator/batch")
-async def batch(request: Request, file: UploadFile, p: PlatformDep, actor=CALC) -> Response:  # noqa: ANN001
+async def batch(request: Request, file: UploadFile, p: PlatformDep, actor=CALC) -> Response:
     """Upload a JSON request file or an XLSX of projects; the results table (or every problem) comes back."""
     data = await file.read()
     lang = language(request)
     suffix = Path(file.filename or "").suffix.lower()
-    result = calculator_batch.from_json(data, lang) if suffix == ".json" or data[:1] in (b"{", b"[") else calculator_batch.from_xlsx(data, suffix, lang)
+    result = (
+        calculator_batch.from_json(data, lang)
+        if suffix == ".json" or data[:1] in (b"{", b"[")
+        else calculator_batch.from_xlsx(data, suffix, lang)
+    )
     status = 422 if result.problems else 200
     if request.headers.get("hx-request"):
         return render(request, "calculator/_batch.html", batch=result, shown=BATCH_SHOWN)
     k = calculator.KINDS["project"]
-    return render(request, "calculator/index.html", status_code=status, **_context(request, k, None, calculator.prefill_form(k, None), batch=result))
+    return render(
+        request,
+        "calculator/index.html",
+        status_code=status,
+        **_context(request, k, None, calculator.prefill_form(k, None), batch=result),
+    )
 
 
 @router.post("/calculator/batch.xlsx")
-async def batch_xlsx(request: Request, p: PlatformDep, actor=CALC) -> Response:  # noqa: ANN001
+async def batch_xlsx(request: Request, p: PlatformDep, actor=CALC) -> Response:
     """The results of a batch as an Excel workbook (Chinese headers, frozen header row)."""
     body = (await request.form()).get("request") or "{}"
-    return Response(calculator_batch.export_xlsx(str(body)), media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="calculation-results.xlsx"'})
+    return Response(
+        calculator_batch.export_xlsx(str(body)),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="calculation-results.xlsx"'},
+    )
 
 
 @router.get("/calculator/template.xlsx")
-def batch_template(actor=CALC) -> Response:  # noqa: ANN001
+def batch_template(actor=CALC) -> Response:
     """The batch template: one row per project, Chinese headers for the 2.10/2.11 inputs."""
-    return Response(calculator_batch.template_xlsx(), media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="calculator-projects-template.xlsx"'})
+    return Response(
+        calculator_batch.template_xlsx(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="calculator-projects-template.xlsx"'},
+    )

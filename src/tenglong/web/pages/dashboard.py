@@ -23,7 +23,13 @@ def dashboard_page(request: Request, p: PlatformDep, actor: ActorDep, year: str 
     """The dashboard of a published year (default: the latest)."""
     d = service.dashboard(p.uow, actor, parse_year(year))
     lang = language(request)
-    return render(request, "dashboard/index.html", d=d, f=FIGURES, charts=charts(d, actor.sees_all_enterprises, lang) if d.year else {})
+    return render(
+        request,
+        "dashboard/index.html",
+        d=d,
+        f=FIGURES,
+        charts=charts(d, actor.sees_all_enterprises, lang) if d.year else {},
+    )
 
 
 def _list_url(year: int, **params: Any) -> str:
@@ -40,41 +46,121 @@ def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
     scope_counts = d.town_counts or d.counts
     groups = (("above_scale", 1), ("below_scale", 0))
     classes = {
-        "option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
-                   "xAxis": {"type": "category", "data": [t("dashboard.class_n", lang, k=k) for k in CLASS_KEYS]}, "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
-                   "series": [{"type": "bar", "name": t(f"enterprises.{'above_scale' if g == 'above_scale' else 'below_scale'}", lang), "label": {"show": True, "position": "top"},
-                               "data": [scope_counts.get(g, {}).get(k, 0) for k in CLASS_KEYS]} for g, _ in groups]},
-        "links": [[_list_url(d.year, **{"class": k, "above_scale": flag}) for k in CLASS_KEYS] for _, flag in groups] if sees_all or d.town_code else None,
+        "option": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"bottom": 0},
+            "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+            "xAxis": {"type": "category", "data": [t("dashboard.class_n", lang, k=k) for k in CLASS_KEYS]},
+            "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
+            "series": [
+                {
+                    "type": "bar",
+                    "name": t(f"enterprises.{'above_scale' if g == 'above_scale' else 'below_scale'}", lang),
+                    "label": {"show": True, "position": "top"},
+                    "data": [scope_counts.get(g, {}).get(k, 0) for k in CLASS_KEYS],
+                }
+                for g, _ in groups
+            ],
+        },
+        "links": [[_list_url(d.year, **{"class": k, "above_scale": flag}) for k in CLASS_KEYS] for _, flag in groups]
+        if sees_all or d.town_code
+        else None,
     }
     ranked = [r for r in reversed(d.ranking)]
     towns = {
-        "option": {"tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}}, "legend": {"bottom": 0}, "grid": {"left": 150, "right": 24, "top": 40, "bottom": 40},
-                   "yAxis": {"type": "category", "data": [town_name(r.code, lang) for r in ranked], "axisLabel": {"width": 136, "overflow": "truncate"}},
-                   "xAxis": [{"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "position": "bottom"},
-                             {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "position": "top"}],
-                   "series": [{"type": "bar", "name": t("enterprises.ind.tax_per_mu", lang), "xAxisIndex": 0, "data": [_round(r.tax_per_mu) for r in ranked],
-                               "itemStyle": {"color": "#1a5fa8"},
-                               "markLine": {"symbol": "none", "data": [{"xAxis": _round(_county(d, "tax_per_mu")), "name": t("dashboard.county", lang)}],
-                                             "label": {"formatter": t("dashboard.county", lang), "position": "insideStartTop"}}},
-                              {"type": "bar", "name": t("enterprises.ind.value_added_per_mu", lang), "xAxisIndex": 1, "data": [_round(r.value_added_per_mu) for r in ranked],
-                               "itemStyle": {"color": "#9db9d9"}}]},
-        "links": [_list_url(d.year, town=r.code, above_scale=1) if sees_all or r.code == d.town_code else None for r in ranked],
+        "option": {
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "legend": {"bottom": 0},
+            "grid": {"left": 150, "right": 24, "top": 40, "bottom": 40},
+            "yAxis": {
+                "type": "category",
+                "data": [town_name(r.code, lang) for r in ranked],
+                "axisLabel": {"width": 136, "overflow": "truncate"},
+            },
+            "xAxis": [
+                {"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "position": "bottom"},
+                {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "position": "top"},
+            ],
+            "series": [
+                {
+                    "type": "bar",
+                    "name": t("enterprises.ind.tax_per_mu", lang),
+                    "xAxisIndex": 0,
+                    "data": [_round(r.tax_per_mu) for r in ranked],
+                    "itemStyle": {"color": "#1a5fa8"},
+                    "markLine": {
+                        "symbol": "none",
+                        "data": [{"xAxis": _round(_county(d, "tax_per_mu")), "name": t("dashboard.county", lang)}],
+                        "label": {"formatter": t("dashboard.county", lang), "position": "insideStartTop"},
+                    },
+                },
+                {
+                    "type": "bar",
+                    "name": t("enterprises.ind.value_added_per_mu", lang),
+                    "xAxisIndex": 1,
+                    "data": [_round(r.value_added_per_mu) for r in ranked],
+                    "itemStyle": {"color": "#9db9d9"},
+                },
+            ],
+        },
+        "links": [
+            _list_url(d.year, town=r.code, above_scale=1) if sees_all or r.code == d.town_code else None for r in ranked
+        ],
     }
     years = [str(p.year) for p in d.trend]
-    lines = [{"type": "line", "name": t("dashboard.county_of", lang, what=t(f"enterprises.ind.{k}", lang)), "yAxisIndex": i, "data": [_round(p.county.get(k)) for p in d.trend]}
-             for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))]
+    lines = [
+        {
+            "type": "line",
+            "name": t("dashboard.county_of", lang, what=t(f"enterprises.ind.{k}", lang)),
+            "yAxisIndex": i,
+            "data": [_round(p.county.get(k)) for p in d.trend],
+        }
+        for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))
+    ]
     if d.town_code:
-        lines += [{"type": "line", "name": t("dashboard.town_of", lang, what=t(f"enterprises.ind.{k}", lang)), "yAxisIndex": i, "lineStyle": {"type": "dashed"},
-                   "data": [_round((p.town or {}).get(k)) for p in d.trend]} for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))]
-    trend = {"option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 56, "right": 56, "top": 40, "bottom": 56},
-                        "xAxis": {"type": "category", "data": years},
-                        "yAxis": [{"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "scale": True}, {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "scale": True}],
-                        "series": lines}}
-    trend_classes = {"option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 56, "right": 16, "top": 24, "bottom": 48},
-                                "xAxis": {"type": "category", "data": years}, "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
-                                "series": [{"type": "bar", "stack": "classes", "name": t("dashboard.class_n", lang, k=k), "itemStyle": {"color": COLOURS[k]},
-                                            "data": [p.classes.get(k, 0) for p in d.trend]} for k in CLASS_KEYS]},
-                     "links": [[_list_url(p.year, **{"class": k}) for p in d.trend] for k in CLASS_KEYS] if sees_all else None}
+        lines += [
+            {
+                "type": "line",
+                "name": t("dashboard.town_of", lang, what=t(f"enterprises.ind.{k}", lang)),
+                "yAxisIndex": i,
+                "lineStyle": {"type": "dashed"},
+                "data": [_round((p.town or {}).get(k)) for p in d.trend],
+            }
+            for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))
+        ]
+    trend = {
+        "option": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"bottom": 0},
+            "grid": {"left": 56, "right": 56, "top": 40, "bottom": 56},
+            "xAxis": {"type": "category", "data": years},
+            "yAxis": [
+                {"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "scale": True},
+                {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "scale": True},
+            ],
+            "series": lines,
+        }
+    }
+    trend_classes = {
+        "option": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"bottom": 0},
+            "grid": {"left": 56, "right": 16, "top": 24, "bottom": 48},
+            "xAxis": {"type": "category", "data": years},
+            "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
+            "series": [
+                {
+                    "type": "bar",
+                    "stack": "classes",
+                    "name": t("dashboard.class_n", lang, k=k),
+                    "itemStyle": {"color": COLOURS[k]},
+                    "data": [p.classes.get(k, 0) for p in d.trend],
+                }
+                for k in CLASS_KEYS
+            ],
+        },
+        "links": [[_list_url(p.year, **{"class": k}) for p in d.trend] for k in CLASS_KEYS] if sees_all else None,
+    }
     return {"classes": classes, "towns": towns, "trend": trend, "trend_classes": trend_classes}
 
 

@@ -20,16 +20,29 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/enterprises")
-def enterprise_list(request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: str | None = None) -> Response:
+def enterprise_list(
+    request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: str | None = None
+) -> Response:
     """The filtered, sorted, paged list of a published year (scoped to the actor)."""
     listing = service.list_enterprises(p.uow, actor, parse_year(year), f)
     lang = language(request)
-    return render(request, "enterprises/list.html", listing=listing, f=FIGURES, towns=towns(lang), divisions=divisions(lang),
-                  flags=list(service.FLAGS), sorts=service.SORTS, export_query=request.url.query)
+    return render(
+        request,
+        "enterprises/list.html",
+        listing=listing,
+        f=FIGURES,
+        towns=towns(lang),
+        divisions=divisions(lang),
+        flags=list(service.FLAGS),
+        sorts=service.SORTS,
+        export_query=request.url.query,
+    )
 
 
 @router.get("/enterprises/export.xlsx")
-def enterprise_export(request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: str | None = None) -> Response:
+def enterprise_export(
+    request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: str | None = None
+) -> Response:
     """The filtered list as an Excel workbook."""
     return enterprise_list_workbook(service.export_enterprises(p.uow, actor, parse_year(year), f), language(request))
 
@@ -39,7 +52,9 @@ def enterprise_profile(request: Request, credit_code: str, p: PlatformDep, actor
     """企业画像 (printable)."""
     prof = service.profile(p.uow, actor, credit_code)
     lang = language(request)
-    return render(request, "enterprises/profile.html", prof=prof, f=FIGURES, keys=indicator_keys(prof), charts=charts(prof, lang))
+    return render(
+        request, "enterprises/profile.html", prof=prof, f=FIGURES, keys=indicator_keys(prof), charts=charts(prof, lang)
+    )
 
 
 def indicator_keys(prof: service.Profile) -> tuple[str, ...]:
@@ -63,16 +78,51 @@ def charts(prof: service.Profile, lang: str) -> dict[str, Any]:
         v = (y.result["indicators"] or {}).get(k) if source == "firm" else (y.benchmarks or {}).get(k)
         return round(v, 4) if v is not None else None
 
-    index = {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0, "type": "scroll"}, "grid": {"left": 56, "right": 24, "top": 32, "bottom": 56},
-             "xAxis": {"type": "category", "data": labels}, "yAxis": {"type": "value", "name": t("enterprises.profile.index_axis", lang)},
-             "series": [{"type": "line", "name": t(f"enterprises.ind.{k}", lang), "data": [ratio(y, k) for y in years], "connectNulls": False} for k in keys]}
-    index["series"].append({"type": "line", "name": t("enterprises.profile.benchmark_line", lang), "data": [100 for _ in years], "symbol": "none",
-                            "lineStyle": {"type": "dashed", "color": "#66727f"}, "itemStyle": {"color": "#66727f"}})
+    index = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0, "type": "scroll"},
+        "grid": {"left": 56, "right": 24, "top": 32, "bottom": 56},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "name": t("enterprises.profile.index_axis", lang)},
+        "series": [
+            {
+                "type": "line",
+                "name": t(f"enterprises.ind.{k}", lang),
+                "data": [ratio(y, k) for y in years],
+                "connectNulls": False,
+            }
+            for k in keys
+        ],
+    }
+    index["series"].append(
+        {
+            "type": "line",
+            "name": t("enterprises.profile.benchmark_line", lang),
+            "data": [100 for _ in years],
+            "symbol": "none",
+            "lineStyle": {"type": "dashed", "color": "#66727f"},
+            "itemStyle": {"color": "#66727f"},
+        }
+    )
     shown = [k for k in ("tax_per_mu", "value_added_per_mu") if k in keys]
-    bars = {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0, "type": "scroll"}, "grid": {"left": 56, "right": 24, "top": 32, "bottom": 56},
-            "xAxis": {"type": "category", "data": labels}, "yAxis": {"type": "value", "name": FIGURES.unit("tax_per_mu", lang)},
-            "series": [s for k in shown for s in (
+    bars = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0, "type": "scroll"},
+        "grid": {"left": 56, "right": 24, "top": 32, "bottom": 56},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "name": FIGURES.unit("tax_per_mu", lang)},
+        "series": [
+            s
+            for k in shown
+            for s in (
                 {"type": "bar", "name": t(f"enterprises.ind.{k}", lang), "data": [value(y, k, "firm") for y in years]},
-                {"type": "line", "name": t("enterprises.profile.benchmark_of", lang, what=t(f"enterprises.ind.{k}", lang)), "data": [value(y, k, "bench") for y in years],
-                 "lineStyle": {"type": "dashed"}})]}
+                {
+                    "type": "line",
+                    "name": t("enterprises.profile.benchmark_of", lang, what=t(f"enterprises.ind.{k}", lang)),
+                    "data": [value(y, k, "bench") for y in years],
+                    "lineStyle": {"type": "dashed"},
+                },
+            )
+        ],
+    }
     return {"index": {"option": index}, "bars": {"option": bars}}

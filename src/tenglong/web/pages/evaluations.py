@@ -8,8 +8,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, Problem, ReformError
-from ...services.evaluation import views as service
 from ...services.enterprises.directory import FLAGS, SORTS
+from ...services.evaluation import views as service
 from ...services.evaluation.runs import method_from_text
 from ..app import render
 from ..evaluation_workbooks import run_workbook_response
@@ -22,11 +22,21 @@ router = APIRouter(include_in_schema=False)
 MAX_METHOD_BYTES = 1_000_000
 
 
-def _index(request: Request, p: PlatformDep, actor: Any, problems: list[Problem] | None = None, status_code: int = 200) -> Response:  # noqa: ANN401
+def _index(
+    request: Request, p: PlatformDep, actor: Any, problems: list[Problem] | None = None, status_code: int = 200
+) -> Response:
     runs = service.list_runs(p.uow, actor)
     published = sorted({r.year for r in runs if r.status == "published"})
-    return render(request, "evaluations/index.html", status_code=status_code, runs=runs, published=published, f=FIGURES,
-                  data_years=service.data_years(p.uow) if actor.can("evaluate") else [], problems=problems or [])
+    return render(
+        request,
+        "evaluations/index.html",
+        status_code=status_code,
+        runs=runs,
+        published=published,
+        f=FIGURES,
+        data_years=service.data_years(p.uow) if actor.can("evaluate") else [],
+        problems=problems or [],
+    )
 
 
 @router.get("/evaluations")
@@ -42,17 +52,48 @@ async def _method(upload: UploadFile | None) -> tuple[dict[str, Any] | None, str
     raw = await upload.read(MAX_METHOD_BYTES + 1)
     name = upload.filename
     if len(raw) > MAX_METHOD_BYTES:
-        raise InvalidInput([Problem("too_large", name, None, "≤ 1 MB", "≤ 1 MB", "method.yaml", "方法文件超过 1 MB。", "The method file is larger than 1 MB.")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "too_large",
+                    name,
+                    None,
+                    "≤ 1 MB",
+                    "≤ 1 MB",
+                    "method.yaml",
+                    "方法文件超过 1 MB。",
+                    "The method file is larger than 1 MB.",
+                )
+            ]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput([Problem("invalid_encoding", name, None, "UTF-8 编码的 YAML 文本", "YAML text in UTF-8", "changes:\n  mujun.score_decimals: 3",
-                                    "方法文件不是 UTF-8 文本。", "The method file is not UTF-8 text.")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid_encoding",
+                    name,
+                    None,
+                    "UTF-8 编码的 YAML 文本",
+                    "YAML text in UTF-8",
+                    "changes:\n  mujun.score_decimals: 3",
+                    "方法文件不是 UTF-8 文本。",
+                    "The method file is not UTF-8 text.",
+                )
+            ]
+        ) from None
     return method_from_text(text, name)
 
 
 @router.post("/evaluations")
-async def start_run(request: Request, p: PlatformDep, s: SessionDep, year: Annotated[str, Form()], method: Annotated[UploadFile | None, File()] = None) -> Response:
+async def start_run(
+    request: Request,
+    p: PlatformDep,
+    s: SessionDep,
+    year: Annotated[str, Form()],
+    method: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     """Start a run (admin): check the method file in full, queue the run, evaluate it in the background, show its progress."""
     actor = s.actor
     if not actor.can("evaluate"):
@@ -60,15 +101,27 @@ async def start_run(request: Request, p: PlatformDep, s: SessionDep, year: Annot
     try:
         changes, title = await _method(method)
         if not year.strip().isdigit():
-            raise InvalidInput([Problem("invalid_filter", "year", year, "年度", "a year", "2023", "请选择年度。", "Choose a year.")])
-        run = service.start_run(p.uow, actor, int(year), changes, title, request.client.host if request.client else None)
+            raise InvalidInput(
+                [Problem("invalid_filter", "year", year, "年度", "a year", "2023", "请选择年度。", "Choose a year.")]
+            )
+        run = service.start_run(
+            p.uow, actor, int(year), changes, title, request.client.host if request.client else None
+        )
     except (ReformError, InvalidInput) as exc:
         return _index(request, p, actor, exc.problems, 422)
     return RedirectResponse(f"/evaluations/{run.id}", status_code=303)
 
 
 @router.get("/evaluations/compare")
-def compare_page(request: Request, p: PlatformDep, actor: ActorDep, a: int | None = None, b: int | None = None, direction: str | None = None, page: int = 1) -> Response:
+def compare_page(
+    request: Request,
+    p: PlatformDep,
+    actor: ActorDep,
+    a: int | None = None,
+    b: int | None = None,
+    direction: str | None = None,
+    page: int = 1,
+) -> Response:
     """Two published years side by side, with the firms whose class changed."""
     c = service.compare(p.uow, actor, a, b, direction or None, page)
     return render(request, "evaluations/compare.html", c=c, f=FIGURES, classes=CLASS_KEYS)
@@ -79,8 +132,19 @@ def run_page(request: Request, run_id: int, p: PlatformDep, actor: ActorDep, f: 
     """Review a run: progress while it runs; then class counts, county vs targets, benchmarks and the results table."""
     run, page = service.run_results(p.uow, actor, run_id, f)
     lang = language(request)
-    return render(request, "evaluations/run.html", run=run, page=page, flt=f.checked(), f=FIGURES, towns=towns(lang), divisions=divisions(lang),
-                  flags=list(FLAGS), sorts=SORTS, chart=class_chart(run, lang))
+    return render(
+        request,
+        "evaluations/run.html",
+        run=run,
+        page=page,
+        flt=f.checked(),
+        f=FIGURES,
+        towns=towns(lang),
+        divisions=divisions(lang),
+        flags=list(FLAGS),
+        sorts=SORTS,
+        chart=class_chart(run, lang),
+    )
 
 
 @router.get("/evaluations/{run_id}/results")
@@ -117,7 +181,21 @@ def export(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> Re
 def class_chart(run: service.RunInfo, lang: str) -> dict[str, Any]:
     """ECharts option of the run's class counts (规上 and 规下)."""
     counts = (run.summary or {}).get("counts") or {}
-    return {"option": {"tooltip": {"trigger": "axis"}, "legend": {"bottom": 0}, "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
-                       "xAxis": {"type": "category", "data": list(CLASS_KEYS)}, "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
-                       "series": [{"type": "bar", "name": t(f"enterprises.{g}", lang), "label": {"show": True, "position": "top"},
-                                   "data": [int(counts.get(g, {}).get(k, 0)) for k in CLASS_KEYS]} for g in ("above_scale", "below_scale")]}}
+    return {
+        "option": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"bottom": 0},
+            "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+            "xAxis": {"type": "category", "data": list(CLASS_KEYS)},
+            "yAxis": {"type": "value", "name": t("dashboard.firms", lang)},
+            "series": [
+                {
+                    "type": "bar",
+                    "name": t(f"enterprises.{g}", lang),
+                    "label": {"show": True, "position": "top"},
+                    "data": [int(counts.get(g, {}).get(k, 0)) for k in CLASS_KEYS],
+                }
+                for g in ("above_scale", "below_scale")
+            ],
+        }
+    }

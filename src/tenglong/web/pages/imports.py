@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ...services.audit.log import LOCAL
 from ...services.data import report
 from ...services.data import uploads as imports
-from ...services.audit.log import LOCAL
 from ..api.imports import ImportActor, client_address, download, receive_upload
 from ..app import render
 from ..i18n import catalogue, t
@@ -36,11 +36,21 @@ def _helpers(request: Request) -> dict[str, Any]:
 
 
 @router.get("/imports")
-def imports_page(request: Request, p: PlatformDep, actor: ImportActor, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+def imports_page(
+    request: Request, p: PlatformDep, actor: ImportActor, page: Annotated[int, Query(ge=1)] = 1
+) -> Response:
     """The upload form, the template download and the uploads so far."""
     items, total = imports.list_imports(p, actor, page)
-    return render(request, "imports/list.html", uploads=items, total=total, page=page, pages=max(1, math.ceil(total / imports.PAGE_SIZE)),
-                  max_mb=p.settings.max_upload_mb, **_helpers(request))
+    return render(
+        request,
+        "imports/list.html",
+        uploads=items,
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / imports.PAGE_SIZE)),
+        max_mb=p.settings.max_upload_mb,
+        **_helpers(request),
+    )
 
 
 @router.post("/imports")
@@ -59,8 +69,14 @@ def template(request: Request, actor: ImportActor, lang: str | None = None) -> R
 
 
 @router.get("/imports/{import_id}")
-def report_page(request: Request, import_id: int, p: PlatformDep, actor: ImportActor, code: str | None = None,
-                page: Annotated[int, Query(ge=1)] = 1) -> Response:
+def report_page(
+    request: Request,
+    import_id: int,
+    p: PlatformDep,
+    actor: ImportActor,
+    code: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
     """Status and progress, counts by code, the problems (paged, filterable), commit and discard."""
     imp = imports.get_import(p, actor, import_id)
     problems = report.problems(p, actor, import_id, code or None, page)

@@ -21,8 +21,14 @@ def policy_page(request: Request, s: SessionDep) -> Response:
 @router.get("/policy/parameters")
 def parameters_page(request: Request, s: SessionDep, clause: str | None = None, assumptions: bool = False) -> Response:
     """Every parameter in one table (filter by clause, or assumptions only)."""
-    return render(request, "policy/parameters.html", rows=policy_view.parameter_rows(clause or None, assumptions),
-                  clauses=policy_view.clause_choices(), clause=clause or "", assumptions=assumptions)
+    return render(
+        request,
+        "policy/parameters.html",
+        rows=policy_view.parameter_rows(clause or None, assumptions),
+        clauses=policy_view.clause_choices(),
+        clause=clause or "",
+        assumptions=assumptions,
+    )
 
 
 @router.get("/policy/parameters/{path}")
