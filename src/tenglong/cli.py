@@ -297,7 +297,8 @@ def evaluate(
 
     from .adapters.tabular.results_writer import SUFFIXES, write_results
     from .services.data.validation import load_enterprise_years
-    from .services.evaluation.evaluate import load_method, run_evaluation
+    from .services.evaluation import methods
+    from .services.evaluation.evaluate import run_evaluation
 
     if out is not None and Path(out).suffix.lower() not in SUFFIXES:
         raise click.BadParameter(
@@ -305,7 +306,8 @@ def evaluate(
             param_hint="--out",
         )
     try:
-        params, title = load_method(method_file)
+        method = methods.from_file(method_file)
+        params, title = method.parameters(), method.title
         loaded = load_enterprise_years(data, sheet=sheet, skip_invalid=skip_invalid)
         if not loaded.ok:
             raise InvalidInput(list(loaded.problems))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tenglong.adapters.db.tables import evaluation_runs
 from tenglong.core import reference_data
+from tenglong.core.targets import RATIOS
 from tenglong.services.accounts.auth import create_user
 from tenglong.services.bootstrap import DEMO_TOWN, ensure_database
 from tenglong.services.evaluation import dashboard as service
@@ -61,8 +62,9 @@ def test_town_figures_when_summed_over_all_towns_give_the_county_figures(platfor
             select(evaluation_runs.c.id).where(evaluation_runs.c.year == 2023, evaluation_runs.c.status == "published")
         ).scalar_one()
         towns = service.town_figures(conn, [run_id])[run_id]
-    total = {k: sum(Decimal(t[k]) for t in towns.values()) for k in ("tax", "va", "land", "staff", "rd", "revenue")}
-    for key, (num, den, scale) in service._DEFINITIONS.items():
+    columns = ("tax_paid", "value_added", "land_area_mu", "employees", "rd_expense", "revenue")
+    total = {k: sum(Decimal(t[k]) for t in towns.values()) for k in columns}
+    for key, (num, den, scale) in RATIOS.items():
         value = Fraction(total[num]) / (Fraction(total[den]) * scale)
         assert round(float(value), 6) == summary["county"][key]["value"], key
     assert set(towns) <= {t.code for t in reference_data.towns()}

@@ -253,7 +253,9 @@ def explanation(outcome: Outcome, row: int, ctx: Context, kind: str, lang: str =
         return out
     lines = []
     for c in outcome.checks:
-        if (isinstance(c, Check) and (c.applies is None or c.applies[row])) or (isinstance(c, Note) and (c.rows is None or c.rows[row])):
+        if (isinstance(c, Check) and (c.applies is None or c.applies[row])) or (
+            isinstance(c, Note) and (c.rows is None or c.rows[row])
+        ):
             lines.append(c.render(row, lang))
     out["because"] = lines
     only = outcome.extra.get("assumption_rows", {})

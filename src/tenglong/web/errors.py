@@ -54,7 +54,14 @@ def status_of(exc: PolicyError) -> int:
     """HTTP status of a domain error."""
     if isinstance(exc, (InvalidInput, ReformError)):
         return 422
-    return {"login_failed": 401, "login_throttled": 429, "conflict": 409, "too_large": 413}.get(exc.code, 400)
+    return {
+        "login_failed": 401,
+        "login_throttled": 429,
+        "forbidden": 403,
+        "not_found": 404,
+        "conflict": 409,
+        "too_large": 413,
+    }.get(exc.code, 400)
 
 
 def install(app, render_error) -> None:

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from ..adapters.tabular.table_workbook import Column, RunSummary, list_workbook, run_workbook
 from ..core.mujun import indicators as ind
-from .figures import CLASS_KEYS, adjustment, indicator, industry_label, percent, town_name, unit, when
+from .figures import CLASS_KEYS, adjustment, indicator, industry_label, percent, target_word, town_name, unit, when
 from .i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -136,7 +136,7 @@ def run_summary(run: Any, visible: int, lang: str) -> RunSummary:
     targets = []
     for k, v in (s.get("county") or {}).items():
         fmt = (lambda x: percent(x)) if k == "rd_intensity" else (lambda x: f"{x:,.2f} {unit(k, lang)}")
-        op = t("evaluations.target.at_least" if k == "rd_intensity" else "evaluations.target.above", lang)
+        op = target_word(k, v, lang)
         targets.append(
             (
                 [

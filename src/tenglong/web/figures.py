@@ -12,7 +12,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from ..core import reference_data
+from ..core import loader, reference_data
+from ..core.boundary import SYMBOL, boundary
 from ..core.mujun import indicators as ind
 from .i18n import t
 
@@ -124,6 +125,12 @@ def adjustment(row: dict[str, Any], lang: str = "zh") -> str:
     return t(f"enterprises.adjust.{override}", lang) if override != "none" else ""
 
 
+def target_word(key: str, stored: dict[str, Any], lang: str = "zh") -> str:
+    """The boundary word a stored county figure was judged by (超过 / 达到; ``more than`` / ``at least``)."""
+    term = stored.get("term") or loader.parameters()[f"targets.{key}"].term
+    return term if lang == "zh" else SYMBOL[boundary(term).op]
+
+
 def group_key(above_scale: bool | None) -> str:
     """The catalogue key of 规上 / 规下."""
     return "enterprises.above_scale" if above_scale else "enterprises.below_scale"
@@ -140,6 +147,7 @@ FIGURES = SimpleNamespace(
     value=indicator_value,
     adjustment=adjustment,
     group=group_key,
+    target_word=target_word,
     when=when,
     dash=DASH,
 )

@@ -22,6 +22,7 @@ from ..parameters import ParameterSet
 from ..periods import as_day
 from ..rules import low_efficiency as a2
 from ..rules.class_override import override_masks
+from ..targets import figure
 from . import indicators as ind
 from .carbon import carbon_code
 from .data import YearData
@@ -338,27 +339,26 @@ def _edges(
 
 
 def county_figures(d: YearData, rows: np.ndarray, m: Method) -> dict[str, dict[str, object]]:
-    """County 规上 aggregates against the A.2 targets, compared exactly.
+    """County 规上 aggregates against the A.2 targets, compared exactly (``core.targets``).
 
-    Each entry: ``value`` (float, for display), ``target`` (Decimal), ``met`` (bool).
+    Each entry: ``value`` (float, for display; NaN without a denominator), ``target``
+    (Decimal), ``term`` (the boundary word) and ``met`` (bool).
     """
-    tax, va, rd, rev = (int(d.fen(c)[rows].sum()) for c in ("tax_paid", "value_added", "rd_expense", "revenue"))
-    land = int(d.mu4()[rows].sum())
-    staff = int(np.nan_to_num(d["employees"][rows]).sum())
-    t = {k: Fraction(v) for k, v in m.targets.items()}
+    sums = {
+        # 分 → 元 and 亩×10⁴ → 亩, kept exact as fractions of integer sums.
+        **{c: Fraction(int(d.fen(c)[rows].sum()), 100) for c in ("tax_paid", "value_added", "rd_expense", "revenue")},
+        "land_area_mu": Fraction(int(d.mu4()[rows].sum()), 10_000),
+        "employees": int(np.nan_to_num(d["employees"][rows]).sum()),
+    }
     out: dict[str, dict[str, object]] = {}
-    # 万元/亩 = (分 / 10⁶) / (亩×10⁴ / 10⁴) = 分 / (100 × 亩×10⁴); "超过" excludes the target.
-    for key, num, den, op in (
-        ("tax_per_mu", tax, 100 * land, ">"),
-        ("value_added_per_mu", va, 100 * land, ">"),
-        ("labor_productivity", va, 10**6 * staff, ">"),
-        ("rd_intensity", rd, rev, ">="),
-    ):
-        if den <= 0:
-            out[key] = {"value": float("nan"), "target": m.targets[key], "met": False}
-            continue
-        r = Fraction(num, den)
-        out[key] = {"value": float(r), "target": m.targets[key], "met": r > t[key] if op == ">" else r >= t[key]}
+    for key, target in m.targets.items():
+        r = figure(key, sums)
+        out[key] = {
+            "value": float(r) if r is not None else float("nan"),
+            "target": target.value,
+            "term": target.term,
+            "met": target.met_by(r),
+        }
     return out
 
 

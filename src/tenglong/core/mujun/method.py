@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import PolicyError
 from ..parameters import ParameterSet
 from ..periods import Window
+from ..targets import Target, targets_at
 
 NS = "mujun."
 
@@ -54,7 +55,7 @@ class Method:
     hcle_fallback: dict[str, bool]
     window_2_8: Window
     window_a2: Window
-    targets: dict[str, Decimal]
+    targets: dict[str, Target]
 
     @classmethod
     def of(cls, params: ParameterSet, policy, year: int) -> Method:
@@ -80,7 +81,9 @@ class Method:
                     f"基准值口径为 constants，但未给出 {year} 年度的 above_scale / below_scale 基准值（参数 mujun.benchmark_constants）。",
                     f"benchmark_mode is constants but mujun.benchmark_constants gives no above_scale / below_scale benchmarks for {year}.",
                 )
-        targets_day = min(max(day, dt.date(2022, 7, 16)), dt.date(2023, 12, 31))
+        # A.2's targets are for the end of 2023; a year outside the window is judged against them as they stood.
+        a2 = policy["A.2"].window
+        targets_day = min(max(day, a2.start), a2.end or day)
         return cls(
             year=year,
             weights_above={k: float(v) for k, v in g("weights_above_scale").items()},
@@ -108,10 +111,7 @@ class Method:
             hcle_fallback={k: bool(v) for k, v in g("hcle_fallback_classes").items()},
             window_2_8=policy["2.8"].window,
             window_a2=policy["A.2"].window,
-            targets={
-                k: Decimal(str(_at(params, f"targets.{k}", targets_day)))
-                for k in ("tax_per_mu", "value_added_per_mu", "labor_productivity", "rd_intensity")
-            },
+            targets=targets_at(params, targets_day),
         )
 
 

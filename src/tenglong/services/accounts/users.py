@@ -16,22 +16,18 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from ...adapters.db.tables import enterprises, sessions, users
-from ...core.errors import InvalidInput, PolicyError, Problem
+from ...core.errors import InvalidInput, Problem
 from ...core.reference_data import towns
 from ...registers.roles import ROLES, Actor
+from ..kernel.errors import Conflict, NotFound
 from ..kernel.platform import Platform
+from ..kernel.scope import require
 from . import auth
 
 MIN_PASSWORD = 10
 """Shortest accepted password."""
 MAX_PASSWORD = 256
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-
-
-class UserConflict(PolicyError):
-    """The account's state does not allow the action (HTTP 409)."""
-
-    code = "conflict"
 
 
 @dataclass(frozen=True)
@@ -71,8 +67,7 @@ def _aware(moment: Any) -> Any:
 
 
 def _check(actor: Actor) -> None:
-    if not actor.can("manage_users"):
-        raise PermissionError("manage_users")
+    require(actor, "manage_users")
 
 
 def town_choices() -> list[tuple[str, str, str]]:
@@ -124,7 +119,7 @@ def list_users(p: Platform, actor: Actor) -> list[UserView]:
     """Every account, oldest first, with its town name and enterprise name.
 
     Raises:
-        PermissionError: for a role without ``manage_users``.
+        Forbidden: for a role without ``manage_users``.
     """
     _check(actor)
     return _views(p)
@@ -134,13 +129,13 @@ def get_user(p: Platform, actor: Actor, user_id: int) -> UserView:
     """One account.
 
     Raises:
-        PermissionError: for a role without ``manage_users``.
-        LookupError: for an unknown id.
+        Forbidden: for a role without ``manage_users``.
+        NotFound: for an unknown id.
     """
     _check(actor)
     found = _views(p, user_id)
     if not found:
-        raise LookupError(user_id)
+        raise NotFound(user_id)
     return found[0]
 
 
@@ -300,7 +295,7 @@ def create(p: Platform, actor: Actor, new: NewUser, address: str | None = None) 
     an enterprise account, the department of a department (or admin/auditor) account.
 
     Raises:
-        PermissionError: for a role without ``manage_users``.
+        Forbidden: for a role without ``manage_users``.
         InvalidInput: with every problem of the form (422).
     """
     _check(actor)
@@ -328,7 +323,7 @@ def create(p: Platform, actor: Actor, new: NewUser, address: str | None = None) 
 def _target(conn: Any, user_id: int) -> Any:
     row = conn.execute(select(users.c.id, users.c.username, users.c.active).where(users.c.id == user_id)).first()
     if row is None:
-        raise LookupError(user_id)
+        raise NotFound(user_id)
     return row
 
 
@@ -340,17 +335,17 @@ def deactivate(p: Platform, actor: Actor, user_id: int, address: str | None = No
     """Deactivate an account and end its sessions (audited). Returns the number of sessions ended.
 
     Raises:
-        PermissionError: for a role without ``manage_users``.
-        LookupError: for an unknown id.
-        UserConflict: for one's own account, or an account already inactive.
+        Forbidden: for a role without ``manage_users``.
+        NotFound: for an unknown id.
+        Conflict: for one's own account, or an account already inactive.
     """
     _check(actor)
     with p.uow.write(actor, address) as w:
         row = _target(w.conn, user_id)
         if row.id == actor.id:
-            raise UserConflict("不能停用自己的账号。", "You cannot deactivate your own account.")
+            raise Conflict("不能停用自己的账号。", "You cannot deactivate your own account.")
         if not row.active:
-            raise UserConflict(f"账号 {row.username} 已停用。", f"The account {row.username} is already inactive.")
+            raise Conflict(f"账号 {row.username} 已停用。", f"The account {row.username} is already inactive.")
         w.conn.execute(update(users).where(users.c.id == user_id).values(active=False))
         ended = _end_sessions(w.conn, user_id)
         w.audit(
@@ -367,15 +362,15 @@ def reactivate(p: Platform, actor: Actor, user_id: int, address: str | None = No
     """Reactivate an account (audited).
 
     Raises:
-        PermissionError: for a role without ``manage_users``.
-        LookupError: for an unknown id.
-        UserConflict: for an account that is active.
+        Forbidden: for a role without ``manage_users``.
+        NotFound: for an unknown id.
+        Conflict: for an account that is active.
     """
     _check(actor)
     with p.uow.write(actor, address) as w:
         row = _target(w.conn, user_id)
         if row.active:
-            raise UserConflict(f"账号 {row.username} 已是启用状态。", f"The account {row.username} is already active.")
+            raise Conflict(f"账号 {row.username} 已是启用状态。", f"The account {row.username} is already active.")
         w.conn.execute(update(users).where(users.c.id == user_id).values(active=True))
         w.audit(
             "user.reactivate",
@@ -395,8 +390,8 @@ def reset_password(p: Platform, actor: Actor, user_id: int, password: str, addre
         The number of sessions ended.
 
     Raises:
-        PermissionError: for a role without ``manage_users``.
-        LookupError: for an unknown id.
+        Forbidden: for a role without ``manage_users``.
+        NotFound: for an unknown id.
         InvalidInput: for a password shorter than :data:`MIN_PASSWORD`.
     """
     _check(actor)

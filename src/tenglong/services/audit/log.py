@@ -25,6 +25,7 @@ from ...adapters.db.tables import audit_log, users
 from ...core.errors import PolicyError
 from ...registers.roles import Actor
 from ..kernel.platform import Platform
+from ..kernel.scope import require
 
 LOCAL = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
 """China Standard Time, in which dates are filtered and times shown."""
@@ -157,8 +158,7 @@ def compare(before: Any, after: Any) -> list[Change]:
 
 
 def _check(actor: Actor) -> None:
-    if not actor.can("read_audit"):
-        raise PermissionError("read_audit")
+    require(actor, "read_audit")
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -205,7 +205,7 @@ def entries(p: Platform, actor: Actor, f: AuditFilter, page: int = 1, page_size:
     """A page of the filtered log, newest first.
 
     Raises:
-        PermissionError: for a role without ``read_audit`` (admin and auditor have it).
+        Forbidden: for a role without ``read_audit`` (admin and auditor have it).
     """
     _check(actor)
     where = _conditions(f)
@@ -227,7 +227,7 @@ def filter_choices(p: Platform, actor: Actor) -> dict[str, list[str]]:
     """Suggestions for the filter form: usernames (and ``system``) and the entity types in the log.
 
     Raises:
-        PermissionError: for a role without ``read_audit``.
+        Forbidden: for a role without ``read_audit``.
     """
     _check(actor)
     with p.uow.read() as conn:
@@ -286,7 +286,7 @@ def export_csv(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
     """The filtered log as CSV, UTF-8 with a BOM (so that Excel reads the Chinese), newest first.
 
     Raises:
-        PermissionError: for a role without ``read_audit``.
+        Forbidden: for a role without ``read_audit``.
         PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
     """
     buffer = io.StringIO()
@@ -301,7 +301,7 @@ def export_xlsx(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
     """The filtered log as an XLSX workbook: Chinese headers, frozen header row, filter, newest first.
 
     Raises:
-        PermissionError: for a role without ``read_audit``.
+        Forbidden: for a role without ``read_audit``.
         PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
     """
     import xlsxwriter

@@ -24,7 +24,8 @@ from ...core import loader
 from ...core.errors import InvalidInput, Problem
 from ...core.variables import Variable
 from ...registers.roles import Actor
-from ..enterprises.projects import published_class, visible_enterprise
+from ..enterprises.projects import published_class
+from ..kernel.scope import enterprise_scope, visible_enterprise
 from ..kernel.uow import UnitOfWork
 from .contract import calculate
 
@@ -333,15 +334,15 @@ def enterprise_prefill(uow: UnitOfWork, actor: Actor, credit_code: str) -> dict[
     """The chosen enterprise (in the actor's scope) and its latest published final class.
 
     Raises:
-        LookupError: when the enterprise does not exist or is outside the actor's scope.
+        NotFound: when the enterprise does not exist or is outside the actor's scope.
     """
     with uow.read() as conn:
         ent = visible_enterprise(conn, actor, credit_code)
         cls = published_class(conn, credit_code) or {}
     return {
-        "credit_code": ent.credit_code,
-        "name": ent.name,
-        "town": ent.town,
+        "credit_code": ent["credit_code"],
+        "name": ent["name"],
+        "town": ent["town"],
         "mujun_class": cls.get("mujun_class"),
         "class_year": cls.get("year"),
         "run_id": cls.get("run_id"),
@@ -361,14 +362,9 @@ def enterprise_options(uow: UnitOfWork, actor: Actor, query: str = "", limit: in
     stmt = (
         select(enterprises.c.credit_code, enterprises.c.name, enterprises.c.town)
         .order_by(enterprises.c.name)
+        .where(enterprise_scope(actor))
         .limit(limit)
     )
-    if actor.role == "town":
-        stmt = stmt.where(enterprises.c.town == actor.town)
-    elif actor.role == "enterprise":
-        stmt = stmt.where(enterprises.c.credit_code == (actor.credit_code or ""))
-    elif not actor.sees_all_enterprises:
-        return []
     if query.strip():
         like = f"%{query.strip()}%"
         stmt = stmt.where(enterprises.c.name.like(like) | enterprises.c.credit_code.like(like))

@@ -18,6 +18,7 @@ from ...core.boundary import SYMBOL
 from ...core.clauses import Clause
 from ...core.parameters import Parameter
 from ...core.rules import RULES
+from ..kernel.errors import NotFound
 from .catalogue import clause_links, variable_rows
 
 
@@ -180,11 +181,11 @@ def clause(clause_id: str) -> dict[str, Any]:
     """One clause by id.
 
     Raises:
-        LookupError: for an id the policy does not have.
+        NotFound: for an id the policy does not have.
     """
     pol = loader.policy()
     if clause_id not in pol:
-        raise LookupError(clause_id)
+        raise NotFound(clause_id)
     return clause_dict(pol[clause_id])
 
 
@@ -205,10 +206,10 @@ def parameter(path: str) -> dict[str, Any]:
     """One parameter by path, with the rules of its clause.
 
     Raises:
-        LookupError: for a path that does not exist.
+        NotFound: for a path that does not exist.
     """
     if path not in loader.parameters():
-        raise LookupError(path)
+        raise NotFound(path)
     out = parameter_dict(loader.parameters()[path])
     pol = loader.policy()
     if out["clause"] and out["clause"] in pol:

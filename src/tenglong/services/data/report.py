@@ -36,8 +36,8 @@ def problems(
     """A page of the validation report (errors, then warnings, in file order), optionally of one code.
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
-        LookupError: for an unknown id.
+        Forbidden: for a role without the ``import`` permission.
+        NotFound: for an unknown id.
     """
     check_permission(actor)
     where = [problems_t.c.import_id == import_id] + ([problems_t.c.code == code] if code else [])
@@ -100,8 +100,8 @@ def report_workbook(p: Platform, actor: Actor, import_id: int) -> bytes:
     """The validation report as an XLSX workbook (every problem, Chinese and English).
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
-        LookupError: for an unknown id.
+        Forbidden: for a role without the ``import`` permission.
+        NotFound: for an unknown id.
     """
     check_permission(actor)
     with p.uow.read() as conn:
@@ -129,7 +129,7 @@ def template_workbook(actor: Actor, lang: str = "zh") -> bytes:
     """The import template (``tenglong template``) in Chinese or English.
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
+        Forbidden: for a role without the ``import`` permission.
     """
     check_permission(actor)
     return _workbook_bytes(lambda path: write_template(path, "en" if lang == "en" else "zh"))

@@ -35,7 +35,9 @@ from ...adapters.db.tables import data_import_problems as problems_t
 from ...adapters.db.tables import data_imports, users
 from ...core.errors import PolicyError
 from ...registers.roles import Actor
+from ..kernel.errors import Conflict, NotFound, TooLarge
 from ..kernel.platform import Platform
+from ..kernel.scope import require
 from ..kernel.uow import now
 from .store import store_frame
 from .validation import load_enterprise_years
@@ -50,18 +52,6 @@ ACTIVE = ("validating", "committing")
 PAGE_SIZE = 50
 _CHUNK = 1 << 20
 _WORKERS: dict[int, threading.Thread] = {}
-
-
-class ImportConflict(PolicyError):
-    """The import's state does not allow the action (HTTP 409)."""
-
-    code = "conflict"
-
-
-class UploadTooLarge(PolicyError):
-    """The upload exceeds ``settings.max_upload_mb``."""
-
-    code = "too_large"
 
 
 @dataclass(frozen=True)
@@ -103,9 +93,8 @@ class ImportView:
 
 
 def check_permission(actor: Actor) -> None:
-    """Refuse (PermissionError) a role without the ``import`` permission (only admin has it)."""
-    if not actor.can("import"):
-        raise PermissionError("import")
+    """Refuse (Forbidden) a role without the ``import`` permission (only admin has it)."""
+    require(actor, "import")
 
 
 def _alive(import_id: int) -> bool:
@@ -146,10 +135,10 @@ def _query():
 
 
 def fetch_row(conn: Connection, import_id: int) -> Any:
-    """The data_imports row (with the uploader's username), or LookupError."""
+    """The data_imports row (with the uploader's username), or NotFound."""
     row = conn.execute(_query().where(data_imports.c.id == import_id)).first()
     if row is None:
-        raise LookupError(import_id)
+        raise NotFound(import_id)
     return row
 
 
@@ -157,7 +146,7 @@ def list_imports(p: Platform, actor: Actor, page: int = 1, page_size: int = PAGE
     """Uploads, newest first, and how many there are.
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
+        Forbidden: for a role without the ``import`` permission.
     """
     check_permission(actor)
     with p.uow.read() as conn:
@@ -172,8 +161,8 @@ def get_import(p: Platform, actor: Actor, import_id: int) -> ImportView:
     """One upload: status, progress and counts.
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
-        LookupError: for an unknown id.
+        Forbidden: for a role without the ``import`` permission.
+        NotFound: for an unknown id.
     """
     check_permission(actor)
     with p.uow.read() as conn:
@@ -209,9 +198,9 @@ def receive(p: Platform, actor: Actor, filename: str | None, stream: BinaryIO, a
         The id of the new import (status ``validating``).
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
+        Forbidden: for a role without the ``import`` permission.
         PolicyError: for a file type other than .xlsx/.xlsm/.xls/.csv.
-        UploadTooLarge: beyond ``settings.max_upload_mb``.
+        TooLarge: beyond ``settings.max_upload_mb``.
     """
     check_permission(actor)
     name = safe_filename(filename)
@@ -258,9 +247,9 @@ def receive(p: Platform, actor: Actor, filename: str | None, stream: BinaryIO, a
     return import_id
 
 
-def too_large(limit_mb: int) -> UploadTooLarge:
+def too_large(limit_mb: int) -> TooLarge:
     """The error for an upload beyond the limit (also used before reading a body with a too large Content-Length)."""
-    return UploadTooLarge(f"上传的文件超过 {limit_mb} MB 的上限。", f"The upload exceeds the limit of {limit_mb} MB.")
+    return TooLarge(f"上传的文件超过 {limit_mb} MB 的上限。", f"The upload exceeds the limit of {limit_mb} MB.")
 
 
 def _start(import_id: int, target: Any, *args: Any) -> None:
@@ -406,9 +395,9 @@ def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None
     """Start committing a validated import; the worker stores it in one transaction with its audit record.
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
-        LookupError: for an unknown id.
-        ImportConflict: unless the import is validated without errors (an import with errors never commits).
+        Forbidden: for a role without the ``import`` permission.
+        NotFound: for an unknown id.
+        Conflict: unless the import is validated without errors (an import with errors never commits).
     """
     check_permission(actor)
     with p.uow.write(actor, address) as w:
@@ -421,7 +410,7 @@ def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None
             .values(status="committing", progress=0.05, message=None)
         )
         if started.rowcount != 1:
-            raise ImportConflict(
+            raise Conflict(
                 f"导入 #{import_id} 的状态为「{row.status}」，有 {row.error_count} 处错误；只有校验通过且无错误的导入可以提交。",
                 f"Import #{import_id} is {row.status} with {row.error_count} error(s); only a validated import without errors can be committed.",
             )
@@ -450,7 +439,7 @@ def execute_commit(p: Platform, actor: Actor, import_id: int, address: str | Non
                 .values(status="committed", progress=1.0, committed_at=now(), report=report)
             )
             if done.rowcount != 1:
-                raise ImportConflict("导入已被放弃，未写入任何数据。", "The import was discarded; nothing was written.")
+                raise Conflict("导入已被放弃，未写入任何数据。", "The import was discarded; nothing was written.")
             w.audit(
                 "import.commit",
                 "data_import",
@@ -467,15 +456,15 @@ def discard(p: Platform, actor: Actor, import_id: int, address: str | None = Non
     """Discard an import that is not committed (audited); its stored file and detailed report are deleted.
 
     Raises:
-        PermissionError: for a role without the ``import`` permission.
-        LookupError: for an unknown id.
-        ImportConflict: for a committed, discarded or running import.
+        Forbidden: for a role without the ``import`` permission.
+        NotFound: for an unknown id.
+        Conflict: for a committed, discarded or running import.
     """
     check_permission(actor)
     with p.uow.write(actor, address) as w:
         view = _view(fetch_row(w.conn, import_id))
         if not view.can_discard:
-            raise ImportConflict(
+            raise Conflict(
                 f"导入 #{import_id} 的状态为「{view.status}」，不能放弃。",
                 f"Import #{import_id} is {view.status}; it cannot be discarded.",
             )

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from ...adapters.db.tables import (
     enterprise_years,
@@ -26,6 +26,7 @@ from ...adapters.db.tables import (
 from ...core import reference_data
 from ...core.errors import InvalidInput, Problem
 from ...registers.roles import Actor
+from ..kernel.scope import enterprise_scope, require, visible_enterprise
 from ..kernel.uow import UnitOfWork
 
 CLASS_FILTERS = ("A", "B", "C", "D", "none")
@@ -176,22 +177,6 @@ class EnterpriseList:
     page: Page
 
 
-def scope(actor: Actor) -> ColumnElement[bool]:
-    """Where-clause of the enterprises (register table) the actor may see."""
-    if actor.sees_all_enterprises:
-        return true()
-    if actor.role == "town" and actor.town:
-        return enterprises.c.town == actor.town
-    if actor.role == "enterprise" and actor.credit_code:
-        return enterprises.c.credit_code == actor.credit_code
-    return false()
-
-
-def _require_read(actor: Actor) -> None:
-    if not actor.can("read"):
-        raise PermissionError("read")
-
-
 def published_runs(conn: Connection) -> dict[int, int]:
     """Published run id of each year, oldest year first."""
     rows = conn.execute(
@@ -234,7 +219,7 @@ def published_run_of(conn: Connection, year: int | None) -> tuple[int | None, in
 
 
 def _where(run_id: int, actor: Actor, f: ResultFilter) -> list[ColumnElement[bool]]:
-    where = [_R.run_id == run_id, scope(actor)]
+    where = [_R.run_id == run_id, enterprise_scope(actor)]
     if f.q:
         where.append(
             or_(
@@ -293,7 +278,7 @@ def list_enterprises(uow: UnitOfWork, actor: Actor, year: int | None, f: ResultF
     Raises:
         InvalidInput: for bad filter values or a year without a published run.
     """
-    _require_read(actor)
+    require(actor, "read")
     f = f.checked()
     with uow.read() as conn:
         year, run_id, years = published_run_of(conn, year)
@@ -304,7 +289,7 @@ def list_enterprises(uow: UnitOfWork, actor: Actor, year: int | None, f: ResultF
 
 def export_enterprises(uow: UnitOfWork, actor: Actor, year: int | None, f: ResultFilter) -> EnterpriseList:
     """Every row of the filtered list (no paging) for the Excel export, in the list's order."""
-    _require_read(actor)
+    require(actor, "read")
     f = replace(f, page=1).checked()
     with uow.read() as conn:
         year, run_id, years = published_run_of(conn, year)
@@ -339,26 +324,13 @@ class Profile:
         return next((y for y in reversed(self.years) if y.result is not None), None)
 
 
-def visible_enterprise(conn: Connection, actor: Actor, credit_code: str) -> dict[str, Any]:
-    """The register entry of an enterprise the actor may see.
-
-    Raises:
-        LookupError: when it does not exist or is outside the actor's scope (the same answer).
-    """
-    code = (credit_code or "").strip().upper()
-    row = conn.execute(select(enterprises).where(enterprises.c.credit_code == code)).first()
-    if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
-        raise LookupError(credit_code)
-    return dict(row._mapping)
-
-
 def profile(uow: UnitOfWork, actor: Actor, credit_code: str) -> Profile:
     """The profile of one enterprise (data and published evaluations of every year).
 
     Raises:
-        LookupError: unknown, or outside the actor's scope.
+        NotFound: unknown, or outside the actor's scope.
     """
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         ent = visible_enterprise(conn, actor, credit_code)
         code = ent["credit_code"]
@@ -424,9 +396,9 @@ def enterprise_projects(uow: UnitOfWork, actor: Actor, credit_code: str) -> list
     """The projects of an enterprise the actor may see (newest first).
 
     Raises:
-        LookupError: unknown, or outside the actor's scope.
+        NotFound: unknown, or outside the actor's scope.
     """
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         return _projects(conn, visible_enterprise(conn, actor, credit_code)["credit_code"])
 
@@ -435,9 +407,9 @@ def enterprise_subsidies(uow: UnitOfWork, actor: Actor, credit_code: str) -> lis
     """The subsidy applications of an enterprise the actor may see (latest change first).
 
     Raises:
-        LookupError: unknown, or outside the actor's scope.
+        NotFound: unknown, or outside the actor's scope.
     """
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         return _subsidies(conn, visible_enterprise(conn, actor, credit_code)["credit_code"])
 
@@ -457,6 +429,4 @@ __all__ = [
     "published_run_of",
     "published_runs",
     "result_page",
-    "scope",
-    "visible_enterprise",
 ]

@@ -26,10 +26,12 @@ from sqlalchemy import Connection, insert, select, update
 
 from ...adapters.db.tables import enterprises, evaluation_results, evaluation_runs, projects, subsidy_applications
 from ...core import loader
-from ...core.errors import InvalidInput, PolicyError, Problem
+from ...core.errors import InvalidInput, Problem
 from ...core.situation import read_situation
 from ...registers.roles import Actor
 from ..calculation.contract import calculate, dumps
+from ..kernel.errors import Conflict
+from ..kernel.scope import check_visible, require, visible_enterprise
 from ..kernel.uow import UnitOfWork, Writer, now
 
 ENTERPRISE_INPUTS = ("is_2513_enterprise", "local_contribution_growth", "industrial_equipment_investment")
@@ -39,12 +41,6 @@ OUTPUTS = {
 }
 TRIGGERS = {"2.10": ("total_investment", "equipment_investment"), "2.11": ("zero_land_renovation",)}
 COUNTED_STATES = ("approved", "paid")
-
-
-class Conflict(PolicyError):
-    """The record's state does not allow the change (HTTP 409)."""
-
-    code = "conflict"
 
 
 def project_inputs() -> tuple[str, ...]:
@@ -128,28 +124,14 @@ def revive(inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def visible_enterprise(conn: Connection, actor: Actor, credit_code: str):
-    """The enterprise row, or LookupError when absent or outside the actor's scope."""
-    row = conn.execute(
-        select(enterprises.c.credit_code, enterprises.c.name, enterprises.c.town).where(
-            enterprises.c.credit_code == credit_code
-        )
-    ).first()
-    if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
-        raise LookupError(credit_code)
-    return row
-
-
 def visible_project(conn: Connection, actor: Actor, project_id: int):
-    """The project row (with its enterprise's name and town), or LookupError when out of scope."""
+    """The project row (with its enterprise's name and town), or NotFound when out of scope."""
     row = conn.execute(
         select(projects, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
         .join(enterprises, enterprises.c.credit_code == projects.c.credit_code)
         .where(projects.c.id == project_id)
     ).first()
-    if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
-        raise LookupError(project_id)
-    return row
+    return check_visible(actor, row, project_id)
 
 
 def published_class(conn: Connection, credit_code: str) -> dict[str, Any] | None:
@@ -255,12 +237,11 @@ def create_project(
     """Create a project for an enterprise in the actor's scope.
 
     Raises:
-        PermissionError: the role may not create projects (403).
-        LookupError: the enterprise is outside the actor's scope (404).
+        Forbidden: the role may not create projects (403).
+        NotFound: the enterprise is outside the actor's scope (404).
         InvalidInput: bad inputs (422, every problem listed).
     """
-    if not actor.can("create_project"):
-        raise PermissionError("create_project")
+    require(actor, "create_project")
     with uow.write(actor, address) as w:
         visible_enterprise(w.conn, actor, credit_code)
         return insert_project(w, actor, credit_code, name, application_date, inputs)
@@ -278,10 +259,9 @@ def update_project(
     """Change a project's name, date or inputs while none of its applications is past draft (then 409).
 
     Raises:
-        PermissionError, LookupError, InvalidInput, Conflict.
+        Forbidden, NotFound, InvalidInput, Conflict.
     """
-    if not actor.can("create_project"):
-        raise PermissionError("create_project")
+    require(actor, "create_project")
     with uow.write(actor, address) as w:
         row = visible_project(w.conn, actor, project_id)
         states = set(
@@ -311,9 +291,8 @@ def update_project(
 
 
 def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any]:
-    """A project in the actor's scope with its applications (PermissionError without ``read``; LookupError out of scope)."""
-    if not actor.can("read"):
-        raise PermissionError("read")
+    """A project in the actor's scope with its applications (Forbidden without ``read``; NotFound out of scope)."""
+    require(actor, "read")
     with uow.read() as conn:
         row = visible_project(conn, actor, project_id)
         apps = conn.execute(
@@ -458,9 +437,8 @@ def compute(uow: UnitOfWork, actor: Actor, project_id: int, lang: str = "zh") ->
     """Compute a project in the actor's scope (``calculate`` permission; nothing is stored).
 
     Raises:
-        PermissionError, LookupError, InvalidInput.
+        Forbidden, NotFound, InvalidInput.
     """
-    if not actor.can("calculate"):
-        raise PermissionError("calculate")
+    require(actor, "calculate")
     with uow.read() as conn:
         return calculate_project(conn, visible_project(conn, actor, project_id), lang)

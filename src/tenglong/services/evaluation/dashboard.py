@@ -4,32 +4,29 @@ County figures and class counts are the stored summary of the published run
 (``evaluation_runs.summary``), so the dashboard shows exactly what was
 published. Town figures are aggregated in SQL from the stored results the same
 way ``core.mujun.evaluation.county_figures`` aggregates the county: Σ numerator
-/ Σ denominator over the evaluated 规上 firms, compared exactly with the target
-("超过" is strictly above, "达到" at least).
+/ Σ denominator over the evaluated 规上 firms (``core.targets.figure``), compared
+exactly with the target by its boundary word (``core.targets.meets``: "超过" is
+strictly above, "达到" at least).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
 from ...adapters.db.tables import enterprise_years, evaluation_results, evaluation_runs
-from ...core import reference_data
+from ...core import loader, reference_data
+from ...core.boundary import boundary
+from ...core.targets import COUNTY_KEYS, Target, figure
 from ...registers.roles import Actor
 from ..enterprises.directory import published_run_of
+from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
 
-KPI_KEYS = ("tax_per_mu", "value_added_per_mu", "labor_productivity", "rd_intensity")
-STRICT = {
-    "tax_per_mu": True,
-    "value_added_per_mu": True,
-    "labor_productivity": True,
-    "rd_intensity": False,
-}  # 超过 / 达到 (targets.yaml `term`)
+KPI_KEYS = COUNTY_KEYS
 CLASSES = ("A", "B", "C", "D")
 GROUPS = ("above_scale", "below_scale")
 _R = evaluation_results.c
@@ -43,7 +40,12 @@ class Kpi:
     value: float | None
     target: Decimal
     met: bool
-    strict: bool
+    term: str
+
+    @property
+    def strict(self) -> bool:
+        """The boundary word excludes the number itself (超过)."""
+        return boundary(self.term).op in (">", "<")
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,10 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
         year: a published year; None for the latest.
 
     Raises:
-        PermissionError: for a role without ``read``.
+        Forbidden: for a role without ``read``.
         InvalidInput: for a year without a published run.
     """
-    if not actor.can("read"):
-        raise PermissionError("read")
+    require(actor, "read")
     with uow.read() as conn:
         year, run_id, years = published_run_of(conn, year)
         if run_id is None:
@@ -117,11 +118,11 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
             )
         }
         summary = runs[year].summary or {}
-        targets = {k: Decimal(str(v["target"])) for k, v in (summary.get("county") or {}).items()}
+        targets = stored_targets(summary)
         towns = town_figures(conn, [int(r.id) for r in runs.values()])
         d = Dashboard(year, years, run_id)
         d.county = [
-            Kpi(k, v["value"], targets[k], bool(v["met"]), STRICT.get(k, True))
+            Kpi(k, v["value"], targets[k].value, bool(v["met"]), targets[k].term)
             for k, v in (summary.get("county") or {}).items()
         ]
         d.counts = {g: {k: int(n) for k, n in (summary.get("counts") or {}).get(g, {}).items()} for g in GROUPS}
@@ -147,17 +148,11 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
         return d
 
 
-# (numerator, denominator, scale): value = numerator / (scale × denominator), the units of core.mujun.indicators.
-_DEFINITIONS = {
-    "tax_per_mu": ("tax", "land", 10_000),
-    "value_added_per_mu": ("va", "land", 10_000),
-    "labor_productivity": ("va", "staff", 10_000),
-    "rd_intensity": ("rd", "revenue", 1),
-}
-
-
 def town_figures(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
-    """Exact 规上 sums per run and town: ``{run_id: {town: {firms, tax, va, land, staff, rd, revenue}}}`` (Decimal money, land in 亩)."""
+    """Exact 规上 sums per run and town: ``{run_id: {town: {firms, tax_paid, value_added, …}}}`` (Decimal 元, 亩, 人).
+
+    The keys are the column names :data:`core.targets.RATIOS` aggregates.
+    """
     if not run_ids:
         return {}
     y = enterprise_years.c
@@ -166,11 +161,11 @@ def town_figures(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, di
             _R.run_id,
             _R.town,
             func.count().label("firms"),
-            func.sum(_R.tax_paid).label("tax"),
-            func.sum(_R.value_added).label("va"),
-            func.sum(_R.land_area_mu).label("land"),
-            func.sum(_R.employees).label("staff"),
-            func.sum(y.rd_expense).label("rd"),
+            func.sum(_R.tax_paid).label("tax_paid"),
+            func.sum(_R.value_added).label("value_added"),
+            func.sum(_R.land_area_mu).label("land_area_mu"),
+            func.sum(_R.employees).label("employees"),
+            func.sum(y.rd_expense).label("rd_expense"),
             func.sum(y.revenue).label("revenue"),
         )
         .select_from(
@@ -184,29 +179,32 @@ def town_figures(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, di
         m = r._mapping
         out.setdefault(int(r.run_id), {})[r.town] = {
             k: (m[k] if m[k] is not None else Decimal(0))
-            for k in ("firms", "tax", "va", "land", "staff", "rd", "revenue")
+            for k in ("firms", "tax_paid", "value_added", "land_area_mu", "employees", "rd_expense", "revenue")
         }
     return out
 
 
-def _exact(sums: dict[str, Any] | None, key: str) -> Fraction | None:
-    if not sums:
-        return None
-    num, den, scale = _DEFINITIONS[key]
-    d = Fraction(Decimal(sums[den])) * scale
-    return Fraction(Decimal(sums[num])) / d if d > 0 else None
-
-
 def _ratio(sums: dict[str, Any] | None, key: str) -> float | None:
-    r = _exact(sums, key)
+    r = figure(key, sums) if sums else None
     return float(r) if r is not None else None
 
 
-def _kpi(key: str, sums: dict[str, Any] | None, target: Decimal) -> Kpi:
-    r = _exact(sums, key)
-    t = Fraction(target)
-    met = r is not None and (r > t if STRICT[key] else r >= t)
-    return Kpi(key, float(r) if r is not None else None, target, met, STRICT[key])
+def _kpi(key: str, sums: dict[str, Any] | None, target: Target) -> Kpi:
+    r = figure(key, sums) if sums else None
+    return Kpi(key, float(r) if r is not None else None, target.value, target.met_by(r), target.term)
+
+
+def stored_targets(summary: dict[str, Any]) -> dict[str, Target]:
+    """The A.2 targets a published run was judged against, from its stored summary.
+
+    Summaries stored before the boundary word was kept take it from the targets' parameters.
+    """
+    params = loader.parameters()
+    out = {}
+    for key, v in (summary.get("county") or {}).items():
+        p = params[f"targets.{key}"]
+        out[key] = Target(key, Decimal(str(v["target"])), v.get("term") or p.term, p.unit, p.clause or "A.2")
+    return out
 
 
 def _ranking(towns: dict[str, dict[str, Any]]) -> list[TownFigures]:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
-import yaml
 
-from ...core import loader, reforms
-from ...core.errors import PolicyError, Problem, ReformError
+from ...core import loader
+from ...core.boundary import SYMBOL, boundary
+from ...core.errors import PolicyError
 from ...core.mujun import indicators as ind
 from ...core.mujun.carbon import LEVELS
 from ...core.mujun.data import YearData
@@ -45,40 +44,6 @@ class Evaluation:
     def result(self) -> Result:
         """The result of the year asked for."""
         return self.results[self.year]
-
-
-def load_method(path: str | Path | None, params: ParameterSet | None = None) -> tuple[ParameterSet, str | None]:
-    """Parameters with a ``--method`` file applied (``{title, changes: {path: value}}`` or a flat mapping).
-
-    Raises:
-        ReformError: listing every problem of the file; nothing is applied then.
-    """
-    base = params or loader.parameters()
-    if path is None:
-        return base, None
-    try:
-        data = loader.load_yaml(Path(path).read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ReformError(
-            [
-                Problem(
-                    "invalid_yaml",
-                    where,
-                    None,
-                    "有效的 YAML",
-                    "valid YAML",
-                    "changes:\n  mujun.score_decimals: 3",
-                    f"方法文件 {where} 不是有效的 YAML：{exc}",
-                    f"The method file {where} is not valid YAML: {exc}",
-                )
-            ]
-        ) from None
-    changes = data.get("changes", data) if isinstance(data, dict) else data
-    if isinstance(changes, dict):
-        changes = {k: v for k, v in changes.items() if k not in ("title", "source")}
-    return reforms.apply(changes, base), data.get("title") if isinstance(data, dict) else None
 
 
 def year_data(frame: pl.DataFrame) -> dict[int, YearData]:
@@ -181,7 +146,7 @@ def summary(r: Result) -> dict[str, Any]:
         counts[g] = {c: int(((r.final == c) & rows).sum()) for c in CLASSES}
         counts[g]["not_evaluated"] = int((~r.evaluated & rows).sum())
     county = {
-        k: {"value": _f(v["value"], 6), "target": float(v["target"]), "met": bool(v["met"])}
+        k: {"value": _f(v["value"], 6), "target": float(v["target"]), "term": v["term"], "met": bool(v["met"])}
         for k, v in r.county.items()
     }
     return {"counts": counts, "county": county, "quota_counts": r.counts}
@@ -274,7 +239,7 @@ def target_table(r: Result, lang: str = "zh") -> list[list[str]]:
     rows = [
         [
             "指标" if zh else "indicator",
-            "全县" if zh else "county",
+            "全市" if zh else "city",
             "2023年目标" if zh else "2023 target",
             "达标" if zh else "met",
         ]
@@ -287,9 +252,7 @@ def target_table(r: Result, lang: str = "zh") -> list[list[str]]:
             [
                 label_zh if zh else label_en,
                 fmt(v["value"]) if v["value"] is not None else "—",
-                ("超过 " if zh else "> ") + fmt(v["target"])
-                if k != "rd_intensity"
-                else ("达到 " if zh else "≥ ") + fmt(v["target"]),
+                (v["term"] if zh else SYMBOL[boundary(v["term"]).op]) + " " + fmt(v["target"]),
                 ("是" if zh else "yes") if v["met"] else ("否" if zh else "no"),
             ]
         )

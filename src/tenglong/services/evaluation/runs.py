@@ -9,20 +9,17 @@ never changed.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import re
 import threading
 from decimal import Decimal
 from typing import Any
 
-import yaml
 from sqlalchemy import insert, select, update
 
 from ...adapters.db.tables import evaluation_results, evaluation_runs
 from ...core import loader, reforms
-from ...core.errors import PolicyError, Problem, ReformError
+from ...core.errors import PolicyError
 from ...core.mujun import indicators as ind
 from ...core.mujun.carbon import LEVELS
 from ...core.mujun.evaluation import OVERRIDES, REASONS
@@ -30,16 +27,11 @@ from ...core.mujun.explain import explain
 from ...core.parameters import ParameterSet
 from ...registers.roles import Actor
 from ..data.store import frame_from_db
+from ..kernel.errors import Conflict, NotFound
+from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork, now
+from . import methods
 from .evaluate import run_evaluation, summary
-
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class RunStateError(PolicyError):
-    """The run's state does not allow the action (e.g. publishing twice); answered as 409."""
-
-    code = "conflict"
 
 
 def parameters_version(params: ParameterSet) -> str:
@@ -59,8 +51,7 @@ def create_run(
     address: str | None = None,
 ) -> int:
     """Record a queued run (audited) and return its id. The method is checked in full first."""
-    if not actor.can("evaluate"):
-        raise PermissionError("evaluate")
+    require(actor, "evaluate")
     params = reforms.apply(method_changes, loader.parameters()) if method_changes else loader.parameters()
     with uow.write(actor, address) as w:
         rid = w.conn.execute(
@@ -69,7 +60,7 @@ def create_run(
                 status="queued",
                 progress=0.0,
                 method_title=method_title,
-                method_changes=_jsonable(method_changes),
+                method_changes=methods.changes_to_json(method_changes),
                 parameters_version=parameters_version(params),
                 started_by=actor.id,
                 started_at=now(),
@@ -79,25 +70,6 @@ def create_run(
     return int(rid)
 
 
-def _jsonable(changes: dict[str, Any] | None) -> Any:
-    """Method changes as JSON that ``_revive`` turns back into the same values.
-
-    Decimals become JSON numbers when the number reads back exactly, else
-    ``{"$decimal": "…"}``; dates (the keys of dated changes) become ISO strings.
-    """
-
-    def enc(v: Any) -> Any:
-        if isinstance(v, Decimal):
-            return float(v) if Decimal(repr(float(v))) == v else {"$decimal": str(v)}
-        if isinstance(v, dict):
-            return {(k.isoformat() if isinstance(k, dt.date) else str(k)): enc(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [enc(x) for x in v]
-        return v
-
-    return enc(changes) if changes else None
-
-
 def execute_run(uow: UnitOfWork, run_id: int) -> None:
     """Evaluate a queued run and store its results; failures are recorded on the run."""
     with uow.read() as conn:
@@ -105,7 +77,7 @@ def execute_run(uow: UnitOfWork, run_id: int) -> None:
     _progress(uow, run_id, "running", 0.05, "读取企业数据 / reading enterprise data")
     try:
         params = (
-            reforms.apply(_revive(run.method_changes), loader.parameters())
+            reforms.apply(methods.changes_from_json(run.method_changes), loader.parameters())
             if run.method_changes
             else loader.parameters()
         )
@@ -137,83 +109,6 @@ def execute_run(uow: UnitOfWork, run_id: int) -> None:
     except Exception as exc:
         _progress(uow, run_id, "failed", 1.0, f"内部错误 / internal error: {type(exc).__name__}: {exc}")
         raise
-
-
-def _revive(changes: Any) -> Any:
-    """Method changes stored as JSON (or sent as JSON) back to exact values: numbers → Decimal, ISO date keys → dates."""
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, float):
-            return Decimal(repr(v))
-        if isinstance(v, dict):
-            if set(v) == {"$decimal"}:
-                return Decimal(str(v["$decimal"]))
-            dated = bool(v) and all(isinstance(k, str) and _ISO_DAY.fullmatch(k) for k in v)
-            return {(dt.date.fromisoformat(k) if dated else k): fix(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        return v
-
-    return {k: fix(v) for k, v in changes.items()}
-
-
-def method_from_json(method: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str | None]:
-    """``{title?, changes}`` sent as JSON → (exact changes, title), checked in full.
-
-    Raises:
-        ReformError: listing every problem of the changes; nothing is started then.
-    """
-    if not method:
-        return None, None
-    changes = method.get("changes", {k: v for k, v in method.items() if k not in ("title", "source")})
-    if not isinstance(changes, dict):
-        raise ReformError(reforms.validate(changes, loader.parameters()))
-    changes = _revive(changes)
-    problems = reforms.validate(changes, loader.parameters())
-    if problems:
-        raise ReformError(problems)
-    return changes or None, method.get("title")
-
-
-def method_from_text(text: str, where: str) -> tuple[dict[str, Any] | None, str | None]:
-    """A method file (YAML ``{title, changes: {path: value}}`` or a flat mapping) → (changes, title), checked in full.
-
-    Args:
-        text: the file's content.
-        where: its name, for the messages.
-
-    Raises:
-        ReformError: the YAML is invalid, or every problem of the changes; nothing is started then.
-    """
-    try:
-        data = loader.load_yaml(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
-        raise ReformError(
-            [
-                Problem(
-                    "invalid_yaml",
-                    at,
-                    None,
-                    "有效的 YAML",
-                    "valid YAML",
-                    "changes:\n  mujun.score_decimals: 3",
-                    f"方法文件 {at} 不是有效的 YAML：{exc}",
-                    f"The method file {at} is not valid YAML: {exc}",
-                )
-            ]
-        ) from None
-    if not isinstance(data, dict):
-        raise ReformError(reforms.validate(data, loader.parameters()))
-    changes = data.get("changes", {k: v for k, v in data.items() if k not in ("title", "source")})
-    if not isinstance(changes, dict):
-        raise ReformError(reforms.validate(changes, loader.parameters()))
-    problems = reforms.validate(changes, loader.parameters())
-    if problems:
-        raise ReformError(problems)
-    title = data.get("title")
-    return changes or None, str(title) if title is not None else None
 
 
 def start_in_background(uow: UnitOfWork, run_id: int) -> threading.Thread:
@@ -290,21 +185,20 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
     """Make a finished run the published result of its year (audited; published runs never change).
 
     Raises:
-        PermissionError: for a role without ``publish``.
-        LookupError: for an unknown run.
-        RunStateError: if the run is not finished, or another run of the year is already published.
+        Forbidden: for a role without ``publish``.
+        NotFound: for an unknown run.
+        Conflict: if the run is not finished, or another run of the year is already published.
     """
-    if not actor.can("publish"):
-        raise PermissionError("publish")
+    require(actor, "publish")
     with uow.write(actor, address) as w:
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).first()
         if run is None:
-            raise LookupError(run_id)
+            raise NotFound(run_id)
         # Lock the year's runs (PostgreSQL; SQLite writes are serialised anyway) so two publishers cannot both pass the check below.
         w.conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == run.year).with_for_update()).all()
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
         if run.status != "done":
-            raise RunStateError(
+            raise Conflict(
                 f"评价 #{run_id} 状态为 {run.status}，只有已完成的评价可以发布。",
                 f"Run #{run_id} is {run.status}; only a finished run can be published.",
             )
@@ -314,7 +208,7 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
             )
         ).first()
         if other is not None:
-            raise RunStateError(
+            raise Conflict(
                 f"{run.year} 年度已发布评价 #{other.id}，不能重复发布。",
                 f"{run.year} already has published run #{other.id}.",
             )

@@ -19,7 +19,9 @@ from sqlalchemy.orm import aliased
 from ...adapters.db.tables import enterprise_years, enterprises, evaluation_results, evaluation_runs, users
 from ...core.errors import InvalidInput, PolicyError, Problem
 from ...registers.roles import Actor
-from ..enterprises.directory import EXPORT_LIMIT, Page, ResultFilter, published_runs, result_page, scope
+from ..enterprises.directory import EXPORT_LIMIT, Page, ResultFilter, published_runs, result_page
+from ..kernel.errors import NotFound
+from ..kernel.scope import enterprise_scope, require
 from ..kernel.uow import UnitOfWork
 from . import runs as runs_service
 
@@ -111,14 +113,9 @@ def _runs(conn: Connection, actor: Actor, *where: ColumnElement[bool]) -> list[R
     return out
 
 
-def _require_read(actor: Actor) -> None:
-    if not actor.can("read"):
-        raise PermissionError("read")
-
-
 def list_runs(uow: UnitOfWork, actor: Actor) -> list[RunInfo]:
     """The runs the actor may see, newest year and run first."""
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         return _runs(conn, actor)
 
@@ -126,7 +123,7 @@ def list_runs(uow: UnitOfWork, actor: Actor) -> list[RunInfo]:
 def _run(conn: Connection, actor: Actor, run_id: int) -> RunInfo:
     found = _runs(conn, actor, _RUN.id == run_id)
     if not found:
-        raise LookupError(run_id)
+        raise NotFound(run_id)
     return found[0]
 
 
@@ -134,9 +131,9 @@ def get_run(uow: UnitOfWork, actor: Actor, run_id: int) -> RunInfo:
     """One run (status, progress, summary).
 
     Raises:
-        LookupError: unknown, or not visible to the actor (unpublished for town and enterprise).
+        NotFound: unknown, or not visible to the actor (unpublished for town and enterprise).
     """
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         return _run(conn, actor, run_id)
 
@@ -145,10 +142,10 @@ def run_results(uow: UnitOfWork, actor: Actor, run_id: int, f: ResultFilter) -> 
     """One page of a run's results (with explanations) visible to the actor.
 
     Raises:
-        LookupError: the run is not visible.
+        NotFound: the run is not visible.
         InvalidInput: bad filter values.
     """
-    _require_read(actor)
+    require(actor, "read")
     f = f.checked()
     with uow.read() as conn:
         run = _run(conn, actor, run_id)
@@ -157,7 +154,7 @@ def run_results(uow: UnitOfWork, actor: Actor, run_id: int, f: ResultFilter) -> 
 
 def export_rows(uow: UnitOfWork, actor: Actor, run_id: int) -> tuple[RunInfo, list[dict[str, Any]]]:
     """The run and every result row visible to the actor (rank order, with explanations) for the workbook."""
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         run = _run(conn, actor, run_id)
         return run, result_page(
@@ -190,17 +187,16 @@ def start_run(
         uow: the unit of work.
         actor: must have ``evaluate`` (admin).
         year: a year with enterprise data.
-        changes: method changes (already parsed, e.g. by ``evaluation_runs.method_from_text``).
+        changes: method changes (already parsed, e.g. by ``methods.from_text``).
         title: the method's title.
         address: the client address, for the audit log.
 
     Raises:
-        PermissionError: for a role without ``evaluate``.
+        Forbidden: for a role without ``evaluate``.
         InvalidInput: for a year without data.
         ReformError: for invalid method changes (nothing is started).
     """
-    if not actor.can("evaluate"):
-        raise PermissionError("evaluate")
+    require(actor, "evaluate")
     years = data_years(uow)
     if year not in years:
         have = ", ".join(map(str, sorted(years))) or "—"
@@ -227,9 +223,9 @@ def publish_run(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None 
     """Publish a finished run (admin; audited; one published run per year).
 
     Raises:
-        LookupError: the run is not visible to the actor.
-        PermissionError: for a role without ``publish`` (on a run it can see).
-        RunStateError: not finished, or the year already has a published run (409).
+        NotFound: the run is not visible to the actor.
+        Forbidden: for a role without ``publish`` (on a run it can see).
+        Conflict: not finished, or the year already has a published run (409).
     """
     get_run(uow, actor, run_id)
     runs_service.publish(uow, actor, run_id, address)
@@ -263,7 +259,7 @@ def compare(
     Raises:
         InvalidInput: a year that is not published, the same year twice, or a bad direction/page.
     """
-    _require_read(actor)
+    require(actor, "read")
     problems = []
     if direction not in (None, "", "up", "down"):
         problems.append(
@@ -340,7 +336,7 @@ def compare(
             ra.c.mujun_class.is_not(None),
             rb.c.mujun_class.is_not(None),
             ra.c.mujun_class != rb.c.mujun_class,
-            scope(actor),
+            enterprise_scope(actor),
         ]
         counts = dict(conn.execute(select(moved, func.count()).select_from(joined).where(*where).group_by(moved)).all())
         if direction:

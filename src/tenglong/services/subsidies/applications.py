@@ -35,10 +35,11 @@ from ..enterprises.projects import (
     draft_project,
     insert_project,
     project_inputs,
-    visible_enterprise,
     visible_project,
 )
 from ..evaluation.runs import parameters_version
+from ..kernel.errors import Forbidden, NotFound
+from ..kernel.scope import check_visible, enterprise_scope, require, visible_enterprise
 from ..kernel.uow import UnitOfWork, now
 
 CLAUSES = ("2.10", "2.11")
@@ -180,10 +181,9 @@ def create_application(uow: UnitOfWork, actor: Actor, project_id: int, clause: s
     """Compute the project and store a draft application for ``clause`` (one per project and clause).
 
     Raises:
-        PermissionError (403), LookupError (404), InvalidInput (422), Conflict (409, one exists already).
+        Forbidden (403), NotFound (404), InvalidInput (422), Conflict (409, one exists already).
     """
-    if not actor.can("apply"):
-        raise PermissionError("apply")
+    require(actor, "apply")
     with uow.write(actor, address) as w:
         project = visible_project(w.conn, actor, project_id)
         return _insert_application(w, actor, project, clause)
@@ -229,8 +229,7 @@ def apply_for_project(
     address: str | None = None,
 ) -> int:
     """Create a project and its draft application in one transaction (nothing is kept if either fails)."""
-    if not actor.can("apply") or not actor.can("create_project"):
-        raise PermissionError("apply")
+    require(actor, "apply", "create_project")
     with uow.write(actor, address) as w:
         visible_enterprise(w.conn, actor, credit_code)
         pid = insert_project(w, actor, credit_code, name, application_date, inputs)
@@ -250,10 +249,9 @@ def preview(
     """What an application for an unsaved project would hold (amount may be 0; nothing is stored).
 
     Raises:
-        PermissionError (403), LookupError (404), InvalidInput (422).
+        Forbidden (403), NotFound (404), InvalidInput (422).
     """
-    if not actor.can("calculate"):
-        raise PermissionError("calculate")
+    require(actor, "calculate")
     with uow.read() as conn:
         visible_enterprise(conn, actor, credit_code)
         snap = snapshot(conn, draft_project(credit_code, name, application_date, inputs), clause, allow_zero=True)
@@ -300,20 +298,13 @@ def export_xlsx(uow: UnitOfWork, actor: Actor, status: str | None, clause: str |
     return applications_workbook(data["items"], {s: STATE_NAMES[s][0] for s in STATE_NAMES})
 
 
-def _require_read(actor: Actor) -> None:
-    if not actor.can("read"):
-        raise PermissionError("read")
-
-
 def _visible_application(conn: Connection, actor: Actor, application_id: int):
     row = conn.execute(
         select(subsidy_applications, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
         .join(enterprises, enterprises.c.credit_code == subsidy_applications.c.credit_code)
         .where(subsidy_applications.c.id == application_id)
     ).first()
-    if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
-        raise LookupError(application_id)
-    return row
+    return check_visible(actor, row, application_id)
 
 
 def _conflict(state: str, action: str) -> Conflict:
@@ -325,8 +316,7 @@ def _conflict(state: str, action: str) -> Conflict:
 
 def recompute(uow: UnitOfWork, actor: Actor, application_id: int, address: str | None = None) -> None:
     """Compute a draft application again from its project (409 once submitted)."""
-    if not actor.can("apply"):
-        raise PermissionError("apply")
+    require(actor, "apply")
     with uow.write(actor, address) as w:
         app = _visible_application(w.conn, actor, application_id)
         if app.status != "draft":
@@ -399,8 +389,8 @@ def act(
     """Make one workflow move (audited with the status before and after); ``recompute`` recomputes a draft.
 
     Raises:
-        LookupError: unknown action, or the application is outside the actor's scope (404).
-        PermissionError: the role may not make this move (403).
+        NotFound: unknown action, or the application is outside the actor's scope (404).
+        Forbidden: the role may not make this move (403).
         Conflict: the application's state does not allow it (409).
         InvalidInput: a reject without a note, or a payment without a reference (422).
     """
@@ -409,11 +399,11 @@ def act(
         return {"id": application_id, "status": "draft", "previous": "draft"}
     named = [m for m in workflow.MOVES if m.action == action]
     if not named:
-        raise LookupError(action)
+        raise NotFound(action)
     with uow.write(actor, address) as w:
         app = _visible_application(w.conn, actor, application_id)
         if not actor.can(named[0].permission):
-            raise PermissionError(action)
+            raise Forbidden(action)
         m = workflow.move(action, app.status)
         if m is None:
             raise _conflict(app.status, action)
@@ -490,16 +480,10 @@ def list_applications(
     page: int = 1,
     per_page: int = 50,
 ) -> dict[str, Any]:
-    """Applications in the actor's scope, newest first, filtered and paged (PermissionError without ``read``)."""
-    _require_read(actor)
+    """Applications in the actor's scope, newest first, filtered and paged (Forbidden without ``read``)."""
+    require(actor, "read")
     a, e = subsidy_applications, enterprises
-    cond = []
-    if actor.role == "town":
-        cond.append(e.c.town == actor.town)
-    elif actor.role == "enterprise":
-        cond.append(a.c.credit_code == (actor.credit_code or ""))
-    elif not actor.sees_all_enterprises:
-        cond.append(a.c.id < 0)
+    cond = [enterprise_scope(actor)]
     for col, value in ((a.c.status, status), (a.c.clause, clause), (e.c.town, town), (a.c.credit_code, credit_code)):
         if value:
             cond.append(col == value)
@@ -544,9 +528,9 @@ def get_application(uow: UnitOfWork, actor: Actor, application_id: int) -> dict[
     """One application in scope: project, amount, snapshot, audit trail, and the moves the actor may make.
 
     Raises:
-        PermissionError: without ``read`` (403). LookupError: unknown, or outside the actor's scope (404).
+        Forbidden: without ``read`` (403). NotFound: unknown, or outside the actor's scope (404).
     """
-    _require_read(actor)
+    require(actor, "read")
     with uow.read() as conn:
         app = _visible_application(conn, actor, application_id)
         project = conn.execute(select(projects).where(projects.c.id == app.project_id)).one()

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ...services.evaluation import dashboard as dashboard_service
+from ...services.evaluation import methods
 from ...services.evaluation import views as service
-from ...services.evaluation.runs import method_from_json
+from ...services.kernel.errors import Forbidden
 from ..evaluation_workbooks import run_workbook_response
 from ..result_query import FilterDep, parse_year
 from ..security import ActorDep, PlatformDep, language
@@ -67,10 +68,12 @@ def start_run(request: Request, body: RunCreate, p: PlatformDep, actor: ActorDep
     A method with invalid changes is refused with every problem (422) and nothing starts.
     """
     if not actor.can("evaluate"):
-        raise PermissionError("evaluate")
-    changes, title = method_from_json(body.method.model_dump() if body.method else None)
+        raise Forbidden("evaluate")
+    method = methods.from_json(body.method.model_dump() if body.method else None)
     return run_public(
-        service.start_run(p.uow, actor, body.year, changes, title, request.client.host if request.client else None)
+        service.start_run(
+            p.uow, actor, body.year, method.changes, method.title, request.client.host if request.client else None
+        )
     )
 
 

@@ -145,13 +145,13 @@ async def receive_upload(request: Request, p: Any, actor: Actor) -> int:
         if not isinstance(upload, UploadFile):
             raise PolicyError("请选择要上传的文件（表单字段 file）。", "Choose a file to upload (form field `file`).")
         return await run_in_threadpool(imports.receive, p, actor, upload.filename, upload.file, client_address(request))
-    except imports.UploadTooLarge as exc:
+    except imports.TooLarge as exc:
         raise _too_large(exc) from None
     finally:
         await form.close()
 
 
-def _too_large(exc: imports.UploadTooLarge) -> HTTPException:
+def _too_large(exc: imports.TooLarge) -> HTTPException:
     return HTTPException(413, detail={"zh": exc.message_zh, "en": exc.message_en})
 
 

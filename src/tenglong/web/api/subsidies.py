@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from ...services.calculation.contract import parse_json
 from ...services.enterprises import projects
+from ...services.kernel.errors import NotFound
 from ...services.subsidies import applications as subsidies
 from ..security import ActorDep, PlatformDep, language
 
@@ -110,7 +111,7 @@ async def create_application(request: Request, actor: ActorDep, p: PlatformDep) 
     try:
         project_id = int(b.get("project_id"))
     except (TypeError, ValueError):
-        raise LookupError(b.get("project_id")) from None
+        raise NotFound(b.get("project_id")) from None
     aid = subsidies.create_application(p.uow, actor, project_id, str(b.get("clause") or ""), _address(request))
     return _json(subsidies.get_application(p.uow, actor, aid), 201)
 

@@ -12,6 +12,7 @@ from ...core.errors import InvalidInput, Problem
 from ...registers.roles import ROLES
 from ...services.accounts import users
 from ...services.audit import log as audit_view
+from ...services.kernel.errors import Forbidden
 from ..api.admin import AuditFilterDep, AuditReader, UserAdmin
 from ..api.imports import client_address
 from ..app import render
@@ -56,7 +57,7 @@ def _users_page(
 def admin_home(actor: ActorDep) -> Response:
     """系统管理: the users page for an administrator, the audit log for an auditor; 403 for the other roles."""
     if not (actor.can("manage_users") or actor.can("read_audit")):
-        raise PermissionError("admin")
+        raise Forbidden("admin")
     return RedirectResponse("/admin/users" if actor.can("manage_users") else "/admin/audit", status_code=303)
 
 

@@ -9,8 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, Problem, ReformError
 from ...services.enterprises.directory import FLAGS, SORTS
+from ...services.evaluation import methods
 from ...services.evaluation import views as service
-from ...services.evaluation.runs import method_from_text
+from ...services.kernel.errors import Forbidden
 from ..app import render
 from ..evaluation_workbooks import run_workbook_response
 from ..figures import CLASS_KEYS, FIGURES, divisions, towns
@@ -66,24 +67,8 @@ async def _method(upload: UploadFile | None) -> tuple[dict[str, Any] | None, str
                 )
             ]
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            [
-                Problem(
-                    "invalid_encoding",
-                    name,
-                    None,
-                    "UTF-8 编码的 YAML 文本",
-                    "YAML text in UTF-8",
-                    "changes:\n  mujun.score_decimals: 3",
-                    "方法文件不是 UTF-8 文本。",
-                    "The method file is not UTF-8 text.",
-                )
-            ]
-        ) from None
-    return method_from_text(text, name)
+    method = methods.from_bytes(raw, name)
+    return method.changes, method.title
 
 
 @router.post("/evaluations")
@@ -97,7 +82,7 @@ async def start_run(
     """Start a run (admin): check the method file in full, queue the run, evaluate it in the background, show its progress."""
     actor = s.actor
     if not actor.can("evaluate"):
-        raise PermissionError("evaluate")
+        raise Forbidden("evaluate")
     try:
         changes, title = await _method(method)
         if not year.strip().isdigit():

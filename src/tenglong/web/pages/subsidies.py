@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput
 from ...services.calculation import calculator, project_form
+from ...services.kernel.errors import NotFound
 from ...services.subsidies import applications as subsidies
 from ..app import render
 from ..security import ActorDep, PlatformDep, language, require
@@ -53,7 +54,7 @@ def _new_context(request: Request, p, actor, form: dict, result=None, problems=N
     code = form.get("credit_code") or (actor.credit_code if actor.role == "enterprise" else "")
     try:
         ent = calculator.enterprise_prefill(p.uow, actor, code) if code else None
-    except LookupError:  # a code typed that is unknown or outside the actor's scope: said at the field
+    except NotFound:  # a code typed that is unknown or outside the actor's scope: said at the field
         ent, problems = None, {**(problems or {}), "credit_code": [subsidies.unknown_enterprise(code)]}
     options = calculator.enterprise_options(p.uow, actor, "", 1000) if actor.role in ("town", "enterprise") else []
     return {
@@ -97,7 +98,7 @@ async def new_submit(request: Request, p: PlatformDep, actor=APPLY) -> Response:
             )
         result = subsidies.preview(p.uow, actor, *args, form.get("clause", "2.10"), language(request))
         ctx = _new_context(request, p, actor, form, result=result)
-    except (InvalidInput, LookupError) as exc:
+    except (InvalidInput, NotFound) as exc:
         keyed, rest = project_form.problems_by_field(
             exc.problems if isinstance(exc, InvalidInput) else [subsidies.unknown_enterprise(args[0])]
         )

@@ -1,0 +1,74 @@
+"""What each role may see and do, applied to queries: the one place services ask.
+
+The rules themselves are pure and live in ``registers/roles.py`` (``Actor.can``,
+``Actor.may_see_enterprise``); this module turns them into SQL conditions and the
+typed errors every adapter understands:
+
+* :func:`require` — the role may take the action at all, else :class:`Forbidden` (403);
+* :func:`enterprise_scope` — the ``WHERE`` condition of the enterprises an actor sees;
+* :func:`visible_enterprise` — one enterprise in scope, else :class:`NotFound` (404,
+  the same answer for "absent" and "not yours", so nothing is revealed).
+
+Any record that belongs to an enterprise (a project, an application, a register
+entry) is in scope exactly when its enterprise is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, false, select, true
+
+from ...adapters.db.tables import enterprises
+from ...registers.roles import Actor
+from .errors import Forbidden, NotFound
+
+
+def require(actor: Actor, *permissions: str) -> None:
+    """Refuse an actor whose role lacks any of ``permissions``.
+
+    Raises:
+        Forbidden: naming the first permission missing.
+    """
+    for permission in permissions:
+        if not actor.can(permission):
+            raise Forbidden(permission)
+
+
+def enterprise_scope(actor: Actor, table: Any = enterprises) -> ColumnElement[bool]:
+    """The condition on ``table`` (the enterprise register, or any table with ``credit_code`` and ``town``) for ``actor``.
+
+    admin, department and auditor see every enterprise; a town official the
+    enterprises registered in its town; an enterprise only itself.
+    """
+    if actor.sees_all_enterprises:
+        return true()
+    if actor.role == "town" and actor.town:
+        return table.c.town == actor.town
+    if actor.role == "enterprise" and actor.credit_code:
+        return table.c.credit_code == actor.credit_code
+    return false()
+
+
+def visible_enterprise(conn: Connection, actor: Actor, credit_code: str | None) -> dict[str, Any]:
+    """The register entry of an enterprise ``actor`` may see.
+
+    Raises:
+        NotFound: when it does not exist or lies outside the actor's scope.
+    """
+    code = (credit_code or "").strip().upper()
+    row = conn.execute(select(enterprises).where(enterprises.c.credit_code == code)).first()
+    if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
+        raise NotFound(credit_code)
+    return dict(row._mapping)
+
+
+def check_visible(actor: Actor, row: Any, what: object = None) -> Any:
+    """``row`` (with ``credit_code`` and ``town`` of its enterprise) when the actor sees it.
+
+    Raises:
+        NotFound: for ``None`` or a row outside the actor's scope.
+    """
+    if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
+        raise NotFound(what)
+    return row
