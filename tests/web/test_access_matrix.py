@@ -103,7 +103,8 @@ MOVES = (
     ("pay", "approved", DECIDE),
     ("revise", "rejected", APPLY),
     ("recompute", "draft", RECOMPUTE),
-    ("withdraw", "draft", UNKNOWN),
+    ("withdraw", "draft", APPLY),
+    ("destroy", "draft", UNKNOWN),
 )
 
 

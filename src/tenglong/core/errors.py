@@ -1,9 +1,11 @@
-"""Typed errors of the pure core.
+"""Every typed error of tenglong, one class per answer an adapter gives.
 
 Nothing in here knows HTTP, the terminal or Excel: adapters translate these into
-an exit code, a JSON envelope or a page. Every problem is a stable ``code`` plus
-bilingual text, and input problems carry where they are, the bad value, what is
-expected and an example (habit 7 of docs/style.md).
+an exit code, a JSON envelope or a page (``web/errors.py`` maps each ``code`` to
+its status). Every problem is a stable ``code`` plus bilingual text, and input
+problems carry where they are, the bad value, what is expected and an example
+(habit 7 of docs/style.md). Built-in exceptions (``KeyError``, the file system's
+``PermissionError``…) never mean "not found" or "forbidden": a bug stays a bug.
 """
 
 from __future__ import annotations
@@ -89,3 +91,38 @@ class ReformError(PolicyError):
             f"政策调整方案有 {n} 处错误，未作任何修改。", f"The reform has {n} error(s); nothing was changed."
         )
         self.problems = problems
+
+
+class NotFound(PolicyError):
+    """The record does not exist, or lies outside the actor's scope (the same answer, so nothing is revealed)."""
+
+    code = "not_found"
+
+    def __init__(self, what: object = None, message_zh: str = "找不到该记录。", message_en: str = "Not found.") -> None:
+        super().__init__(message_zh, message_en)
+        self.what = what
+
+
+class Forbidden(PolicyError):
+    """The actor's role may not take this action on something it can see."""
+
+    code = "forbidden"
+
+    def __init__(self, permission: str = "", message_zh: str = "", message_en: str = "") -> None:
+        super().__init__(
+            message_zh or "您没有权限查看或操作此内容。",
+            message_en or "You are not allowed to see or do this.",
+        )
+        self.permission = permission
+
+
+class Conflict(PolicyError):
+    """The record's state does not allow the change (a workflow move from the wrong state, a duplicate…)."""
+
+    code = "conflict"
+
+
+class TooLarge(PolicyError):
+    """An upload or request is larger than its limit."""
+
+    code = "too_large"

@@ -1,45 +1,327 @@
-"""The closed loop of a subsidy application: states, allowed moves, who may make them.
+"""The workflow engine: closed loops written as data.
 
-draft → submitted → under_review → approved → paid, or → rejected. A rejected
-application may be revised back to draft by its applicant.
+A workflow is a mapping (a YAML file under ``registers/workflows/``, or the
+``workflow`` block of a register kind) with
+
+* ``states``: each with its Chinese and English name, and ``terminal: true`` where
+  the loop ends;
+* ``moves``: ``action``, the states it leaves (``from``), the state it reaches
+  (``to``), the role permission it needs (``system`` for moves only the platform
+  makes, such as "validation finished"), its names, and the ``requires`` /
+  ``accepts`` fields;
+* ``fields``: what a move may carry (a note, a payment reference, a deadline,
+  attachments, an amount…), typed, with a length limit and an example.
+
+:meth:`Workflow.check` decides one move: the role may make it (else
+:class:`Forbidden`), the state allows it (else :class:`Conflict`), and its fields
+are present and valid (else :class:`InvalidInput`, every problem at once). Every
+move is also an audit event type (``<event_prefix>.<action>``), registered in
+``registers/events.py`` when the workflow is built. The engine is pure: the
+services apply its decisions to the database.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
 
-STATES = ("draft", "submitted", "under_review", "approved", "rejected", "paid")
+from ..core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from .events import EVENTS, EventType
+
+__all__ = ["SYSTEM", "Field", "Move", "State", "Workflow"]
+
+SYSTEM = "system"
+"""The permission of moves the platform makes itself (no signed-in actor)."""
+
+KINDS = ("text", "reference", "date", "amount", "attachments", "choice")
+
+
+class _Actor(Protocol):
+    def can(self, permission: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of a loop."""
+
+    key: str
+    zh: str
+    en: str
+    terminal: bool = False
+
+    def name(self, lang: str = "zh") -> str:
+        """The state's name in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Field:
+    """A value a move carries (``kind``: text, reference, date, amount, attachments or choice)."""
+
+    key: str
+    zh: str
+    en: str
+    kind: str = "text"
+    max_length: int = 2000
+    example: str = ""
+    choices: tuple[str, ...] = ()
+
+    def problems(self, value: Any) -> tuple[Any, list[Problem]]:
+        """The cleaned value and what is wrong with it (an empty value is ``None``, judged by the caller)."""
+        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+            return None, []
+        if self.kind == "attachments":
+            ids = value if isinstance(value, (list, tuple)) else [value]
+            if all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+                return list(ids), []
+            return None, [self._bad(value, "附件编号列表", "a list of attachment ids")]
+        if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
+            return None, [self._bad(value, f"{self.zh}（文本）", f"{self.en} (text)")]
+        text = str(value).strip()
+        if len(text) > self.max_length:
+            return None, [
+                Problem(
+                    "too_long",
+                    self.key,
+                    text[:40] + "…",
+                    f"不超过 {self.max_length} 个字符",
+                    f"at most {self.max_length} characters",
+                    self.example,
+                    f"{self.zh}有 {len(text)} 个字符，最多 {self.max_length} 个；请删减后再提交（不会被截断）。",
+                    f"The {self.en} has {len(text)} characters; at most {self.max_length} are allowed "
+                    "(it is never cut short).",
+                )
+            ]
+        if self.kind == "date":
+            try:
+                return dt.date.fromisoformat(text), []
+            except ValueError:
+                return None, [self._bad(text, "日期 YYYY-MM-DD", "a date YYYY-MM-DD")]
+        if self.kind == "amount":
+            try:
+                amount = Decimal(text.replace(",", ""))
+            except InvalidOperation:
+                amount = None
+            if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+                return None, [
+                    self._bad(text, "不小于 0、最多两位小数的金额（元）", "an amount in yuan ≥ 0 with ≤ 2 decimals")
+                ]
+            return amount, []
+        if self.kind == "choice" and text not in self.choices:
+            return None, [self._bad(text, "、".join(self.choices), ", ".join(self.choices))]
+        return text, []
+
+    def _bad(self, value: Any, expected_zh: str, expected_en: str) -> Problem:
+        return Problem(
+            "invalid_field",
+            self.key,
+            str(value)[:80],
+            expected_zh,
+            expected_en,
+            self.example,
+            f"{self.zh}的值 {str(value)[:80]!r} 无效，应为{expected_zh}，例如 {self.example}。",
+            f"The {self.en} {str(value)[:80]!r} is not valid; expected {expected_en}, e.g. {self.example}.",
+        )
 
 
 @dataclass(frozen=True)
 class Move:
-    """One allowed transition."""
+    """One allowed transition: ``action`` from any of ``sources`` to ``target``."""
 
     action: str
-    source: str
+    sources: tuple[str, ...]
     target: str
     permission: str
-    needs_note: bool = False
+    zh: str
+    en: str
+    requires: tuple[str, ...] = ()
+    accepts: tuple[str, ...] = ()
+    event: EventType | None = None
+
+    @property
+    def source(self) -> str:
+        """The first state the move leaves (most moves leave one)."""
+        return self.sources[0]
+
+    @property
+    def system(self) -> bool:
+        """Only the platform makes this move."""
+        return self.permission == SYSTEM
+
+    def name(self, lang: str = "zh") -> str:
+        """The move's name in ``lang`` (a button's label)."""
+        return self.zh if lang == "zh" else self.en
 
 
-MOVES: tuple[Move, ...] = (
-    Move("submit", "draft", "submitted", "apply"),
-    Move("start_review", "submitted", "under_review", "review"),
-    Move("approve", "under_review", "approved", "decide", needs_note=False),
-    Move("reject", "under_review", "rejected", "decide", needs_note=True),
-    Move("pay", "approved", "paid", "pay"),
-    Move("revise", "rejected", "draft", "apply"),
-)
+@dataclass(frozen=True)
+class Workflow:
+    """A closed loop: states, moves and the fields moves carry."""
 
+    name: str
+    entity: str
+    event_prefix: str
+    noun_zh: str
+    noun_en: str
+    initial: str
+    states: Mapping[str, State]
+    moves: tuple[Move, ...]
+    fields: Mapping[str, Field]
 
-def move(action: str, state: str) -> Move | None:
-    """The transition ``action`` from ``state``, or None when it is not allowed."""
-    for m in MOVES:
-        if m.action == action and m.source == state:
-            return m
-    return None
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Workflow:
+        """Build and check a workflow written as data; register one event type per move.
 
+        Raises:
+            ValueError: listing every inconsistency (unknown states or fields, duplicate moves…).
+        """
+        errors: list[str] = []
+        name = str(data.get("name") or "")
+        states = {
+            str(k): State(str(k), str(v.get("zh", k)), str(v.get("en", k)), bool(v.get("terminal", False)))
+            for k, v in (data.get("states") or {}).items()
+        }
+        fields = {}
+        for k, v in (data.get("fields") or {}).items():
+            kind = str(v.get("kind", "text"))
+            if kind not in KINDS:
+                errors.append(f"field {k}: kind {kind!r} is not one of {', '.join(KINDS)}")
+            fields[str(k)] = Field(
+                str(k),
+                str(v.get("zh", k)),
+                str(v.get("en", k)),
+                kind,
+                int(v.get("max_length", 2000)),
+                str(v.get("example", "")),
+                tuple(str(c) for c in v.get("choices", ())),
+            )
+        prefix = str(data.get("event_prefix") or name)
+        entity = str(data.get("entity") or name)
+        noun_zh, noun_en = str(data.get("noun_zh", name)), str(data.get("noun_en", name))
+        moves, seen = [], set()
+        for m in data.get("moves") or []:
+            action = str(m.get("action", ""))
+            sources = tuple(str(s) for s in (m["from"] if isinstance(m.get("from"), list) else [m.get("from")]))
+            target = str(m.get("to", ""))
+            for s in (*sources, target):
+                if s not in states:
+                    errors.append(f"move {action}: unknown state {s!r}")
+            for s in sources:
+                if (action, s) in seen:
+                    errors.append(f"move {action} from {s} is defined twice")
+                seen.add((action, s))
+                if s in states and states[s].terminal:
+                    errors.append(f"move {action} leaves the terminal state {s}")
+            for f in (*m.get("requires", ()), *m.get("accepts", ())):
+                if f not in fields:
+                    errors.append(f"move {action}: unknown field {f!r}")
+            zh, en = str(m.get("zh", action)), str(m.get("en", action))
+            moves.append(
+                Move(
+                    action,
+                    sources,
+                    target,
+                    str(m.get("permission", SYSTEM)),
+                    zh,
+                    en,
+                    tuple(m.get("requires", ())),
+                    tuple(m.get("accepts", ())),
+                )
+            )
+        initial = str(data.get("initial", ""))
+        if initial not in states:
+            errors.append(f"initial state {initial!r} is not a state")
+        if errors:
+            raise ValueError(f"workflow {name}: " + "; ".join(errors))
+        registered = tuple(
+            Move(
+                **{
+                    **m.__dict__,
+                    "event": EVENTS.define(
+                        f"{prefix}.{m.action}", entity, f"{m.zh}{noun_zh} #{{id}}", f"{noun_en} #{{id}}: {m.en}"
+                    ),
+                }
+            )
+            for m in moves
+        )
+        return cls(name, entity, prefix, noun_zh, noun_en, initial, states, registered, fields)
 
-def actions_from(state: str) -> list[Move]:
-    """Transitions available from ``state``."""
-    return [m for m in MOVES if m.source == state]
+    def state(self, key: str) -> State:
+        """The state ``key`` (an unknown key is shown as itself)."""
+        return self.states.get(key) or State(key, key, key)
+
+    def named(self, action: str) -> list[Move]:
+        """Every move called ``action`` (from any state)."""
+        return [m for m in self.moves if m.action == action]
+
+    def move(self, action: str, state: str) -> Move | None:
+        """The move ``action`` from ``state``, or None when the state does not allow it."""
+        return next((m for m in self.moves if m.action == action and state in m.sources), None)
+
+    def moves_from(self, state: str) -> list[Move]:
+        """The moves that leave ``state``."""
+        return [m for m in self.moves if state in m.sources]
+
+    def available(self, actor: _Actor | None, state: str) -> list[Move]:
+        """The moves ``actor`` may make from ``state`` (``None``: the platform's own moves)."""
+        return [m for m in self.moves_from(state) if self._may(actor, m)]
+
+    @staticmethod
+    def _may(actor: _Actor | None, move: Move) -> bool:
+        return move.system if actor is None else (not move.system and actor.can(move.permission))
+
+    def check(
+        self, actor: _Actor | None, state: str, action: str, given: Mapping[str, Any] | None = None
+    ) -> tuple[Move, dict[str, Any]]:
+        """Decide one move of a record in ``state``: the move and its cleaned fields.
+
+        Args:
+            actor: who moves (``None``: the platform itself).
+            state: the record's current state.
+            action: the move asked for.
+            given: the fields sent with it (only ``requires`` and ``accepts`` are kept).
+
+        Raises:
+            NotFound: no move of that name exists in this workflow.
+            Forbidden: the actor's role may not make it.
+            Conflict: the record's state does not allow it.
+            InvalidInput: a required field is missing, or a field is invalid (all listed).
+        """
+        named = self.named(action)
+        if not named:
+            raise NotFound(action)
+        if not any(self._may(actor, m) for m in named):
+            raise Forbidden(named[0].permission)
+        move = self.move(action, state)
+        if move is None or not self._may(actor, move):
+            s = self.state(state)
+            raise Conflict(
+                f"{self.noun_zh}当前状态为“{s.zh}”，不能{named[0].zh}。",
+                f"The {self.noun_en} is {s.en}; “{named[0].en}” is not possible in that state.",
+            )
+        given = given or {}
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for key in (*move.requires, *move.accepts):
+            f = self.fields[key]
+            value, bad = f.problems(given.get(key))
+            problems += bad
+            if value is None and not bad and key in move.requires:
+                problems.append(
+                    Problem(
+                        "missing_input",
+                        key,
+                        None,
+                        f.zh,
+                        f.en,
+                        f.example,
+                        f"{move.zh}时须填写{f.zh}。",
+                        f"“{move.en}” needs the {f.en}.",
+                    )
+                )
+            values[key] = value
+        if problems:
+            raise InvalidInput(problems)
+        return move, values

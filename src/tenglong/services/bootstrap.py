@@ -15,10 +15,13 @@ from sqlalchemy import func, insert, select
 from ..adapters.db.engine import upgrade
 from ..adapters.db.tables import data_imports, enterprises, users
 from ..demo.county import generate_county
+from ..registers import events
 from ..settings import DEMO_PASSWORD
 from .accounts.auth import create_user
 from .data.store import store_frame
+from .data.uploads import recover_stalled as recover_stalled_imports
 from .evaluation.runs import create_run, execute_run, publish
+from .evaluation.runs import recover_stalled as recover_stalled_runs
 from .kernel.platform import Platform
 from .kernel.uow import now
 
@@ -48,6 +51,9 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
         The demo accounts (empty when the database already had data or demo is off).
     """
     upgrade(p.engine)
+    # Work a stopped server left half done is failed with a reason (and can be rerun or discarded).
+    recover_stalled_runs(p.uow)
+    recover_stalled_imports(p)
     with p.uow.read() as conn:
         has_data = conn.execute(select(func.count()).select_from(enterprises)).scalar_one() > 0
         has_users = conn.execute(select(func.count()).select_from(users)).scalar_one() > 0
@@ -77,7 +83,7 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
             )
         ).inserted_primary_key[0]
         counts = store_frame(w, frame, iid)
-        w.audit("import.commit", "data_import", iid, None, {"demo": True, **counts})
+        w.record(events.IMPORT_DEMO, iid, None, {"filename": f"demo-county-seed{p.settings.demo_seed}.xlsx", **counts})
     town_firm = frame.filter((frame["town"] == DEMO_TOWN) & frame["above_scale"]).sort("credit_code")["credit_code"][0]
     create_user(
         p.uow, admin, "department", "市自然资源规划局 科员", DEMO_PASSWORD, "department", department="市自然资源规划局"

@@ -20,6 +20,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["t"] = t
 templates.env.filters["money"] = figures.money  # exact Decimal text, never through float
 templates.env.filters["when"] = figures.when  # stored UTC → Beijing time
+templates.env.globals["state_name"] = figures.state_name  # a workflow state's name, from its YAML file
 
 # Routers, in the order their paths are matched. Each module exposes `router`.
 API_MODULES = (

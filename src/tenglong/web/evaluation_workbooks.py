@@ -13,7 +13,18 @@ from fastapi.responses import Response
 
 from ..adapters.tabular.table_workbook import Column, RunSummary, list_workbook, run_workbook
 from ..core.mujun import indicators as ind
-from .figures import CLASS_KEYS, adjustment, indicator, industry_label, percent, target_word, town_name, unit, when
+from .figures import (
+    CLASS_KEYS,
+    adjustment,
+    indicator,
+    industry_label,
+    percent,
+    state_name,
+    target_word,
+    town_name,
+    unit,
+    when,
+)
 from .i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -157,7 +168,7 @@ def run_summary(run: Any, visible: int, lang: str) -> RunSummary:
     lines = [
         t("evaluations.xlsx.method", lang, method=method),
         t("evaluations.xlsx.version", lang, version=run.parameters_version),
-        t("evaluations.xlsx.status", lang, status=t(f"evaluations.status.{run.status}", lang), run=run.id),
+        t("evaluations.xlsx.status", lang, status=state_name("evaluation_run", run.status, lang), run=run.id),
         t("evaluations.xlsx.started", lang, who=run.started_by, at=when(run.started_at)),
     ]
     if run.published_at:

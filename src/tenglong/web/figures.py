@@ -15,6 +15,7 @@ from typing import Any
 from ..core import loader, reference_data
 from ..core.boundary import SYMBOL, boundary
 from ..core.mujun import indicators as ind
+from ..registers import workflows
 from .i18n import t
 
 DASH = "—"
@@ -129,6 +130,11 @@ def target_word(key: str, stored: dict[str, Any], lang: str = "zh") -> str:
     """The boundary word a stored county figure was judged by (超过 / 达到; ``more than`` / ``at least``)."""
     term = stored.get("term") or loader.parameters()[f"targets.{key}"].term
     return term if lang == "zh" else SYMBOL[boundary(term).op]
+
+
+def state_name(workflow: str, state: str | None, lang: str = "zh") -> str:
+    """The name of a workflow state (``registers/workflows/<workflow>.yaml``), e.g. 已批准 / approved."""
+    return workflows.load(workflow).state(state or "").name(lang)
 
 
 def group_key(above_scale: bool | None) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from .types import Fixed
@@ -255,6 +257,40 @@ subsidy_applications = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("decision_note", Text),
     Column("paid_reference", String(100)),
+    # One live application per project and clause; a withdrawn one frees the pair (revision 0003).
+    Index(
+        "uq_subsidy_applications_live",
+        "project_id",
+        "clause",
+        unique=True,
+        sqlite_where=text("status != 'withdrawn'"),
+        postgresql_where=text("status != 'withdrawn'"),
+    ),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,  # the money ledger: append-only, one row per amount granted, paid, clawed back or recovered (0003)
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("application_id", Integer, ForeignKey("subsidy_applications.id"), index=True),
+    Column("clause", String(8), nullable=False),  # 2.10 | 2.11 | …
+    Column("item", String(48), nullable=False),  # the output paid: tech_renovation_subsidy, key_project_reward_2513, …
+    Column("kind", String(16), nullable=False),  # granted | paid | clawback | recovered
+    Column("amount", Fixed(2), nullable=False),  # exact 分, always positive; the kind gives the direction
+    Column("year", Integer, nullable=False),  # the budget year (of the project's application date)
+    Column("cap_key", String(80)),  # the cap the amount counts against (a parameter path), if any
+    Column("source_type", String(32), nullable=False),  # what decided it: subsidy_application | clawback | …
+    Column("source_id", String(64), nullable=False),
+    Column("reference", String(100)),  # the payment or recovery voucher
+    Column("note", Text),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor", String(64), nullable=False),
+    CheckConstraint("amount > 0", name="positive_amount"),
+    CheckConstraint("kind IN ('granted', 'paid', 'clawback', 'recovered')", name="known_kind"),
+    Index("ix_ledger_entries_cap", "credit_code", "cap_key", "year"),
 )
 
 audit_log = Table(

@@ -12,6 +12,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 
 from ...adapters.db.tables import login_attempts, sessions, users
 from ...core.errors import PolicyError
+from ...registers import events
 from ...registers.roles import ROLES, Actor
 from ..kernel.uow import UnitOfWork, now
 
@@ -97,9 +98,8 @@ def create_user(
                 created_at=now(),
             )
         ).inserted_primary_key[0]
-        w.audit(
-            "user.create",
-            "user",
+        w.record(
+            events.USER_CREATE,
             uid,
             None,
             {"username": username, "role": role, "town": town, "credit_code": credit_code, "department": department},
@@ -146,7 +146,7 @@ def login(
         ok = row is not None and verify_password(row.password_hash, password)
         w.conn.execute(insert(login_attempts).values(username=username, address=address, at=now(), success=ok))
         if not ok:
-            w.audit("login.failed", "user", username, None, {"address": address})
+            w.record(events.LOGIN_FAILED, username, None, {"address": address})
     if not ok:
         raise AuthError("用户名或密码错误。", "Wrong username or password.")
     actor = actor_of(row)
@@ -162,7 +162,7 @@ def login(
                 expires_at=now() + dt.timedelta(hours=session_hours),
             )
         )
-        w.audit("login", "user", actor.id, None, {"address": address})
+        w.record(events.LOGIN, actor.id, None, {"address": address})
     return Session(sid, actor, csrf, lang)
 
 
@@ -186,7 +186,7 @@ def logout(uow: UnitOfWork, s: Session) -> None:
     """End a session (audited)."""
     with uow.write(s.actor) as w:
         w.conn.execute(delete(sessions).where(sessions.c.id == s.id))
-        w.audit("logout", "user", s.actor.id)
+        w.record(events.LOGOUT, s.actor.id)
 
 
 def set_language(uow: UnitOfWork, s: Session, lang: str) -> None:

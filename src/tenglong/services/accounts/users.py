@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from ...adapters.db.tables import enterprises, sessions, users
-from ...core.errors import InvalidInput, Problem
+from ...core.errors import Conflict, InvalidInput, NotFound, Problem
 from ...core.reference_data import towns
+from ...registers import events
 from ...registers.roles import ROLES, Actor
-from ..kernel.errors import Conflict, NotFound
 from ..kernel.platform import Platform
 from ..kernel.scope import require
 from . import auth
@@ -348,9 +348,8 @@ def deactivate(p: Platform, actor: Actor, user_id: int, address: str | None = No
             raise Conflict(f"账号 {row.username} 已停用。", f"The account {row.username} is already inactive.")
         w.conn.execute(update(users).where(users.c.id == user_id).values(active=False))
         ended = _end_sessions(w.conn, user_id)
-        w.audit(
-            "user.deactivate",
-            "user",
+        w.record(
+            events.USER_DEACTIVATE,
             user_id,
             {"username": row.username, "active": True},
             {"username": row.username, "active": False, "sessions_ended": ended},
@@ -372,9 +371,8 @@ def reactivate(p: Platform, actor: Actor, user_id: int, address: str | None = No
         if row.active:
             raise Conflict(f"账号 {row.username} 已是启用状态。", f"The account {row.username} is already active.")
         w.conn.execute(update(users).where(users.c.id == user_id).values(active=True))
-        w.audit(
-            "user.reactivate",
-            "user",
+        w.record(
+            events.USER_REACTIVATE,
             user_id,
             {"username": row.username, "active": False},
             {"username": row.username, "active": True},
@@ -402,9 +400,8 @@ def reset_password(p: Platform, actor: Actor, user_id: int, password: str, addre
             raise InvalidInput(found)
         w.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=auth.hash_password(password)))
         ended = 0 if row.id == actor.id else _end_sessions(w.conn, user_id)
-        w.audit(
-            "user.reset_password",
-            "user",
+        w.record(
+            events.USER_RESET_PASSWORD,
             user_id,
             None,
             {"username": row.username, "password_changed": True, "sessions_ended": ended},

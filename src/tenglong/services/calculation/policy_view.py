@@ -16,9 +16,9 @@ from typing import Any
 from ...core import loader
 from ...core.boundary import SYMBOL
 from ...core.clauses import Clause
+from ...core.errors import NotFound
 from ...core.parameters import Parameter
 from ...core.rules import RULES
-from ..kernel.errors import NotFound
 from .catalogue import clause_links, variable_rows
 
 

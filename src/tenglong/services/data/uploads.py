@@ -33,9 +33,9 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ...adapters.db.tables import data_import_problems as problems_t
 from ...adapters.db.tables import data_imports, users
-from ...core.errors import PolicyError
+from ...core.errors import Conflict, NotFound, PolicyError, TooLarge
+from ...registers import events, workflows
 from ...registers.roles import Actor
-from ..kernel.errors import Conflict, NotFound, TooLarge
 from ..kernel.platform import Platform
 from ..kernel.scope import require
 from ..kernel.uow import now
@@ -46,9 +46,12 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 """File types accepted for upload."""
-STATUSES = ("validating", "invalid", "validated", "committing", "committed", "discarded", "failed")
+WORKFLOW = workflows.load("data_import")
+STATUSES = tuple(WORKFLOW.states)
 """Every import status, in the order of the workflow."""
 ACTIVE = ("validating", "committing")
+"""States in which a worker should be at work on the import."""
+STALLED = "服务器在处理过程中停止，导入未完成。 / The server stopped while the import was being processed."
 PAGE_SIZE = 50
 _CHUNK = 1 << 20
 _WORKERS: dict[int, threading.Thread] = {}
@@ -89,7 +92,7 @@ class ImportView:
     @property
     def can_discard(self) -> bool:
         """Anything not committed and not running can be discarded."""
-        return self.status in ("validated", "invalid", "failed") or (self.status in ACTIVE and self.stalled)
+        return bool(WORKFLOW.move("discard", self.status)) or (self.status in ACTIVE and self.stalled)
 
 
 def check_permission(actor: Actor) -> None:
@@ -229,7 +232,7 @@ def receive(p: Platform, actor: Actor, filename: str | None, stream: BinaryIO, a
                     insert(data_imports).values(
                         filename=name,
                         stored_path=str(path),
-                        status="validating",
+                        status=WORKFLOW.initial,
                         progress=0.0,
                         rows_read=0,
                         rows_valid=0,
@@ -239,7 +242,7 @@ def receive(p: Platform, actor: Actor, filename: str | None, stream: BinaryIO, a
                     )
                 ).inserted_primary_key[0]
             )
-            w.audit("import.upload", "data_import", import_id, None, {"filename": name, "bytes": size})
+            w.record(events.IMPORT_UPLOAD, import_id, None, {"filename": name, "bytes": size})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no row points at the file: do not keep it
         raise
@@ -300,7 +303,6 @@ def validate(p: Platform, actor: Actor, import_id: int, address: str | None = No
         if result.ok and result.rows_valid == 0:
             rows.insert(0, _empty_file(row.filename))
         errors = [r for r in rows if r["level"] == "error"]
-        status = "validated" if not errors else "invalid"
         years = sorted(set(result.frame["year"].to_list())) if result.frame is not None and not errors else []
         src = result.source
         report = {
@@ -316,29 +318,18 @@ def validate(p: Platform, actor: Actor, import_id: int, address: str | None = No
             },
         }
         with p.uow.write(actor, address) as w:
-            done = w.conn.execute(
-                update(data_imports)
-                .where(data_imports.c.id == import_id, data_imports.c.status == "validating")
-                .values(
-                    status=status,
-                    progress=1.0,
-                    rows_read=result.rows_read,
-                    rows_valid=result.rows_valid if not errors else 0,
-                    error_count=len(errors),
-                    report=report,
-                    years=years,
-                )
-            )
-            if done.rowcount != 1:
-                return  # discarded meanwhile
+            move, _ = WORKFLOW.check(None, "validating", "fail_validation" if errors else "pass_validation")
+            values = {
+                "progress": 1.0,
+                "rows_read": result.rows_read,
+                "rows_valid": result.rows_valid if not errors else 0,
+                "error_count": len(errors),
+                "report": report,
+                "years": years,
+            }
+            after = {"rows_read": result.rows_read, "errors": len(errors), "by_code": report["by_code"]}
+            w.move(data_imports, import_id, "validating", move, values, after=after)
             _store_problems(w.conn, import_id, rows)
-            w.audit(
-                "import.validate",
-                "data_import",
-                import_id,
-                {"status": "validating"},
-                {"status": status, "rows_read": result.rows_read, "errors": len(errors), "by_code": report["by_code"]},
-            )
     except Exception as exc:
         log.exception("validation of import %s failed", import_id)
         _fail(p, actor, import_id, "validating", exc, address)
@@ -374,21 +365,36 @@ def _store_problems(conn: Connection, import_id: int, rows: list[dict[str, Any]]
         conn.execute(insert(problems_t), batch[k : k + 2000])
 
 
-def _fail(p: Platform, actor: Actor, import_id: int, stage: str, exc: Exception, address: str | None) -> None:
+def _fail(p: Platform, actor: Actor | None, import_id: int, stage: str, exc: Exception, address: str | None) -> None:
     if isinstance(exc, PolicyError):
         message = f"{exc.message_zh} / {exc.message_en}"
     else:
         message = f"内部错误 / internal error: {type(exc).__name__}: {exc}"
-    with p.uow.write(actor, address) as w:
-        done = w.conn.execute(
-            update(data_imports)
-            .where(data_imports.c.id == import_id, data_imports.c.status == stage)
-            .values(status="failed", progress=1.0, message=message[:2000])
-        )
-        if done.rowcount == 1:
-            w.audit(
-                "import.fail", "data_import", import_id, {"status": stage}, {"status": "failed", "error": message[:500]}
-            )
+    fail(p, actor, import_id, stage, message, address)
+
+
+def fail(p: Platform, actor: Actor | None, import_id: int, stage: str, reason: str, address: str | None = None) -> bool:
+    """Fail an import that is validating or committing (the ``fail`` move); False when it had left ``stage``."""
+    try:
+        with p.uow.write(actor, address) as w:
+            move, fields = WORKFLOW.check(None, stage, "fail", {"reason": reason[:2000]})
+            w.move(data_imports, import_id, stage, move, {"progress": 1.0, "message": reason[:2000]}, after=fields)
+    except Conflict:
+        return False
+    return True
+
+
+def recover_stalled(p: Platform) -> list[int]:
+    """Fail every import left validating or committing with no worker in this process (a stopped server).
+
+    Returns:
+        The ids of the imports failed (they can then be discarded, or uploaded again).
+    """
+    with p.uow.read() as conn:
+        active = conn.execute(
+            select(data_imports.c.id, data_imports.c.status).where(data_imports.c.status.in_(ACTIVE))
+        ).all()
+    return [i for i, status in active if not _alive(i) and fail(p, None, i, status, STALLED)]
 
 
 def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None) -> None:
@@ -402,19 +408,13 @@ def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None
     check_permission(actor)
     with p.uow.write(actor, address) as w:
         row = fetch_row(w.conn, import_id)
-        started = w.conn.execute(
-            update(data_imports)
-            .where(
-                data_imports.c.id == import_id, data_imports.c.status == "validated", data_imports.c.error_count == 0
-            )
-            .values(status="committing", progress=0.05, message=None)
-        )
-        if started.rowcount != 1:
+        if row.error_count:
             raise Conflict(
-                f"导入 #{import_id} 的状态为「{row.status}」，有 {row.error_count} 处错误；只有校验通过且无错误的导入可以提交。",
-                f"Import #{import_id} is {row.status} with {row.error_count} error(s); only a validated import without errors can be committed.",
+                f"导入 #{import_id} 有 {row.error_count} 处错误；只有校验通过且无错误的导入可以提交。",
+                f"Import #{import_id} has {row.error_count} error(s); only a validated import without errors can be committed.",
             )
-        w.audit("import.commit_start", "data_import", import_id, {"status": "validated"}, {"status": "committing"})
+        move, _ = WORKFLOW.check(actor, row.status, "commit_start")
+        w.move(data_imports, import_id, row.status, move, {"progress": 0.05, "message": None})
     _start(import_id, execute_commit, p, actor, import_id, address)
 
 
@@ -433,20 +433,10 @@ def execute_commit(p: Platform, actor: Actor, import_id: int, address: str | Non
         with p.uow.write(actor, address) as w:
             counts = store_frame(w, result.frame, import_id)
             report = {**(row.report or {}), "commit": counts}
-            done = w.conn.execute(
-                update(data_imports)
-                .where(data_imports.c.id == import_id, data_imports.c.status == "committing")
-                .values(status="committed", progress=1.0, committed_at=now(), report=report)
-            )
-            if done.rowcount != 1:
-                raise Conflict("导入已被放弃，未写入任何数据。", "The import was discarded; nothing was written.")
-            w.audit(
-                "import.commit",
-                "data_import",
-                import_id,
-                {"status": "committing"},
-                {"status": "committed", "filename": row.filename, "years": list(row.years or []), **counts},
-            )
+            move, _ = WORKFLOW.check(None, "committing", "commit")
+            values = {"progress": 1.0, "committed_at": now(), "report": report}
+            after = {"filename": row.filename, "years": list(row.years or []), **counts}
+            w.move(data_imports, import_id, "committing", move, values, after=after)
     except Exception as exc:
         log.exception("commit of import %s failed", import_id)
         _fail(p, actor, import_id, "committing", exc, address)
@@ -463,22 +453,14 @@ def discard(p: Platform, actor: Actor, import_id: int, address: str | None = Non
     check_permission(actor)
     with p.uow.write(actor, address) as w:
         view = _view(fetch_row(w.conn, import_id))
-        if not view.can_discard:
-            raise Conflict(
-                f"导入 #{import_id} 的状态为「{view.status}」，不能放弃。",
-                f"Import #{import_id} is {view.status}; it cannot be discarded.",
-            )
-        w.conn.execute(
-            update(data_imports).where(data_imports.c.id == import_id).values(status="discarded", progress=1.0)
-        )
+        state = view.status
+        if view.stalled:  # left validating or committing by a stopped worker: it failed
+            move, fields = WORKFLOW.check(None, state, "fail", {"reason": STALLED})
+            w.move(data_imports, import_id, state, move, {"progress": 1.0, "message": STALLED}, after=fields)
+            state = move.target
+        move, _ = WORKFLOW.check(actor, state, "discard")
+        w.move(data_imports, import_id, state, move, {"progress": 1.0}, after={"filename": view.filename})
         w.conn.execute(delete(problems_t).where(problems_t.c.import_id == import_id))
-        w.audit(
-            "import.discard",
-            "data_import",
-            import_id,
-            {"status": view.status},
-            {"status": "discarded", "filename": view.filename},
-        )
         stored = w.conn.execute(select(data_imports.c.stored_path).where(data_imports.c.id == import_id)).scalar_one()
     _remove(p, stored)
 

@@ -26,13 +26,14 @@ from sqlalchemy import Connection, insert, select, update
 
 from ...adapters.db.tables import enterprises, evaluation_results, evaluation_runs, projects, subsidy_applications
 from ...core import loader
-from ...core.errors import InvalidInput, Problem
+from ...core.errors import Conflict, InvalidInput, Problem
 from ...core.situation import read_situation
+from ...registers import events
 from ...registers.roles import Actor
 from ..calculation.contract import calculate, dumps
-from ..kernel.errors import Conflict
 from ..kernel.scope import check_visible, require, visible_enterprise
 from ..kernel.uow import UnitOfWork, Writer, now
+from ..subsidies import ledger
 
 ENTERPRISE_INPUTS = ("is_2513_enterprise", "local_contribution_growth", "industrial_equipment_investment")
 OUTPUTS = {
@@ -40,7 +41,6 @@ OUTPUTS = {
     "2.11": ("vertical_industry_route", "vertical_industry_reward"),
 }
 TRIGGERS = {"2.10": ("total_investment", "equipment_investment"), "2.11": ("zero_land_renovation",)}
-COUNTED_STATES = ("approved", "paid")
 
 
 def project_inputs() -> tuple[str, ...]:
@@ -215,9 +215,8 @@ def insert_project(
             created_at=now(),
         )
     ).inserted_primary_key[0]
-    w.audit(
-        "project.create",
-        "project",
+    w.record(
+        events.PROJECT_CREATE,
         pid,
         None,
         {"credit_code": credit_code, "name": name.strip(), "application_date": day, "inputs": clean},
@@ -269,7 +268,7 @@ def update_project(
                 select(subsidy_applications.c.status).where(subsidy_applications.c.project_id == project_id)
             ).scalars()
         )
-        if states - {"draft"}:
+        if states - {"draft", "withdrawn"}:
             raise Conflict(
                 "该项目已有提交的补助申请，不能再修改。",
                 "The project has a submitted application; it can no longer change.",
@@ -281,9 +280,8 @@ def update_project(
             "inputs": check_inputs(inputs if inputs is not None else revive(row.inputs), day.isoformat()),
         }
         w.conn.execute(update(projects).where(projects.c.id == project_id).values(**values))
-        w.audit(
-            "project.update",
-            "project",
+        w.record(
+            events.PROJECT_UPDATE,
             project_id,
             {"name": row.name, "application_date": row.application_date, "inputs": row.inputs},
             values,
@@ -321,50 +319,39 @@ def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any
 def counted_projects(
     conn: Connection, credit_code: str, year: int, exclude_project: int | None
 ) -> list[dict[str, Any]]:
-    """The enterprise's approved or paid ordinary 2.10 projects of ``year`` that used the yearly cap."""
+    """The enterprise's projects whose ordinary 2.10 subsidy of ``year`` the ledger counts against the yearly cap.
+
+    What each was granted is the ledger's sum for its application (not the amount it asked for).
+    """
+    granted = ledger.granted_against(conn, credit_code, ledger.ORDINARY_CAP, year)
+    if not granted:
+        return []
     rows = conn.execute(
         select(
             subsidy_applications.c.id,
             subsidy_applications.c.status,
-            subsidy_applications.c.amount_detail,
             projects.c.id.label("project_id"),
             projects.c.name,
             projects.c.application_date,
             projects.c.inputs,
         )
         .join(projects, projects.c.id == subsidy_applications.c.project_id)
-        .where(
-            subsidy_applications.c.credit_code == credit_code,
-            subsidy_applications.c.clause == "2.10",
-            subsidy_applications.c.status.in_(COUNTED_STATES),
-            projects.c.application_date >= dt.date(year, 1, 1),
-            projects.c.application_date <= dt.date(year, 12, 31),
-        )
+        .where(subsidy_applications.c.id.in_(list(granted)))
         .order_by(projects.c.application_date, projects.c.id)
     ).all()
-    out, seen = [], set()
-    for r in rows:
-        detail = r.amount_detail or {}
-        if (
-            r.project_id == exclude_project
-            or r.project_id in seen
-            or detail.get("tech_renovation_tier") != "ordinary"
-            or Decimal(str(detail.get("tech_renovation_subsidy", "0"))) <= 0
-        ):
-            continue
-        seen.add(r.project_id)
-        out.append(
-            {
-                "application_id": r.id,
-                "project_id": r.project_id,
-                "name": r.name,
-                "status": r.status,
-                "application_date": r.application_date.isoformat(),
-                "granted": str(detail.get("tech_renovation_subsidy")),
-                "inputs": r.inputs,
-            }
-        )
-    return out
+    return [
+        {
+            "application_id": r.id,
+            "project_id": r.project_id,
+            "name": r.name,
+            "status": r.status,
+            "application_date": r.application_date.isoformat(),
+            "granted": str(granted[r.id]),
+            "inputs": r.inputs,
+        }
+        for r in rows
+        if r.project_id != exclude_project
+    ]
 
 
 def computable(inputs: dict[str, Any]) -> list[str]:

@@ -9,8 +9,10 @@ never changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import logging
 import threading
 from decimal import Decimal
 from typing import Any
@@ -19,19 +21,29 @@ from sqlalchemy import insert, select, update
 
 from ...adapters.db.tables import evaluation_results, evaluation_runs
 from ...core import loader, reforms
-from ...core.errors import PolicyError
+from ...core.errors import Conflict, NotFound, PolicyError
 from ...core.mujun import indicators as ind
 from ...core.mujun.carbon import LEVELS
 from ...core.mujun.evaluation import OVERRIDES, REASONS
 from ...core.mujun.explain import explain
 from ...core.parameters import ParameterSet
+from ...registers import events, workflows
 from ...registers.roles import Actor
 from ..data.store import frame_from_db
-from ..kernel.errors import Conflict, NotFound
 from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork, now
 from . import methods
 from .evaluate import run_evaluation, summary
+
+log = logging.getLogger(__name__)
+WORKFLOW = workflows.load("evaluation_run")
+ACTIVE = ("queued", "running")
+"""States in which a worker should be computing the run."""
+_WORKERS: dict[int, threading.Thread] = {}
+STALE_AFTER = dt.timedelta(hours=1)
+"""A run still computing after this long is failed (the demo county takes seconds, 100,000 firms under a minute)."""
+START_GRACE = dt.timedelta(minutes=1)
+"""How long a queued run may wait for its worker before a live server counts it as stalled."""
 
 
 def parameters_version(params: ParameterSet) -> str:
@@ -57,7 +69,7 @@ def create_run(
         rid = w.conn.execute(
             insert(evaluation_runs).values(
                 year=year,
-                status="queued",
+                status=WORKFLOW.initial,
                 progress=0.0,
                 method_title=method_title,
                 method_changes=methods.changes_to_json(method_changes),
@@ -66,15 +78,19 @@ def create_run(
                 started_at=now(),
             )
         ).inserted_primary_key[0]
-        w.audit("evaluation.start", "evaluation_run", rid, None, {"year": year, "method": method_title})
+        w.record(events.EVALUATION_CREATE, rid, None, {"year": year, "method": method_title})
     return int(rid)
 
 
 def execute_run(uow: UnitOfWork, run_id: int) -> None:
-    """Evaluate a queued run and store its results; failures are recorded on the run."""
+    """Evaluate a queued run and store its results (the ``run`` and ``done`` moves); a failure is the ``fail`` move.
+
+    An error that is not a policy error is recorded on the run, logged with its traceback, and raised again.
+    """
+    _WORKERS.setdefault(run_id, threading.current_thread())  # a run computed in the caller's thread is alive too
     with uow.read() as conn:
         run = conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
-    _progress(uow, run_id, "running", 0.05, "读取企业数据 / reading enterprise data")
+    _system_move(uow, run_id, "queued", "run", {"progress": 0.05, "message": "读取企业数据 / reading enterprise data"})
     try:
         params = (
             reforms.apply(methods.changes_from_json(run.method_changes), loader.parameters())
@@ -83,53 +99,126 @@ def execute_run(uow: UnitOfWork, run_id: int) -> None:
         )
         with uow.read() as conn:
             frame = frame_from_db(conn, [y for y in range(run.year - 3, run.year + 1)])
-        _progress(uow, run_id, "running", 0.3, "计算 / evaluating")
+        _progress(uow, run_id, 0.3, "计算 / evaluating")
         ev = run_evaluation(frame, run.year, params, run.method_title)
         r = ev.result
-        _progress(uow, run_id, "running", 0.6, "保存结果 / storing results")
+        _progress(uow, run_id, 0.6, "保存结果 / storing results")
         rows = result_rows(r, run_id)
         with uow.write(None) as w:
             for k in range(0, len(rows), 1000):
                 w.conn.execute(insert(evaluation_results), rows[k : k + 1000])
-            w.conn.execute(
-                update(evaluation_runs)
-                .where(evaluation_runs.c.id == run_id)
-                .values(
-                    status="done",
-                    progress=1.0,
-                    message=None,
-                    finished_at=now(),
-                    benchmarks={g: {k: (v if v == v else None) for k, v in b.items()} for g, b in r.benchmarks.items()},
-                    summary=summary(r),
-                )
-            )
-            w.audit("evaluation.done", "evaluation_run", run_id, None, {"enterprises": len(rows)})
+            move, _ = WORKFLOW.check(None, "running", "done")
+            values = {
+                "progress": 1.0,
+                "message": None,
+                "finished_at": now(),
+                "benchmarks": {g: {k: (v if v == v else None) for k, v in b.items()} for g, b in r.benchmarks.items()},
+                "summary": summary(r),
+            }
+            w.move(evaluation_runs, run_id, "running", move, values, after={"enterprises": len(rows)})
     except PolicyError as exc:
-        _progress(uow, run_id, "failed", 1.0, f"{exc.message_zh} / {exc.message_en}")
+        fail(uow, run_id, f"{exc.message_zh} / {exc.message_en}")
     except Exception as exc:
-        _progress(uow, run_id, "failed", 1.0, f"内部错误 / internal error: {type(exc).__name__}: {exc}")
+        log.exception("evaluation run %s failed", run_id)
+        fail(uow, run_id, f"内部错误 / internal error: {type(exc).__name__}: {exc}")
         raise
+    finally:
+        if _WORKERS.get(run_id) is threading.current_thread():
+            _WORKERS.pop(run_id, None)
 
 
 def start_in_background(uow: UnitOfWork, run_id: int) -> threading.Thread:
     """Run ``execute_run`` on a worker thread (the page polls the run's progress)."""
     t = threading.Thread(target=execute_run, args=(uow, run_id), name=f"evaluation-{run_id}", daemon=True)
+    _WORKERS[run_id] = t
     t.start()
     return t
 
 
-def _progress(uow: UnitOfWork, run_id: int, status: str, progress: float, message: str | None) -> None:
+def _progress(uow: UnitOfWork, run_id: int, progress: float, message: str | None) -> None:
+    """Progress of a running run (not a move: not audited)."""
     with uow.write(None) as w:
         w.conn.execute(
             update(evaluation_runs)
-            .where(evaluation_runs.c.id == run_id)
-            .values(
-                status=status,
-                progress=progress,
-                message=message,
-                **({"finished_at": now()} if status == "failed" else {}),
-            )
+            .where(evaluation_runs.c.id == run_id, evaluation_runs.c.status == "running")
+            .values(progress=progress, message=message)
         )
+
+
+def _system_move(uow: UnitOfWork, run_id: int, state: str, action: str, values: dict[str, Any], after=None) -> None:
+    with uow.write(None) as w:
+        move, fields = WORKFLOW.check(None, state, action, after)
+        w.move(evaluation_runs, run_id, state, move, values, after=fields or None)
+
+
+def fail(uow: UnitOfWork, run_id: int, reason: str) -> bool:
+    """Fail a queued or running run with ``reason`` (the ``fail`` move); False when it was no longer active."""
+    with uow.read() as conn:
+        state = conn.execute(select(evaluation_runs.c.status).where(evaluation_runs.c.id == run_id)).scalar_one()
+    if state not in ACTIVE:
+        return False
+    try:
+        _system_move(
+            uow,
+            run_id,
+            state,
+            "fail",
+            {"progress": 1.0, "message": reason[:2000], "finished_at": now()},
+            {"reason": reason[:2000]},
+        )
+    except Conflict:
+        return False
+    return True
+
+
+def recover_stalled(
+    uow: UnitOfWork, timeout: dt.timedelta | None = None, grace: dt.timedelta | None = None
+) -> list[int]:
+    """Fail every run left queued or running with no worker in this process (at start-up: a crash stopped it).
+
+    With ``timeout``, also a run whose worker has been at it for longer than that. With ``grace``, a run
+    younger than that is left alone (its worker may be about to start: a run is queued, then started).
+
+    Returns:
+        The ids of the runs failed.
+    """
+    with uow.read() as conn:
+        active = conn.execute(
+            select(evaluation_runs.c.id, evaluation_runs.c.started_at).where(evaluation_runs.c.status.in_(ACTIVE))
+        ).all()
+    failed = []
+    for run_id, started in active:
+        worker = _WORKERS.get(run_id)
+        alive = worker is not None and worker.is_alive()
+        started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+        overdue = timeout is not None and now() - started > timeout
+        young = grace is not None and now() - started < grace
+        if (alive and not overdue) or (not alive and young):
+            continue
+        reason = (
+            f"计算超过 {timeout} 未完成，已停止；可重新计算。 / The run took longer than {timeout}; it was stopped and can be rerun."
+            if alive
+            else "服务器在计算过程中停止，评价未完成；可重新计算。 / The server stopped during the run; it can be rerun."
+        )
+        if fail(uow, run_id, reason):
+            failed.append(run_id)
+    return failed
+
+
+def rerun(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = None) -> None:
+    """Queue a failed run again with its method (the ``rerun`` move) and evaluate it in the background.
+
+    Raises:
+        NotFound, Forbidden, Conflict: an unknown run, a role without ``evaluate``, a run that has not failed.
+    """
+    with uow.write(actor, address) as w:
+        state = w.conn.execute(select(evaluation_runs.c.status).where(evaluation_runs.c.id == run_id)).scalar()
+        if state is None:
+            raise NotFound(run_id)
+        move, _ = WORKFLOW.check(actor, state, "rerun")
+        values = {"progress": 0.0, "message": None, "finished_at": None, "started_at": now(), "started_by": actor.id}
+        w.move(evaluation_runs, run_id, state, move, values)
+    start_in_background(uow, run_id)
 
 
 def result_rows(r, run_id: int) -> list[dict[str, Any]]:
@@ -189,7 +278,6 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
         NotFound: for an unknown run.
         Conflict: if the run is not finished, or another run of the year is already published.
     """
-    require(actor, "publish")
     with uow.write(actor, address) as w:
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).first()
         if run is None:
@@ -197,11 +285,7 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
         # Lock the year's runs (PostgreSQL; SQLite writes are serialised anyway) so two publishers cannot both pass the check below.
         w.conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == run.year).with_for_update()).all()
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
-        if run.status != "done":
-            raise Conflict(
-                f"评价 #{run_id} 状态为 {run.status}，只有已完成的评价可以发布。",
-                f"Run #{run_id} is {run.status}; only a finished run can be published.",
-            )
+        move, _ = WORKFLOW.check(actor, run.status, "publish")
         other = w.conn.execute(
             select(evaluation_runs.c.id).where(
                 evaluation_runs.c.year == run.year, evaluation_runs.c.status == "published"
@@ -212,17 +296,13 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
                 f"{run.year} 年度已发布评价 #{other.id}，不能重复发布。",
                 f"{run.year} already has published run #{other.id}.",
             )
-        w.conn.execute(
-            update(evaluation_runs)
-            .where(evaluation_runs.c.id == run_id)
-            .values(status="published", published_by=actor.id, published_at=now())
-        )
-        w.audit(
-            "evaluation.publish",
-            "evaluation_run",
+        w.move(
+            evaluation_runs,
             run_id,
-            {"status": "done"},
-            {"status": "published", "year": run.year},
+            run.status,
+            move,
+            {"published_by": actor.id, "published_at": now()},
+            after={"year": run.year},
         )
 
 

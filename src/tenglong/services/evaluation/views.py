@@ -17,17 +17,16 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true
 from sqlalchemy.orm import aliased
 
 from ...adapters.db.tables import enterprise_years, enterprises, evaluation_results, evaluation_runs, users
-from ...core.errors import InvalidInput, PolicyError, Problem
+from ...core.errors import InvalidInput, NotFound, PolicyError, Problem
 from ...registers.roles import Actor
 from ..enterprises.directory import EXPORT_LIMIT, Page, ResultFilter, published_runs, result_page
-from ..kernel.errors import NotFound
 from ..kernel.scope import enterprise_scope, require
 from ..kernel.uow import UnitOfWork
 from . import runs as runs_service
 
 _RUN = evaluation_runs.c
 _R = evaluation_results.c
-ACTIVE = ("queued", "running")
+ACTIVE = runs_service.ACTIVE
 _ORDER = {"A": 1, "B": 2, "C": 3, "D": 4}
 
 
@@ -114,8 +113,9 @@ def _runs(conn: Connection, actor: Actor, *where: ColumnElement[bool]) -> list[R
 
 
 def list_runs(uow: UnitOfWork, actor: Actor) -> list[RunInfo]:
-    """The runs the actor may see, newest year and run first."""
+    """The runs the actor may see, newest year and run first (a run stuck past the timeout is failed first)."""
     require(actor, "read")
+    runs_service.recover_stalled(uow, runs_service.STALE_AFTER, runs_service.START_GRACE)
     with uow.read() as conn:
         return _runs(conn, actor)
 
@@ -134,6 +134,7 @@ def get_run(uow: UnitOfWork, actor: Actor, run_id: int) -> RunInfo:
         NotFound: unknown, or not visible to the actor (unpublished for town and enterprise).
     """
     require(actor, "read")
+    runs_service.recover_stalled(uow, runs_service.STALE_AFTER, runs_service.START_GRACE)
     with uow.read() as conn:
         return _run(conn, actor, run_id)
 

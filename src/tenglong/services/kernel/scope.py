@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, false, select, true
 
 from ...adapters.db.tables import enterprises
+from ...core.errors import Forbidden, NotFound
 from ...registers.roles import Actor
-from .errors import Forbidden, NotFound
 
 
 def require(actor: Actor, *permissions: str) -> None:

@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, Table, insert, update
 
 from ...adapters.db.engine import WRITE
 from ...adapters.db.tables import audit_log
+from ...core.errors import Conflict
+from ...registers.events import EVENTS, EventType
 from ...registers.roles import Actor
+from ...registers.workflow import Move
 
 _WRITE_LOCK = threading.RLock()
 
@@ -49,20 +52,62 @@ class Writer:
         self.actor = actor
         self.address = address
 
-    def audit(self, action: str, entity_type: str, entity_id: Any, before: Any = None, after: Any = None) -> None:
-        """Append one audit record in this transaction."""
+    def record(self, event: EventType, entity_id: Any, before: Any = None, after: Any = None) -> None:
+        """Append one typed audit event in this transaction (refused unless ``event`` is registered).
+
+        Raises:
+            ValueError: for an event type that is not in ``registers.events.EVENTS``.
+        """
+        if event not in EVENTS or EVENTS[event.name] != event:
+            raise ValueError(f"unregistered audit event {event.name}")
         self.conn.execute(
             insert(audit_log).values(
                 at=now(),
                 actor_id=self.actor.id if self.actor else None,
                 actor=self.actor.username if self.actor else "system",
-                action=action,
-                entity_type=entity_type,
+                action=event.name,
+                entity_type=event.entity,
                 entity_id=str(entity_id),
                 before=_plain(before) if before is not None else None,
                 after=_plain(after) if after is not None else None,
                 address=self.address,
             )
+        )
+
+    def move(
+        self,
+        table: Table,
+        record_id: Any,
+        state: str,
+        move: Move,
+        values: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Apply a workflow move (decided by ``Workflow.check``) to ``table`` and audit it.
+
+        The row moves only if it is still in ``state`` (a concurrent move makes this
+        one a :class:`Conflict`, and the transaction rolls back); ``values`` are set
+        with the new status. The audit event is the move's, with the states before
+        and after and the given ``before``/``after`` details.
+
+        Raises:
+            Conflict: the row left ``state`` meanwhile.
+        """
+        done = self.conn.execute(
+            update(table)
+            .where(table.c.id == record_id, table.c.status == state)
+            .values(status=move.target, **(values or {}))
+        )
+        if done.rowcount != 1:
+            raise Conflict(
+                f"记录 #{record_id} 的状态已被他人改变，请刷新后重试。",
+                f"Record #{record_id} changed meanwhile; reload and try again.",
+            )
+        if move.event is None:
+            raise ValueError(f"move {move.action} has no event: build workflows with Workflow.from_mapping")
+        self.record(
+            move.event, record_id, {"status": state, **(before or {})}, {"status": move.target, **(after or {})}
         )
 
 

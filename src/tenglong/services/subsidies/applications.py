@@ -4,8 +4,10 @@ An application stores the amount computed for its project (exact ``Decimal``),
 the amount's parts, the full explanation snapshot (zh and en explanation dicts,
 the request, the counted projects, the class used) and the parameters version.
 It is recomputed only in draft; once submitted it never changes. Moves follow
-``registers/workflow.py`` and each is audited with the status before and after,
-in the same transaction as the change.
+the ``subsidy_application`` workflow (``registers/workflows/``) and each is an
+audited event with the status before and after, in the same transaction as the
+change. Approval records the amounts granted in the money ledger (after the
+yearly cap check, under a lock on the enterprise), payment the amounts paid.
 
 Scope: an application is visible to whoever sees its enterprise; outside that it
 does not exist (404). A move the role may not make is 403; a move the state does
@@ -14,23 +16,22 @@ not allow is 409.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ...adapters.db.tables import audit_log, enterprises, projects, subsidy_applications, users
 from ...adapters.tabular.applications_sheet import applications_workbook
 from ...core import loader
-from ...core.errors import InvalidInput, Problem
+from ...core.errors import Conflict, InvalidInput, Problem
 from ...core.reference_data import towns
-from ...registers import workflow
+from ...registers import events, workflows
 from ...registers.roles import Actor
 from ..enterprises.projects import (
     ENTERPRISE_INPUTS,
     OUTPUTS,
-    Conflict,
     calculate_project,
     draft_project,
     insert_project,
@@ -38,31 +39,16 @@ from ..enterprises.projects import (
     visible_project,
 )
 from ..evaluation.runs import parameters_version
-from ..kernel.errors import Forbidden, NotFound
 from ..kernel.scope import check_visible, enterprise_scope, require, visible_enterprise
 from ..kernel.uow import UnitOfWork, now
+from . import caps, ledger
 
 CLAUSES = ("2.10", "2.11")
-STATES = workflow.STATES
-ENTITY = "subsidy_application"
+WORKFLOW = workflows.load("subsidy_application")
+OUTPUTS_PAID = {"2.10": ("tech_renovation_subsidy", "key_project_reward_2513"), "2.11": ("vertical_industry_reward",)}
+"""The outputs of each clause that are money paid to the enterprise (one ledger row each)."""
+STATES = tuple(WORKFLOW.states)
 CENT = Decimal("0.01")
-STATE_NAMES = {
-    "draft": ("草稿", "draft"),
-    "submitted": ("已提交", "submitted"),
-    "under_review": ("审核中", "under review"),
-    "approved": ("已批准", "approved"),
-    "rejected": ("已驳回", "rejected"),
-    "paid": ("已拨付", "paid"),
-}
-ACTION_NAMES = {
-    "submit": ("提交", "submit"),
-    "start_review": ("开始审核", "start the review"),
-    "approve": ("批准", "approve"),
-    "reject": ("驳回", "reject"),
-    "pay": ("拨付", "pay"),
-    "revise": ("退回修改", "revise"),
-    "recompute": ("重新计算", "recompute"),
-}
 
 
 def money(value: Any) -> Decimal:
@@ -190,32 +176,41 @@ def create_application(uow: UnitOfWork, actor: Actor, project_id: int, clause: s
 
 
 def _insert_application(w, actor: Actor, project, clause: str) -> int:
-    existing = w.conn.execute(
-        select(subsidy_applications.c.id).where(
-            subsidy_applications.c.project_id == project.id, subsidy_applications.c.clause == clause
-        )
-    ).first()
+    live = (
+        subsidy_applications.c.project_id == project.id,
+        subsidy_applications.c.clause == clause,
+        subsidy_applications.c.status != "withdrawn",
+    )
+    existing = w.conn.execute(select(subsidy_applications.c.id).where(*live)).first()
     if existing is not None:
-        raise Conflict(
-            f"项目已有第 {clause} 项的补助申请 #{existing.id}。",
-            f"The project already has a {clause} application (#{existing.id}).",
-        )
+        raise _duplicate(clause, existing.id)
     snap = snapshot(w.conn, project, clause)
     at = now()
     values = {
         "project_id": project.id,
         "credit_code": project.credit_code,
         "clause": clause,
-        "status": "draft",
+        "status": WORKFLOW.initial,
         **snap,
         "computed_at": at,
         "created_by": actor.id,
         "created_at": at,
         "updated_at": at,
     }
-    aid = int(w.conn.execute(insert(subsidy_applications).values(**values)).inserted_primary_key[0])
-    w.audit("application.create", ENTITY, aid, None, _after(values))
+    try:
+        with w.conn.begin_nested():  # the unique index on live (project, clause) settles a race of two creators
+            aid = int(w.conn.execute(insert(subsidy_applications).values(**values)).inserted_primary_key[0])
+    except IntegrityError:
+        raise _duplicate(clause, w.conn.execute(select(subsidy_applications.c.id).where(*live)).scalar()) from None
+    w.record(events.APPLICATION_CREATE, aid, None, _after(values))
     return aid
+
+
+def _duplicate(clause: str, existing: int | None) -> Conflict:
+    return Conflict(
+        f"项目已有第 {clause} 项的补助申请 #{existing}；如需重新申请，请先撤回原申请。",
+        f"The project already has a {clause} application (#{existing}); withdraw it first to apply again.",
+    )
 
 
 def apply_for_project(
@@ -295,7 +290,7 @@ def town_choices(lang: str = "zh") -> list[tuple[str, str]]:
 def export_xlsx(uow: UnitOfWork, actor: Actor, status: str | None, clause: str | None, town: str | None) -> bytes:
     """The filtered list (every page) as a workbook with Chinese headers."""
     data = list_applications(uow, actor, status, clause, town, None, 1, 10**9)
-    return applications_workbook(data["items"], {s: STATE_NAMES[s][0] for s in STATE_NAMES})
+    return applications_workbook(data["items"], {k: s.zh for k, s in WORKFLOW.states.items()})
 
 
 def _visible_application(conn: Connection, actor: Actor, application_id: int):
@@ -307,29 +302,25 @@ def _visible_application(conn: Connection, actor: Actor, application_id: int):
     return check_visible(actor, row, application_id)
 
 
-def _conflict(state: str, action: str) -> Conflict:
-    s, a = STATE_NAMES.get(state, (state, state)), ACTION_NAMES.get(action, (action, action))
-    return Conflict(
-        f"申请当前状态为“{s[0]}”，不能{a[0]}。", f"The application is {s[1]}; “{a[1]}” is not possible in that state."
-    )
-
-
 def recompute(uow: UnitOfWork, actor: Actor, application_id: int, address: str | None = None) -> None:
     """Compute a draft application again from its project (409 once submitted)."""
     require(actor, "apply")
     with uow.write(actor, address) as w:
         app = _visible_application(w.conn, actor, application_id)
         if app.status != "draft":
-            raise _conflict(app.status, "recompute")
+            s = WORKFLOW.state(app.status)
+            raise Conflict(
+                f"补助申请当前状态为“{s.zh}”，只有草稿可以重新计算。",
+                f"The subsidy application is {s.en}; only a draft can be recomputed.",
+            )
         snap = snapshot(w.conn, visible_project(w.conn, actor, app.project_id), app.clause)
         w.conn.execute(
             update(subsidy_applications)
             .where(subsidy_applications.c.id == application_id)
             .values(**snap, computed_at=now(), updated_at=now())
         )
-        w.audit(
-            "application.recompute",
-            ENTITY,
+        w.record(
+            events.APPLICATION_RECOMPUTE,
             application_id,
             {
                 "status": app.status,
@@ -341,40 +332,39 @@ def recompute(uow: UnitOfWork, actor: Actor, application_id: int, address: str |
         )
 
 
-def _check_cap(conn: Connection, app) -> None:
-    """Approving an ordinary 2.10 project must keep the enterprise's yearly total within the cap."""
-    if app.clause != "2.10" or (app.amount_detail or {}).get("tech_renovation_tier") != "ordinary":
-        return
-    day = conn.execute(select(projects.c.application_date).where(projects.c.id == app.project_id)).scalar_one()
-    cap = loader.parameters()["tech_renovation.ordinary_cap_per_enterprise_year"].at(day)
-    if cap is None:
-        return
-    rows = conn.execute(
-        select(subsidy_applications.c.amount_detail)
-        .join(projects, projects.c.id == subsidy_applications.c.project_id)
-        .where(
-            subsidy_applications.c.credit_code == app.credit_code,
-            subsidy_applications.c.clause == "2.10",
-            subsidy_applications.c.status.in_(("approved", "paid")),
-            subsidy_applications.c.id != app.id,
-            projects.c.application_date >= dt.date(day.year, 1, 1),
-            projects.c.application_date <= dt.date(day.year, 12, 31),
+def _items(app) -> list[tuple[str, Decimal, str | None]]:
+    """(output, amount, cap key) of each paid-out part of an application, from its stored amounts."""
+    detail = app.amount_detail or {}
+    out = []
+    for item in OUTPUTS_PAID[app.clause]:
+        amount = Decimal(str(detail.get(item) or "0"))
+        ordinary = item == "tech_renovation_subsidy" and detail.get("tech_renovation_tier") == "ordinary"
+        if amount > 0:
+            out.append((item, amount, ledger.ORDINARY_CAP if ordinary else None))
+    return out
+
+
+def _ledger_entries(
+    app, kind: str, year: int, reference: str | None = None, note: str | None = None
+) -> list[ledger.Entry]:
+    return [
+        ledger.Entry(
+            app.credit_code,
+            app.clause,
+            item,
+            kind,
+            amount,
+            year,
+            "subsidy_application",
+            str(app.id),
+            app.project_id,
+            app.id,
+            cap_key,
+            reference,
+            note,
         )
-    ).scalars()
-    granted = sum(
-        (
-            Decimal(d.get("tech_renovation_subsidy", "0"))
-            for d in rows
-            if (d or {}).get("tech_renovation_tier") == "ordinary"
-        ),
-        Decimal("0"),
-    )
-    mine = Decimal((app.amount_detail or {}).get("tech_renovation_subsidy", "0"))
-    if granted + mine > Decimal(cap):
-        raise Conflict(
-            f"批准后该企业 {day.year} 年普通技改补助合计 {granted + mine:,.2f} 元，超过年度上限 {Decimal(cap):,.2f} 元；请驳回后重新计算。",
-            f"Approving would bring the enterprise's {day.year} ordinary 2.10 subsidies to {granted + mine:,.2f}, above the cap of {Decimal(cap):,.2f}; reject it and recompute.",
-        )
+        for item, amount, cap_key in _items(app)
+    ]
 
 
 def act(
@@ -386,84 +376,48 @@ def act(
     reference: str | None = None,
     address: str | None = None,
 ) -> dict[str, Any]:
-    """Make one workflow move (audited with the status before and after); ``recompute`` recomputes a draft.
+    """Make one workflow move (an audited event with the status before and after); ``recompute`` recomputes a draft.
+
+    ``approve`` checks the yearly cap and records the amounts granted in the
+    ledger; ``pay`` records the amounts paid, with the payment reference.
 
     Raises:
         NotFound: unknown action, or the application is outside the actor's scope (404).
         Forbidden: the role may not make this move (403).
-        Conflict: the application's state does not allow it (409).
-        InvalidInput: a reject without a note, or a payment without a reference (422).
+        Conflict: the application's state does not allow it, or approving would pass the cap (409).
+        InvalidInput: a reject without a note, a payment without a reference, or a field too long (422).
     """
     if action == "recompute":
         recompute(uow, actor, application_id, address)
         return {"id": application_id, "status": "draft", "previous": "draft"}
-    named = [m for m in workflow.MOVES if m.action == action]
-    if not named:
-        raise NotFound(action)
     with uow.write(actor, address) as w:
         app = _visible_application(w.conn, actor, application_id)
-        if not actor.can(named[0].permission):
-            raise Forbidden(action)
-        m = workflow.move(action, app.status)
-        if m is None:
-            raise _conflict(app.status, action)
-        note, reference = (note or "").strip() or None, (reference or "").strip() or None
-        if m.needs_note and not note:
-            raise InvalidInput(
-                [
-                    Problem(
-                        "missing_input",
-                        "note",
-                        None,
-                        "驳回理由",
-                        "the reason",
-                        "材料不全",
-                        "驳回时须填写理由。",
-                        "A rejection needs a note giving the reason.",
-                    )
-                ]
-            )
-        if action == "pay" and not reference:
-            raise InvalidInput(
-                [
-                    Problem(
-                        "missing_input",
-                        "reference",
-                        None,
-                        "拨付凭证号",
-                        "the payment reference",
-                        "LHCZ-2023-0012",
-                        "拨付时须填写拨付凭证号。",
-                        "A payment needs its reference.",
-                    )
-                ]
-            )
+        move, fields = WORKFLOW.check(actor, app.status, action, {"note": note, "reference": reference})
+        day = w.conn.execute(select(projects.c.application_date).where(projects.c.id == app.project_id)).scalar_one()
+        money_moved: list[ledger.Entry] = []
         if action == "approve":
-            _check_cap(w.conn, app)
-        values: dict[str, Any] = {"status": m.target, "updated_at": now()}
+            ledger.lock_enterprise(w.conn, app.credit_code)
+            ordinary = sum((a for _, a, cap in _items(app) if cap == ledger.ORDINARY_CAP), Decimal("0"))
+            caps.check_ordinary_cap(w.conn, app.credit_code, day, ordinary, app.id)
+            money_moved = _ledger_entries(app, "granted", day.year, note=fields.get("note"))
+        elif action == "pay":
+            money_moved = _ledger_entries(app, "paid", day.year, fields["reference"], fields.get("note"))
+        values: dict[str, Any] = {"updated_at": now()}
         if action in ("approve", "reject"):
-            values["decision_note"] = note
+            values["decision_note"] = fields.get("note")
         if action == "pay":
-            values["paid_reference"] = reference[:100]
-        done = w.conn.execute(
-            update(subsidy_applications)
-            .where(subsidy_applications.c.id == application_id, subsidy_applications.c.status == app.status)
-            .values(**values)
-        )
-        if done.rowcount != 1:
-            raise _conflict(app.status, action)
-        after = {
-            "status": m.target,
-            **({"note": note} if note else {}),
-            **({"reference": reference} if action == "pay" else {}),
-        }
-        w.audit(f"application.{action}", ENTITY, application_id, {"status": app.status}, after)
-    return {"id": application_id, "status": m.target, "previous": app.status}
+            values["paid_reference"] = fields["reference"]
+        after = {k: v for k, v in fields.items() if v is not None}
+        if money_moved:
+            after["ledger"] = [e.as_dict() for e in money_moved]
+        w.move(subsidy_applications, application_id, app.status, move, values, after=after)
+        ledger.append(w, money_moved)
+    return {"id": application_id, "status": move.target, "previous": app.status}
 
 
 def allowed_actions(actor: Actor, status: str) -> list[str]:
     """The moves this actor may make on an application in ``status`` (for the buttons)."""
-    return [m.action for m in workflow.actions_from(status) if actor.can(m.permission)]
+    return [m.action for m in WORKFLOW.available(actor, status)]
 
 
 def _town_names() -> dict[str, tuple[str, str]]:
@@ -545,7 +499,7 @@ def get_application(uow: UnitOfWork, actor: Actor, application_id: int) -> dict[
                 users.c.role,
             )
             .outerjoin(users, users.c.id == audit_log.c.actor_id)
-            .where(audit_log.c.entity_type == ENTITY, audit_log.c.entity_id == str(application_id))
+            .where(audit_log.c.entity_type == WORKFLOW.entity, audit_log.c.entity_id == str(application_id))
             .order_by(audit_log.c.id)
         ).all()
     names = _town_names().get(app.town, (app.town, app.town))

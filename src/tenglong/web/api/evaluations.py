@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from ...core.errors import Forbidden
 from ...services.evaluation import dashboard as dashboard_service
 from ...services.evaluation import methods
 from ...services.evaluation import views as service
-from ...services.kernel.errors import Forbidden
 from ..evaluation_workbooks import run_workbook_response
 from ..result_query import FilterDep, parse_year
 from ..security import ActorDep, PlatformDep, language

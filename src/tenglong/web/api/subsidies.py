@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from ...core.errors import NotFound
 from ...services.calculation.contract import parse_json
 from ...services.enterprises import projects
-from ...services.kernel.errors import NotFound
 from ...services.subsidies import applications as subsidies
 from ..security import ActorDep, PlatformDep, language
 

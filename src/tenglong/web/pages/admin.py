@@ -8,11 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ...core.errors import InvalidInput, Problem
+from ...core.errors import Forbidden, InvalidInput, Problem
 from ...registers.roles import ROLES
 from ...services.accounts import users
 from ...services.audit import log as audit_view
-from ...services.kernel.errors import Forbidden
 from ..api.admin import AuditFilterDep, AuditReader, UserAdmin
 from ..api.imports import client_address
 from ..app import render

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from ...core.errors import InvalidInput, Problem, ReformError
+from ...core.errors import Forbidden, InvalidInput, Problem, ReformError
 from ...services.enterprises.directory import FLAGS, SORTS
 from ...services.evaluation import methods
 from ...services.evaluation import views as service
-from ...services.kernel.errors import Forbidden
 from ..app import render
 from ..evaluation_workbooks import run_workbook_response
 from ..figures import CLASS_KEYS, FIGURES, divisions, towns

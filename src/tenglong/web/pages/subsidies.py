@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ...core.errors import InvalidInput
+from ...core.errors import InvalidInput, NotFound
 from ...services.calculation import calculator, project_form
-from ...services.kernel.errors import NotFound
 from ...services.subsidies import applications as subsidies
 from ..app import render
 from ..security import ActorDep, PlatformDep, language, require
