@@ -21,6 +21,7 @@ from .clauses import Policy
 from .errors import InvalidInput, Problem
 from .frame import Frame
 from .parameters import ParameterSet
+from .periods import Window
 from .rules import BY_OUTPUT, DEPENDS, RULES, Context, Rule
 from .rules._common import Columns
 from .situation import REQUEST, Situation, YearValues
@@ -242,14 +243,20 @@ def explanation(outcome: Outcome, row: int, ctx: Context, kind: str, lang: str =
     if lang == "en":
         out["text_en"] = clause.text_en
     if st == NOT_IN_FORCE:
-        day = str(ctx.days(kind)[row])
-        w = clause.window
-        out["because"] = [
-            f"判断日期 {day} 不在{clause.title_zh()}的有效期（{w.text_zh()}）内"
+        day = ctx.days(kind)[row]
+        windows = validity_windows(ctx.params, outcome.clause, clause.window)
+        text = (
+            "、".join(w.text_zh() for w in windows) or "无"
             if lang == "zh"
-            else f"the judging date {day} is outside the validity of clause {clause.id} ({w.text_en()})"
+            else "; ".join(w.text_en() for w in windows) or "none"
+        )
+        out["because"] = [
+            f"判断日期 {day} 不在{clause.title_zh()}的有效期（{text}）内"
+            if lang == "zh"
+            else f"the judging date {day} is outside the validity of clause {clause.id} ({text})"
         ]
-        out["validity"] = {"from": w.start.isoformat(), "to": w.end.isoformat() if w.end else None}
+        w = _nearest(windows, day.astype(object)) if windows else None
+        out["validity"] = {"from": w.start.isoformat(), "to": w.end.isoformat() if w.end else None} if w else None
         return out
     lines = []
     for c in outcome.checks:
@@ -265,15 +272,51 @@ def explanation(outcome: Outcome, row: int, ctx: Context, kind: str, lang: str =
         if p in ctx.params and ctx.params[p].assumption and (p not in only or only[p][row])
     ]
     if assumed:
+        # A rule may state a reading with the values it used (the parameter's own note states the defaults).
+        stated = outcome.extra.get("assumption_notes", {})
         out["assumptions"] = [
             {
                 "parameter": p.path,
-                "note": (p.note_zh if lang == "zh" else p.note_en)
+                "note": stated[p.path][0 if lang == "zh" else 1](row)
+                if p.path in stated
+                else (p.note_zh if lang == "zh" else p.note_en)
                 or (p.description_zh if lang == "zh" else p.description_en),
             }
             for p in assumed
         ]
     return out
+
+
+def validity_windows(params: ParameterSet, clause: str, default: Window) -> list[Window]:
+    """The windows in which a clause is in force under ``params`` (its ``in_force.<id>`` parameter).
+
+    A reform may end or extend a clause, so the explanation names these windows,
+    not the policy's own; without the parameter the policy's window stands.
+
+    >>> from tenglong.core import loader
+    >>> validity_windows(loader.parameters(), "2.10", loader.policy()["2.10"].window)
+    [Window(start=datetime.date(2022, 7, 16), end=datetime.date(2023, 12, 31))]
+    """
+    path = f"in_force.{clause}"
+    if path not in params:
+        return [default]
+    p = params[path]
+    out: list[Window] = []
+    for k, (start, on) in enumerate(zip(p.dates, p.values, strict=True)):
+        if not on:
+            continue
+        end = p.dates[k + 1] - dt.timedelta(days=1) if k + 1 < len(p.dates) else None
+        if out and out[-1].end is not None and out[-1].end + dt.timedelta(days=1) == start:
+            out[-1] = Window(out[-1].start, end)
+        else:
+            out.append(Window(start, end))
+    return out
+
+
+def _nearest(windows: list[Window], day: dt.date) -> Window:
+    """The window closest to ``day`` (the one just before it, else the next one)."""
+    before = [w for w in windows if w.end is not None and w.end < day]
+    return before[-1] if before else windows[0]
 
 
 __all__ = ["REQUEST", "YearValues", "calculate", "explanation", "json_value", "run_rules"]

@@ -52,6 +52,38 @@ def fmt_exact(num: int, den: int, decimals: int = 4) -> str:
     return f"{sign}{whole:,}." + "".join(digits) + ("…" if rest else "") if digits else f"{sign}{whole:,}"
 
 
+def fmt_percent(num: int, den: int) -> str:
+    """An exact rate as a percentage, e.g. ``10%``, ``0.5%``; an inexact one ends in "…".
+
+    >>> fmt_percent(1, 10), fmt_percent(1, 200), fmt_percent(3, 20), fmt_percent(1, 3)
+    ('10%', '0.5%', '15%', '33.333333333333…%')
+    """
+    return fmt_exact(100 * int(num), int(den), 0) + "%"
+
+
+def fmt_trim(value: int, scale: int) -> str:
+    """A scaled int as a plain number without trailing zeros, for prose, e.g. ``10`` or ``9.5``.
+
+    >>> fmt_trim(100000, 4), fmt_trim(95000, 4), fmt_trim(3, 0)
+    ('10', '9.5', '3')
+    """
+    return f"{unscale(int(value), scale).normalize():f}"
+
+
+def fmt_classes(keys: list[str], lang: str, last: str = "or") -> str:
+    """Class codes as text: ``A、B、C`` in Chinese, ``A, B or C`` (or ``and``) in English.
+
+    >>> fmt_classes(["A", "B", "C"], "zh"), fmt_classes(["A", "B", "C"], "en"), fmt_classes(["C"], "en")
+    ('A、B、C', 'A, B or C', 'C')
+    """
+    names = [("未参评" if lang == "zh" else "not evaluated") if k == "none" else k for k in keys]
+    if not names:
+        return "无" if lang == "zh" else "none"
+    if lang == "zh":
+        return "、".join(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {last} " + names[-1]
+
+
 def fmt_plain(value: Any) -> str:
     """A value in an explanation line."""
     if isinstance(value, (bool, np.bool_)):
@@ -160,11 +192,12 @@ def threshold_check(
     """
     values = np.asarray(values)
     limits = np.broadcast_to(np.asarray(limit), values.shape)
+    u = f" {unit}" if unit else ""
     return Check(
         code,
         ok,
-        f"{label_zh} {{v}} {unit} {SYMBOL[b.op]} {{lim}} {unit}（{b.zh}）",
-        f"{label_en} {{v}} {unit} {SYMBOL[b.op]} {{lim}} {unit} ({b.en})",
+        f"{label_zh} {{v}}{u} {SYMBOL[b.op]} {{lim}}{u}（{b.zh}）",
+        f"{label_en} {{v}}{u} {SYMBOL[b.op]} {{lim}}{u} ({b.en})",
         {"v": lambda i: fmt_number(values[i], scale), "lim": lambda i: fmt_number(limits[i], scale)},
         applies,
     )

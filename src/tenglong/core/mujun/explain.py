@@ -1,9 +1,19 @@
-"""How one firm's class came about, line by line, each number citing its source."""
+"""How one firm's class came about, line by line, each number citing its source.
+
+Every number stated is one the evaluation used: the method of the run (``r.method``,
+read from the parameters it was given) or the firm's own figures. A ``Result`` does
+not carry the clause 2.8 and A.2 thresholds, so those lines state the firm's figure
+and name the parameter instead of a default the run may not have used.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 
+from ..trace import fmt_number, fmt_percent
 from . import indicators as ind
 from .carbon import LEVEL_ZH, LEVELS
 from .evaluation import ABOVE, OVERRIDES, Result
@@ -11,7 +21,7 @@ from .evaluation import REASONS as REASON_CODES
 
 REASONS = {
     "below_min_land": (
-        "规下企业实际用地不足 {min} 亩，不参评（来源：浙政发〔2021〕31号等，参数 mujun.below_scale_min_land_mu）",
+        "规下企业实际用地不足 {min} 亩，不参评（参数 mujun.below_scale_min_land_mu，预设依据浙政发〔2021〕31号等）",
         "below-scale firm with less than {min} mu: not evaluated (mujun.below_scale_min_land_mu)",
     ),
     "no_land": ("无用地面积，不参评", "no land area: not evaluated"),
@@ -21,14 +31,19 @@ VETO = {
     "serious_environmental_violation": ("严重环境违法", "serious environmental violation"),
     "falsified_data": ("数据造假", "falsified data"),
 }
+# {fai}: the firm's fixed-asset investment; the threshold it reached is the named parameter's value in the run.
 OVERRIDE = {
     "force_A": (
-        "依临政发〔2022〕22号第（八）项：建设期内本年完成固定资产投资额（不含建设用地费）1亿元以上，列入A类（不占A类比例）",
-        "clause 2.8: fixed-asset investment of at least 100 million yuan in the construction period → class A, outside the A quota",
+        "依临政发〔2022〕22号第（八）项：建设期内本年完成固定资产投资额（不含建设用地费）{fai} 元，"
+        "达到列入A类的下限（参数 class_override.force_a_min_investment），列入A类（不占A类比例）",
+        "clause 2.8: fixed-asset investment of {fai} yuan in the construction period reaches the class-A threshold "
+        "(class_override.force_a_min_investment) → class A, outside the A quota",
     ),
     "not_D": (
-        "依临政发〔2022〕22号第（八）项：建设期内本年完成固定资产投资额（不含建设用地费）3000万元以上，不列入D类，由 D 调为 C",
-        "clause 2.8: fixed-asset investment of at least 30 million yuan in the construction period → not class D; D becomes C",
+        "依临政发〔2022〕22号第（八）项：建设期内本年完成固定资产投资额（不含建设用地费）{fai} 元，"
+        "达到不列入D类的下限（参数 class_override.not_d_min_investment），不列入D类，由 D 调为 C",
+        "clause 2.8: fixed-asset investment of {fai} yuan in the construction period reaches the not-D threshold "
+        "(class_override.not_d_min_investment) → not class D; D becomes C",
     ),
 }
 
@@ -46,6 +61,23 @@ def _num(x: float, digits: int = 4) -> str:
     return "—" if not np.isfinite(x) else f"{x:,.{digits}f}"
 
 
+def _pct(x: Decimal | Fraction | float) -> str:
+    """A share of the method as an exact percentage (floats were read from decimals)."""
+    f = x if isinstance(x, Fraction) else Fraction(Decimal(repr(x) if isinstance(x, float) else x))
+    return fmt_percent(f.numerator, f.denominator)
+
+
+def _dec(x: float) -> str:
+    """A method number as written, e.g. ``0.6`` or ``2.0``."""
+    return repr(float(x))
+
+
+def _yuan_rate(x: Decimal) -> str:
+    """元/千瓦时 with at least two decimals, never rounded: ``0.30``, ``0.305``."""
+    q = x.quantize(Decimal("0.01"))
+    return f"{q if q == x else x:f}"
+
+
 def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
     """The explanation of row ``i`` in zh or en."""
     zh = lang == "zh"
@@ -59,10 +91,19 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
         if zh
         else f"data year {r.year}, {kind[1]}, land {_num(d['land_area_mu'][i])} mu"
     )
+    min_land = fmt_number(m.below_min_land_mu4, 4)
     if not r.evaluated[i]:
         zh_t, en_t = REASONS.get(REASON_CODES[int(r.reason_code[i])], ("不参评", "not evaluated"))
-        lines.append((zh_t if zh else en_t).format(min=m.below_min_land_mu4 / 10_000))
+        lines.append((zh_t if zh else en_t).format(min=min_land))
         return lines
+    if not above:
+        lines.append(
+            f"规下企业实际用地 {_num(d['land_area_mu'][i])} 亩 ≥ {min_land} 亩（以上，含本数），参评"
+            "（参数 mujun.below_scale_min_land_mu）"
+            if zh
+            else f"below-scale firm with {_num(d['land_area_mu'][i])} mu ≥ {min_land} mu (inclusive): evaluated "
+            "(mujun.below_scale_min_land_mu)"
+        )
     group = ABOVE if above else "below_scale"
     bench = r.benchmarks[group]
     source = (
@@ -73,7 +114,8 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
         )
         if zh
         else (
-            "benchmarks are this year's county aggregates of the evaluated firms (mujun.benchmark_mode = aggregate, assumption)"
+            "benchmarks are this year's county aggregates of the evaluated firms "
+            "(mujun.benchmark_mode = aggregate, assumption)"
             if m.benchmark_mode == "aggregate"
             else "benchmarks are published constants (mujun.benchmark_constants)"
         )
@@ -106,60 +148,140 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
         c = r.counts[g]
         e = r.edges[g]
         quotas = m.quotas_above if above else m.quotas_below
-        share = ("、" if zh else ", ").join(f"{k} {float(v):.0%}" for k, v in quotas.items())
+        param = "mujun.quotas_above_scale" if above else "mujun.quotas_below_scale"
+        share = ("、" if zh else ", ").join(f"{k} {_pct(v)}" for k, v in quotas.items())
+        edges = f"{_num(e['A'], 3)}、{_num(e['B'], 3)}、{_num(e['C'], 3)}"
         if zh:
             lines.append(
-                f"{group_label(g)}企业参与排名 {r.group_size[i]} 家，本企业第 {r.rank[i]} 名（同分按亩均税收、统一社会信用代码排序）"
+                f"{group_label(g)}企业参与排名 {r.group_size[i]} 家，本企业第 {r.rank[i]} 名"
+                "（同分按亩均税收、统一社会信用代码排序）"
             )
             lines.append(
-                f"比例 {share}（温岭预设，假设参数 mujun.quotas_*）：A 类 {c['A']} 家、B 类 {c['B']} 家、C 类 {c['C']} 家、D 类 {c['D']} 家；A/B、B/C、C/D 分界得分 {_num(e['A'], 3)}、{_num(e['B'], 3)}、{_num(e['C'], 3)}"
+                f"比例 {share}（假设参数 {param}，预设为温岭口径）：A 类 {c['A']} 家、B 类 {c['B']} 家、"
+                f"C 类 {c['C']} 家、D 类 {c['D']} 家；A/B、B/C、C/D 分界得分 {edges}"
             )
             lines.append(f"按排名计算的类别：{r.computed[i]}")
         else:
             lines.append(
-                f"{group_label(g, 'en')} ranking: {r.group_size[i]} firms, this firm ranks {r.rank[i]} (ties: tax per mu, then credit code)"
+                f"{group_label(g, 'en')} ranking: {r.group_size[i]} firms, this firm ranks {r.rank[i]} "
+                "(ties: tax per mu, then credit code)"
             )
             lines.append(
-                f"quotas {share} (Wenling preset, assumption mujun.quotas_*): A {c['A']}, B {c['B']}, C {c['C']}, D {c['D']}; edge scores {_num(e['A'], 3)}, {_num(e['B'], 3)}, {_num(e['C'], 3)}"
+                f"quotas {share} (assumption {param}; the preset is Wenling's): A {c['A']}, B {c['B']}, "
+                f"C {c['C']}, D {c['D']}; edge scores {edges.replace('、', ', ')}"
             )
             lines.append(f"class from the ranking: {r.computed[i]}")
     if r.vetoed[i]:
         v_zh, v_en = VETO.get(str(d.veto[i]), (str(d.veto[i]), str(d.veto[i])))
-        lines.append(
-            f"一票否决：{v_zh} → {r.final[i]} 类，不参与排名、不占比例（假设参数 mujun.vetoes）"
-            if zh
-            else f"veto: {v_en} → class {r.final[i]}, outside the ranking and quotas (assumption mujun.vetoes)"
-        )
+        if m.veto_outside_quota:
+            lines.append(
+                f"一票否决：{v_zh} → {r.final[i]} 类，不参与排名、不占比例"
+                "（假设参数 mujun.vetoes、mujun.veto_outside_quota）"
+                if zh
+                else f"veto: {v_en} → class {r.final[i]}, outside the ranking and quotas "
+                "(assumption mujun.vetoes, mujun.veto_outside_quota)"
+            )
+        else:
+            lines.append(
+                f"一票否决：{v_zh} → {r.final[i]} 类；仍参与排名、占用比例"
+                "（假设参数 mujun.vetoes、mujun.veto_outside_quota）"
+                if zh
+                else f"veto: {v_en} → class {r.final[i]}; the firm stays inside the ranking and uses a quota place "
+                "(assumption mujun.vetoes, mujun.veto_outside_quota)"
+            )
     code = OVERRIDES[int(r.override_code[i])]
     if code in OVERRIDE:
-        lines.append(OVERRIDE[code][0 if zh else 1])
+        fai = fmt_number(int(d.fen("fixed_asset_investment")[i]), 2)
+        lines.append(OVERRIDE[code][0 if zh else 1].format(fai=fai))
     lines.append(f"最终类别：{r.final[i]}" if zh else f"final class: {r.final[i]}")
-    lines.append(
-        f"城镇土地使用税减免 {r.relief[i]:.0%}（浙政办发〔2019〕62号）；差别电价加价 {r.surcharge[i]:.2f} 元/千瓦时（连续 D 类 {r.d_streak[i]} 年）"
-        if zh
-        else f"land-use tax relief {r.relief[i]:.0%} (浙政办发〔2019〕62号); electricity surcharge {r.surcharge[i]:.2f} yuan/kWh ({r.d_streak[i]} year(s) in D running)"
-    )
+    lines.append(_prices(r, i, zh))
     if r.carbon_grade[i] > 0:
         level = LEVELS[int(r.carbon_level[i])]
+        lo, mid = _dec(m.carbon_low_max), _dec(m.carbon_medium_max)
+        cuts = [_dec(x) for x in m.carbon_cuts]
         lines.append(
-            f"碳效码：单位增加值碳排放 {_num(r.carbon_intensity[i])} 吨/万元（{LEVEL_ZH[level]}），碳效值 {_num(r.carbon_value[i])}，{r.carbon_grade[i]} 级"
+            f"碳效码：单位增加值碳排放 {_num(r.carbon_intensity[i])} 吨/万元（{LEVEL_ZH[level]}；"
+            f"低碳 ≤ {lo} < 中碳 ≤ {mid} < 高碳），碳效值 {_num(r.carbon_value[i])}，{r.carbon_grade[i]} 级"
+            f"（等级分界 {'、'.join(cuts)}，含本数）"
             if zh
-            else f"carbon code: intensity {_num(r.carbon_intensity[i])} t/10k yuan ({level}), efficiency value {_num(r.carbon_value[i])}, grade {r.carbon_grade[i]}"
+            else f"carbon code: intensity {_num(r.carbon_intensity[i])} t/10k yuan ({level}; "
+            f"low ≤ {lo} < medium ≤ {mid} < high), efficiency value {_num(r.carbon_value[i])}, "
+            f"grade {r.carbon_grade[i]} (cut points {', '.join(cuts)}, inclusive)"
         )
-    flags = [
-        (r.low_efficiency[i], "亩均税收连续两年5万元（含）以下的低效企业（附件二）", "low-efficiency firm (A.2)"),
-        (
-            r.billion_low_tax[i],
-            "亩均税收连续两年10万元（含）以下的亿元企业（附件二）",
-            "100-million-yuan firm with low tax per mu (A.2)",
-        ),
-        (
-            r.candidate[i],
-            "高耗低效企业候选（假设参数 mujun.hcle_*）",
-            "high-consumption low-efficiency candidate (assumption mujun.hcle_*)",
-        ),
-    ]
-    for on, t_zh, t_en in flags:
-        if on:
-            lines.append(t_zh if zh else t_en)
+    lines += _flags(r, i, zh)
     return lines
+
+
+def _prices(r: Result, i: int, zh: bool) -> str:
+    """The land-use tax relief and the electricity surcharge, with the standards of the run."""
+    m = r.method
+    final, streak = str(r.final[i]), int(r.d_streak[i])
+    relief = _pct(m.relief.get(final, Decimal(0)))
+    persistent = final == "D" and streak >= m.persistent_years
+    surcharge = _yuan_rate(m.surcharge_persistent if persistent else m.surcharge.get(final, Decimal(0)))
+    std, more = _yuan_rate(m.surcharge.get("D", Decimal(0))), _yuan_rate(m.surcharge_persistent)
+    n = m.persistent_years
+    if zh:
+        basis = (
+            f"D 类 {std} 元/千瓦时，连续 D 类 {n} 年以上 {more} 元/千瓦时；本企业连续 D 类 {streak} 年；"
+            "参数 mujun.electricity_surcharge*、mujun.persistent_d_years"
+            if final == "D"
+            else f"{final} 类标准，参数 mujun.electricity_surcharge"
+        )
+        return (
+            f"城镇土地使用税减免 {relief}（{final} 类，参数 mujun.land_use_tax_relief，预设依据浙政办发〔2019〕62号）；"
+            f"差别电价加价 {surcharge} 元/千瓦时（{basis}）"
+        )
+    basis = (
+        f"class D {std}, {more} after {n} or more years in D; {streak} year(s) in D running; "
+        "mujun.electricity_surcharge*, mujun.persistent_d_years"
+        if final == "D"
+        else f"the class {final} rate, mujun.electricity_surcharge"
+    )
+    return (
+        f"land-use tax relief {relief} (class {final}, mujun.land_use_tax_relief; preset from 浙政办发〔2019〕62号); "
+        f"electricity surcharge {surcharge} yuan/kWh ({basis})"
+    )
+
+
+def _flags(r: Result, i: int, zh: bool) -> list[str]:
+    """The A.2 flags and the 高耗低效 candidate flag, with the firm's figures and the parameters that decided them."""
+    m, d = r.method, r.data
+    tax = _num(r.indicators["tax_per_mu"][i])
+    out = []
+    if r.low_efficiency[i]:
+        out.append(
+            f"附件二低效企业：本年亩均税收 {tax} 万元/亩；上限与连续年数按参数 "
+            "low_efficiency.low_efficiency_max_tax_per_mu、low_efficiency.consecutive_years"
+            if zh
+            else f"low-efficiency firm (A.2): tax per mu {tax} this year; ceiling and years per "
+            "low_efficiency.low_efficiency_max_tax_per_mu and low_efficiency.consecutive_years"
+        )
+    if r.billion_low_tax[i]:
+        revenue = fmt_number(int(d.fen("revenue")[i]), 2)
+        out.append(
+            f"附件二亩均税收偏低的亿元企业：本年营业收入 {revenue} 元、亩均税收 {tax} 万元/亩；门槛按参数 "
+            "low_efficiency.billion_min_revenue、low_efficiency.billion_max_tax_per_mu、low_efficiency.consecutive_years"
+            if zh
+            else f"100-million-yuan firm with low tax per mu (A.2): revenue {revenue} and tax per mu {tax} this year; "
+            "thresholds per low_efficiency.billion_min_revenue, low_efficiency.billion_max_tax_per_mu and "
+            "low_efficiency.consecutive_years"
+        )
+    if r.candidate[i]:
+        energy = r.indicators["value_added_per_energy"][i]
+        if np.isfinite(energy):
+            out.append(
+                f"高耗低效企业候选：单位能耗增加值 {_num(energy)} 万元/吨标准煤，未达到所在大类规上企业中位数的 "
+                f"{_pct(m.hcle_ratio)}（假设参数 mujun.hcle_energy_ratio）"
+                if zh
+                else f"high-consumption low-efficiency candidate: value added per tce {_num(energy)} is below "
+                f"{_pct(m.hcle_ratio)} of the division's above-scale median (assumption mujun.hcle_energy_ratio)"
+            )
+        else:
+            out.append(
+                f"高耗低效企业候选：无能耗数据，最终类别为 {r.final[i]}（假设参数 mujun.hcle_fallback_classes）"
+                if zh
+                else f"high-consumption low-efficiency candidate: no energy data and final class {r.final[i]} "
+                "(assumption mujun.hcle_fallback_classes)"
+            )
+    return out

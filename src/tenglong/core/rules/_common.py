@@ -10,11 +10,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..boundary import Boundary
 from ..clauses import Policy
 from ..errors import ParameterError
 from ..exact import I64, div_half_up
 from ..parameters import Parameter, ParameterSet
-from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Outcome
+from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Outcome, fmt_percent
 
 
 class Columns(Protocol):
@@ -118,17 +119,27 @@ class Context:
         return self.results[(kind, var)]
 
 
-def meets(values: np.ndarray, p: Parameter, days: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``values (op) threshold`` with the parameter's boundary word.
+def boundary_of(p: Parameter) -> Boundary:
+    """The boundary word of a threshold parameter.
 
-    Returns:
-        (ok per row, threshold per row at ``scale``).
+    Raises:
+        ParameterError: when the parameter has no ``term``.
     """
     b = p.boundary
     if b is None:
         raise ParameterError(
             f"参数 {p.path} 不是门槛参数（缺少 term）。", f"Parameter {p.path} is not a threshold (no term)."
         )
+    return b
+
+
+def meets(values: np.ndarray, p: Parameter, days: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``values (op) threshold`` with the parameter's boundary word.
+
+    Returns:
+        (ok per row, threshold per row at ``scale``).
+    """
+    b = boundary_of(p)
     limit = p.scaled_at(days, scale)
     ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
     return ops[b.op](values, limit), limit
@@ -156,6 +167,19 @@ def apply_rate(amount: np.ndarray, p: Parameter, days: np.ndarray) -> np.ndarray
     num, den = p.fraction_at(days)
     _guard(p, num)
     return div_half_up(np.asarray(amount, dtype=I64) * num, den)
+
+
+def percents(p: Parameter, days: np.ndarray) -> Callable[[int], str]:
+    """Row ``i`` → the rate ``p`` holds at that row's date, as an exact percentage (for explanations)."""
+    num, den = p.fraction_at(days)
+    return lambda i: fmt_percent(num[i], den[i])
+
+
+def table_keys(p: Parameter, days: np.ndarray, want: Any = True) -> Callable[[int], list[str]]:
+    """Row ``i`` → the keys of table ``p`` (at that row's date) whose entry is ``want``, e.g. the classes allowed."""
+    vals, idx = p._per_row(days)
+    keys = [[k for k, v in t.items() if v is want or (not isinstance(want, bool) and v == want)] for t in vals]
+    return lambda i: keys[int(idx[i])]
 
 
 def capped(amount_fen: np.ndarray, cap_fen: np.ndarray) -> np.ndarray:

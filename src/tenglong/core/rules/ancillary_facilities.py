@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trace import Check, Note, Outcome, flag_check, threshold_check
-from ._common import Context, Rule, meets, needs, status, table_lookup
+from ..boundary import SYMBOL
+from ..trace import Check, Note, Outcome, flag_check, fmt_classes, fmt_trim, threshold_check
+from ._common import Context, Rule, meets, needs, percents, status, table_keys, table_lookup
 from .class_override import final_class
 
 NS = "ancillary_facilities."
@@ -30,15 +31,17 @@ def compute(ctx: Context) -> list[Outcome]:
     park, stock, rental = f.get("in_industrial_park"), f.get("stock_project"), f.get("in_key_rental_housing_area")
     leading = ctx.of_enterprise(ctx.frame("enterprises").get("leading_enterprise"))
     cls = ctx.of_enterprise(final_class(ctx))
-    class_ok = table_lookup(ctx.p(NS + "outside_park_classes"), days, cls, default=False).astype(bool)
+    p_classes = ctx.p(NS + "outside_park_classes")
+    class_ok = table_lookup(p_classes, days, cls, default=False).astype(bool)
+    allowed = table_keys(p_classes, days, True)
     p_area = ctx.p(NS + "outside_park_min_land_mu")
     area_ok, lim = meets(f.get("land_area_mu"), p_area, days, 4)
     outside = ~park & stock & leading & class_ok & area_ok
     raised = live & rental & (park | outside)
-    land_cap = np.where(
-        raised, ctx.p(NS + "raised_land_share").scaled_at(days, 6), ctx.p(NS + "base_land_share").scaled_at(days, 6)
-    )
-    floor_cap = np.where(raised, ctx.p(NS + "raised_floor_share").scaled_at(days, 6), 0)
+    p_base, p_raised, p_floor = (ctx.p(NS + n) for n in ("base_land_share", "raised_land_share", "raised_floor_share"))
+    land_cap = np.where(raised, p_raised.scaled_at(days, 6), p_base.scaled_at(days, 6))
+    floor_cap = np.where(raised, p_floor.scaled_at(days, 6), 0)
+    base_pct, raised_pct, floor_pct = percents(p_base, days), percents(p_raised, days), percents(p_floor, days)
     checks = [
         flag_check(
             "in_key_rental_housing_area",
@@ -50,8 +53,14 @@ def compute(ctx: Context) -> list[Outcome]:
             "in_industrial_park", "位于产业园区内（存量或新建项目）", "inside an industrial park (stock or new)", park
         ),
         Note(
-            "园区外须同时满足：存量工业项目、龙头骨干企业、亩均效益 A/B 类、用地 50 亩以上",
-            "outside a park all must hold: stock project, leading firm, class A/B, at least 50 mu",
+            lambda i: (
+                f"园区外须同时满足：存量工业项目、龙头骨干企业、亩均效益 {fmt_classes(allowed(i), 'zh')} 类、"
+                f"用地 {fmt_trim(lim[i], 4)} 亩{p_area.term}"
+            ),
+            lambda i: (
+                f"outside a park all must hold: stock project, leading firm, class {fmt_classes(allowed(i), 'en')}, "
+                f"land {SYMBOL[p_area.boundary.op]} {fmt_trim(lim[i], 4)} mu"
+            ),
             rows=~park,
         ),
         flag_check("stock_project", "存量工业项目", "stock project", stock, applies=~park),
@@ -59,9 +68,13 @@ def compute(ctx: Context) -> list[Outcome]:
         Check(
             "outside_park_classes",
             class_ok,
-            "亩均效益类别 {c}（须为 A、B 类）",
-            "class {c} (must be A or B)",
-            {"c": lambda i: cls[i] or "none"},
+            "亩均效益类别 {c}（须为 {ok} 类）",
+            "class {c} (must be {ok_en})",
+            {
+                "c": lambda i: cls[i] or "none",
+                "ok": lambda i: fmt_classes(allowed(i), "zh"),
+                "ok_en": lambda i: fmt_classes(allowed(i), "en"),
+            },
             applies=~park,
         ),
         threshold_check(
@@ -75,6 +88,20 @@ def compute(ctx: Context) -> list[Outcome]:
             p_area.boundary,
             area_ok,
             applies=~park,
+        ),
+        Note(
+            lambda i: (
+                f"配套设施用地面积占比上限由 {base_pct(i)} 提高到 {raised_pct(i)}，建筑面积占比上限 {floor_pct(i)}"
+            ),
+            lambda i: (
+                f"ancillary caps raised: land share from {base_pct(i)} to {raised_pct(i)}, floor share {floor_pct(i)}"
+            ),
+            rows=raised,
+        ),
+        Note(
+            lambda i: f"配套设施用地面积占比上限 {base_pct(i)}（未提高），建筑面积占比不设提高后的上限",
+            lambda i: f"ancillary land-share cap {base_pct(i)} (not raised); no raised floor-share cap",
+            rows=~raised,
         ),
     ]
     params = tuple(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..boundary import SYMBOL
 from ..exact import I64, div_half_up
 from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_exact, fmt_number
-from ._common import Context, Rule, apply_rate, needs, ratio_meets, status, table_lookup
+from ._common import Context, Rule, apply_rate, boundary_of, needs, percents, ratio_meets, status, table_lookup
 
 QUOTE_FLOOR = "对符合省、台州市产业导向的战略性新兴产业、先进制造业等优先发展且土地利用率、亩均税收高的项目,按不低于所在地土地等别对应工业用地最低价标准的70%确定土地出让底价,但不得低于土地取得成本。"
 QUOTE_SHARE = "每年出让土地总量中工业用地比例不低于30%,确保工业用地总量稳中有升。"
@@ -38,6 +39,7 @@ def floors(ctx: Context) -> list[Outcome]:
     share = div_half_up(price * area * num, den * 100)
     floor = np.where(priority, np.maximum(share, cost), full)
     value = np.where(live, floor, 0)
+    rate = percents(p_share, days)
     notes = [
         flag_check("priority_project", "优先发展且土地利用率、亩均税收高的项目", "priority project", priority),
         Note(
@@ -50,10 +52,12 @@ def floors(ctx: Context) -> list[Outcome]:
         ),
         Note(
             lambda i: (
-                f"优先项目：max(70% × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}，土地取得成本 {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)} 元"
+                f"优先项目：max({rate(i)} × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}，"
+                f"土地取得成本 {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)} 元"
             ),
             lambda i: (
-                f"priority: max(70% × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}, acquisition cost {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)}"
+                f"priority: max({rate(i)} × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}, "
+                f"acquisition cost {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)}"
             ),
             rows=priority,
         ),
@@ -97,24 +101,30 @@ def county(ctx: Context) -> list[Outcome]:
     share = np.where(has_total, div_half_up(industrial * I64(10**6), np.maximum(total, 1)), 0)
     p_share = ctx.p("land_supply.min_industrial_share")
     ok = live13 & has_total & ratio_meets(industrial, total, p_share, days)
-    fund = np.where(live15, apply_rate(revenue, ctx.p("special_fund.min_share_of_land_revenue"), days), 0)
+    p_fund = ctx.p("special_fund.min_share_of_land_revenue")
+    fund = np.where(live15, apply_rate(revenue, p_fund, days), 0)
+    b = boundary_of(p_share)
     share_checks = [
         Check(
             "min_industrial_share",
             ok,
-            "工业用地 {a} 亩 / 出让总量 {t} 亩 = {s}，不低于 30%（含本数）",
-            "industrial {a} mu / total {t} mu = {s}, at least 30% (inclusive)",
+            f"工业用地 {{a}} 亩 / 出让总量 {{t}} 亩 = {{s}} {SYMBOL[b.op]} {{r}}（{b.zh}）",
+            f"industrial {{a}} mu / total {{t}} mu = {{s}} {SYMBOL[b.op]} {{r}} ({b.en})",
             {
                 "a": lambda i: fmt_number(industrial[i], 4),
                 "t": lambda i: fmt_number(total[i], 4),
                 "s": lambda i: fmt_exact(industrial[i], total[i], 6),
+                "r": percents(p_share, days),
             },
         ),
     ]
+    fund_rate = percents(p_fund, days)
     fund_notes = [
         Note(
-            lambda i: f"土地出让收入 {fmt_number(revenue[i], 2)} 元 × 0.5% = {fmt_number(fund[i], 2)} 元（下限）",
-            lambda i: f"land revenue {fmt_number(revenue[i], 2)} × 0.5% = {fmt_number(fund[i], 2)} (minimum)",
+            lambda i: (
+                f"土地出让收入 {fmt_number(revenue[i], 2)} 元 × {fund_rate(i)} = {fmt_number(fund[i], 2)} 元（下限）"
+            ),
+            lambda i: f"land revenue {fmt_number(revenue[i], 2)} × {fund_rate(i)} = {fmt_number(fund[i], 2)} (minimum)",
         )
     ]
     return [

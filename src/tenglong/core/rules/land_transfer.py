@@ -17,11 +17,13 @@ transfer registration once 25 % is reached (城市房地产管理法 第三十�
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..exact import I64
-from ..trace import Check, Note, Outcome, flag_check, fmt_number, threshold_check
-from ._common import Context, Rule, meets, needs, status, table_lookup
+from ..trace import Check, Note, Outcome, flag_check, fmt_classes, fmt_number, fmt_trim, threshold_check
+from ._common import Context, Rule, boundary_of, meets, needs, status, table_keys, table_lookup
 
 NS = "land_transfer."
 KIND_ZH = {"split": "分割转让", "merge": "合并转让", "pre_registration": "预告登记"}
@@ -32,7 +34,8 @@ QUOTE_TERM = "对剩余出让年限不一致的,按照合并前宗地中的剩�
 QUOTE_PRE = "开发投资总额未达到25%的低效工业用地使用权人与拟受让人签订附条件转让合同并办理预告登记。"
 QUOTE_REG = "待开发投资总额达到法定要求时,再依法办理不动产转移登记。"
 
-# (code, zh, en): the conditions of 2.7, in the order of the clause.
+# (code, zh, en): the conditions of 2.7, in the order of the clause. Three of them carry a parameter
+# value; ``compute`` states those with the values used (these texts are what the shipped values give).
 CONDITIONS = {
     "not_completed": ("拟分割地块应已竣工投产", "the parcel to split must be completed and in production"),
     "not_by_whole_buildings": ("应以幢为最小分割单位", "the split must be by whole buildings"),
@@ -80,7 +83,9 @@ def compute(ctx: Context) -> list[Outcome]:
     parcels_ok, lim_parcels = meets(g("parcel_count_after"), p_parcels, days, 0)
     area_ok, lim_area = meets(g("smallest_parcel_area_mu"), p_area, days, 4)
     cls = g("transferee_mujun_class_last_year")
-    barred = table_lookup(ctx.p(NS + "barred_transferee_classes"), days, cls, default=False).astype(bool)
+    p_barred = ctx.p(NS + "barred_transferee_classes")
+    barred = table_lookup(p_barred, days, cls, default=False).astype(bool)
+    barred_classes = table_keys(p_barred, days, True)
     std = g("standard_land")
     failed = {
         "not_completed": split & ~g("completed_and_in_production"),
@@ -110,7 +115,26 @@ def compute(ctx: Context) -> list[Outcome]:
         merged_term = np.zeros(f.n, dtype=I64)
     term_applies = live7 & merge
 
-    violations = ViolationList(failed, live7)
+    # The conditions that carry a number or a class list, stated with the values used at each row's date.
+    b_parcels, b_area = boundary_of(p_parcels), boundary_of(p_area)
+    stated: dict[str, tuple[Callable[[int], str], Callable[[int], str]]] = {
+        "too_many_parcels": (
+            lambda i: f"分割数量（工业地产除外）原则上{b_parcels.term}{fmt_trim(lim_parcels[i], 0)}宗",
+            lambda i: (
+                f"{OP_EN[b_parcels.op]} {fmt_trim(lim_parcels[i], 0)} parcels after a split "
+                "(industrial real estate excepted)"
+            ),
+        ),
+        "parcel_too_small": (
+            lambda i: f"分割后每宗土地面积{b_area.term}{fmt_trim(lim_area[i], 4)}亩",
+            lambda i: f"every parcel after a split must be {OP_EN[b_area.op]} {fmt_trim(lim_area[i], 4)} mu",
+        ),
+        "transferee_class_c_or_d": (
+            lambda i: f"不得向上一年度亩均评价{fmt_classes(barred_classes(i), 'zh')}类企业转让",
+            lambda i: f"no transfer to a firm classed {fmt_classes(barred_classes(i), 'en')} last year",
+        ),
+    }
+    violations = ViolationList(failed, live7, stated)
     checks: list = [
         Note(lambda i: f"转让方式：{KIND_ZH.get(kind[i], kind[i])}", lambda i: f"kind of transfer: {kind[i]}"),
         Note(
@@ -145,14 +169,21 @@ def compute(ctx: Context) -> list[Outcome]:
         Check(
             "transferee_class",
             ~barred,
-            "受让方上一年度亩均评价类别：{c}（不得为 C、D 类）",
-            "transferee's class last year: {c} (must not be C or D)",
-            {"c": lambda i: cls[i] or "none"},
+            "受让方上一年度亩均评价类别：{c}（不得为 {barred} 类）",
+            "transferee's class last year: {c} (must not be {barred_en})",
+            {
+                "c": lambda i: cls[i] or "none",
+                "barred": lambda i: fmt_classes(barred_classes(i), "zh"),
+                "barred_en": lambda i: fmt_classes(barred_classes(i), "en"),
+            },
             applies=split | merge,
         ),
         Note(
-            lambda i: "违反条件：" + ("；".join(CONDITIONS[c][0] for c in violations.codes(i)) or "无"),
-            lambda i: "conditions violated: " + ("; ".join(CONDITIONS[c][1] for c in violations.codes(i)) or "none"),
+            lambda i: "违反条件：" + ("；".join(violations.message(c, i, "zh") for c in violations.codes(i)) or "无"),
+            lambda i: (
+                "conditions violated: "
+                + ("; ".join(violations.message(c, i, "en") for c in violations.codes(i)) or "none")
+            ),
         ),
     ]
     term_note = [
@@ -308,21 +339,39 @@ def _law_in_force(ctx: Context, p, days: np.ndarray) -> np.ndarray:
     return defined[np.where(idx < 0, len(p.values), idx)]
 
 
-class ViolationList:
-    """Per-row list of violated 2.7 conditions, built only for rows that are shown."""
+OP_EN = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than"}
 
-    def __init__(self, failed: dict[str, np.ndarray], live: np.ndarray) -> None:
+
+class ViolationList:
+    """Per-row list of violated 2.7 conditions, built only for rows that are shown.
+
+    ``stated`` renders, per row, the conditions that carry a parameter value (a
+    limit or a class list) with the value used at that row's date.
+    """
+
+    def __init__(
+        self,
+        failed: dict[str, np.ndarray],
+        live: np.ndarray,
+        stated: dict[str, tuple[Callable[[int], str], Callable[[int], str]]] | None = None,
+    ) -> None:
         self.failed = failed
         self.live = live
+        self.stated = stated or {}
 
     def codes(self, i: int) -> list[str]:
         """Violated condition codes of row ``i``, in clause order."""
         return [c for c, m in self.failed.items() if m[i]] if self.live[i] else []
 
+    def message(self, code: str, i: int, lang: str) -> str:
+        """The text of one condition for row ``i``, with the values used."""
+        k = 0 if lang == "zh" else 1
+        return self.stated[code][k](i) if code in self.stated else CONDITIONS[code][k]
+
     def items(self, i: int) -> list[dict[str, str]]:
         """``[{clause, code, message, message_en}]`` for row ``i``."""
         return [
-            {"clause": "2.7", "code": c, "message": CONDITIONS[c][0], "message_en": CONDITIONS[c][1]}
+            {"clause": "2.7", "code": c, "message": self.message(c, i, "zh"), "message_en": self.message(c, i, "en")}
             for c in self.codes(i)
         ]
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..boundary import SYMBOL
 from ..exact import I64, div_half_up
 from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, fmt_exact, fmt_number, threshold_check
-from ._common import Context, Rule, meets, needs, status
+from ._common import Context, Rule, boundary_of, meets, needs, status
 
 NS = "low_efficiency."
 QUOTE = "完成亩均税收连续两年10万元(含)以下的亿元企业、5万元(含)以下的低效企业的改造提升"
@@ -46,6 +47,8 @@ def compute(ctx: Context) -> list[Outcome]:
     years = [ctx.period - k for k in range(int(ctx.p(NS + "consecutive_years").uniform(days)))]
     p5, p10 = ctx.p(NS + "low_efficiency_max_tax_per_mu"), ctx.p(NS + "billion_max_tax_per_mu")
     lim5, lim10 = p5.scaled_at(days, 4), p10.scaled_at(days, 4)
+    b5, b10 = boundary_of(p5), boundary_of(p10)
+    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
     known = np.ones(e.n, dtype=bool)
     all5, all10 = known.copy(), known.copy()
     checks5: list = []
@@ -53,20 +56,20 @@ def compute(ctx: Context) -> list[Outcome]:
     shown: dict[int, np.ndarray] = {}
     for y in years:
         num, den, k = tax_per_mu(ctx, y)
-        # num/den ≤ lim/10⁴ ⇔ num × 10⁴ ≤ lim × den
-        le5, le10 = num * 10**4 <= lim5 * den, num * 10**4 <= lim10 * den
+        # num/den ≤ lim/10⁴ ⇔ num × 10⁴ ≤ lim × den (the comparison is the parameter's boundary word)
+        le5, le10 = ops[b5.op](num * 10**4, lim5 * den), ops[b10.op](num * 10**4, lim10 * den)
         known &= k
         all5 &= le5
         all10 &= le10
         shown[y] = div_half_up(num * 10**4, den)
         text = (lambda num, den, k: lambda i: fmt_exact(num[i], den[i]) if k[i] else "未知")(num, den, k)
-        for out, le, lim in ((checks5, le5, lim5), (checks10, le10, lim10)):
+        for out, le, lim, b in ((checks5, le5, lim5, b5), (checks10, le10, lim10, b10)):
             out.append(
                 Check(
                     f"tax_per_mu_{y}",
                     le & k,
-                    f"{y} 年亩均税收 {{t}} 万元/亩 ≤ {{lim}} 万元/亩（(含)以下）",
-                    f"{y} tax per mu {{t}} ≤ {{lim}} (inclusive)",
+                    f"{y} 年亩均税收 {{t}} 万元/亩 {SYMBOL[b.op]} {{lim}} 万元/亩（{b.zh}）",
+                    f"{y} tax per mu {{t}} {SYMBOL[b.op]} {{lim}} ({b.en})",
                     {"t": text, "lim": (lambda lim: lambda i: fmt_number(lim[i], 4))(lim)},
                 )
             )
@@ -91,6 +94,18 @@ def compute(ctx: Context) -> list[Outcome]:
         lim_rev,
         p_rev.boundary,
         rev_ok,
+    )
+    b_rev = boundary_of(p_rev)
+    # The reading of “亿元企业”, stated with the revenue threshold used at each row's date.
+    revenue_reading = (
+        lambda i: (
+            f"原文“亿元企业”未定义口径，理解为当年营业收入 {fmt_number(lim_rev[i], 2)} 元{p_rev.term}"
+            f"（{'含本数' if b_rev.inclusive else '不含本数'}）。"
+        ),
+        lambda i: (
+            'The text does not define a "100-million-yuan enterprise"; read as revenue in the year '
+            f"{SYMBOL[b_rev.op]} {fmt_number(lim_rev[i], 2)} yuan ({b_rev.en})."
+        ),
     )
     now = shown[y]
     n_now, d_now, k_now = tax_per_mu(ctx, y)
@@ -126,6 +141,7 @@ def compute(ctx: Context) -> list[Outcome]:
             QUOTE,
             [rev_check, *checks10, missing],
             (NS + "billion_min_revenue", NS + "billion_max_tax_per_mu", NS + "consecutive_years"),
+            extra={"assumption_notes": {NS + "billion_min_revenue": revenue_reading}},
         ),
         Outcome(
             "tax_per_mu",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..exact import I64, div_half_up
-from ..trace import Check, Note, Outcome, flag_check, fmt_number
-from ._common import Context, Rule, needs, status, table_lookup
+from ..trace import Check, Note, Outcome, flag_check, fmt_classes, fmt_number
+from ._common import Context, Rule, needs, status, table_keys, table_lookup
 
 NS = "merger."
 QUOTE_QUOTA = "对市内外上一年度亩均评价为A、B类企业兼并“两高一低”企业,重组后企业注册地和税收仍在我市的,“两高一低”企业所属的土地、用能、排污等指标全部归重组后企业所有"
@@ -26,7 +26,9 @@ def compute(ctx: Context) -> list[Outcome]:
     days = ctx.days("mergers")
     live = ctx.in_force("2.9", days)
     cls = f.get("acquirer_mujun_class_last_year")
-    class_ok = table_lookup(ctx.p(NS + "quota_acquirer_classes"), days, cls, default=False).astype(bool)
+    p_classes = ctx.p(NS + "quota_acquirer_classes")
+    class_ok = table_lookup(p_classes, days, cls, default=False).astype(bool)
+    allowed = table_keys(p_classes, days, True)
     two_high, local = f.get("target_two_high_one_low"), f.get("registered_and_taxed_locally_after")
     quotas = live & class_ok & two_high & local
     listed, target, zone = f.get("acquirer_listed_pharma"), f.get("target_pharma"), f.get("target_in_taizhou_bay_zone")
@@ -39,9 +41,13 @@ def compute(ctx: Context) -> list[Outcome]:
         Check(
             "acquirer_class",
             class_ok,
-            "兼并方上一年度亩均评价类别 {c}（须为 A、B 类）",
-            "acquirer's class last year {c} (must be A or B)",
-            {"c": lambda i: cls[i] or "none"},
+            "兼并方上一年度亩均评价类别 {c}（须为 {ok} 类）",
+            "acquirer's class last year {c} (must be {ok_en})",
+            {
+                "c": lambda i: cls[i] or "none",
+                "ok": lambda i: fmt_classes(allowed(i), "zh"),
+                "ok_en": lambda i: fmt_classes(allowed(i), "en"),
+            },
         ),
         flag_check("target_two_high_one_low", "被兼并方为“两高一低”企业", "target is two-high-one-low", two_high),
         flag_check(

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trace import Check, Note, Outcome, flag_check, threshold_check
-from ._common import Context, Rule, meets, needs, status, table_codes
+from ..boundary import SYMBOL
+from ..trace import Check, Note, Outcome, flag_check, fmt_trim, threshold_check
+from ._common import Context, Rule, boundary_of, meets, needs, percents, status, table_codes
 
 QUOTE_PHASED = "对多幢厂房进行“零增地”技改的企业,允许采取“一次审批,分期实施,分幢验收,分批发证”的审批方式。"
 QUOTE_REVIEW = "“零土地”技改项目(加层项目除外)改扩建工程的施工图审查实行分类管理,按照特殊建设工程施工许可前审查、低风险工程免予审查、一般工程施工许可后审查的方式。"
@@ -36,6 +37,7 @@ def compute(ctx: Context) -> list[Outcome]:
     p_min = ctx.p("planning_approval.phased_min_buildings")
     many, lim = meets(buildings, p_min, days, 0)
     phased = live & zero_land & many
+    b_min = boundary_of(p_min)
     classified = live & zero_land & ~adds
     mode = np.where(
         classified, table_codes(ctx.p("planning_approval.review_mode_by_risk"), days, risk, MODES), 0
@@ -77,6 +79,21 @@ def compute(ctx: Context) -> list[Outcome]:
             QUOTE_PHASED,
             checks_phased,
             ("planning_approval.phased_min_buildings",),
+            extra={
+                # The reading, stated with the number of buildings used at each row's date.
+                "assumption_notes": {
+                    "planning_approval.phased_min_buildings": (
+                        lambda i: (
+                            f"原文为“多幢厂房”，理解为 {fmt_trim(lim[i], 0)} 幢{p_min.term}"
+                            f"（{'含本数' if b_min.inclusive else '不含本数'}）。"
+                        ),
+                        lambda i: (
+                            f'The text says "several buildings"; read as {SYMBOL[b_min.op]} {fmt_trim(lim[i], 0)} '
+                            f"buildings ({b_min.en})."
+                        ),
+                    )
+                }
+            },
         ),
         Outcome(
             "drawing_review_mode",
@@ -114,9 +131,16 @@ def density(ctx: Context) -> list[Outcome]:
     live = ctx.in_force("2.4", days)
     std = f.get("standard_land_new_project")
     applies = live & std
-    cap = ctx.p("building_density.standard_land_max_density").scaled_at(days, 6)
+    p_cap = ctx.p("building_density.standard_land_max_density")
+    cap = p_cap.scaled_at(days, 6)
     check = flag_check(
         "standard_land_new_project", "以标准地供地的新建工业项目", "new industrial project on standard land", std
+    )
+    cap_pct = percents(p_cap, days)
+    note = Note(
+        lambda i: f"建筑密度一次性可放宽至 {cap_pct(i)}",
+        lambda i: f"building density may be relaxed once to {cap_pct(i)}",
+        rows=applies,
     )
     return [
         Outcome(
@@ -125,7 +149,7 @@ def density(ctx: Context) -> list[Outcome]:
             status(live, applies),
             "2.4",
             QUOTE_DENSITY,
-            [check],
+            [check, note],
             ("building_density.standard_land_max_density",),
             null=~applies,
         )

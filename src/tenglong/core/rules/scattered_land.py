@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trace import Check, Note, Outcome, flag_check, fmt_number
-from ._common import Context, Rule, needs, ratio_meets, status
+from ..boundary import SYMBOL
+from ..trace import Check, Note, Outcome, flag_check, fmt_number, threshold_check
+from ._common import Context, Rule, boundary_of, meets, needs, percents, ratio_meets, status
 
 NS = "scattered_land."
 QUOTE = "零星边角地、夹心地在符合相关规划要求,累计面积不超过原用地面积20%且不超过10亩并同时满足“零增地”技改后容积率提高20%以上的,或“零增地”技改建筑面积占“零增地”技改后总建筑面积20%以上的,由土地使用者提出申请,经市政府集体研究同意,可按照有关规定办理协议出让手续"
@@ -34,41 +35,47 @@ def compute(ctx: Context) -> list[Outcome]:
     p_share, p_area = ctx.p(NS + "max_share_of_original"), ctx.p(NS + "max_area_mu")
     p_rise, p_ren = ctx.p(NS + "min_plot_ratio_rise"), ctx.p(NS + "min_renovated_share")
     share_ok = ratio_meets(scattered, original, p_share, days)
-    area_lim = p_area.scaled_at(days, 4)
-    area_ok = scattered <= area_lim
+    area_ok, area_lim = meets(scattered, p_area, days, 4)
     rise_ok = ratio_meets(after, before, p_rise, days, plus_one=True)
     ren_ok = ratio_meets(renovated, total, p_ren, days)
     eligible = live & zero_land & direction & share_ok & area_ok & (rise_ok | ren_ok)
+    b_share, b_rise, b_ren = boundary_of(p_share), boundary_of(p_rise), boundary_of(p_ren)
     checks = [
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
         flag_check("industry_direction_compliant", "符合产业发展导向", "fits the industrial direction", direction),
         Check(
             "max_share_of_original",
             share_ok,
-            "零星地块 {s} 亩不超过原用地 {o} 亩的 20%（含本数）",
-            "scattered {s} mu is at most 20% (inclusive) of the original {o} mu",
-            {"s": lambda i: fmt_number(scattered[i], 4), "o": lambda i: fmt_number(original[i], 4)},
+            f"零星地块 {{s}} 亩 {SYMBOL[b_share.op]} 原用地 {{o}} 亩的 {{p}}（{b_share.zh}）",
+            f"scattered {{s}} mu {SYMBOL[b_share.op]} {{p}} of the original {{o}} mu ({b_share.en})",
+            {
+                "s": lambda i: fmt_number(scattered[i], 4),
+                "o": lambda i: fmt_number(original[i], 4),
+                "p": percents(p_share, days),
+            },
         ),
-        Check(
-            "max_area_mu",
-            area_ok,
-            "零星地块 {s} 亩 ≤ {lim} 亩（不超过，含本数）",
-            "scattered {s} mu ≤ {lim} mu (inclusive)",
-            {"s": lambda i: fmt_number(scattered[i], 4), "lim": lambda i: fmt_number(area_lim[i], 4)},
-        ),
+        threshold_check("max_area_mu", "零星地块", "scattered", scattered, 4, "亩", area_lim, p_area.boundary, area_ok),
         Check(
             "min_plot_ratio_rise",
             rise_ok,
-            "容积率由 {b} 提高到 {a}，提高 20% 以上（含本数）",
-            "plot ratio {b} → {a}, a rise of at least 20% (inclusive)",
-            {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)},
+            f"容积率由 {{b}} 提高到 {{a}}，提高幅度 {SYMBOL[b_rise.op]} {{p}}（{b_rise.zh}）",
+            f"plot ratio {{b}} → {{a}}, a rise {SYMBOL[b_rise.op]} {{p}} ({b_rise.en})",
+            {
+                "a": lambda i: fmt_number(after[i], 4),
+                "b": lambda i: fmt_number(before[i], 4),
+                "p": percents(p_rise, days),
+            },
         ),
         Check(
             "min_renovated_share",
             ren_ok,
-            "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 的 20% 以上（含本数）",
-            "renovated {r} m² is at least 20% (inclusive) of {t} m²",
-            {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)},
+            f"技改建筑面积 {{r}} m² 占技改后总建筑面积 {{t}} m² 的比例 {SYMBOL[b_ren.op]} {{p}}（{b_ren.zh}）",
+            f"renovated {{r}} m² is {SYMBOL[b_ren.op]} {{p}} of {{t}} m² ({b_ren.en})",
+            {
+                "r": lambda i: fmt_number(renovated[i], 2),
+                "t": lambda i: fmt_number(total[i], 2),
+                "p": percents(p_ren, days),
+            },
         ),
         Note(
             "容积率与建筑面积两项条件满足其一即可；另须市政府集体研究同意",

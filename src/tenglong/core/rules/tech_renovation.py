@@ -22,7 +22,7 @@ import numpy as np
 
 from ..exact import I64
 from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Note, Outcome, flag_check, fmt_number, threshold_check
-from ._common import Context, Rule, apply_rate, meets, needs, status, years_of
+from ._common import Context, Rule, apply_rate, meets, needs, percents, status, years_of
 
 NS = "tech_renovation."
 TIERS = ("none", "major", "ordinary")
@@ -125,10 +125,11 @@ def compute(ctx: Context) -> list[Outcome]:
     ok_eq_ord, lim_eq_ord = meets(equip, p_ord, days, 2)
     ordinary = live & ~major & ok_eq_ord
 
-    major_raw = apply_rate(equip, ctx.p(NS + "major_rate"), days)
+    p_major_rate, p_ord_rate = ctx.p(NS + "major_rate"), ctx.p(NS + "ordinary_rate")
+    major_raw = apply_rate(equip, p_major_rate, days)
     major_cap = ctx.p(NS + "major_cap_per_project").scaled_at(days, 2)
     major_amt = np.minimum(major_raw, major_cap)
-    ord_raw = apply_rate(equip, ctx.p(NS + "ordinary_rate"), days)
+    ord_raw = apply_rate(equip, p_ord_rate, days)
     tier_amt = np.where(major, major_amt, np.where(ordinary, ord_raw, 0))
 
     is2513 = ctx.of_enterprise(e.get("is_2513_enterprise"))
@@ -138,7 +139,8 @@ def compute(ctx: Context) -> list[Outcome]:
     ok_growth, lim_growth = meets(growth, p_growth, days, 6)
     ok_ieq, lim_ieq = meets(ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment"), days, 2)
     r_ok = live & key & is2513 & ok_growth & ok_ieq
-    reward = reward_raw = np.where(r_ok, apply_rate(recognized, ctx.p(NS + "reward_2513_rate"), days), 0)
+    p_reward_rate = ctx.p(NS + "reward_2513_rate")
+    reward = reward_raw = np.where(r_ok, apply_rate(recognized, p_reward_rate, days), 0)
 
     # 就高不重复 compares what would actually be paid: a major project's capped
     # subsidy, or what the enterprise's yearly cap still leaves an ordinary one.
@@ -155,6 +157,8 @@ def compute(ctx: Context) -> list[Outcome]:
     subsidy = np.where(drop_tier, 0, np.where(major, major_amt, np.where(ordinary, allotted, 0))).astype(I64)
 
     tier = np.where(major, 1, np.where(ordinary, 2, 0)).astype(np.int8)
+    # The rates as they stand at each row's date (a reform may change them from a date on).
+    major_rate, ord_rate, reward_rate = (percents(p, days) for p in (p_major_rate, p_ord_rate, p_reward_rate))
     tier_checks: list = [
         threshold_check(
             "major_min_total_investment",
@@ -197,19 +201,26 @@ def compute(ctx: Context) -> list[Outcome]:
     sub_notes = tier_checks + [
         Note(
             lambda i: (
-                f"重大项目：设备投资额 × 10% = {fmt_number(major_raw[i], 2)} 元，单个项目最高 {fmt_number(major_cap[i], 2)} 元"
+                f"重大项目：设备投资额 × {major_rate(i)} = {fmt_number(major_raw[i], 2)} 元，"
+                f"单个项目最高 {fmt_number(major_cap[i], 2)} 元"
             ),
             lambda i: (
-                f"major: 10% of equipment = {fmt_number(major_raw[i], 2)}, capped at {fmt_number(major_cap[i], 2)} per project"
+                f"major: {major_rate(i)} of equipment = {fmt_number(major_raw[i], 2)}, "
+                f"capped at {fmt_number(major_cap[i], 2)} per project"
             ),
             rows=major,
         ),
         Note(
             lambda i: (
-                f"普通技改：设备投资额 × 5% = {fmt_number(ord_raw[i], 2)} 元；该企业 {years_of(days[i : i + 1])[0]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元"
+                f"普通技改：设备投资额 × {ord_rate(i)} = {fmt_number(ord_raw[i], 2)} 元；"
+                f"该企业 {years_of(days[i : i + 1])[0]} 年此前已核定普通技改补助 {fmt_number(before[i], 2)} 元，"
+                f"年度上限 {fmt_number(cap[i], 2)} 元，本项目核定 {fmt_number(allotted[i], 2)} 元"
             ),
             lambda i: (
-                f"ordinary: 5% of equipment = {fmt_number(ord_raw[i], 2)}; the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies in {years_of(days[i : i + 1])[0]}, cap {fmt_number(cap[i], 2)}, so this project gets {fmt_number(allotted[i], 2)}"
+                f"ordinary: {ord_rate(i)} of equipment = {fmt_number(ord_raw[i], 2)}; "
+                f"the enterprise already has {fmt_number(before[i], 2)} of ordinary subsidies "
+                f"in {years_of(days[i : i + 1])[0]}, cap {fmt_number(cap[i], 2)}, "
+                f"so this project gets {fmt_number(allotted[i], 2)}"
             ),
             rows=ordinary & ~drop_tier,
         ),
@@ -247,6 +258,17 @@ def compute(ctx: Context) -> list[Outcome]:
             lim_ieq,
             ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary,
             ok_ieq,
+        ),
+        Note(
+            lambda i: (
+                f"“2513”奖励：认定设备投资额 {fmt_number(recognized[i], 2)} 元 × {reward_rate(i)} = "
+                f"{fmt_number(reward_raw[i], 2)} 元"
+            ),
+            lambda i: (
+                f'"2513" reward: {reward_rate(i)} of recognised equipment {fmt_number(recognized[i], 2)} = '
+                f"{fmt_number(reward_raw[i], 2)}"
+            ),
+            rows=r_ok,
         ),
         Note(
             lambda i: (

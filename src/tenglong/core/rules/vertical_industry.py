@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..boundary import SYMBOL
 from ..errors import ParameterError
 from ..exact import I64, div_half_up
-from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_number
-from ._common import Context, Rule, needs, status, table_entry, table_lookup
+from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_classes, fmt_exact, fmt_number
+from ._common import Context, Rule, boundary_of, needs, percents, status, table_entry, table_keys, table_lookup
 from .class_override import final_class
 
 NS = "vertical_industry."
@@ -96,29 +97,38 @@ def compute(ctx: Context) -> list[Outcome]:
         f.get("new_floor_area_storey_6_plus"),
     )
     storey_raw = div_half_up(s4 * r4 + s5 * r5 + s6 * r6, I64(100))
-    storey_ok = table_lookup(ctx.p(NS + "storeys_route_classes"), days, cls, default=True).astype(bool)
+    p_route = ctx.p(NS + "storeys_route_classes")
+    storey_ok = table_lookup(p_route, days, cls, default=True).astype(bool)
     storey_pay = np.where(storey_ok, np.minimum(storey_raw, cap), 0)
     reward = np.where(excess, excess_pay, np.where(storeys, storey_pay, 0)).astype(I64)
 
     area_shown = div_half_up(area * 100, den)
     ratio_area_shown, share_area_shown = div_half_up(by_ratio * 100, den), div_half_up(by_share * 100, den)
+    b_rise, b_share = boundary_of(p_rise), boundary_of(p_share)
+    rise_pct, share_pct = percents(p_rise, days), percents(p_share, days)
+    rn, rd = p_rise.fraction_at(days)
+
+    def factor(i: int) -> str:  # 1 + the rise, e.g. "1.2"
+        return fmt_exact(rn[i] + rd[i], rd[i], 0)
+
+    route_classes = table_keys(p_route, days, True)
     checks: list = [
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
         flag_check("self_owned_and_used", "自有自用", "self-owned and self-used", self_used),
         Check(
             "plot_ratio_rise",
             rise_met,
-            "技改后容积率 {a} 较技改前 {b} 提高超过 20%（不含本数）",
-            "plot ratio {a} is more than 20% (exclusive) above {b}",
-            {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)},
+            f"技改后容积率 {{a}} 较技改前 {{b}} 提高幅度 {SYMBOL[b_rise.op]} {{p}}（{b_rise.zh}）",
+            f"plot ratio {{a}} vs {{b}} before: a rise {SYMBOL[b_rise.op]} {{p}} ({b_rise.en})",
+            {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4), "p": rise_pct},
             applies=gate,
         ),
         Check(
             "renovated_share",
             share_met,
-            "技改建筑面积 {r} m² 占技改后总建筑面积 {t} m² 超过 20%（不含本数）",
-            "renovated floor area {r} m² is more than 20% (exclusive) of {t} m²",
-            {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2)},
+            f"技改建筑面积 {{r}} m² 占技改后总建筑面积 {{t}} m² 的比例 {SYMBOL[b_share.op]} {{p}}（{b_share.zh}）",
+            f"renovated floor area {{r}} m² is {SYMBOL[b_share.op]} {{p}} of {{t}} m² ({b_share.en})",
+            {"r": lambda i: fmt_number(renovated[i], 2), "t": lambda i: fmt_number(total[i], 2), "p": share_pct},
             applies=gate,
         ),
     ]
@@ -150,6 +160,18 @@ def compute(ctx: Context) -> list[Outcome]:
             ),
             rows=storeys,
         ),
+        Note(
+            lambda i: (
+                f"亩均评价 {cls[i] or '未提供'} 类不在按层数奖励的适用类别（{fmt_classes(route_classes(i), 'zh')}）内，"
+                "按层数奖励为 0（假设参数 vertical_industry.storeys_route_classes）"
+            ),
+            lambda i: (
+                f"class {cls[i] or 'not given'} is not among the classes receiving the per-storey reward "
+                f"({fmt_classes(route_classes(i), 'en', 'and')}): no reward "
+                "(assumption vertical_industry.storeys_route_classes)"
+            ),
+            rows=storeys & ~storey_ok,
+        ),
     ]
 
     def quote(i: int) -> str:
@@ -159,7 +181,32 @@ def compute(ctx: Context) -> list[Outcome]:
         "assumption_rows": {
             NS + "excess_area_reading": excess & rise_met & share_met,
             NS + "storeys_route_classes": storeys & np.isin(cls, ["C", "D"]),
-        }
+        },
+        # The readings stated with the values used at each row's date (the parameter notes state the defaults).
+        "assumption_notes": {
+            NS + "excess_area_reading": (
+                lambda i: (
+                    "两项条件均满足时取两者超出面积中的较大者："
+                    f"容积率超出部分 =（技改后容积率 − {factor(i)} × 技改前容积率）× 用地面积；"
+                    f"建筑面积超出部分 = 技改建筑面积 − {share_pct(i)} × 技改后总建筑面积。"
+                ),
+                lambda i: (
+                    "When both criteria are met the larger excess counts — "
+                    f"plot-ratio excess = (after − {factor(i)} × before) × land area; "
+                    f"floor-area excess = renovated − {share_pct(i)} × total after."
+                ),
+            ),
+            NS + "storeys_route_classes": (
+                lambda i: (
+                    "按层数奖励的一句未限定亩均评价类别；"
+                    f"本次计算中可享受的类别为 {fmt_classes(route_classes(i), 'zh')}。"
+                ),
+                lambda i: (
+                    "The per-storey sentence names no class; "
+                    f"here it goes to classes {fmt_classes(route_classes(i), 'en', 'and')}."
+                ),
+            ),
+        },
     }
     params = tuple(
         NS + n
