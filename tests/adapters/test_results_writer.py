@@ -10,15 +10,17 @@ import openpyxl
 import polars as pl
 import pytest
 
-from tenglong.adapters.tabular.results_writer import (
+from tenglong.core import reference_data
+from tenglong.demo.county import generate_county
+from tenglong.services.evaluation.evaluate import (
+    CLASSES,
+    run_evaluation,
+    summary,
     write_results,
     write_results_csv,
     write_results_json,
     write_results_xlsx,
 )
-from tenglong.core import reference_data
-from tenglong.demo.county import generate_county
-from tenglong.services.evaluation.evaluate import CLASSES, run_evaluation, summary
 
 ZH_SHEETS = ["汇总", "A类", "B类", "C类", "D类", "未参评"]
 EN_SHEETS = ["Summary", "Class A", "Class B", "Class C", "Class D", "Not evaluated"]
@@ -47,7 +49,7 @@ def _header(ws) -> list[str]:
 
 def _rows(ws) -> list[dict]:
     head = _header(ws)
-    return [dict(zip(head, row)) for row in ws.iter_rows(min_row=2, values_only=True)]
+    return [dict(zip(head, row, strict=True)) for row in ws.iter_rows(min_row=2, values_only=True)]
 
 
 def test_write_results_xlsx_when_written_has_summary_class_and_not_evaluated_sheets(wb):
@@ -110,7 +112,7 @@ def test_write_results_xlsx_when_written_class_sheets_freeze_header_and_filter(w
 
 
 def test_write_results_xlsx_when_written_class_sheets_have_chinese_headers_and_number_formats(wb):
-    """Chinese headers with units; scores 0.000, indicators 0.0000, relief 0%, surcharge 0.00; 说明 wraps."""
+    """Chinese headers with units; scores 0.000, indicators #,##0.0000, relief 0%, surcharge 0.00; 说明 wraps."""
     ws = wb["A类"]
     head = _header(ws)
     assert head[:11] == [
@@ -129,7 +131,7 @@ def test_write_results_xlsx_when_written_class_sheets_have_chinese_headers_and_n
     assert "亩均税收(万元/亩)" in head and "单位电耗税收(元/千瓦时)" in head and head[-1] == "说明"
     cell = {h: ws.cell(row=2, column=j + 1) for j, h in enumerate(head)}
     assert cell["综合得分"].number_format == "0.000"
-    assert cell["亩均税收(万元/亩)"].number_format == "0.0000"
+    assert cell["亩均税收(万元/亩)"].number_format == "#,##0.0000"
     assert cell["城镇土地使用税减免"].number_format == "0%"
     assert cell["差别电价(元/千瓦时)"].number_format == "0.00"
     assert cell["说明"].alignment.wrap_text and "综合得分" in cell["说明"].value

@@ -15,12 +15,11 @@ from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from ...core import loader
 from ...core.variables import Variable
 from .columns import normalise
 from .reader import ROW, read_table
+from .xlsx import Book, Column
 
 SHEET = "项目"
 
@@ -79,49 +78,44 @@ def columns() -> list[BatchColumn]:
     ]
 
 
-def write_template(path: str | Path) -> Path:
-    """The empty batch sheet with one example row and a sheet explaining each column."""
-    path = Path(path)
+def write_template(path: str | Path | None) -> Path | bytes:
+    """The empty batch sheet with one example row and a sheet explaining each column (bytes when ``path`` is None)."""
     cols = columns()
-    wb = xlsxwriter.Workbook(str(path))
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    ws = wb.add_worksheet(SHEET)
-    ws.set_row(0, 36)
-    for j, c in enumerate(cols):
-        ws.set_column(j, j, max(12, len(c.header) * 2))
-        ws.write_string(0, j, c.header, head)
-        if c.example is not None:
-            (ws.write_number if isinstance(c.example, (int, float)) else ws.write_string)(1, j, c.example)
-    ws.freeze_panes(1, 0)
-    notes = wb.add_worksheet("说明")
-    notes.set_column(0, 0, 36)
-    notes.set_column(1, 3, 48)
-    for j, h in enumerate(("列名", "变量", "说明", "取值")):
-        notes.write_string(0, j, h, head)
-    notes.freeze_panes(1, 0)
-    for i, c in enumerate(cols, start=1):
-        notes.write_string(i, 0, c.header)
-        notes.write_string(i, 1, c.key)
-        if c.var:
-            zh, _ = c.var.expected()
-            notes.write_string(i, 2, f"{c.var.zh}（第{c.var.clause}项）" if c.var.clause else c.var.zh)
-            notes.write_string(
-                i,
-                3,
-                zh
-                + ("；是/否" if c.var.type.base == "bool" else "")
-                + ("；可写 12%" if c.var.type.name == "signed_ratio" else ""),
-            )
-        else:
-            notes.write_string(
-                i,
-                2,
-                "同一企业的项目填相同编号（共享第（十）项单家企业年度上限）"
-                if c.key == "enterprise"
-                else "每行唯一；留空则用行号",
-            )
-    wb.close()
-    return path
+    with Book(path) as book:
+        ws = book.sheet(SHEET)
+        ws.row_height(0, 36)
+        for j, c in enumerate(cols):
+            ws.column(j, j, max(12, len(c.header) * 2))
+            ws.write(0, j, c.header, "header")
+            ws.write(1, j, c.example)
+        ws.freeze(1, 0)
+        notes = book.sheet("说明")
+        notes.column(0, 0, 36)
+        notes.column(1, 3, 48)
+        notes.write_row(0, 0, ("列名", "变量", "说明", "取值"), "header")
+        notes.freeze(1, 0)
+        for i, c in enumerate(cols, start=1):
+            notes.write(i, 0, c.header)
+            notes.write(i, 1, c.key)
+            if c.var:
+                zh, _ = c.var.expected()
+                notes.write(i, 2, f"{c.var.zh}（第{c.var.clause}项）" if c.var.clause else c.var.zh)
+                notes.write(
+                    i,
+                    3,
+                    zh
+                    + ("；是/否" if c.var.type.base == "bool" else "")
+                    + ("；可写 12%" if c.var.type.name == "signed_ratio" else ""),
+                )
+            else:
+                notes.write(
+                    i,
+                    2,
+                    "同一企业的项目填相同编号（共享第（十）项单家企业年度上限）"
+                    if c.key == "enterprise"
+                    else "每行唯一；留空则用行号",
+                )
+    return book.close()
 
 
 @dataclass(frozen=True)
@@ -187,7 +181,7 @@ def read_projects(path: str | Path) -> tuple[list[dict[str, Cell]], list[tuple[i
 
 
 def number(text: str) -> Decimal | None:
-    """Numeric cell text as an exact decimal, rounded to the 15 significant digits Excel keeps (None if not a number)."""
+    """Numeric cell text as an exact decimal, rounded to the 15 significant digits Excel keeps (None if no number)."""
     raw = text.replace(",", "").replace("，", "").strip()
     pct = raw.endswith("%")
     try:
@@ -229,32 +223,36 @@ def parse_date(text: str) -> str:
     return text
 
 
-RESULT_HEADERS = ("实体类型", "编号", "名称", "条款", "变量", "变量说明", "结果", "单位", "状态", "依据")
+RESULT_COLUMNS = (
+    Column("entity", "实体类型", 12),
+    Column("id", "编号", 14),
+    Column("name", "名称", 24),
+    Column("clause", "条款", 8),
+    Column("variable", "变量", 30),
+    Column("label_zh", "变量说明", 30),
+    Column("result", "结果", 18, "money"),
+    Column("unit", "单位", 8),
+    Column("status_zh", "状态", 12),
+    Column("because", "依据", 80, "wrap"),
+)
+RESULT_HEADERS = tuple(c.header for c in RESULT_COLUMNS)
 
 
-def write_results(rows: list[dict[str, Any]], path: str | Path) -> Path:
-    """The results table (one row per entity and output) with Chinese headers and a frozen header row."""
-    path = Path(path)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    ws = wb.add_worksheet("计算结果")
-    for j, w in enumerate((12, 14, 24, 8, 30, 30, 18, 8, 12, 80)):
-        ws.set_column(j, j, w)
-    for j, h in enumerate(RESULT_HEADERS):
-        ws.write_string(0, j, h, head)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(rows), 1), len(RESULT_HEADERS) - 1)
-    for i, r in enumerate(rows, start=1):
-        for j, key in enumerate(("entity", "id", "name", "clause", "variable", "label_zh")):
-            ws.write_string(i, j, str(r.get(key) or ""))
-        if r.get("type") == "money" and r.get("value") is not None:
-            ws.write_number(i, 6, float(r["value"]), money)
-        else:
-            ws.write_string(i, 6, r.get("display") or "")
-        ws.write_string(i, 7, r.get("unit") or "")
-        ws.write_string(i, 8, r.get("status_zh") or "")
-        ws.write_string(i, 9, "\n".join(r.get("because_zh") or []), wrap)
-    wb.close()
-    return path
+def write_results(rows: list[dict[str, Any]], path: str | Path | None) -> Path | bytes:
+    """The results table (one row per entity and output) with Chinese headers and a frozen header row.
+
+    Money is a number (``#,##0.00``); any other result is its display text. Bytes when ``path`` is None.
+    """
+    shown = (
+        {
+            **r,
+            "result": float(r["value"])
+            if r.get("type") == "money" and r.get("value") is not None
+            else r.get("display") or "",
+            "because": "\n".join(r.get("because_zh") or []),
+        }
+        for r in rows
+    )
+    with Book(path, streaming=True) as book:
+        book.list_sheet("计算结果", RESULT_COLUMNS, shown, header_height=None)
+    return book.close()

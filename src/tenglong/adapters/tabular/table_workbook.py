@@ -1,10 +1,11 @@
 """Workbooks of stored rows for the platform: a filtered list, and an evaluation run with its summary sheet.
 
-The caller (the web layer) gives the translated headers and texts; this module
-only lays them out with xlsxwriter, in the styles of ``results_writer``: bold
-header row frozen, autofilter, widths and number formats per column (money with
-thousands separators and two decimals), and for a run a summary sheet with a
-native clustered-column chart of the class counts.
+The caller (the web layer) gives the translated headers, texts and plain rows; this
+module only lays them out through :mod:`.xlsx`, in the shared styles: bold header
+row frozen, autofilter, widths and number formats per column (money with thousands
+separators and two decimals), and for a run a summary sheet with a native
+clustered-column chart of the class counts. Text is guarded against formula
+injection and Excel's cell limit there.
 
 Excel stores numbers as doubles, so money (``Decimal``) is written as a number
 at the last step; every value with two decimals up to 10¹³ 元 reads back exactly.
@@ -12,38 +13,14 @@ at the last step; every value with two decimals up to 10¹³ 元 reads back exac
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
+from . import xlsx
+from .xlsx import Book, Column, ColumnChart
 
-from .results_writer import _formats, write_benchmarks
-
-NUMBER_FORMATS = {
-    "int": "0",
-    "count": "#,##0",
-    "score": "0.000",
-    "indicator": "#,##0.0000",
-    "pct": "0.00%",
-    "money": "#,##0.00",
-    "mu": "#,##0.0000",
-    "rate": "0%",
-    "price": "0.00",
-}
-TEXT_KINDS = ("text", "wrap")
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: the key in the row dicts, its header, width and kind (text, wrap, int, count, score, indicator, pct, money, mu, rate, price)."""
-
-    key: str
-    header: str
-    width: float = 12
-    kind: str = "text"
+__all__ = ["Column", "RunSummary", "list_workbook", "run_workbook"]
 
 
 @dataclass
@@ -68,39 +45,6 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def _styles(wb: xlsxwriter.Workbook) -> dict[str, Any]:
-    fmt = _formats(wb)
-    fmt.update({k: wb.add_format({"valign": "top", "num_format": v}) for k, v in NUMBER_FORMATS.items()})
-    fmt["wrap"] = wb.add_format({"valign": "top", "text_wrap": True})
-    fmt["text"] = wb.add_format({"valign": "top"})
-    return fmt
-
-
-def _list_sheet(
-    wb: xlsxwriter.Workbook, fmt: dict[str, Any], name: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]
-) -> int:
-    """Header row (frozen, autofilter) and one row per dict; returns the number of rows written."""
-    ws = wb.add_worksheet(name[:31])
-    for j, c in enumerate(columns):
-        ws.set_column(j, j, c.width, fmt[c.kind])
-    ws.set_row(0, 32)
-    for j, c in enumerate(columns):
-        ws.write_string(0, j, c.header, fmt["header"])
-    ws.freeze_panes(1, 0)
-    n = 0
-    for n, row in enumerate(rows, start=1):
-        for j, c in enumerate(columns):
-            v = row.get(c.key)
-            if v is None or v == "":
-                continue
-            if c.kind in TEXT_KINDS:
-                ws.write_string(n, j, str(v), fmt[c.kind])
-            else:
-                ws.write_number(n, j, float(v) if isinstance(v, Decimal) else v, fmt[c.kind])
-    ws.autofilter(0, 0, max(n, 1), len(columns) - 1)
-    return n
-
-
 def list_workbook(
     sheet: str,
     columns: Sequence[Column],
@@ -109,74 +53,47 @@ def list_workbook(
     notes: Sequence[str] = (),
 ) -> bytes:
     """One list sheet (and optionally a sheet of notes, e.g. the filters used), as XLSX bytes."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    fmt = _styles(wb)
-    _list_sheet(wb, fmt, sheet, columns, rows)
-    if notes_sheet:
-        ws = wb.add_worksheet(notes_sheet[:31])
-        ws.set_column(0, 0, 90)
-        for i, line in enumerate(notes):
-            ws.write_string(i, 0, line, fmt["section"] if i == 0 else fmt["text"])
-    wb.close()
-    return buf.getvalue()
+    return xlsx.list_workbook(sheet, columns, rows, notes_sheet=notes_sheet, notes=notes)
 
 
 def run_workbook(
     summary: RunSummary, summary_sheet: str, sheet: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]
 ) -> bytes:
-    """The summary sheet (class counts with a native chart, targets, benchmarks) and the results sheet, as XLSX bytes."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    fmt = _styles(wb)
-    ws = wb.add_worksheet(summary_sheet[:31])
-    for j, w in enumerate((26, 16, 20, 12, 10, 10, 12)):
-        ws.set_column(j, j, w)
-    ws.set_row(0, 30)
-    ws.merge_range(0, 0, 0, 6, summary.title, fmt["title"])
-    for i, text in enumerate(summary.lines, start=1):
-        ws.write_string(i, 0, text)
-    top = len(summary.lines) + 2
-    ws.write_string(top, 0, summary.class_title, fmt["section"])
-    header = top + 1
-    for j, v in enumerate(summary.class_header):
-        ws.write_string(header, j, v, fmt["header"])
-    for i, (label, counts) in enumerate(summary.class_rows, start=1):
-        ws.write_string(header + i, 0, label, fmt["cell"])
-        for j, v in enumerate(counts, start=1):
-            ws.write_number(header + i, j, v, fmt["count"])
-    chart = wb.add_chart({"type": "column"})
-    for k, colour in zip(
-        range(1, min(summary.chart_rows, len(summary.class_rows)) + 1), ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000")
-    ):
-        chart.add_series(
-            {
-                "name": [ws.name, header + k, 0],
-                "categories": [ws.name, header, 1, header, 4],
-                "values": [ws.name, header + k, 1, header + k, 4],
-                "fill": {"color": colour},
-                "data_labels": {"value": True},
-            }
+    """The summary sheet (class counts with a native chart, targets, benchmarks) and the results sheet, as bytes."""
+    with Book() as book:
+        ws = book.sheet(summary_sheet)
+        ws.widths((26, 16, 20, 12, 10, 10, 12))
+        ws.row_height(0, 30)
+        ws.merge(0, 0, 0, 6, summary.title, "title")
+        for i, text in enumerate(summary.lines, start=1):
+            ws.write(i, 0, text)
+        top = len(summary.lines) + 2
+        ws.write(top, 0, summary.class_title, "section")
+        header = top + 1
+        ws.table(header, summary.class_header, [[label, *counts] for label, counts in summary.class_rows])
+        drawn = min(summary.chart_rows, len(summary.class_rows))
+        ws.column_chart(
+            top,
+            8,
+            ColumnChart(
+                summary.chart_title,
+                summary.chart_x,
+                summary.chart_y,
+                header_row=header,
+                series_rows=range(header + 1, header + 1 + drawn),
+            ),
         )
-    chart.set_title({"name": summary.chart_title, "name_font": {"size": 12}})
-    chart.set_x_axis({"name": summary.chart_x})
-    chart.set_y_axis({"name": summary.chart_y, "major_gridlines": {"visible": True}})
-    chart.set_legend({"position": "bottom"})
-    ws.insert_chart(top, 8, chart, {"x_scale": 1.2, "y_scale": 1.1})
 
-    top = header + len(summary.class_rows) + 2
-    ws.write_string(top, 0, summary.target_title, fmt["section"])
-    for j, v in enumerate(summary.target_header):
-        ws.write_string(top + 1, j, v, fmt["header"])
-    for i, (cells, met) in enumerate(summary.target_rows, start=2):
-        for j, v in enumerate(cells):
-            ws.write_string(top + i, j, v, fmt["cell"])
-        ws.write_string(top + i, len(cells) - 1, cells[-1], fmt["met" if met else "unmet"])
-    top += len(summary.target_rows) + 3
-    ws.write_string(top, 0, summary.bench_title, fmt["section"])
-    i = write_benchmarks(ws, fmt, top + 1, summary.bench_header, summary.bench_rows)
-    for k, note in enumerate(summary.notes):
-        ws.write_string(i + 1 + k, 0, note)
-    _list_sheet(wb, fmt, sheet, columns, rows)
-    wb.close()
-    return buf.getvalue()
+        top = header + len(summary.class_rows) + 2
+        ws.write(top, 0, summary.target_title, "section")
+        ws.write_row(top + 1, 0, summary.target_header, "header")
+        for i, (cells, met) in enumerate(summary.target_rows, start=2):
+            ws.write_row(top + i, 0, cells[:-1], "cell")
+            ws.write(top + i, len(cells) - 1, cells[-1], "met" if met else "unmet")
+        top += len(summary.target_rows) + 3
+        ws.write(top, 0, summary.bench_title, "section")
+        i = ws.table(top + 1, summary.bench_header, summary.bench_rows, "cell_indicator")
+        for k, note in enumerate(summary.notes):
+            ws.write(i + 1 + k, 0, note)
+        book.list_sheet(sheet, columns, rows)
+    return book.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ...core.reference_data import industries, towns
 from .columns import ABOVE_SCALE, ALWAYS, SPECS, VETOES, ColumnSpec
+from .xlsx import Book, Sheet
 
 LAST_ROW = 1_048_575
 """Validations and formats cover the whole sheet (0-based last row of Excel)."""
@@ -49,13 +50,15 @@ _NOTES = {
         "4. 规上＝规模以上工业企业（年主营业务收入2000万元及以上的工业法人单位），规下＝其余工业企业。"
         "规上企业必须填写工业增加值、营业收入、研发经费、综合能耗、年平均职工人数；规下企业可空。",
         "5. 统一社会信用代码列为文本格式；从其他表格粘贴时请用“选择性粘贴—数值”，以免长数字被改写。",
-        "6. 所在镇(街道)、行业代码、是否规上、是否处于项目建设期、一票否决事项可从下拉列表选择（列表见“镇街”“行业”表）。",
+        "6. 所在镇(街道)、行业代码、是否规上、是否处于项目建设期、一票否决事项可从下拉列表选择"
+        "（列表见“镇街”“行业”表）。",
         "7. 填好后可用命令检查：tenglong import-check 文件.xlsx（列出所有错误的单元格、原值和正确写法）。",
     ],
     "en": [
         "Per-mu evaluation: enterprise data template (临政发〔2022〕22号)",
         "1. One row per enterprise and year; a credit code appears once per year.",
-        "2. Row 1 of the data sheet holds the headers: do not edit or delete them; extra columns are ignored with a warning.",
+        "2. Row 1 of the data sheet holds the headers: do not edit or delete them; "
+        "extra columns are ignored with a warning.",
         "3. Money is in yuan (元) with up to 2 decimals; a header with (万元) takes 10,000 yuan with up to 6 decimals.",
         "4. 规上 = above-scale industrial enterprise (annual main revenue ≥ 20 million yuan); 规下 = the others. "
         "规上 rows must give value added, revenue, R&D, energy and employees; 规下 rows may leave them blank.",
@@ -95,50 +98,42 @@ def _example(spec: ColumnSpec, lang: str) -> str:
     return spec.example_in(spec.unit_for(lang))
 
 
-def write_template(path: str | Path, lang: str = "zh") -> Path:
+def write_template(path: str | Path | None, lang: str = "zh") -> Path | bytes:
     """Write the import template.
 
     Args:
-        path: the .xlsx to write.
+        path: the .xlsx to write, or ``None`` for the bytes of the workbook.
         lang: ``"zh"`` (Chinese headers, money in 万元) or ``"en"`` (English, 元).
 
     Returns:
-        The path written.
+        The path written (or the bytes).
 
     Raises:
         ValueError: for another language.
     """
     if lang not in _SHEETS:
         raise ValueError(f"lang must be 'zh' or 'en', e.g. lang='zh'; got {lang!r}")
-    import xlsxwriter
-
     from .reader import column_letter
 
     names = _SHEETS[lang]
-    path = Path(path)
-    with xlsxwriter.Workbook(str(path)) as book:
-        bold = book.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
-        )
-        wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        text = book.add_format({"num_format": "@"})
-        help_ws = book.add_worksheet(names["help"])
-        data = book.add_worksheet(names["data"])
-        town_ws = book.add_worksheet(names["towns"])
-        industry_ws = book.add_worksheet(names["industries"])
+    with Book(path) as book:
+        help_ws = book.sheet(names["help"])
+        data = book.sheet(names["data"])
+        town_ws = book.sheet(names["towns"])
+        industry_ws = book.sheet(names["industries"])
 
         # Instructions.
-        help_ws.set_column(0, 0, 6)
-        help_ws.set_column(1, 2, 24)
-        help_ws.set_column(3, 4, 14)
-        help_ws.set_column(5, 5, 70, wrap)
-        help_ws.set_column(6, 6, 22)
+        help_ws.column(0, 0, 6)
+        help_ws.column(1, 2, 24)
+        help_ws.column(3, 4, 14)
+        help_ws.column(5, 5, 70, "wrap")
+        help_ws.column(6, 6, 22)
         notes = _NOTES[lang]
-        help_ws.write(0, 0, notes[0], book.add_format({"bold": True, "font_size": 14}))
+        help_ws.write(0, 0, notes[0], "heading")
         for r, line in enumerate(notes[1:], start=1):
             help_ws.write(r, 0, line)
         top = len(notes) + 1
-        help_ws.write_row(top, 0, _TABLE_HEAD[lang], bold)
+        help_ws.write_row(top, 0, _TABLE_HEAD[lang], "header")
         for i, spec in enumerate(SPECS):
             unit = spec.unit_for(lang)
             other = spec.header("zh" if lang == "en" else "en")
@@ -161,7 +156,7 @@ def write_template(path: str | Path, lang: str = "zh") -> Path:
             0,
             0,
             ["名称", "代码", "类型", "English name"] if lang == "zh" else ["name", "code", "kind", "中文名称"],
-            bold,
+            "header",
         )
         for r, t in enumerate(towns(), start=1):
             town_ws.write_row(
@@ -169,35 +164,38 @@ def write_template(path: str | Path, lang: str = "zh") -> Path:
                 0,
                 [t.name_zh if lang == "zh" else t.name_en, t.code, t.kind, t.name_en if lang == "zh" else t.name_zh],
             )
-        town_ws.set_column(0, 0, 44)
-        town_ws.set_column(1, 3, 16)
+        town_ws.column(0, 0, 44)
+        town_ws.column(1, 3, 16)
         industry_ws.write_row(
-            0, 0, ["下拉选项", "代码", "名称", "层级"] if lang == "zh" else ["drop-down", "code", "name", "level"], bold
+            0,
+            0,
+            ["下拉选项", "代码", "名称", "层级"] if lang == "zh" else ["drop-down", "code", "name", "level"],
+            "header",
         )
         entries = industries()
         for r, e in enumerate(entries, start=1):
             name = e.name_zh if lang == "zh" else e.name_en
             industry_ws.write_row(r, 0, [f"{e.code} {name}", e.code, name, e.level])
-        industry_ws.set_column(0, 0, 60)
-        industry_ws.set_column(1, 3, 14)
+        industry_ws.column(0, 0, 60)
+        industry_ws.column(1, 3, 14)
 
         # Data sheet.
-        data.freeze_panes(1, 0)
-        data.set_row(0, 32)
+        data.freeze(1, 0)
+        data.row_height(0, 32)
         for i, spec in enumerate(SPECS):
-            data.write(0, i, spec.header(lang), bold)
-            fmt = text if spec.kind in ("credit_code", "text", "town", "industry", "veto") else None
+            data.write(0, i, spec.header(lang), "header")
+            fmt = "code" if spec.kind in ("credit_code", "text", "town", "industry", "veto") else None
             if spec.kind == "number" and spec.key not in _FORMATS:
-                fmt = book.add_format({"num_format": "0.00####" if spec.unit_for(lang).shift else "0.00"})
+                fmt = book.format({"num_format": "0.00####" if spec.unit_for(lang).shift else "0.00"})
             elif spec.key in _FORMATS:
-                fmt = book.add_format({"num_format": _FORMATS[spec.key]})
+                fmt = book.format({"num_format": _FORMATS[spec.key]})
             width = 24 if spec.kind in ("credit_code", "text", "industry") else max(12, len(spec.header(lang)) * 2)
-            data.set_column(i, i, width, fmt)
+            data.column(i, i, width, fmt)
             _validate(data, i, spec, lang, names, len(towns()), len(entries))
-    return path
+    return book.close()
 
 
-def _validate(ws, col: int, spec: ColumnSpec, lang: str, names: dict, n_towns: int, n_industries: int) -> None:
+def _validate(ws: Sheet, col: int, spec: ColumnSpec, lang: str, names: dict, n_towns: int, n_industries: int) -> None:
     """Data validation of one column of the data sheet."""
     title = spec.header(lang)
     if spec.kind == "town":
@@ -226,4 +224,4 @@ def _validate(ws, col: int, spec: ColumnSpec, lang: str, names: dict, n_towns: i
             "ignore_blank": True,
         }
     )
-    ws.data_validation(1, col, LAST_ROW, col, rule)
+    ws.validate(1, col, LAST_ROW, col, rule)

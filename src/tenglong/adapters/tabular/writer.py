@@ -11,12 +11,17 @@ as the same double (``repr``), and 万元 only moves the decimal point of that t
 the importer reads it back to the same 元 value. Text that is not a number (the
 planted ``non_numeric`` defects) is written as text, unchanged.
 
-XLSX is written with xlsxwriter in ``constant_memory`` mode (rows in order, flat
-memory); CSV is UTF-8 with a BOM so that Excel opens it with the right encoding.
+XLSX is written through :mod:`.xlsx` in ``constant_memory`` mode (rows in order,
+flat memory); CSV is UTF-8 with a BOM so that Excel opens it with the right
+encoding. Both guard text against formula injection (see :mod:`.xlsx`): a name
+such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``; numbers, including
+negative decimal text, are written unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ import polars as pl
 
 from ...core.reference_data import towns
 from .columns import SPECS, VETOES
+from .xlsx import Book, Column, write_csv
 
 NUMERIC_KINDS = ("number", "integer", "year")
 
@@ -98,27 +104,18 @@ def write_enterprise_years(
     path = Path(path)
     cells = import_cells(frame, lang)
     if path.suffix.lower() == ".csv":
-        pl.DataFrame(
-            {
-                h: [None if v is None else str(v).lower() if isinstance(v, bool) else v for v in vs]
-                for h, vs in cells.items()
-            },
-            schema={h: pl.String for h in cells},
-        ).write_csv(path, include_bom=True)
-        return path
+        return write_csv(path, list(cells), zip(*cells.values(), strict=True))
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"the output must end in .xlsx or .csv, e.g. county.xlsx; got {path.name!r}")
-    import xlsxwriter
-
     numeric = {spec.header(lang) for spec in SPECS if spec.kind in NUMERIC_KINDS}
-    columns = [[_as_number(v) for v in vs] if h in numeric else vs for h, vs in cells.items()]
-    with xlsxwriter.Workbook(str(path), {"constant_memory": True}) as book:
-        ws = book.add_worksheet(sheet or ("企业数据" if lang == "zh" else "data"))
-        ws.freeze_panes(1, 0)
+    values = [[_as_number(v) for v in vs] if h in numeric else vs for h, vs in cells.items()]
+    with Book(path, streaming=True) as book:
+        ws = book.sheet(sheet or ("企业数据" if lang == "zh" else "data"))
+        ws.freeze(1, 0)
         for i, header in enumerate(cells):
-            ws.set_column(i, i, 22 if i in (0, 1) else max(10, min(24, len(header.encode("gbk")) + 2)))
-        ws.write_row(0, 0, list(cells), book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}))
-        for r, row in enumerate(zip(*columns), start=1):
+            ws.column(i, i, 22 if i in (0, 1) else max(10, min(24, len(header.encode("gbk")) + 2)))
+        ws.write_row(0, 0, list(cells), "header")
+        for r, row in enumerate(zip(*values, strict=True), start=1):
             ws.write_row(r, 0, row)
     return path
 
@@ -134,72 +131,102 @@ def _as_number(text: str | None) -> float | str | None:
 
 
 _REPORT_COLUMNS = (
-    ("序号 No.", None, 6),
-    ("级别 level", "level", 9),
-    ("错误代码 code", "code", 26),
-    ("位置 cell", "where", 34),
-    ("工作表 sheet", "sheet", 12),
-    ("行 row", "row", 7),
-    ("列 column", "column", 8),
-    ("表头 header", "header", 18),
-    ("原值 value", "value", 20),
-    ("应为", "expected_zh", 30),
-    ("expected", "expected_en", 30),
-    ("示例 example", "example", 20),
-    ("说明", "message_zh", 70),
-    ("message", "message_en", 70),
+    Column("seq", "序号 No.", 6, "int"),
+    Column("level", "级别 level", 9),
+    Column("code", "错误代码 code", 26),
+    Column("where", "位置 cell", 34, "wrap"),
+    Column("sheet", "工作表 sheet", 12),
+    Column("row", "行 row", 7, "int"),
+    Column("column", "列 column", 8),
+    Column("header", "表头 header", 18),
+    Column("value", "原值 value", 20),
+    Column("expected_zh", "应为", 30, "wrap"),
+    Column("expected_en", "expected", 30, "wrap"),
+    Column("example", "示例 example", 20),
+    Column("message_zh", "说明", 70, "wrap"),
+    Column("message_en", "message", 70, "wrap"),
 )
 
 
-def write_error_report(result: Any, path: str | Path) -> Path:
-    """Write an import result's errors and warnings as a workbook for the official who sent the file.
+@dataclass
+class ErrorReport:
+    """What the error report shows, as plain data.
+
+    Attributes:
+        rows: one mapping per problem, keyed like the report columns (level, code,
+            where, sheet, row, column, header, value, expected_zh, expected_en,
+            example, message_zh, message_en).
+        file, sheet, language: the file read, its sheet and its header language.
+        rows_read, rows_valid, errors, skipped: the counts.
+        by_code: the number of errors of each code.
+    """
+
+    rows: list[Mapping[str, Any]]
+    file: str | None
+    sheet: str | None
+    language: str | None
+    rows_read: int
+    rows_valid: int
+    errors: int
+    skipped: int
+    by_code: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: Any) -> ErrorReport:
+        """The report of an import result (``report_rows()``, ``source``, the counts, ``errors_by_code()``)."""
+        source = result.source
+        return cls(
+            list(result.report_rows()),
+            source.path,
+            source.sheet,
+            source.language,
+            result.rows_read,
+            result.rows_valid,
+            len(result.problems),
+            len(result.skipped),
+            dict(result.errors_by_code()),
+        )
+
+    def summary(self) -> list[tuple[str, Any]]:
+        """The (label, value) lines of the summary sheet."""
+        lines: list[tuple[str, Any]] = [
+            ("文件 file", self.file),
+            ("工作表 sheet", self.sheet),
+            ("表头语言 headers", self.language),
+            ("读取行数 rows read", self.rows_read),
+            ("有效行数 rows valid", self.rows_valid),
+            ("错误数 errors", self.errors),
+            ("跳过行数 rows skipped", self.skipped),
+        ]
+        return lines + [(f"  {code}", n) for code, n in self.by_code.items()]
+
+
+def write_error_report(report: ErrorReport | Any, path: str | Path | None = None) -> Path | bytes:
+    """Write an import's errors and warnings as a workbook for the official who sent the file.
 
     Sheet 错误 errors has one row per problem (Chinese and English columns, the bad
-    cell's location, frozen header, filter); sheet 摘要 summary has the counts.
+    cell's location, frozen header, filter); sheet 摘要 summary has the counts. The
+    original cell values are shown as text: a value such as ``=HYPERLINK(…)`` is
+    written ``'=HYPERLINK(…)``, never as a live formula.
 
     Args:
-        result: an :class:`~tenglong.services.data.validation.ImportResult`.
-        path: the .xlsx to write.
+        report: an :class:`ErrorReport`, or an import result (see :meth:`ErrorReport.of`).
+        path: the .xlsx to write, or ``None`` for the bytes of the workbook.
 
     Returns:
-        The path written.
+        The path written (or the bytes).
     """
-    import xlsxwriter
-
-    path = Path(path)
-    rows = result.report_rows()
-    with xlsxwriter.Workbook(str(path)) as book:
-        bold = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True, "valign": "top"})
-        wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        ws = book.add_worksheet("错误 errors")
-        for i, (title, _, width) in enumerate(_REPORT_COLUMNS):
-            ws.set_column(i, i, width, wrap if width >= 30 else None)
-            ws.write(0, i, title, bold)
-        for r, row in enumerate(rows, start=1):
-            ws.write_number(r, 0, r)
-            for i, (_, key, _) in enumerate(_REPORT_COLUMNS[1:], start=1):
-                value = row.get(key)
-                if value is not None:
-                    ws.write(r, i, value if isinstance(value, (int, float)) else str(value))
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(rows), 1), len(_REPORT_COLUMNS) - 1)
-        summary = book.add_worksheet("摘要 summary")
-        summary.set_column(0, 0, 28)
-        summary.set_column(1, 1, 60)
-        source = result.source
-        lines = [
-            ("文件 file", source.path),
-            ("工作表 sheet", source.sheet),
-            ("表头语言 headers", source.language),
-            ("读取行数 rows read", result.rows_read),
-            ("有效行数 rows valid", result.rows_valid),
-            ("错误数 errors", len(result.problems)),
-            ("跳过行数 rows skipped", len(result.skipped)),
-        ]
-        lines += [(f"  {code}", n) for code, n in result.errors_by_code().items()]
-        summary.write_row(0, 0, ["项目 item", "值 value"], bold)
-        for r, (label, value) in enumerate(lines, start=1):
+    if not isinstance(report, ErrorReport):
+        report = ErrorReport.of(report)
+    rows: Iterable[Mapping[str, Any]] = ({**row, "seq": i} for i, row in enumerate(report.rows, start=1))
+    with Book(path) as book:
+        book.list_sheet("错误 errors", _REPORT_COLUMNS, rows, header_height=None)
+        summary = book.sheet("摘要 summary")
+        summary.column(0, 0, 28)
+        summary.column(1, 1, 60)
+        summary.write_row(0, 0, ["项目 item", "值 value"], "header")
+        for r, (label, value) in enumerate(report.summary(), start=1):
             summary.write(r, 0, label)
             summary.write(r, 1, "" if value is None else value)
-        summary.freeze_panes(1, 0)
-    return path
+        summary.freeze(1, 0)
+    return book.close()

@@ -8,20 +8,17 @@ date range means whole local days, both ends included.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import math
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from ...adapters.db.tables import audit_log, users
+from ...adapters.tabular.xlsx import Column, list_workbook, write_csv
 from ...core.errors import PolicyError
 from ...registers.roles import Actor
 from ..kernel.platform import Platform
@@ -273,54 +270,29 @@ def _stream(p: Platform, where: list[Any]) -> Iterator[list[Any]]:
             ]
 
 
-def _csv_cell(value: Any) -> Any:
-    """A cell that a spreadsheet will not run as a formula (text starting with = + - @ gets a leading ')."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_csv(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
     """The filtered log as CSV, UTF-8 with a BOM (so that Excel reads the Chinese), newest first.
+
+    Text that a spreadsheet would run as a formula (``=1+1`` typed as a username) is
+    written as text (``'=1+1``), by the shared CSV writer.
 
     Raises:
         Forbidden: for a role without ``read_audit``.
         PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    for row in _export_rows(p, actor, f):
-        writer.writerow([_csv_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    return write_csv(None, HEADERS, _export_rows(p, actor, f))
 
 
 def export_xlsx(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
     """The filtered log as an XLSX workbook: Chinese headers, frozen header row, filter, newest first.
 
+    Streamed (constant memory) through the shared writer, which keeps text as text.
+
     Raises:
         Forbidden: for a role without ``read_audit``.
         PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
     """
-    import xlsxwriter
-
-    rows = _export_rows(p, actor, f)
     widths = (8, 20, 14, 10, 24, 16, 20, 50, 50, 16)
-    with tempfile.TemporaryDirectory(prefix="tenglong-audit-") as tmp:
-        path = Path(tmp) / "audit.xlsx"
-        with xlsxwriter.Workbook(
-            str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
-        ) as book:
-            ws = book.add_worksheet("审计日志")
-            head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-            for i, width in enumerate(widths):
-                ws.set_column(i, i, width)
-            ws.freeze_panes(1, 0)
-            ws.write_row(0, 0, HEADERS, head)
-            n = 0
-            for n, row in enumerate(rows, start=1):
-                ws.write_row(n, 0, ["" if v is None else v for v in row])
-            ws.autofilter(0, 0, max(n, 1), len(HEADERS) - 1)
-        return path.read_bytes()
+    kinds = ("int", "text", "text", "int", "text", "text", "text", "text", "text", "text")
+    columns = [Column(i, h, w, k) for i, (h, w, k) in enumerate(zip(HEADERS, widths, kinds, strict=True))]
+    return list_workbook("审计日志", columns, _export_rows(p, actor, f), streaming=True)

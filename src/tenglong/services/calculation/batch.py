@@ -258,12 +258,9 @@ def export_xlsx(request_json: str) -> bytes:
         InvalidInput: when the request has problems.
     """
     answer = calculate(parse_json(request_json), explain=True, lang="zh")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = sheets.write_results(flatten(answer), Path(tmp) / "results.xlsx")
-        return path.read_bytes()
+    return sheets.write_results(flatten(answer), None)
 
 
 def template_xlsx() -> bytes:
     """The empty batch template."""
-    with tempfile.TemporaryDirectory() as tmp:
-        return sheets.write_template(Path(tmp) / "template.xlsx").read_bytes()
+    return sheets.write_template(None)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from ...adapters.db.tables import data_import_problems as problems_t
 from ...adapters.tabular.template import write_template
-from ...adapters.tabular.writer import write_error_report
+from ...adapters.tabular.writer import ErrorReport, write_error_report
 from ...registers.roles import Actor
 from ..kernel.platform import Platform
 from .uploads import PAGE_SIZE, check_permission, fetch_row
@@ -70,32 +68,6 @@ def _problem_dict(r: Any) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _StoredReport:
-    """What :func:`~tenglong.adapters.tabular.writer.write_error_report` reads, rebuilt from the database."""
-
-    rows: list[dict[str, Any]]
-    source: Any
-    rows_read: int
-    rows_valid: int
-    by_code: dict[str, int]
-    problems: list[Any] = field(default_factory=list)
-    skipped: list[Any] = field(default_factory=list)
-
-    def report_rows(self) -> list[dict[str, Any]]:
-        return self.rows
-
-    def errors_by_code(self) -> dict[str, int]:
-        return self.by_code
-
-
-@dataclass(frozen=True)
-class _Source:
-    path: str
-    sheet: str | None
-    language: str | None
-
-
 def report_workbook(p: Platform, actor: Actor, import_id: int) -> bytes:
     """The validation report as an XLSX workbook (every problem, Chinese and English).
 
@@ -114,15 +86,18 @@ def report_workbook(p: Platform, actor: Actor, import_id: int) -> bytes:
         ]
     report = row.report or {}
     source = report.get("source", {})
-    stored = _StoredReport(
+    stored = ErrorReport(
         rows,
-        _Source(row.filename, source.get("sheet"), source.get("language")),
+        row.filename,
+        source.get("sheet"),
+        source.get("language"),
         row.rows_read,
         row.rows_valid,
+        sum(1 for r in rows if r["level"] == "error"),
+        0,
         dict(report.get("by_code", {})),
-        [r for r in rows if r["level"] == "error"],
     )
-    return _workbook_bytes(lambda path: write_error_report(stored, path))
+    return write_error_report(stored)
 
 
 def template_workbook(actor: Actor, lang: str = "zh") -> bytes:
@@ -132,11 +107,4 @@ def template_workbook(actor: Actor, lang: str = "zh") -> bytes:
         Forbidden: for a role without the ``import`` permission.
     """
     check_permission(actor)
-    return _workbook_bytes(lambda path: write_template(path, "en" if lang == "en" else "zh"))
-
-
-def _workbook_bytes(write: Any) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="tenglong-") as tmp:
-        path = Path(tmp) / "out.xlsx"
-        write(path)
-        return path.read_bytes()
+    return write_template(None, "en" if lang == "en" else "zh")

@@ -1,4 +1,4 @@
-"""The annual evaluation as a use case: table in, results (frame, JSON, summary) out.
+"""The annual evaluation as a use case: table in, results (frame, JSON, summary, files) out.
 
 Shared by ``tenglong evaluate``, ``tenglong bench evaluate`` and the platform.
 """
@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from ...adapters.tabular import results_writer
+from ...adapters.tabular.results_writer import SUFFIXES, ResultsBook
 from ...core import loader
 from ...core.boundary import SYMBOL, boundary
 from ...core.errors import PolicyError
@@ -257,3 +260,57 @@ def target_table(r: Result, lang: str = "zh") -> list[list[str]]:
             ]
         )
     return rows
+
+
+def results_book(ev: Evaluation, lang: str = "zh") -> ResultsBook:
+    """The plain data of the officials' workbook: the results frame and the summary tables, in ``lang``."""
+    r = ev.result
+    m = r.method
+    counts = summary(r)["counts"]
+    return ResultsBook(
+        year=ev.year,
+        lang=lang,
+        frame=results_frame(r, lang=lang),
+        method_title=ev.method_title,
+        benchmark_mode=m.benchmark_mode,
+        quotas_above=m.quotas_above,
+        quotas_below=m.quotas_below,
+        below_min_land_mu4=m.below_min_land_mu4,
+        class_table=summary_table(r, lang),
+        target_table=target_table(r, lang),
+        benchmark_rows=benchmark_table(r, lang),
+        evaluated=sum(counts[g][c] for g in counts for c in CLASSES),
+        not_evaluated=sum(counts[g]["not_evaluated"] for g in counts),
+    )
+
+
+def write_results_xlsx(ev: Evaluation, path: str | Path, lang: str = "zh") -> Path:
+    """The officials' workbook (summary with chart, A类–D类, 未参评); ``lang`` is ``"zh"`` or ``"en"``."""
+    return results_writer.write_results_xlsx(results_book(ev, lang), path)
+
+
+def write_results_csv(ev: Evaluation, path: str | Path, lang: str = "zh") -> Path:
+    """One row per enterprise (``results_frame``), English column names, UTF-8 with BOM."""
+    return results_writer.write_results_csv(results_frame(ev.result, lang=lang), path)
+
+
+def write_results_json(ev: Evaluation, path: str | Path) -> Path:
+    """The :func:`to_json` document, UTF-8, Chinese kept as is."""
+    return results_writer.write_results_json(to_json(ev), path)
+
+
+def write_results(ev: Evaluation, path: str | Path, lang: str = "zh") -> Path:
+    """Write the results in the format the suffix of ``path`` names (one of :data:`SUFFIXES`).
+
+    Raises:
+        ValueError: for any other suffix (nothing is written).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return write_results_xlsx(ev, path, lang)
+    if suffix == ".csv":
+        return write_results_csv(ev, path, lang)
+    if suffix == ".json":
+        return write_results_json(ev, path)
+    raise ValueError(f"unsupported output {path.name!r}: use one of {', '.join(SUFFIXES)}")
