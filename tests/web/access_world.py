@@ -1,7 +1,7 @@
 """The world of the access matrix: a private demo platform with objects inside and outside each role's scope.
 
 Reads use objects made once; every write gets a fresh object in the state it needs
-(a draft, a submitted or rejected application, a validated import, an account), so
+(a draft, a submitted or rejected application, a validated import, a failed run, an account), so
 that each cell of the matrix is independent of the others.
 """
 
@@ -29,7 +29,7 @@ from tenglong.services.bootstrap import DEMO_TOWN
 from tenglong.services.data import uploads as imports_service
 from tenglong.services.data.store import frame_from_db
 from tenglong.services.enterprises import projects
-from tenglong.services.evaluation.runs import create_run, execute_run
+from tenglong.services.evaluation.runs import create_run, execute_run, fail
 from tenglong.services.kernel.platform import Platform
 from tenglong.services.subsidies import applications as subsidies
 
@@ -119,6 +119,7 @@ class World(Scope):
 
     tmp: Path
     unpublished_run: int
+    failed_run: int = 0
     clients: dict[str | None, TestClient] = field(default_factory=dict)
     own_project: int = 0
     foreign_project: int = 0
@@ -131,6 +132,12 @@ class World(Scope):
         self.settle()
         assert imports_service.get_import(self.p, self.admin, iid).status == state
         return iid
+
+    def new_failed_run(self) -> int:
+        """A run of the year that failed (never published, so only admin, department and auditor see it)."""
+        rid = create_run(self.p.uow, self.admin, YEAR, method_title=f"access matrix: a failed run {self.serial()}")
+        assert fail(self.p.uow, rid, "矩阵测试：评价中断 / access matrix: the run was interrupted")
+        return rid
 
     def new_user(self, active: bool) -> int:
         """A town account (deactivated unless ``active``)."""
@@ -166,6 +173,8 @@ class World(Scope):
             return "2.10"
         if base == "param":
             return "tech_renovation.major_rate"
+        if base == "run" and state == "failed":  # no role's scope holds a failed run: own and foreign alike
+            return self.new_failed_run() if fresh else self.failed_run
         if base == "run":
             return self.published_run if own else self.unpublished_run
         if base == "project":
@@ -249,8 +258,8 @@ def build_scope(p: Platform) -> Scope:
 
 
 def build_world(p: Platform, tmp: Path) -> World:
-    """Objects in and out of each role's scope on ``p`` (a private demo platform): an unpublished run, projects,
-    applications, an import, the files to upload, and a signed-in client per role."""
+    """Objects in and out of each role's scope on ``p`` (a private demo platform): an unpublished run, a failed run,
+    projects, applications, an import, the files to upload, and a signed-in client per role."""
     facts = _facts(p)
     with p.uow.read() as conn:
         frame = frame_from_db(conn, [YEAR])
@@ -261,6 +270,7 @@ def build_world(p: Platform, tmp: Path) -> World:
     )
     execute_run(p.uow, unpublished)
     w = World(**facts, tmp=tmp, unpublished_run=unpublished)
+    w.failed_run = w.new_failed_run()
     w.own_project, w.foreign_project = w.new_project(w.own_firm), w.new_project(w.foreign_firm)
     w.own_app, w.foreign_app = w.new_application(w.own_firm, "draft"), w.new_application(w.foreign_firm, "draft")
     w.shared_import = w.new_import("invalid")

@@ -9,10 +9,12 @@ scope (the demo firm of 杜桥镇, its project or application, a published run, 
 caller's own account) / outside it (a firm of another town with its project or
 application, a run not published, another account) / an id or a valid-looking credit
 code that does not exist — or ``own/guess`` where no scope applies (a clause, a
-parameter, an import). Reads use shared objects; each write gets a fresh object in the
-state the move needs, so 2xx means it was done. 409 where access passed and the state
-refused (publishing a year already published, deactivating oneself). Anonymous callers
-get 401 (API) or a redirect to /login (pages) on every row.
+parameter, an import). A failed run (the rerun rows) is never published, so it is
+outside the scope of town and enterprise both as ``own`` and as ``foreign``. Reads use
+shared objects; each write gets a fresh object in the state the move needs, so 2xx
+means it was done. 409 where access passed and the state refused (publishing a year
+already published, deactivating oneself). Anonymous callers get 401 (API) or a
+redirect to /login (pages) on every row.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ LOOKUP = "200/404 200/404 200/404 200/404 200/404"
 ADMIN_OBJ = "200/404 403/403 403/403 403/403 403/403"
 READ = "200/200/404 200/200/404 200/404/404 200/404/404 200/200/404"
 PUBLISH = "409/409/404 403/403/404 403/404/404 403/404/404 403/403/404"
+RERUN = "202/202/404 403/403/404 404/404/404 404/404/404 403/403/404"
 APPLY = "200/200/404 403/403/404 200/404/404 200/404/404 403/403/404"
 REVIEW = "200/200/404 200/200/404 403/404/404 403/404/404 403/403/404"
 DECIDE = "200/200/404 403/403/404 403/404/404 403/404/404 403/403/404"
@@ -187,6 +190,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/api/v1/evaluations/compare", ALL),
     Row("GET", "/api/v1/evaluations/{run_id}", READ, "run"),
     Row("POST", "/api/v1/evaluations/{run_id}/publish", PUBLISH, "run"),
+    Row("POST", "/api/v1/evaluations/{run_id}/rerun", RERUN, "run:failed"),
     Row("GET", "/api/v1/evaluations/{run_id}/results", READ, "run"),
     Row("GET", "/api/v1/evaluations/{run_id}/export.xlsx", READ, "run"),
     Row("POST", "/api/v1/projects", "201/201/404 403/403/403 201/404/404 201/404/404 403/403/403", "firm", _project),
@@ -247,6 +251,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/evaluations/{run_id}/results", READ, "run"),
     Row("GET", "/evaluations/{run_id}/progress", READ, "run"),
     Row("POST", "/evaluations/{run_id}/publish", PUBLISH, "run"),
+    Row("POST", "/evaluations/{run_id}/rerun", RERUN.replace("202", "303"), "run:failed"),
     Row("GET", "/evaluations/{run_id}/export.xlsx", READ, "run"),
     Row("GET", "/calculator", READ, "firm", lambda w, x: {"params": {"enterprise": x}}),
     Row("POST", "/calculator", READ, "firm", lambda w, x: {"data": {**FORM_210, "enterprise": x}}),

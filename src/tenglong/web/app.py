@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from ..services.kernel.platform import Platform
 from . import errors, figures
@@ -80,7 +81,10 @@ def create_app(platform: Platform) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
-        description="临政发〔2022〕22号 — the calculation contract, the 亩均 evaluation and the campaign registers. Errors share one envelope (see the `ok: false` shape).",
+        description=(
+            "临政发〔2022〕22号 — the calculation contract, the 亩均 evaluation and the campaign registers. "
+            "Errors share one envelope (see the `ok: false` shape)."
+        ),
     )
     app.state.platform = platform
     app.state.templates = templates
@@ -94,17 +98,17 @@ def create_app(platform: Platform) -> FastAPI:
     for name in API_MODULES + PAGE_MODULES:
         app.include_router(import_module(f"{__package__}.{name}").router)
 
-    @app.middleware("http")
+    @app.middleware("http")  # async, and it does no blocking work (the error page of a 413 is drawn in the threadpool)
     async def _headers(request: Request, call_next):
         # Refuse a declared body over the upload limit before reading it (routes also count the bytes).
         mb = platform.settings.max_upload_mb
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > mb * 1024 * 1024:
-            envelope = errors.envelope(
-                413, "too_large", f"上传的文件超过 {mb} MB 的上限。", f"The upload exceeds the {mb} MB limit."
-            )
-            return errors.JSONResponse(envelope, status_code=413)
-        response = await call_next(request)
+            zh, en = f"上传的文件超过 {mb} MB 的上限。", f"The upload exceeds the {mb} MB limit."
+            # The error page looks the session up in the database: off the event loop.
+            response = await run_in_threadpool(errors.respond, _render_error, request, 413, "too_large", zh, en)
+        else:
+            response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

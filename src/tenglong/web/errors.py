@@ -5,17 +5,32 @@ The envelope (pinned by tests/web/test_errors.py)::
     {"ok": false, "status": 422, "code": "invalid_input",
      "message": {"zh": "…", "en": "…"},
      "problems": [{"code", "where", "value", "expected_zh", "expected_en", "example", "message_zh", "message_en"}]}
+
+Only the typed errors of ``core/errors.py`` say 404 or 403 (``NotFound``,
+``Forbidden``): a built-in ``KeyError`` or ``PermissionError`` is a bug. Any
+exception nobody expected is answered 500 with a short random error id, shown to
+the user in zh and en, sent as the ``X-Error-Id`` header, and logged with its
+traceback under the same id (logger ``tenglong.web``).
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException  # also FastAPI's (a subclass), and the router's own 404/405
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.errors import InvalidInput, PolicyError, Problem, ReformError
+from .i18n import t
+
+log = logging.getLogger("tenglong.web")
 
 MESSAGES = {
     401: ("请先登录。", "Please sign in."),
@@ -35,6 +50,10 @@ CODES = {
     413: "too_large",
     429: "throttled",
 }
+INTERNAL_CODE = "internal_error"
+ERROR_ID_HEADER = "X-Error-Id"
+
+RenderError = Callable[[Request, int, str, str, list], Response]
 
 
 def envelope(
@@ -64,40 +83,118 @@ def status_of(exc: PolicyError) -> int:
     }.get(exc.code, 400)
 
 
-def install(app, render_error) -> None:
-    """Register the handlers that turn every error into the one shape."""
+def new_error_id() -> str:
+    """A short random id that ties what the user sees to the logged traceback."""
+    return secrets.token_hex(4)
 
-    def respond(request: Request, status: int, code: str, zh: str, en: str, problems=None) -> Response:
-        if wants_html(request):
-            return render_error(request, status, zh, en, problems or [])
-        return JSONResponse(envelope(status, code, zh, en, problems), status_code=status)
+
+def internal_messages(error_id: str) -> tuple[str, str]:
+    """What the user is told about an unexpected error (zh, en): the error id, and to give it to the administrator."""
+    return t("error.internal", "zh", id=error_id), t("error.internal", "en", id=error_id)
+
+
+def respond(
+    render_error: RenderError, request: Request, status: int, code: str, zh: str, en: str, problems=None
+) -> Response:
+    """The error page for a page request, else the envelope."""
+    if wants_html(request):
+        return render_error(request, status, zh, en, problems or [])
+    return JSONResponse(envelope(status, code, zh, en, problems), status_code=status)
+
+
+def internal_error(render_error: RenderError, request: Request, exc: BaseException) -> Response:
+    """Log ``exc`` with its traceback under a new error id and answer 500 with that id.
+
+    Blocking (the error page looks the session up): call it off the event loop.
+    """
+    error_id = new_error_id()
+    log.error(
+        "unexpected error %s on %s %s",
+        error_id,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    zh, en = internal_messages(error_id)
+    try:
+        response = respond(render_error, request, 500, INTERNAL_CODE, zh, en)
+    except Exception:  # the error page itself failed (e.g. the database is down): still give the id
+        log.exception("error page %s could not be rendered", error_id)
+        response = (
+            HTMLResponse(f"<!doctype html><meta charset=utf-8><title>500</title><p>{zh}</p><p>{en}</p>", 500)
+            if wants_html(request)
+            else JSONResponse(envelope(500, INTERNAL_CODE, zh, en), status_code=500)
+        )
+    response.headers[ERROR_ID_HEADER] = error_id
+    return response
+
+
+class CatchUnexpected:
+    """ASGI middleware: an exception no handler took becomes the 500 answer (with its error id) instead of plain text.
+
+    It sits inside the app's own middleware (so the 500 gets the security headers) and outside the
+    handlers of the typed errors. A response already started cannot be replaced: the error is logged
+    and raised again.
+    """
+
+    def __init__(self, app: ASGIApp, render_error: RenderError) -> None:
+        self.app = app
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                log.error("unexpected error after the response started on %s", scope.get("path"), exc_info=exc)
+                raise
+            response = await run_in_threadpool(internal_error, self.render_error, Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
+def install(app, render_error: RenderError) -> None:
+    """Register the handlers that turn every error into the one shape.
+
+    The handlers are plain functions: Starlette runs them in its threadpool, since the error
+    page looks the session up in the database.
+    """
+    app.add_middleware(CatchUnexpected, render_error=render_error)
 
     @app.exception_handler(PolicyError)
-    async def _policy(request: Request, exc: PolicyError) -> Response:
+    def _policy(request: Request, exc: PolicyError) -> Response:
         return respond(
-            request, status_of(exc), exc.code, exc.message_zh, exc.message_en, getattr(exc, "problems", None)
+            render_error,
+            request,
+            status_of(exc),
+            exc.code,
+            exc.message_zh,
+            exc.message_en,
+            getattr(exc, "problems", None),
         )
 
-    @app.exception_handler(PermissionError)
-    async def _forbidden(request: Request, exc: PermissionError) -> Response:
-        return respond(request, 403, "forbidden", *MESSAGES[403])
-
-    @app.exception_handler(LookupError)
-    async def _missing(request: Request, exc: LookupError) -> Response:
-        return respond(request, 404, "not_found", *MESSAGES[404])
-
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> Response:
+    def _http(request: Request, exc: HTTPException) -> Response:
         zh, en = MESSAGES.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         if isinstance(exc.detail, dict):
             zh, en = exc.detail.get("zh", zh), exc.detail.get("en", en)
-        resp = respond(request, exc.status_code, CODES.get(exc.status_code, "http_error"), zh, en)
+        resp = respond(render_error, request, exc.status_code, CODES.get(exc.status_code, "http_error"), zh, en)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+    def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             Problem(
                 "invalid_request",
@@ -111,4 +208,11 @@ def install(app, render_error) -> None:
             )
             for e in exc.errors()
         ]
-        return respond(request, 422, "invalid_request", "请求参数无效。", "The request is invalid.", problems)
+        return respond(
+            render_error, request, 422, "invalid_request", "请求参数无效。", "The request is invalid.", problems
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> Response:
+        # The last resort, for an error raised outside CatchUnexpected (in the app's own middleware).
+        return internal_error(render_error, request, exc)

@@ -6,6 +6,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import FormData
 
 from ..registers.roles import Actor
 from ..services.accounts import auth
@@ -41,13 +42,24 @@ class NotSignedIn(Exception):
     """Raised for a page that needs a session; the app redirects to the login page."""
 
 
-async def require_session(request: Request) -> auth.Session:
-    """The session, or 401 (API) / a redirect to the login page (pages); checks CSRF on unsafe methods."""
+def signed_in(request: Request) -> auth.Session:
+    """The session, or 401 (API) / a redirect to the login page (pages).
+
+    A plain function: FastAPI runs it in its threadpool, since it reads the session from the database.
+    """
     s = current(request)
     if s is None:
         if request.url.path.startswith("/api/"):
             raise HTTPException(401)
         raise NotSignedIn()
+    return s
+
+
+async def require_session(request: Request, s: Annotated[auth.Session, Depends(signed_in)]) -> auth.Session:
+    """The session (looked up off the event loop by ``signed_in``); checks the CSRF token on unsafe methods.
+
+    Async only to read a posted form for its ``csrf_token`` field; it does no blocking work.
+    """
     if request.method in UNSAFE:
         token = request.headers.get("x-csrf-token")
         if token is None and "form" in request.headers.get("content-type", ""):
@@ -63,8 +75,20 @@ async def require_session(request: Request) -> auth.Session:
     return s
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the route using it can be a plain ``def`` (in the threadpool)."""
+    return await request.form()
+
+
+async def posted_body(request: Request) -> bytes:
+    """The raw request body, read on the event loop so that the route using it can be a plain ``def``."""
+    return await request.body()
+
+
 SessionDep = Annotated[auth.Session, Depends(require_session)]
 PlatformDep = Annotated[Platform, Depends(platform)]
+FormDep = Annotated[FormData, Depends(posted_form)]
+BodyDep = Annotated[bytes, Depends(posted_body)]
 
 
 def actor(s: SessionDep) -> Actor:

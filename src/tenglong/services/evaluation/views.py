@@ -386,3 +386,16 @@ __all__ = [
     "run_results",
     "start_run",
 ]
+
+
+def rerun_run(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = None) -> RunInfo:
+    """Rerun a failed run with its method (admin; audited), in the background; poll ``get_run`` for progress.
+
+    Raises:
+        NotFound: the run is not visible to the actor.
+        Forbidden: for a role without ``evaluate`` (on a run it can see).
+        Conflict: the run has not failed (409).
+    """
+    get_run(uow, actor, run_id)
+    runs_service.rerun(uow, actor, run_id, address)
+    return get_run(uow, actor, run_id)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from ...registers.roles import Actor
 from ...services.calculation.contract import calculate, dumps, parse_json
-from ..security import require
+from ..security import BodyDep, require
 
 router = APIRouter(prefix="/api/v1", tags=["calculate"])
 
@@ -43,13 +43,14 @@ router = APIRouter(prefix="/api/v1", tags=["calculate"])
         }
     },
 )
-async def calculate_endpoint(
-    request: Request, actor: Annotated[Actor, require("calculate")], explain: bool = True, lang: str = "zh"
+def calculate_endpoint(
+    actor: Annotated[Actor, require("calculate")], body: BodyDep, explain: bool = True, lang: str = "zh"
 ) -> Response:
     """Answer a calculation request: every variable set to null is filled in, with clause-cited explanations.
 
     Numbers are read as exact decimals; money comes back with at most two
     decimals. Bad input: 422 with every problem in the error envelope.
     """
-    result = calculate(parse_json(await request.body()), explain=explain, lang="en" if lang == "en" else "zh")
+    # A plain def: FastAPI runs it in its threadpool, so a 60,000-project request leaves the event loop free.
+    result = calculate(parse_json(body), explain=explain, lang="en" if lang == "en" else "zh")
     return Response(dumps(result, indent=None), media_type="application/json")

@@ -1,8 +1,9 @@
-"""Evaluation runs (list, start, status, publish, results, export, compare) and the dashboard figures.
+"""Evaluation runs (list, start, status, publish, rerun, results, export, compare) and the dashboard figures.
 
 Admin, department and auditor see every run; town and enterprise accounts the
-published ones (others are 404). Only admin starts (202, then poll the run) and
-publishes (409 when the run is not finished or its year is already published).
+published ones (others are 404). Only admin starts (202, then poll the run),
+publishes (409 when the run is not finished or its year is already published)
+and reruns a failed run (202, then poll; 409 when the run has not failed).
 Results are scoped like the enterprise list.
 """
 
@@ -42,7 +43,7 @@ router = APIRouter(
         422: {"description": "Invalid input, every problem listed (error envelope)"},
     },
 )
-WRITE_ERRORS = {403: {"description": "Only admin starts and publishes runs (error envelope)"}}
+WRITE_ERRORS = {403: {"description": "Only admin starts, publishes and reruns runs (error envelope)"}}
 
 
 @router.get("/dashboard", response_model=DashboardPublic, tags=["dashboard"])
@@ -51,7 +52,10 @@ def dashboard(
     actor: ActorDep,
     year: Annotated[str | None, Query(description="A published year (default: the latest)")] = None,
 ) -> DashboardPublic:
-    """首页驾驶舱: county 规上 figures against the A.2 targets, class counts, town ranking, trend (a town also gets its own figures)."""
+    """首页驾驶舱: county 规上 figures against the A.2 targets, class counts, town ranking, trend.
+
+    A town also gets its own figures.
+    """
     return dashboard_public(dashboard_service.dashboard(p.uow, actor, parse_year(year)))
 
 
@@ -63,9 +67,10 @@ def list_runs(p: PlatformDep, actor: ActorDep) -> list[RunPublic]:
 
 @router.post("/evaluations", response_model=RunPublic, status_code=202, responses=WRITE_ERRORS)
 def start_run(request: Request, body: RunCreate, p: PlatformDep, actor: ActorDep) -> RunPublic:
-    """Start an evaluation of ``year`` in the background (admin); poll ``GET /api/v1/evaluations/{id}`` until ``done`` or ``failed``.
+    """Start an evaluation of ``year`` in the background (admin).
 
-    A method with invalid changes is refused with every problem (422) and nothing starts.
+    Poll ``GET /api/v1/evaluations/{id}`` until ``done`` or ``failed``. A method with invalid changes
+    is refused with every problem (422) and nothing starts.
     """
     if not actor.can("evaluate"):
         raise Forbidden("evaluate")
@@ -119,9 +124,28 @@ def publish_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) 
     )
 
 
+@router.post(
+    "/evaluations/{run_id}/rerun",
+    response_model=RunDetailPublic,
+    status_code=202,
+    responses={**WRITE_ERRORS, 409: {"description": "The run has not failed (error envelope)"}},
+)
+def rerun_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
+    """Rerun a failed run with its method (admin; audited), in the background.
+
+    Poll ``GET /api/v1/evaluations/{id}`` until ``done`` or ``failed``. A run that has not failed is refused (409).
+    """
+    return run_public(
+        service.rerun_run(p.uow, actor, run_id, request.client.host if request.client else None), detail=True
+    )
+
+
 @router.get("/evaluations/{run_id}/results", response_model=ResultPagePublic)
 def run_results(run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> ResultPagePublic:
-    """A page of the run's results the caller may see, filtered like the enterprise list, with each firm's explanation."""
+    """A page of the run's results the caller may see, filtered like the enterprise list.
+
+    Each firm comes with its explanation.
+    """
     run, pg = service.run_results(p.uow, actor, run_id, f)
     return ResultPagePublic(
         run=run_public(run),
@@ -139,6 +163,9 @@ def run_results(run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> R
     responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
 )
 def export_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> Response:
-    """The run's stored results as an Excel workbook: a summary sheet with a native chart, and every visible result with its explanation."""
+    """The run's stored results as an Excel workbook.
+
+    A summary sheet with a native chart, and every visible result with its explanation.
+    """
     run, rows = service.export_rows(p.uow, actor, run_id)
     return run_workbook_response(run, rows, language(request))

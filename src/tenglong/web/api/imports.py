@@ -26,7 +26,10 @@ _MULTIPART_SLACK = 64 * 1024  # boundaries and headers around the file part
 
 
 class ImportPublic(BaseModel):
-    """An upload: status (validating | invalid | validated | committing | committed | discarded | failed), progress 0–1, counts."""
+    """An upload: its status, progress 0–1 and counts.
+
+    Status: validating | invalid | validated | committing | committed | discarded | failed.
+    """
 
     id: int
     filename: str
@@ -66,7 +69,7 @@ class Accepted(BaseModel):
 
 
 class ProblemPublic(BaseModel):
-    """One problem of the validation report: where, the bad value, what is expected, an example, in Chinese and English."""
+    """One problem of the validation report: where, the bad value, what is expected, an example (zh and en)."""
 
     level: str
     code: str
@@ -134,7 +137,10 @@ def client_address(request: Request) -> str | None:
 
 
 async def receive_upload(request: Request, p: Any, actor: Actor) -> int:
-    """Parse the multipart form (field ``file``), refusing a too large body first (413), and store it."""
+    """Parse the multipart form (field ``file``), refusing a too large body first (413), and store it.
+
+    Async only to read the form with its limits; storing the file (and the database) runs in the threadpool.
+    """
     limit = p.settings.max_upload_mb * 1024 * 1024
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
@@ -184,7 +190,10 @@ def list_imports(p: PlatformDep, actor: ImportActor, page: Annotated[int, Query(
     },
 )
 async def upload(request: Request, p: PlatformDep, actor: ImportActor) -> Accepted:
-    """Upload an enterprise-year XLSX or CSV (field ``file``; limit ``TENGLONG_MAX_UPLOAD_MB``, else 413); it is validated in the background."""
+    """Upload an enterprise-year XLSX or CSV (field ``file``; limit ``TENGLONG_MAX_UPLOAD_MB``, else 413).
+
+    It is validated in the background.
+    """
     import_id = await receive_upload(request, p, actor)
     return Accepted(id=import_id, status="validating")
 

@@ -1,4 +1,6 @@
-"""Projects and 补助申请 (subsidy applications): create, compute, and the workflow submit → review → approve/reject → pay.
+"""Projects and 补助申请 (subsidy applications): create, compute, and the workflow.
+
+The workflow: submit → review → approve/reject → pay.
 
 Money is returned as exact decimal text (``"1234567.90"``). Scope: an object of
 an enterprise the caller may not see is 404; a move the role may not make is
@@ -18,7 +20,7 @@ from ...core.errors import NotFound
 from ...services.calculation.contract import parse_json
 from ...services.enterprises import projects
 from ...services.subsidies import applications as subsidies
-from ..security import ActorDep, PlatformDep, language
+from ..security import ActorDep, BodyDep, PlatformDep, language
 
 router = APIRouter(prefix="/api/v1", tags=["projects and applications"])
 
@@ -40,8 +42,8 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+def _doc(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a request body ({} when empty or not an object)."""
     doc = parse_json(raw) if raw.strip() else {}
     return doc if isinstance(doc, dict) else {}
 
@@ -57,9 +59,12 @@ def _address(request: Request) -> str | None:
         "requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": _PROJECT_EXAMPLE}}}}
     },
 )
-async def create_project(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
-    """Create a project for an enterprise in your scope with its 2.10/2.11 inputs (admin, department, town, enterprise)."""
-    b = await _body(request)
+def create_project(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+    """Create a project for an enterprise in your scope with its 2.10/2.11 inputs.
+
+    Admin, department, town and enterprise accounts.
+    """
+    b = _doc(raw)
     pid = projects.create_project(
         p.uow,
         actor,
@@ -79,9 +84,9 @@ def get_project(project_id: int, actor: ActorDep, p: PlatformDep) -> Response:
 
 
 @router.patch("/projects/{project_id}")
-async def update_project(project_id: int, request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+def update_project(project_id: int, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Change a project's name, date or inputs (only while its applications are drafts; else 409)."""
-    b = await _body(request)
+    b = _doc(raw)
     projects.update_project(
         p.uow, actor, project_id, b.get("name"), b.get("application_date"), b.get("inputs"), _address(request)
     )
@@ -90,7 +95,10 @@ async def update_project(project_id: int, request: Request, actor: ActorDep, p: 
 
 @router.post("/projects/{project_id}/compute")
 def compute_project(project_id: int, request: Request, actor: ActorDep, p: PlatformDep) -> Response:
-    """The calculation answer of a project (the calculate contract), with the enterprise's class and the projects counted against the 2.10 cap."""
+    """The calculation answer of a project (the calculate contract).
+
+    With the enterprise's class and the projects counted against the 2.10 cap.
+    """
     return _json(projects.compute(p.uow, actor, project_id, language(request)))
 
 
@@ -105,9 +113,9 @@ def compute_project(project_id: int, request: Request, actor: ActorDep, p: Platf
         }
     },
 )
-async def create_application(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+def create_application(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Compute the project and store a draft application for clause 2.10 or 2.11 (admin, town, enterprise)."""
-    b = await _body(request)
+    b = _doc(raw)
     try:
         project_id = int(b.get("project_id"))
     except (TypeError, ValueError):
@@ -133,7 +141,7 @@ def list_applications(
 
 @router.get("/applications/{application_id}")
 def get_application(application_id: int, actor: ActorDep, p: PlatformDep) -> Response:
-    """One application: amount, parts, explanation snapshot, parameters version, audit trail and the moves you may make."""
+    """One application: amount, parts, explanation snapshot, parameters version, audit trail and your moves."""
     return _json(subsidies.get_application(p.uow, actor, application_id))
 
 
@@ -149,10 +157,13 @@ def get_application(application_id: int, actor: ActorDep, p: PlatformDep) -> Res
         }
     },
 )
-async def application_action(
-    application_id: int, action: str, request: Request, actor: ActorDep, p: PlatformDep
+def application_action(
+    application_id: int, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
 ) -> Response:
-    """submit | start_review | approve | reject (note required) | pay (reference required) | revise | recompute (drafts only)."""
-    b = await _body(request)
+    """A move: submit | start_review | approve | reject | pay | revise | withdraw | recompute.
+
+    ``reject`` needs a note, ``pay`` a reference; ``recompute`` is for drafts only.
+    """
+    b = _doc(raw)
     subsidies.act(p.uow, actor, application_id, action, b.get("note"), b.get("reference"), _address(request))
     return _json(subsidies.get_application(p.uow, actor, application_id))

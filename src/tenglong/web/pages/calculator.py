@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 
+from ...registers.roles import Actor
 from ...services.calculation import batch as calculator_batch
 from ...services.calculation import calculator
 from ..app import render
-from ..security import PlatformDep, language, require
+from ..security import FormDep, PlatformDep, language, require
 
 router = APIRouter(include_in_schema=False)
 CALC = require("calculate")
@@ -55,9 +57,11 @@ def calculator_page(
 
 
 @router.post("/calculator")
-async def calculator_submit(request: Request, p: PlatformDep, actor=CALC) -> Response:
-    """Compute the form; an htmx request gets the form and results panel, a plain post the whole page (422 with problems)."""
-    posted = await request.form()
+def calculator_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, CALC], posted: FormDep) -> Response:
+    """Compute the form; an htmx request gets the form and results panel.
+
+    A plain post gets the whole page (422 with problems).
+    """
     form = {k: str(v) for k, v in posted.items() if k not in ("csrf_token", "case")}
     k = calculator.KINDS.get(str(posted.get("case", "")), calculator.KINDS["project"])
     ent = _enterprise(p, actor, form.get("enterprise"))
@@ -84,9 +88,9 @@ def enterprise_options(request: Request, p: PlatformDep, actor=CALC, enterprise:
 
 
 @router.post("/calculator/batch")
-async def batch(request: Request, file: UploadFile, p: PlatformDep, actor=CALC) -> Response:
+def batch(request: Request, file: UploadFile, p: PlatformDep, actor=CALC) -> Response:
     """Upload a JSON request file or an XLSX of projects; the results table (or every problem) comes back."""
-    data = await file.read()
+    data = file.file.read()  # a plain def (in the threadpool): the spooled upload is read synchronously
     lang = language(request)
     suffix = Path(file.filename or "").suffix.lower()
     result = (
@@ -107,9 +111,9 @@ async def batch(request: Request, file: UploadFile, p: PlatformDep, actor=CALC) 
 
 
 @router.post("/calculator/batch.xlsx")
-async def batch_xlsx(request: Request, p: PlatformDep, actor=CALC) -> Response:
+def batch_xlsx(request: Request, p: PlatformDep, actor: Annotated[Actor, CALC], posted: FormDep) -> Response:
     """The results of a batch as an Excel workbook (Chinese headers, frozen header row)."""
-    body = (await request.form()).get("request") or "{}"
+    body = posted.get("request") or "{}"
     return Response(
         calculator_batch.export_xlsx(str(body)),
         media_type=XLSX,

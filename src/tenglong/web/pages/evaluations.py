@@ -1,4 +1,8 @@
-"""Evaluation runs (/evaluations): list, start (admin, in the background with a polled progress bar), review, publish, compare, export."""
+"""Evaluation runs (/evaluations): list, start, review, publish, rerun, compare, export.
+
+Admin starts a run (in the background, with a polled progress bar), publishes a
+finished one and reruns a failed one.
+"""
 
 from __future__ import annotations
 
@@ -45,11 +49,11 @@ def evaluations_page(request: Request, p: PlatformDep, actor: ActorDep) -> Respo
     return _index(request, p, actor)
 
 
-async def _method(upload: UploadFile | None) -> tuple[dict[str, Any] | None, str | None]:
-    """The uploaded method file, parsed and checked (no file: the default method)."""
+def _method(upload: UploadFile | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The uploaded method file, parsed and checked (no file: the default method). Blocking: call from a plain def."""
     if upload is None or not upload.filename:
         return None, None
-    raw = await upload.read(MAX_METHOD_BYTES + 1)
+    raw = upload.file.read(MAX_METHOD_BYTES + 1)
     name = upload.filename
     if len(raw) > MAX_METHOD_BYTES:
         raise InvalidInput(
@@ -71,19 +75,22 @@ async def _method(upload: UploadFile | None) -> tuple[dict[str, Any] | None, str
 
 
 @router.post("/evaluations")
-async def start_run(
+def start_run(
     request: Request,
     p: PlatformDep,
     s: SessionDep,
     year: Annotated[str, Form()],
     method: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Start a run (admin): check the method file in full, queue the run, evaluate it in the background, show its progress."""
+    """Start a run (admin): check the method file in full, queue the run, evaluate it in the background.
+
+    Then its page shows the progress.
+    """
     actor = s.actor
     if not actor.can("evaluate"):
         raise Forbidden("evaluate")
     try:
-        changes, title = await _method(method)
+        changes, title = _method(method)
         if not year.strip().isdigit():
             raise InvalidInput(
                 [Problem("invalid_filter", "year", year, "年度", "a year", "2023", "请选择年度。", "Choose a year.")]
@@ -140,7 +147,10 @@ def results_fragment(request: Request, run_id: int, p: PlatformDep, actor: Actor
 
 @router.get("/evaluations/{run_id}/progress")
 def progress_fragment(request: Request, run_id: int, p: PlatformDep, actor: ActorDep, reload: int = 0) -> Response:
-    """The progress bar of a run; polled every second while the run is queued or running (then the review page reloads itself)."""
+    """The progress bar of a run; polled every second while the run is queued or running.
+
+    When it is no longer, the review page reloads itself.
+    """
     run = service.get_run(p.uow, actor, run_id)
     resp = render(request, "evaluations/_progress.html", run=run, reload=reload)
     if reload and not run.active:
@@ -152,6 +162,13 @@ def progress_fragment(request: Request, run_id: int, p: PlatformDep, actor: Acto
 def publish(request: Request, run_id: int, p: PlatformDep, s: SessionDep) -> Response:
     """Publish a finished run (admin), then back to its page."""
     service.publish_run(p.uow, s.actor, run_id, request.client.host if request.client else None)
+    return RedirectResponse(f"/evaluations/{run_id}", status_code=303)
+
+
+@router.post("/evaluations/{run_id}/rerun")
+def rerun(request: Request, run_id: int, p: PlatformDep, s: SessionDep) -> Response:
+    """Rerun a failed run (admin) with its method, in the background; then its page, which shows the progress."""
+    service.rerun_run(p.uow, s.actor, run_id, request.client.host if request.client else None)
     return RedirectResponse(f"/evaluations/{run_id}", status_code=303)
 
 

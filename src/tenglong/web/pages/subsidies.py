@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, NotFound
+from ...registers.roles import Actor
 from ...services.calculation import calculator, project_form
 from ...services.subsidies import applications as subsidies
 from ..app import render
-from ..security import ActorDep, PlatformDep, language, require
+from ..security import ActorDep, FormDep, PlatformDep, language, require
 
 router = APIRouter(include_in_schema=False)
 APPLY = require("apply")
@@ -81,9 +84,12 @@ def new_page(request: Request, p: PlatformDep, actor=APPLY, enterprise: str = ""
 
 
 @router.post("/applications/new")
-async def new_submit(request: Request, p: PlatformDep, actor=APPLY) -> Response:
-    """``do=preview``: compute and show the amount with its explanation; ``do=create``: save the project and a draft application."""
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+def new_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, APPLY], posted: FormDep) -> Response:
+    """``do=preview``: compute and show the amount with its explanation.
+
+    ``do=create``: save the project and a draft application.
+    """
+    form = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
     inputs = project_form.inputs_from_form(form)
     args = (form.get("credit_code", "").strip(), form.get("name", ""), form.get("application_date", ""), inputs)
     hx = bool(request.headers.get("hx-request"))
@@ -109,7 +115,7 @@ async def new_submit(request: Request, p: PlatformDep, actor=APPLY) -> Response:
 
 @router.get("/applications/{application_id}")
 def detail_page(request: Request, application_id: int, actor: ActorDep, p: PlatformDep) -> Response:
-    """One application: inputs, amount, explanation snapshot with the clause text, audit trail, and the moves the actor may make."""
+    """One application: inputs, amount, explanation snapshot with the clause text, audit trail and the actor's moves."""
     return render(
         request,
         "subsidies/detail.html",
@@ -119,11 +125,10 @@ def detail_page(request: Request, application_id: int, actor: ActorDep, p: Platf
 
 
 @router.post("/applications/{application_id}/{action}")
-async def action_submit(
-    request: Request, application_id: int, action: str, actor: ActorDep, p: PlatformDep
+def action_submit(
+    request: Request, application_id: int, action: str, actor: ActorDep, p: PlatformDep, form: FormDep
 ) -> Response:
     """Make a move from the detail page, then show the application again."""
-    form = await request.form()
     subsidies.act(
         p.uow,
         actor,
