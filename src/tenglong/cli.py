@@ -228,8 +228,7 @@ def _print_evaluation(ev, lang: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .adapters.tabular.results_writer import benchmark_table
-    from .services.evaluation.evaluate import summary_table, target_table
+    from .services.evaluation.evaluate import benchmark_table, summary_table, target_table
 
     zh = lang == "zh"
     console = Console(width=max(Console().width, 100))
@@ -295,10 +294,9 @@ def evaluate(
     """
     from pathlib import Path
 
-    from .adapters.tabular.results_writer import SUFFIXES, write_results
     from .services.data.validation import load_enterprise_years
     from .services.evaluation import methods
-    from .services.evaluation.evaluate import run_evaluation
+    from .services.evaluation.evaluate import SUFFIXES, run_evaluation, write_results
 
     if out is not None and Path(out).suffix.lower() not in SUFFIXES:
         raise click.BadParameter(
@@ -484,6 +482,44 @@ def serve(host: str | None, port: int | None) -> None:
             f"演示账号 / demo accounts: admin, department, town, enterprise, auditor (password {DEMO_PASSWORD}, unless changed)"
         )
     uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@click.option("--database-url", default=None, help="Verify this database (default TENGLONG_DATABASE_URL).")
+def audit_verify(database_url: str | None) -> None:
+    """Walk the audit log's hash chain in id order; print the rows verified and the head hash (exit 0).
+
+    At the first broken row (content edited, a row missing or out of order, a row
+    written around the audit writer) print its id, time, action and what is
+    wrong, and exit 1. Exit 2 when the database cannot be read. Changes nothing.
+    """
+    from .services.audit.chain import report, verify_chain
+    from .services.kernel.platform import Platform
+    from .settings import get_settings
+
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        click.echo(f"错误 / Error: 配置无效 / invalid settings:\n{exc}", err=True)
+        sys.exit(2)
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    platform = Platform.from_settings(settings)
+    try:
+        verdict = verify_chain(platform)
+    except PolicyError as exc:
+        click.echo(f"错误 / Error: {exc.message_zh}\n{exc.message_en}", err=True)
+        sys.exit(2)
+    finally:
+        platform.engine.dispose()
+    for line in report(verdict):
+        click.echo(line)
+    sys.exit(0 if verdict.ok else 1)
 
 
 if __name__ == "__main__":

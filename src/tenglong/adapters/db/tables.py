@@ -306,5 +306,9 @@ audit_log = Table(
     Column("before", JSON),
     Column("after", JSON),
     Column("address", String(64)),
+    # The hash chain (registers/chain.py, revision 0004): the previous row's hash, and
+    # sha256(prev_hash ‖ canonical content of this row); rows are chained in id order.
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
     Index("ix_audit_entity", "entity_type", "entity_id"),
 )

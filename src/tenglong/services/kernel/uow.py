@@ -1,8 +1,11 @@
 """Units of work: one transaction per use case, with the audit rows inside it.
 
 Every change goes through ``UnitOfWork.write()``: the change and its audit
-record commit together or not at all. On SQLite the transaction starts with
-``BEGIN IMMEDIATE`` and a process lock queues writers, so writes are serialised.
+record commit together or not at all. Writes are serialised, so that the audit
+log's hash chain stays linear: on SQLite the transaction starts with ``BEGIN
+IMMEDIATE`` and a process lock queues writers; on PostgreSQL it first takes a
+transaction-level advisory lock. Taking that lock first, before any row lock,
+means two writers can never wait on each other in opposite orders (no deadlock).
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, update
+from sqlalchemy import Connection, Engine, Table, insert, select, text, update
 
 from ...adapters.db.engine import WRITE
 from ...adapters.db.tables import audit_log
 from ...core.errors import Conflict
+from ...registers import chain
 from ...registers.events import EVENTS, EventType
 from ...registers.roles import Actor
 from ...registers.workflow import Move
@@ -44,6 +48,24 @@ def _plain(value: Any) -> Any:
     )
 
 
+def _chain_tail(conn: Connection) -> tuple[int, str]:
+    """The id that the next audit row takes and the hash it chains to (called under the write lock).
+
+    Every write transaction holds the write lock from its start (``UnitOfWork.write``):
+    on PostgreSQL the transaction-level advisory lock :data:`registers.chain.LOCK_KEY`,
+    on SQLite ``BEGIN IMMEDIATE``. On PostgreSQL the id is drawn from the table's
+    sequence under it, so id order is chain order; on SQLite it is the last one plus
+    one (what SQLite would choose).
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    last = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).first()
+    prev = chain.GENESIS if last is None or last.hash is None else last.hash
+    if sqlite:
+        return (0 if last is None else int(last.id)) + 1, prev
+    next_id = conn.execute(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")).scalar_one()
+    return int(next_id), prev
+
+
 class Writer:
     """A write transaction with an audit trail."""
 
@@ -55,24 +77,28 @@ class Writer:
     def record(self, event: EventType, entity_id: Any, before: Any = None, after: Any = None) -> None:
         """Append one typed audit event in this transaction (refused unless ``event`` is registered).
 
+        The row joins the audit log's hash chain (``registers/chain.py``): it stores
+        the hash of the newest row and its own. The transaction already holds the
+        write lock, so the chain stays linear.
+
         Raises:
             ValueError: for an event type that is not in ``registers.events.EVENTS``.
         """
         if event not in EVENTS or EVENTS[event.name] != event:
             raise ValueError(f"unregistered audit event {event.name}")
-        self.conn.execute(
-            insert(audit_log).values(
-                at=now(),
-                actor_id=self.actor.id if self.actor else None,
-                actor=self.actor.username if self.actor else "system",
-                action=event.name,
-                entity_type=event.entity,
-                entity_id=str(entity_id),
-                before=_plain(before) if before is not None else None,
-                after=_plain(after) if after is not None else None,
-                address=self.address,
-            )
-        )
+        row = {
+            "actor_id": self.actor.id if self.actor else None,
+            "actor": self.actor.username if self.actor else "system",
+            "action": event.name,
+            "entity_type": event.entity,
+            "entity_id": str(entity_id),
+            "before": _plain(before) if before is not None else None,
+            "after": _plain(after) if after is not None else None,
+            "address": self.address,
+        }
+        row["id"], prev = _chain_tail(self.conn)
+        row["at"] = now()  # under the lock, so times follow the chain too
+        self.conn.execute(insert(audit_log).values(**row, prev_hash=prev, hash=chain.link(prev, row)))
 
     def move(
         self,
@@ -129,6 +155,8 @@ class UnitOfWork:
         """A write transaction; commits on success, rolls back (changing nothing) on error."""
         lock = _WRITE_LOCK if self.sqlite else _NoLock()
         with lock, self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            if not self.sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": chain.LOCK_KEY})
             yield Writer(conn, actor, address)
 
 
