@@ -759,7 +759,8 @@ METHOD_SCENARIOS: dict[str, MethodScenario] = {
         "final",
         "A",
         "A",
-        never=(("1亿", "100 million"),),
+        shown=("120,000,000",),
+        hidden=("100,000,000",),
     ),
     "not_d": MethodScenario(
         {"class_override.not_d_min_investment": 40_000_000},
@@ -767,7 +768,8 @@ METHOD_SCENARIOS: dict[str, MethodScenario] = {
         "final",
         "C",
         "C",
-        never=(("3000万", "30 million"),),
+        shown=("40,000,000",),
+        hidden=("30,000,000",),
     ),
     "low_efficiency": MethodScenario(
         {"low_efficiency.low_efficiency_max_tax_per_mu": D("7.5")},
@@ -775,8 +777,7 @@ METHOD_SCENARIOS: dict[str, MethodScenario] = {
         "low_efficiency",
         False,
         True,
-        shown=(("低效企业", "low-efficiency firm"),),
-        never=(("5万元", "5 (10k yuan"),),
+        shown=(("低效企业", "low-efficiency firm"), ("7.5 万元/亩", "at most 7.5")),
     ),
     "billion_low_tax": MethodScenario(
         {"low_efficiency.billion_min_revenue": 40_000_000, "low_efficiency.billion_max_tax_per_mu": 8},
@@ -784,8 +785,7 @@ METHOD_SCENARIOS: dict[str, MethodScenario] = {
         "billion_low_tax",
         False,
         True,
-        shown=(("亿元企业", "100-million-yuan firm"),),
-        never=(("10万元", "10 (10k yuan"),),
+        shown=(("亿元企业", "100-million-yuan firm"), "40,000,000", ("8 万元/亩", "at most 8")),
     ),
 }
 

@@ -71,6 +71,8 @@ class Result:
     counts: dict[str, dict[str, int]]
     edges: dict[str, dict[str, float]]
     county: dict[str, dict[str, object]] = field(default_factory=dict)
+    thresholds: dict[str, tuple[object, str | None]] = field(default_factory=dict)
+    """The clause 2.8 and A.2 thresholds the year was judged by: parameter path → (value, boundary word)."""
 
     @property
     def reason(self) -> np.ndarray:
@@ -250,7 +252,26 @@ def evaluate(d: YearData, params: ParameterSet, policy: Policy, prev: Result | N
         edges,
     )
     result.county = county_figures(d, ev_above, m)
+    result.thresholds = _thresholds(params, m, d.year)
     return result
+
+
+THRESHOLDS = {
+    "2.8": ("class_override.force_a_min_investment", "class_override.not_d_min_investment"),
+    "A.2": (
+        "low_efficiency.low_efficiency_max_tax_per_mu",
+        "low_efficiency.billion_min_revenue",
+        "low_efficiency.billion_max_tax_per_mu",
+        "low_efficiency.consecutive_years",
+    ),
+}
+"""The parameters behind the 2.8 overrides and the A.2 flags, stated in every explanation that uses them."""
+
+
+def _thresholds(params: ParameterSet, m: Method, year: int) -> dict[str, tuple[object, str | None]]:
+    """Each threshold's value on the day its clause judges ``year`` (2.8 and A.2 judge on different days)."""
+    days = {"2.8": judging_day(m.window_2_8, year), "A.2": judging_day(m.window_a2, year)}
+    return {path: (params[path].at(days[c]), params[path].term) for c, paths in THRESHOLDS.items() for path in paths}
 
 
 def _in_force(params: ParameterSet, clause: str, day: dt.date) -> bool:

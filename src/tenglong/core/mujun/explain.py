@@ -1,9 +1,8 @@
 """How one firm's class came about, line by line, each number citing its source.
 
 Every number stated is one the evaluation used: the method of the run (``r.method``,
-read from the parameters it was given) or the firm's own figures. A ``Result`` does
-not carry the clause 2.8 and A.2 thresholds, so those lines state the firm's figure
-and name the parameter instead of a default the run may not have used.
+read from the parameters it was given) or the firm's own figures; the clause 2.8 and
+A.2 thresholds come from ``Result.thresholds``, the values the year was judged by.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..boundary import boundary
 from ..trace import fmt_number, fmt_percent
 from . import indicators as ind
 from .carbon import LEVEL_ZH, LEVELS
@@ -31,21 +31,32 @@ VETO = {
     "serious_environmental_violation": ("严重环境违法", "serious environmental violation"),
     "falsified_data": ("数据造假", "falsified data"),
 }
-# {fai}: the firm's fixed-asset investment; the threshold it reached is the named parameter's value in the run.
+# {fai}: the firm's fixed-asset investment; {limit} and {term}: the threshold the run used and its boundary word.
 OVERRIDE = {
     "force_A": (
         "依临政发〔2022〕22号第（八）项：建设期内本年完成固定资产投资额（不含建设用地费）{fai} 元，"
-        "达到列入A类的下限（参数 class_override.force_a_min_investment），列入A类（不占A类比例）",
-        "clause 2.8: fixed-asset investment of {fai} yuan in the construction period reaches the class-A threshold "
-        "(class_override.force_a_min_investment) → class A, outside the A quota",
+        "达到 {limit} 元{term_zh}（参数 class_override.force_a_min_investment），列入A类（不占A类比例）",
+        "clause 2.8: fixed-asset investment of {fai} yuan in the construction period reaches {limit} yuan "
+        "({term_en}; class_override.force_a_min_investment) → class A, outside the A quota",
     ),
     "not_D": (
         "依临政发〔2022〕22号第（八）项：建设期内本年完成固定资产投资额（不含建设用地费）{fai} 元，"
-        "达到不列入D类的下限（参数 class_override.not_d_min_investment），不列入D类，由 D 调为 C",
-        "clause 2.8: fixed-asset investment of {fai} yuan in the construction period reaches the not-D threshold "
-        "(class_override.not_d_min_investment) → not class D; D becomes C",
+        "达到 {limit} 元{term_zh}（参数 class_override.not_d_min_investment），不列入D类，由 D 调为 C",
+        "clause 2.8: fixed-asset investment of {fai} yuan in the construction period reaches {limit} yuan "
+        "({term_en}; class_override.not_d_min_investment) → not class D; D becomes C",
     ),
 }
+LIMIT = {"force_A": "class_override.force_a_min_investment", "not_D": "class_override.not_d_min_investment"}
+
+
+def _threshold(r: Result, path: str) -> tuple[str, str, str]:
+    """(value, zh boundary, en boundary) of a 2.8 / A.2 threshold as the run used it."""
+    value, term = r.thresholds.get(path, (None, None))
+    shown = "—" if value is None else _trim(Decimal(str(value)))
+    if term is None:
+        return shown, "", ""
+    b = boundary(term)
+    return shown, f"{b.term}", b.en
 
 
 def group_label(group: str, lang: str = "zh") -> str:
@@ -65,6 +76,11 @@ def _pct(x: Decimal | Fraction | float) -> str:
     """A share of the method as an exact percentage (floats were read from decimals)."""
     f = x if isinstance(x, Fraction) else Fraction(Decimal(repr(x) if isinstance(x, float) else x))
     return fmt_percent(f.numerator, f.denominator)
+
+
+def _trim(x: Decimal) -> str:
+    """A threshold as written, with thousands separators: ``100,000,000``, ``5``, ``9.5``."""
+    return f"{int(x):,}" if x == x.to_integral_value() else f"{x.normalize():f}"
 
 
 def _dec(x: float) -> str:
@@ -192,7 +208,8 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
     code = OVERRIDES[int(r.override_code[i])]
     if code in OVERRIDE:
         fai = fmt_number(int(d.fen("fixed_asset_investment")[i]), 2)
-        lines.append(OVERRIDE[code][0 if zh else 1].format(fai=fai))
+        limit, term_zh, term_en = _threshold(r, LIMIT[code])
+        lines.append(OVERRIDE[code][0 if zh else 1].format(fai=fai, limit=limit, term_zh=term_zh, term_en=term_en))
     lines.append(f"最终类别：{r.final[i]}" if zh else f"final class: {r.final[i]}")
     lines.append(_prices(r, i, zh))
     if r.carbon_grade[i] > 0:
@@ -249,23 +266,28 @@ def _flags(r: Result, i: int, zh: bool) -> list[str]:
     m, d = r.method, r.data
     tax = _num(r.indicators["tax_per_mu"][i])
     out = []
+    years, _, _ = _threshold(r, "low_efficiency.consecutive_years")
     if r.low_efficiency[i]:
+        cap, t_zh, t_en = _threshold(r, "low_efficiency.low_efficiency_max_tax_per_mu")
         out.append(
-            f"附件二低效企业：本年亩均税收 {tax} 万元/亩；上限与连续年数按参数 "
-            "low_efficiency.low_efficiency_max_tax_per_mu、low_efficiency.consecutive_years"
+            f"附件二低效企业：本年亩均税收 {tax} 万元/亩，连续 {years} 年亩均税收 {cap} 万元/亩{t_zh}"
+            "（参数 low_efficiency.low_efficiency_max_tax_per_mu、low_efficiency.consecutive_years）"
             if zh
-            else f"low-efficiency firm (A.2): tax per mu {tax} this year; ceiling and years per "
-            "low_efficiency.low_efficiency_max_tax_per_mu and low_efficiency.consecutive_years"
+            else f"low-efficiency firm (A.2): tax per mu {tax} this year; {years} years running at most {cap} "
+            f"(10k yuan per mu, {t_en}; low_efficiency.low_efficiency_max_tax_per_mu, low_efficiency.consecutive_years)"
         )
     if r.billion_low_tax[i]:
         revenue = fmt_number(int(d.fen("revenue")[i]), 2)
+        floor, f_zh, f_en = _threshold(r, "low_efficiency.billion_min_revenue")
+        cap, t_zh, t_en = _threshold(r, "low_efficiency.billion_max_tax_per_mu")
         out.append(
-            f"附件二亩均税收偏低的亿元企业：本年营业收入 {revenue} 元、亩均税收 {tax} 万元/亩；门槛按参数 "
-            "low_efficiency.billion_min_revenue、low_efficiency.billion_max_tax_per_mu、low_efficiency.consecutive_years"
+            f"附件二亩均税收偏低的亿元企业：本年营业收入 {revenue} 元（{floor} 元{f_zh}）、亩均税收 {tax} 万元/亩，"
+            f"连续 {years} 年亩均税收 {cap} 万元/亩{t_zh}（参数 low_efficiency.billion_min_revenue、"
+            "low_efficiency.billion_max_tax_per_mu、low_efficiency.consecutive_years）"
             if zh
-            else f"100-million-yuan firm with low tax per mu (A.2): revenue {revenue} and tax per mu {tax} this year; "
-            "thresholds per low_efficiency.billion_min_revenue, low_efficiency.billion_max_tax_per_mu and "
-            "low_efficiency.consecutive_years"
+            else f"100-million-yuan firm with low tax per mu (A.2): revenue {revenue} yuan (at least {floor}, {f_en}) "
+            f"and tax per mu {tax} this year; {years} years running at most {cap} (10k yuan per mu, {t_en}; "
+            "low_efficiency.billion_min_revenue, low_efficiency.billion_max_tax_per_mu, low_efficiency.consecutive_years)"
         )
     if r.candidate[i]:
         energy = r.indicators["value_added_per_energy"][i]
