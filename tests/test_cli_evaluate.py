@@ -88,7 +88,9 @@ def test_evaluate_when_out_suffix_is_unknown_exits_2(data, tmp_path):
 
 
 def test_evaluate_when_method_has_unknown_parameter_exits_2_listing_it(data, tmp_path):
-    """A method file with unknown parameters: exit 2, every one listed (with a suggestion), nothing printed on stdout."""
+    """A method file with unknown parameters: exit 2, every one listed (with a suggestion), nothing printed on
+    stdout.
+    """
     method = tmp_path / "bad.yaml"
     method.write_text("title: 错\nchanges:\n  mujun.no_such_parameter: 3\n  mujun.score_decimal: 2\n", encoding="utf-8")
     r = run(str(data), "--year", "2023", "--method", str(method))

@@ -213,7 +213,8 @@ def _print_skipped(loaded) -> None:
     """With --skip-invalid: which rows were left out and why (stderr), and ignored columns."""
     if loaded.skipped:
         click.echo(
-            f"注意 / Note: 已跳过 {len(loaded.skipped)} 行有错误的数据 / skipped {len(loaded.skipped)} row(s) with errors (--skip-invalid):",
+            f"注意 / Note: 已跳过 {len(loaded.skipped)} 行有错误的数据 / "
+            f"skipped {len(loaded.skipped)} row(s) with errors (--skip-invalid):",
             err=True,
         )
         for k, p in enumerate(loaded.problems, 1):
@@ -349,7 +350,8 @@ def _parse_years(value: str) -> list[int]:
         return [int(v) for v in value.split(",")]
     except ValueError:
         raise click.BadParameter(
-            f"年度应写作 2021-2023 或 2021,2023，而不是 {value!r} / write years as 2021-2023 or 2021,2023, not {value!r}",
+            f"年度应写作 2021-2023 或 2021,2023，而不是 {value!r} / "
+            f"write years as 2021-2023 or 2021,2023, not {value!r}",
             param_hint="--years",
         ) from None
 
@@ -411,12 +413,14 @@ def import_check(file: str, sheet: str | None, skip_invalid: bool, report: str |
     result = load_enterprise_years(file, sheet=sheet, skip_invalid=skip_invalid)
     src = result.source
     click.echo(
-        f"文件 / file: {src.path}  工作表 / sheet: {src.sheet}  表头 / headers: {src.language}  编码 / encoding: {src.encoding or '-'}"
+        f"文件 / file: {src.path}  工作表 / sheet: {src.sheet}  表头 / headers: {src.language}  "
+        f"编码 / encoding: {src.encoding or '-'}"
     )
     if src.units:
         click.echo("单位 / units: " + ", ".join(f"{k}={u}" for k, u in src.units.items()))
     click.echo(
-        f"读取 / rows read: {result.rows_read:,}  有效 / valid: {result.rows_valid:,}  跳过 / skipped: {len(result.skipped):,}  错误 / errors: {len(result.problems):,}"
+        f"读取 / rows read: {result.rows_read:,}  有效 / valid: {result.rows_valid:,}  "
+        f"跳过 / skipped: {len(result.skipped):,}  错误 / errors: {len(result.problems):,}"
     )
     for code, count in result.errors_by_code().items():
         click.echo(f"  {code}: {count:,}")
@@ -479,7 +483,8 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"  {a.username:<11} {a.description_zh} / {a.description_en}")
     elif settings.demo:
         click.echo(
-            f"演示账号 / demo accounts: admin, department, town, enterprise, auditor (password {DEMO_PASSWORD}, unless changed)"
+            "演示账号 / demo accounts: admin, department, town, enterprise, auditor "
+            f"(password {DEMO_PASSWORD}, unless changed)"
         )
     uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
 

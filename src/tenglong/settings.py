@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEMO_SECRET = "tenglong-demo-secret-do-not-use-in-production"
-DEMO_PASSWORD = "demo-tenglong-2023"
+DEMO_SECRET = "tenglong-demo-secret-do-not-use-in-production"  # noqa: S105 - published demo key, refused in production
+DEMO_PASSWORD = "demo-tenglong-2023"  # noqa: S105 - published demo-account password; demo accounts refused in production
 
 
 class Settings(BaseSettings):
@@ -53,7 +53,8 @@ class Settings(BaseSettings):
             secret = self.secret_key.get_secret_value()
             if secret == DEMO_SECRET or len(secret) < 32:
                 raise ValueError(
-                    "TENGLONG_SECRET_KEY must be set to a random value of at least 32 characters in production (the demo secret is refused)."
+                    "TENGLONG_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                    "(the demo secret is refused)."
                 )
             if self.demo:
                 raise ValueError(

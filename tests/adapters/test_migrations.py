@@ -38,7 +38,11 @@ def test_migration_0003_when_applications_were_approved_and_paid_fills_the_ledge
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0002")
     at = dt.datetime(2023, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
-    detail_210 = {"tech_renovation_tier": "ordinary", "tech_renovation_subsidy": "150000.05", "key_project_reward_2513": "0.00"}
+    detail_210 = {
+        "tech_renovation_tier": "ordinary",
+        "tech_renovation_subsidy": "150000.05",
+        "key_project_reward_2513": "0.00",
+    }
     detail_211 = {"vertical_industry_route": "floors", "vertical_industry_reward": "180000.00"}
     with empty_engine.begin() as conn:
         conn.execute(
@@ -70,11 +74,21 @@ def test_migration_0003_when_applications_were_approved_and_paid_fills_the_ledge
         ):
             conn.execute(
                 text(
-                    "INSERT INTO subsidy_applications (id, project_id, credit_code, clause, status, amount, amount_detail, "
-                    "explanation, parameters_version, computed_at, created_by, created_at, updated_at, paid_reference) "
-                    "VALUES (:id, :pid, '913310821003686548', :clause, :status, 0, :detail, '{}', 'v', :at, 1, :at, :at, :ref)"
+                    "INSERT INTO subsidy_applications (id, project_id, credit_code, clause, status, amount, "
+                    "amount_detail, explanation, parameters_version, computed_at, created_by, created_at, updated_at, "
+                    "paid_reference) "
+                    "VALUES (:id, :pid, '913310821003686548', :clause, :status, 0, :detail, '{}', 'v', :at, 1, :at, "
+                    ":at, :ref)"
                 ),
-                {"id": aid, "pid": pid, "clause": clause, "status": status, "detail": json.dumps(detail), "at": at, "ref": ref},
+                {
+                    "id": aid,
+                    "pid": pid,
+                    "clause": clause,
+                    "status": status,
+                    "detail": json.dumps(detail),
+                    "at": at,
+                    "ref": ref,
+                },
             )
         conn.execute(
             text(
@@ -88,8 +102,16 @@ def test_migration_0003_when_applications_were_approved_and_paid_fills_the_ledge
         rows = conn.execute(select(ledger_entries).order_by(ledger_entries.c.id)).all()
     got = [(r.application_id, r.kind, r.item, str(r.amount), r.year, r.cap_key, r.actor, r.reference) for r in rows]
     assert got == [
-        (1, "granted", "tech_renovation_subsidy", "150000.05", 2023, "tech_renovation.ordinary_cap_per_enterprise_year",
-         "admin", None),
+        (
+            1,
+            "granted",
+            "tech_renovation_subsidy",
+            "150000.05",
+            2023,
+            "tech_renovation.ordinary_cap_per_enterprise_year",
+            "admin",
+            None,
+        ),
         (2, "granted", "vertical_industry_reward", "180000.00", 2022, None, "system", None),
         (2, "paid", "vertical_industry_reward", "180000.00", 2022, None, "system", "LHCZ-2022-7"),
     ]

@@ -157,7 +157,7 @@ def test_read_table_when_csv_is_neither_utf8_nor_gbk_refuses_it(tmp_path):
 def test_import_cells_when_chinese_writes_wan_yuan_exactly(county):
     """万元 moves the decimal point of the 元 text: no float noise."""
     cells = import_cells(county.head(200), "zh")
-    for yuan, wan in zip(county["tax_paid"].head(200), cells["实缴税金(万元)"]):
+    for yuan, wan in zip(county["tax_paid"].head(200), cells["实缴税金(万元)"], strict=True):
         assert "e" not in wan and len(wan.split(".")[-1]) <= 6
         assert float(wan) == pytest.approx(yuan / 1e4, rel=1e-15)
     assert set(cells["所在镇(街道)"]) <= {t.name_zh for t in towns()}

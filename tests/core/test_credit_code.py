@@ -15,14 +15,14 @@ VALID = "91331082MA2AB3CF7N"  # built in the module docstrings; org code MA2AB3C
 def _reference_check(first17: str) -> str:
     """Textbook GB 32100 check character, written independently of the module."""
     weights = [pow(3, i, 31) for i in range(17)]
-    total = sum(cc.CHARSET.index(ch) * w for ch, w in zip(first17, weights))
+    total = sum(cc.CHARSET.index(ch) * w for ch, w in zip(first17, weights, strict=True))
     return cc.CHARSET[(31 - total % 31) % 31]
 
 
 def _reference_org_check(body: str) -> str:
     """Textbook GB 11714 check character: 11 - (Σ mod 11), 10 -> X, 11 -> 0."""
     value = [int(c) if c.isdigit() else ord(c) - ord("A") + 10 for c in body]
-    r = 11 - sum(v * w for v, w in zip(value, [3, 7, 9, 10, 5, 8, 4, 2])) % 11
+    r = 11 - sum(v * w for v, w in zip(value, [3, 7, 9, 10, 5, 8, 4, 2], strict=True)) % 11
     return {10: "X", 11: "0"}.get(r, str(r))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +25,8 @@ W = 10_000.0
 PARAMS = loader.parameters()
 POLICY = loader.policy()
 HUANGYAN = reforms.apply(
-    loader.load_yaml(open("src/tenglong/policy/methods/huangyan-2022.yaml", encoding="utf-8").read())["changes"], PARAMS
+    loader.load_yaml(Path("src/tenglong/policy/methods/huangyan-2022.yaml").read_text(encoding="utf-8"))["changes"],
+    PARAMS,
 )
 
 

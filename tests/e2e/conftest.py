@@ -81,30 +81,30 @@ def server(tmp_path_factory) -> str:
         "TENGLONG_PORT": str(port),
         "TENGLONG_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
     }
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tenglong.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/login", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}; see {log.name}")
-        time.sleep(0.3)
-    else:
+    with open(tmp_path_factory.mktemp("log") / "server.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tenglong.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}; see {log.name}")
+            time.sleep(0.3)
+        else:
+            proc.terminate()
+            raise RuntimeError("the server did not start in 120 s")
+        yield url
         proc.terminate()
-        raise RuntimeError("the server did not start in 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -145,7 +145,8 @@ def wait_for_charts(page, timeout: float = 30_000) -> int:
     """Wait until every ECharts container on the page (``.chart``) has drawn; returns how many there are."""
     page.wait_for_load_state("networkidle")
     page.wait_for_function(
-        "document.body.dataset.chartReady === '1' && [...document.querySelectorAll('.chart')].every(e => e.dataset.chartReady === '1')",
+        "document.body.dataset.chartReady === '1' && "
+        "[...document.querySelectorAll('.chart')].every(e => e.dataset.chartReady === '1')",
         timeout=timeout,
     )
     return page.locator(".chart").count()
@@ -161,7 +162,8 @@ CANVAS_INK = """() => [...document.querySelectorAll('.chart')].map(el => {
     ink += 1;
     if (colours.size < 64) colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
   }
-  return {id: el.id, canvas: true, width: c.width, height: c.height, ink: ink / (c.width * c.height), colours: colours.size};
+  return {id: el.id, canvas: true, width: c.width, height: c.height,
+    ink: ink / (c.width * c.height), colours: colours.size};
 })"""
 
 

@@ -1,4 +1,6 @@
-"""数据导入 in a real browser: a file with the planted defects is reported cell by cell and cannot be committed; the fixed file commits."""
+"""数据导入 in a real browser: a file with the planted defects is reported cell by cell and cannot be committed; the
+fixed file commits.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +42,9 @@ def _demo_data(out: Path, *extra: str) -> Path:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict:
-    """The defective file, the fixed (clean) one, and where each planted defect must be reported (code, sheet row, column letter, value)."""
+    """The defective file, the fixed (clean) one, and where each planted defect must be reported (code, sheet row,
+    column letter, value).
+    """
     folder = tmp_path_factory.mktemp("e2e-import")
     frame, defects = generate_county_with_defects(SEED, [YEAR])  # the same seed and year: the defects the CLI plants
     keys = list(zip(frame["credit_code"], frame["year"], strict=True))
@@ -65,7 +69,9 @@ def files(tmp_path_factory) -> dict:
 
 
 def _upload(page, server: str, path: Path) -> str:
-    """Upload on /imports and wait until the report page shows the validation finished (the page polls, then reloads)."""
+    """Upload on /imports and wait until the report page shows the validation finished (the page polls, then
+    reloads).
+    """
     page.goto(f"{server}/imports")
     page.set_input_files("#upload-file", str(path))
     with page.expect_navigation(url=lambda u: "/imports/" in u):
@@ -80,7 +86,9 @@ def _upload(page, server: str, path: Path) -> str:
 def test_import_when_file_has_the_planted_defects_reports_each_cell_and_refuses_the_commit(
     page, server, login, files, render_errors
 ):
-    """Every planted defect is listed with its code, row, column and value; there is no commit button and a forced commit is refused (409)."""
+    """Every planted defect is listed with its code, row, column and value; there is no commit button and a forced
+    commit is refused (409).
+    """
     login("admin")
     url = _upload(page, server, files["bad"])
     expect(page.locator("#import-status")).to_have_attribute("data-status", "invalid")
@@ -126,7 +134,9 @@ def test_import_when_file_has_the_planted_defects_reports_each_cell_and_refuses_
 def test_import_when_the_fixed_file_is_uploaded_validates_clean_and_commits_with_evaluate_links(
     page, server, login, files, render_errors
 ):
-    """The clean file of the same seed validates without errors; commit runs, the page says committed and links to evaluating YEAR."""
+    """The clean file of the same seed validates without errors; commit runs, the page says committed and links to
+    evaluating YEAR.
+    """
     login("admin")
     url = _upload(page, server, files["good"])
     expect(page.locator("#import-status")).to_have_attribute("data-status", "validated")

@@ -1,4 +1,6 @@
-"""The main path in a real browser: dashboard → enterprise → class explanation → calculator (2.10) → a subsidy through payment."""
+"""The main path in a real browser: dashboard → enterprise → class explanation → calculator (2.10) → a subsidy through
+payment.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ def _number(text: str) -> Decimal:
 def test_dashboard_when_admin_signs_in_shows_kpis_against_the_2023_targets_and_the_class_chart(
     page, login, render_errors
 ):
-    """The four county KPI cards quote the seed's 2023 targets and say met/not met consistently; the class chart matches its table."""
+    """The four county KPI cards quote the seed's 2023 targets and say met/not met consistently; the class chart matches
+    its table.
+    """
     login("admin")
     wait_for_charts(page)
     targets = Method.of(parameters(), policy(), 2023).targets
@@ -50,7 +54,8 @@ def test_dashboard_when_admin_signs_in_shows_kpis_against_the_2023_targets_and_t
         for g in ("above_scale", "below_scale")
     ]
     series = page.evaluate(
-        "() => echarts.getInstanceByDom(document.getElementById('chart-classes')).getOption().series.map(s => s.data.map(Number))"
+        "() => echarts.getInstanceByDom(document.getElementById('chart-classes')).getOption()"
+        ".series.map(s => s.data.map(Number))"
     )
     assert series == table
     ink = {c["id"]: c for c in chart_ink(page)}
@@ -61,7 +66,9 @@ def test_dashboard_when_admin_signs_in_shows_kpis_against_the_2023_targets_and_t
 def test_main_path_when_admin_follows_a_class_count_reaches_the_explanation_with_rank_and_quota(
     page, server, login, render_errors
 ):
-    """Dashboard A-count link → the list of exactly those firms → the first firm's profile → a year's explanation cites rank of N and the quotas."""
+    """Dashboard A-count link → the list of exactly those firms → the first firm's profile → a year's explanation cites
+    rank of N and the quotas.
+    """
     login("admin")
     wait_for_charts(page)
     link = page.locator("#class-table tr[data-scope=county][data-group=above_scale] a[data-class-link=A]")
@@ -97,7 +104,9 @@ def test_main_path_when_admin_follows_a_class_count_reaches_the_explanation_with
 def test_calculator_when_a_2_10_major_project_is_entered_shows_800000_and_the_clause_with_a_working_link(
     page, server, login, render_errors
 ):
-    """Equipment 8,000,000 in a 15,000,000 traditional-industry project: tier major, 800,000.00 元, clause 2.10 quoted, link to /policy#c2-10."""
+    """Equipment 8,000,000 in a 15,000,000 traditional-industry project: tier major, 800,000.00 元, clause 2.10 quoted,
+    link to /policy#c2-10.
+    """
     login("admin")
     page.goto(f"{server}/calculator")
     page.fill("#calc-form input[name=equipment_investment]", "8000000")
@@ -139,7 +148,9 @@ def _actions(page) -> list[str]:
 def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the_audit_trail(
     page, server, login, render_errors
 ):
-    """enterprise creates and submits, department starts the review, admin approves and pays; each role sees only its moves; the trail shows all."""
+    """enterprise creates and submits, department starts the review, admin approves and pays; each role sees only its
+    moves; the trail shows all.
+    """
     project = f"E2E 技改 {uuid.uuid4().hex[:8]}"
     reference = f"TZ-{uuid.uuid4().hex[:10].upper()}"
     login("enterprise")

@@ -18,30 +18,45 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 LEAKS = re.compile(r"\{\{|\{%|%\}|\bNone\b|\bnan\b|\bNaN\b|undefined|KeyError|Traceback|Internal Server Error")
 # Label-like elements whose text is ours (not data) on these two pages; in English none may hold Chinese
 # (the language switch, which offers 中文, is checked on its own).
-LABELS = ".mainnav a, .pagehead button, h2, h3, thead th, .kpi .label, .kpi .target, .kpi .status, summary, dl.meta dt, #class-table tbody th, p.muted, footer"
+LABELS = (
+    ".mainnav a, .pagehead button, h2, h3, thead th, .kpi .label, .kpi .target, .kpi .status, summary, dl.meta dt, "
+    "#class-table tbody th, p.muted, footer"
+)
 CHART_LABELS = """() => [...document.querySelectorAll('.chart')].flatMap(el => {
   const o = echarts.getInstanceByDom(el).getOption(), out = [];
   for (const s of o.series || []) { out.push(s.name); }
   for (const a of [...(o.xAxis || []), ...(o.yAxis || [])]) { out.push(a.name); }
-  for (const a of [...(o.xAxis || []), ...(o.yAxis || [])]) { if (a.type !== 'category' || el.id === 'chart-towns') continue; out.push(...(a.data || []).map(d => typeof d === 'object' ? d.value : d)); }
+  for (const a of [...(o.xAxis || []), ...(o.yAxis || [])]) {
+    if (a.type !== 'category' || el.id === 'chart-towns') continue;
+    out.push(...(a.data || []).map(d => typeof d === 'object' ? d.value : d));
+  }
   for (const l of o.legend || []) { out.push(...(l.data || []).map(d => typeof d === 'object' ? d.name : d)); }
   return out.filter(x => x !== undefined && x !== null && x !== '').map(x => el.id + ': ' + x);
 })"""
-NAN_IN_SERIES = """() => [...document.querySelectorAll('.chart')].flatMap(el => echarts.getInstanceByDom(el).getOption().series.flatMap(
-  s => (s.data || []).map(d => (d !== null && typeof d === 'object' && !Array.isArray(d)) ? d.value : d).filter(v => typeof v === 'number' && Number.isNaN(v)).map(() => el.id + ': ' + s.name)))"""
+NAN_IN_SERIES = """() => [...document.querySelectorAll('.chart')].flatMap(el =>
+  echarts.getInstanceByDom(el).getOption().series.flatMap(s => (s.data || [])
+    .map(d => (d !== null && typeof d === 'object' && !Array.isArray(d)) ? d.value : d)
+    .filter(v => typeof v === 'number' && Number.isNaN(v))
+    .map(() => el.id + ': ' + s.name)))"""
 
 # Where ECharts put each chart's legend and axes (model and view lookups of the vendored ECharts 6).
 LAYOUT = """() => [...document.querySelectorAll('.chart')].map(el => {
   const c = echarts.getInstanceByDom(el), m = c.getModel();
   const box = (model) => { const v = c.getViewOfComponentModel(model); const r = v.group.getBoundingRect().clone();
     if (v.group.transform) r.applyTransform(v.group.transform); return {x: r.x, y: r.y, w: r.width, h: r.height}; };
-  const axes = []; for (const kind of ['xAxis', 'yAxis']) { for (let i = 0, a; (a = m.getComponent(kind, i)); i++) axes.push({kind, type: a.get('type'), ...box(a)}); }
-  return {id: el.id, width: el.clientWidth, legend: m.getComponent('legend') ? box(m.getComponent('legend')) : null, axes};
+  const axes = [];
+  for (const kind of ['xAxis', 'yAxis']) {
+    for (let i = 0, a; (a = m.getComponent(kind, i)); i++) axes.push({kind, type: a.get('type'), ...box(a)});
+  }
+  return {id: el.id, width: el.clientWidth,
+    legend: m.getComponent('legend') ? box(m.getComponent('legend')) : null, axes};
 })"""
 
 
 def _layout_problems(page) -> list[str]:
-    """Legends drawn over the labels of a horizontal axis, and category labels that squeeze the plot (over 40% of the width)."""
+    """Legends drawn over the labels of a horizontal axis, and category labels that squeeze the plot (over 40% of the
+    width).
+    """
     found = []
     for c in page.evaluate(LAYOUT):
         for a in c["axes"]:
@@ -74,7 +89,9 @@ def _png_size(path) -> tuple[int, int]:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_screenshot_when_page_shown_in_language_has_no_render_errors(page, server, login, render_errors, name, lang):
-    """Dashboard / profile in zh and en: drawn charts, no console or /static errors, no template leaks, English labels in English; saved as PNG."""
+    """Dashboard / profile in zh and en: drawn charts, no console or /static errors, no template leaks, English labels
+    in English; saved as PNG.
+    """
     login("admin")
     page.goto(f"{server}{PAGES[name]}")
     _switch(page, "en")

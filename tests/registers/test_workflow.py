@@ -158,7 +158,13 @@ def test_a_new_workflow_when_written_as_data_needs_no_engine_code():
             "states": {"identified": {"zh": "排摸"}, "closed": {"zh": "销号", "terminal": True}},
             "fields": {"deadline": {"zh": "整改期限", "en": "deadline", "kind": "date", "example": "2023-12-31"}},
             "moves": [
-                {"action": "close", "from": "identified", "to": "closed", "permission": "decide", "requires": ["deadline"]}
+                {
+                    "action": "close",
+                    "from": "identified",
+                    "to": "closed",
+                    "permission": "decide",
+                    "requires": ["deadline"],
+                }
             ],
         }
     )

@@ -112,7 +112,7 @@ def test_load_enterprise_years_when_every_error_present_reports_all_at_once(brok
 def test_load_enterprise_years_when_cell_is_bad_message_names_cell_value_and_expectation(broken, k):
     """where = sheet!C12 (header); the bad text, the expected form and zh/en sentences are filled in."""
     _, result = broken
-    key, value, code = CASES[k]
+    key, value, _code = CASES[k]
     p = result.problems[k]
     header = HEADERS[COL[key]]
     assert p.where == f"企业数据!{LETTER[key]}{k + 3} ({header})"
@@ -196,7 +196,7 @@ def test_load_enterprise_years_when_credit_code_stored_as_number_explains_the_lo
 
 def test_load_enterprise_years_when_columns_are_wrong_reports_header_problems(tmp_path):
     """Missing, duplicated, unit-less and foreign-language columns are each one error; extra columns warn."""
-    headers = list(HEADERS) + ["备注"]
+    headers = [*HEADERS, "备注"]
     del headers[COL["tax_paid"]]
     headers[COL["land_area_mu"]] = "revenue"  # English among Chinese; land is then missing too
     headers[COL["electricity_kwh"] - 1] = "用电量"
@@ -221,7 +221,7 @@ def test_load_enterprise_years_when_columns_are_wrong_reports_header_problems(tm
 
 def test_load_enterprise_years_when_unknown_column_only_warns(tmp_path):
     """An extra column is listed as a warning and the import succeeds."""
-    result = load_enterprise_years(_xlsx(tmp_path / "w.xlsx", [_row(0) + ["x"]], HEADERS + ["联系人"]))
+    result = load_enterprise_years(_xlsx(tmp_path / "w.xlsx", [[*_row(0), "x"]], [*HEADERS, "联系人"]))
     assert result.ok and result.frame.height == 1
     assert result.warnings[0].where == "企业数据!T1 (联系人)"
 
@@ -258,7 +258,7 @@ def test_load_enterprise_years_when_defects_planted_reports_exactly_them(tmp_pat
     frame, defects = generate_county_with_defects(11, range(2022, 2024))
     result = load_enterprise_years(write_enterprise_years(frame, tmp_path / f"d.{suffix}", lang=lang))
     renamed = {"bad_check_character": "credit_code_check_character", "negative_land": "negative_value"}
-    keys = list(zip(frame["credit_code"], frame["year"]))
+    keys = list(zip(frame["credit_code"], frame["year"], strict=True))
 
     def cell(d: dict) -> tuple[int, str, str]:
         row = d["row"]

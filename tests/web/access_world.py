@@ -115,7 +115,9 @@ class Scope:
 
 @dataclass(kw_only=True)
 class World(Scope):
-    """A private platform for the matrix: also an unpublished run, shared projects and an import, and a client per role."""
+    """A private platform for the matrix: also an unpublished run, shared projects and an import, and a client per
+    role.
+    """
 
     tmp: Path
     unpublished_run: int
@@ -158,7 +160,9 @@ class World(Scope):
 
     # -- what a cell of the matrix asks for ---------------------------------------------------------------------------
     def obj(self, kind: str | None, role: str | None, target: str, write: bool) -> Any:
-        """The object of ``kind`` for ``role``: ``own`` (in its scope), ``foreign`` (outside it) or ``guess`` (does not exist)."""
+        """The object of ``kind`` for ``role``: ``own`` (in its scope), ``foreign`` (outside it) or ``guess`` (does not
+        exist).
+        """
         if kind is None:
             return None
         base, _, state = kind.partition(":")
@@ -251,7 +255,9 @@ def _facts(p: Platform) -> dict[str, Any]:
 
 
 def build_scope(p: Platform) -> Scope:
-    """The scope facts of ``p`` (any demo platform, shared or not) and a draft application of a firm inside and one outside the town."""
+    """The scope facts of ``p`` (any demo platform, shared or not) and a draft application of a firm inside and one
+    outside the town.
+    """
     s = Scope(**_facts(p))
     s.own_app, s.foreign_app = s.new_application(s.own_firm, "draft"), s.new_application(s.foreign_firm, "draft")
     return s

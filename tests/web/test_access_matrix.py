@@ -1,4 +1,5 @@
-"""Access control across the whole platform: every route × every role × an object inside, outside and not at all in scope.
+"""Access control across the whole platform: every route × every role × an object inside, outside and not at all in
+scope.
 
 ``TABLE`` is the matrix. Each route of the app has one row (the workflow route one row
 per action); a route without a row, or a row without a route, fails
@@ -266,7 +267,8 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/calculator/template.xlsx", ALL),
     Row("GET", "/applications", ALL),
     Row("GET", "/applications.xlsx", ALL),
-    # A code typed into the new-application form that is unknown or outside the scope is a field problem, the same words for both.
+    # A code typed into the new-application form that is unknown or outside the scope is a field problem, the same
+    # words for both.
     Row(
         "GET",
         "/applications/new",
@@ -315,7 +317,9 @@ TABLE: tuple[Row, ...] = (
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def world(request, tmp_path_factory) -> World:
-    """A private demo platform (SQLite, and PostgreSQL when available): it gets an unpublished run, which the shared one must not."""
+    """A private demo platform (SQLite, and PostgreSQL when available): it gets an unpublished run, which the shared one
+    must not.
+    """
     tmp = tmp_path_factory.mktemp("access")
     url = (
         f"sqlite:///{tmp / 'access.db'}"
@@ -341,7 +345,9 @@ def app_routes(app) -> dict[tuple[str, str], str]:
 def request(
     w: World, row: Row, role: str | None, target: str, client: Any = None, fresh: bool = True
 ) -> tuple[Any, Any]:
-    """Ask as ``role`` (with ``client``, default the role's) for ``target`` of ``row``; a write gets a ``fresh`` object. Returns (the object, the response)."""
+    """Ask as ``role`` (with ``client``, default the role's) for ``target`` of ``row``; a write gets a ``fresh`` object.
+    Returns (the object, the response).
+    """
     write = row.method != "GET"
     x = w.obj(row.obj, role, target, write and fresh)
     kw = row.send(w, x) if row.send else {}
@@ -399,7 +405,9 @@ def _audited(w: World, role: str) -> int:
 
 @pytest.mark.parametrize("row", TABLE, ids=[f"{r.method} {r.path} {r.action}".strip() for r in TABLE])
 def test_route_when_each_role_asks_for_each_target_answers_the_matrix(world, row):
-    """Anonymous: 401 or /login; each role and target: the status of the table, the right body, no enterprise outside the scope; the auditor changes nothing."""
+    """Anonymous: 401 or /login; each role and target: the status of the table, the right body, no enterprise outside
+    the scope; the auditor changes nothing.
+    """
     changes_by_auditor = _audited(world, "auditor")
     x, r = request(world, row, None, row.targets[0])
     anonymous = (
@@ -413,18 +421,24 @@ def test_route_when_each_role_asks_for_each_target_answers_the_matrix(world, row
         for target, want in zip(row.targets, wants, strict=True):
             x, answers[target] = request(world, row, role, target)
             found += problems_of(world, row, role, target, want, x, answers[target])
-        if row.api and "foreign" in answers and answers["foreign"].status_code == 404 == answers["guess"].status_code:
-            if answers["foreign"].json() != answers["guess"].json():
-                found.append(
-                    f"{row.method} {row.path} as {role}: the 404 for a foreign object differs from the one for a guessed id"
-                )
+        if (
+            row.api
+            and "foreign" in answers
+            and answers["foreign"].status_code == 404 == answers["guess"].status_code
+            and answers["foreign"].json() != answers["guess"].json()
+        ):
+            found.append(
+                f"{row.method} {row.path} as {role}: the 404 for a foreign object differs from the one for a guessed id"
+            )
     if _audited(world, "auditor") != changes_by_auditor:
         found.append(f"{row.method} {row.path}: the auditor (read-only) changed something")
     assert not found, "\n".join(found)
 
 
 def test_table_when_compared_with_the_app_has_one_row_per_route_and_hides_existence(platform):
-    """Every route has a row (a new route without one fails); no row is stale; town and enterprise get the same status for foreign and guessed."""
+    """Every route has a row (a new route without one fails); no row is stale; town and enterprise get the same status
+    for foreign and guessed.
+    """
     routes = app_routes(create_app(platform))
     rows = {(r.method, r.path) for r in TABLE}
     assert not set(routes) - rows, f"routes without a row in the access matrix: {sorted(set(routes) - rows)}"
@@ -440,7 +454,9 @@ def test_table_when_compared_with_the_app_has_one_row_per_route_and_hides_existe
 
 
 def test_routes_when_role_has_no_permission_at_all_refuse_everything_but_the_open_ones(world, monkeypatch):
-    """With every permission taken from the auditor, each route answers 403 (or 404) — every route checks a permission on the server."""
+    """With every permission taken from the auditor, each route answers 403 (or 404) — every route checks a permission
+    on the server.
+    """
     monkeypatch.setitem(PERMISSIONS, "auditor", frozenset())
     found = []
     for row in TABLE:
@@ -454,7 +470,9 @@ def test_routes_when_role_has_no_permission_at_all_refuse_everything_but_the_ope
 
 
 def test_writes_when_csrf_token_is_missing_or_wrong_are_refused_on_every_router(world):
-    """The first write route of each router, sent by the administrator with a valid body but no (or a wrong) token: 403, nothing changes."""
+    """The first write route of each router, sent by the administrator with a valid body but no (or a wrong) token: 403,
+    nothing changes.
+    """
     modules = app_routes(create_app(world.p))
     first: dict[str, Row] = {}
     for row in TABLE:
@@ -489,7 +507,9 @@ def _codes(items: list[dict[str, Any]]) -> set[str]:
 
 
 def test_lists_when_town_or_enterprise_reads_them_hold_only_their_scope(any_platform):
-    """Enterprise lists, applications, run results, comparisons and exports (API and pages) show a town its firms and an enterprise itself."""
+    """Enterprise lists, applications, run results, comparisons and exports (API and pages) show a town its firms and an
+    enterprise itself.
+    """
     s = build_scope(any_platform)
     clients = {role: client_for(any_platform, role) for role in ROLES}
     for role in ("town", "enterprise"):

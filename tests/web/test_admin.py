@@ -1,4 +1,6 @@
-"""系统管理 and 审计日志: accounts (admin only, audited without secrets) and the read-only audit log (admin and auditor)."""
+"""系统管理 and 审计日志: accounts (admin only, audited without secrets) and the read-only audit log (admin and
+auditor).
+"""
 
 from __future__ import annotations
 
@@ -333,7 +335,9 @@ def test_audit_service_when_inspected_has_no_way_to_change_records():
 
 
 def test_audit_page_when_auditor_reads_shows_filters_diff_and_exports(client_as):
-    """The page lists records newest first, compares before and after key by key, and links the exports with the filter."""
+    """The page lists records newest first, compares before and after key by key, and links the exports with the
+    filter.
+    """
     c = client_as("auditor")
     page = c.get("/admin/audit", params={"action": "evaluation.publish"})
     assert page.status_code == 200 and 'id="audit-table"' in page.text

@@ -24,7 +24,9 @@ def _value_of(html: str, output: str) -> str:
 
 
 def test_calculator_form_when_2_10_major_project_shows_800000_with_clause_and_reasons(client_as):
-    """Equipment 8,000,000 of a 15,000,000 project → 800,000.00 major, the quoted clause linked, each condition listed."""
+    """Equipment 8,000,000 of a 15,000,000 project → 800,000.00 major, the quoted clause linked, each condition
+    listed.
+    """
     r = client_as("town").post("/calculator", data=PROJECT_210)
     assert r.status_code == 200
     assert _value_of(r.text, "tech_renovation_subsidy") == "800,000.00 元"
@@ -102,7 +104,9 @@ def test_calculator_form_when_other_kinds_answers_land_sale_merger_and_transfer(
 
 
 def test_calculator_page_when_enterprise_signs_in_preselects_its_firm_and_class(client_as, platform):
-    """The enterprise's own firm is chosen and its latest published final class prefilled; another town's firm is 404 for a town."""
+    """The enterprise's own firm is chosen and its latest published final class prefilled; another town's firm is 404
+    for a town.
+    """
     c = client_as("enterprise")
     me = c.get("/api/v1/session").json()["credit_code"]
     r = c.get("/calculator")
@@ -182,7 +186,9 @@ def _filled_template(c, rows: list[dict[str, object]]) -> bytes:
 
 
 def test_calculator_batch_when_xlsx_uploaded_computes_each_project(client_as):
-    """The template filled with two projects of one enterprise: 800,000.00 major, and the ordinary one capped with the other."""
+    """The template filled with two projects of one enterprise: 800,000.00 major, and the ordinary one capped with the
+    other.
+    """
     c = client_as("enterprise")
     data = _filled_template(
         c,

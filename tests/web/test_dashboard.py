@@ -1,4 +1,6 @@
-"""首页驾驶舱: the published figures exactly, the town's own figures beside the county's, the enterprise's card first."""
+"""首页驾驶舱: the published figures exactly, the town's own figures beside the county's, the enterprise's card
+first.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +73,9 @@ def test_town_figures_when_summed_over_all_towns_give_the_county_figures(platfor
 
 
 def test_dashboard_when_town_official_shows_town_figures_beside_county(platform, client_as):
-    """The 杜桥镇 official sees the town's KPIs and class counts next to the county's; the ranking lists all 21 units."""
+    """The 杜桥镇 official sees the town's KPIs and class counts next to the county's; the ranking lists all 21
+    units.
+    """
     body = client_as("town").get("/api/v1/dashboard").json()
     assert body["town"] == DEMO_TOWN and [k["key"] for k in body["town_figures"]] == [
         "tax_per_mu",
@@ -120,7 +124,9 @@ def test_dashboard_page_when_each_role_opens_shows_numbers_charts_and_scoped_lin
 
 
 def test_dashboard_when_year_unpublished_or_anonymous_is_refused(platform, client_as):
-    """A year without a published run is 422; without a session the API answers 401 and the page redirects to sign-in."""
+    """A year without a published run is 422; without a session the API answers 401 and the page redirects to
+    sign-in.
+    """
     r = client_as("admin").get("/api/v1/dashboard", params={"year": 2020})
     assert r.status_code == 422 and r.json()["problems"][0]["where"] == "year"
     anonymous = client_as(None)

@@ -1,4 +1,6 @@
-"""The enterprise list, its Excel export and 企业画像: filters, scope per role (404 outside it), money as exact strings."""
+"""The enterprise list, its Excel export and 企业画像: filters, scope per role (404 outside it), money as exact
+strings.
+"""
 
 from __future__ import annotations
 
@@ -156,7 +158,9 @@ def test_list_page_when_rendered_has_filters_pager_and_export_link(client_as):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_export_when_each_role_downloads_has_its_scope_frozen_header_and_formats(platform, client_as, role):
-    """The Excel export lists exactly the filtered, scoped rows under Chinese headers, header row frozen, money formatted."""
+    """The Excel export lists exactly the filtered, scoped rows under Chinese headers, header row frozen, money
+    formatted.
+    """
     c = client_as(role)
     total = c.get("/api/v1/enterprises", params={"above_scale": "1"}).json()["total"]
     r = c.get("/enterprises/export.xlsx", params={"above_scale": "1"})
@@ -179,7 +183,9 @@ def test_export_when_each_role_downloads_has_its_scope_frozen_header_and_formats
 
 
 def test_profile_api_when_read_sends_money_as_strings_and_benchmarks_of_each_year(platform, client_as):
-    """Money comes as decimal strings (2 places), land with 4; each year carries its class, explanation and the run's benchmarks."""
+    """Money comes as decimal strings (2 places), land with 4; each year carries its class, explanation and the run's
+    benchmarks.
+    """
     code = _codes(platform)["own"]
     body = client_as("enterprise").get(f"/api/v1/enterprises/{code}").json()
     years = {y["year"]: y for y in body["years"]}
@@ -262,7 +268,9 @@ def project_platform(tmp_path_factory):
 
 
 def test_profile_when_firm_has_projects_lists_them_with_application_links(project_platform):
-    """Projects and subsidy applications of the firm are listed; amounts are exact strings; the page links to /applications/{id}."""
+    """Projects and subsidy applications of the firm are listed; amounts are exact strings; the page links to
+    /applications/{id}.
+    """
     code = _codes(project_platform)["own"]
     c = client_for(project_platform, "town")
     assert c.get(f"/api/v1/enterprises/{code}/projects").json()[0]["name"] == "智能化技改项目"

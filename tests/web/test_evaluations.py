@@ -1,4 +1,6 @@
-"""Evaluation runs: who sees and does what, a run started through the API end to end, publishing once, compare, export."""
+"""Evaluation runs: who sees and does what, a run started through the API end to end, publishing once, compare,
+export.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +54,9 @@ def _wait(c, run_id: int, seconds: float = 90) -> dict:
 
 
 def test_run_when_started_through_api_finishes_publishes_once_and_stores_every_enterprise_year(own_platform):
-    """POST starts a background run (202); polling sees it finish with one result per enterprise-year; publish works once, then 409."""
+    """POST starts a background run (202); polling sees it finish with one result per enterprise-year; publish works
+    once, then 409.
+    """
     c = client_for(own_platform, "admin")
     r = c.post("/api/v1/evaluations", json={"year": 2024})
     assert r.status_code == 202 and r.json()["status"] in ("queued", "running", "done") and r.json()["year"] == 2024
@@ -123,7 +127,9 @@ def test_runs_when_unpublished_are_hidden_from_town_and_enterprise(own_platform)
 
 
 def test_start_when_method_invalid_reports_every_problem_and_starts_nothing(own_platform):
-    """A method with an unknown parameter and a bad value is refused with both problems (API 422, page 422 with the list)."""
+    """A method with an unknown parameter and a bad value is refused with both problems (API 422, page 422 with the
+    list).
+    """
     c = client_for(own_platform, "admin")
     with own_platform.uow.read() as conn:
         before = conn.execute(select(func.count()).select_from(evaluation_runs)).scalar_one()
@@ -143,7 +149,9 @@ def test_start_when_method_invalid_reports_every_problem_and_starts_nothing(own_
 
 
 def test_start_page_when_method_uploaded_redirects_to_a_polling_progress_bar(own_platform):
-    """The form starts a run with the uploaded method and shows its progress; the bar polls every second until the run ends."""
+    """The form starts a run with the uploaded method and shows its progress; the bar polls every second until the run
+    ends.
+    """
     c = client_for(own_platform, "admin")
     method = (
         "title: 规上比例调整\nchanges:\n  mujun.quotas_above_scale: {A: 0.25, B: 0.55, C: 0.15, D: 0.05}\n".encode()
@@ -179,7 +187,9 @@ def test_start_page_when_method_uploaded_redirects_to_a_polling_progress_bar(own
 
 @pytest.mark.parametrize("role", ROLES)
 def test_published_run_when_each_role_reads_results_are_scoped(platform, client_as, role):
-    """Every role reads the published runs; results and export hold only the firms the role may see; only admin may start or publish."""
+    """Every role reads the published runs; results and export hold only the firms the role may see; only admin may
+    start or publish.
+    """
     c = client_as(role)
     assert [r["year"] for r in c.get("/api/v1/evaluations").json() if r["status"] == "published"] == [2023, 2022, 2021]
     with platform.uow.read() as conn:
@@ -203,7 +213,9 @@ def test_published_run_when_each_role_reads_results_are_scoped(platform, client_
 
 
 def test_export_when_opened_has_summary_chart_frozen_header_and_explanations(platform, client_as):
-    """The run workbook: 汇总 with a native chart and the targets, 评价结果 with a frozen Chinese header and every explanation."""
+    """The run workbook: 汇总 with a native chart and the targets, 评价结果 with a frozen Chinese header and every
+    explanation.
+    """
     c = client_as("auditor")
     r = c.get("/evaluations/3/export.xlsx")
     assert r.status_code == 200 and "evaluation-2023" in r.headers["content-disposition"]
@@ -224,7 +236,9 @@ def test_export_when_opened_has_summary_chart_frozen_header_and_explanations(pla
 
 
 def test_compare_when_two_years_lists_class_changes_up_and_down(client_as):
-    """Comparing 2022 with 2023 counts the firms that moved up and down, lists them (filterable) and scopes them to the town."""
+    """Comparing 2022 with 2023 counts the firms that moved up and down, lists them (filterable) and scopes them to the
+    town.
+    """
     c = client_as("department")
     body = c.get("/api/v1/evaluations/compare", params={"a": 2022, "b": 2023, "page_size": 200}).json()
     assert (

@@ -122,7 +122,9 @@ def test_import_routes_when_anonymous_answer_401_or_redirect_to_login(client_as)
 
 
 def test_upload_when_file_has_planted_defects_reports_each_and_refuses_commit(client_as, platform, files):
-    """Every planted defect appears with its code, sheet, row, column and value; the commit is refused (409) and nothing is written."""
+    """Every planted defect appears with its code, sheet, row, column and value; the commit is refused (409) and nothing
+    is written.
+    """
     c = client_as("admin")
     location = _upload_page(c, files["bad"])
     import_id = int(location.rsplit("/", 1)[1])
@@ -156,7 +158,9 @@ def test_upload_when_file_has_planted_defects_reports_each_and_refuses_commit(cl
 
 
 def test_upload_when_fixed_file_validates_clean_and_commits_through_the_pages(client_as, platform, files):
-    """The fixed file validates clean; the commit button stores every row with an import.commit audit record and offers the evaluation."""
+    """The fixed file validates clean; the commit button stores every row with an import.commit audit record and offers
+    the evaluation.
+    """
     c = client_as("admin")
     location = _upload_page(c, files["good"])
     import_id = int(location.rsplit("/", 1)[1])
@@ -178,7 +182,9 @@ def test_upload_when_fixed_file_validates_clean_and_commits_through_the_pages(cl
 
 
 def test_commit_when_storing_fails_midway_writes_nothing(client_as, platform, files, monkeypatch):
-    """A failure after rows were written rolls everything back: no rows, no import.commit record, the import marked failed."""
+    """A failure after rows were written rolls everything back: no rows, no import.commit record, the import marked
+    failed.
+    """
     c = client_as("admin")
     import_id = _upload_api(c, files["good"])
     assert _wait(c, import_id)["status"] == "validated"

@@ -75,7 +75,9 @@ def test_approve_and_pay_when_done_record_granted_then_paid_rows_to_the_fen(any_
         rows = ledger.entries(conn, application_id=aid)
         b = ledger.balances(conn, code)
         approve = conn.execute(
-            select(audit_log.c.after).where(audit_log.c.action == "application.approve", audit_log.c.entity_id == str(aid))
+            select(audit_log.c.after).where(
+                audit_log.c.action == "application.approve", audit_log.c.entity_id == str(aid)
+            )
         ).scalar_one()
     assert [(e["kind"], e["reference"]) for e in rows] == [("granted", None), ("paid", "LHCZ-2023-0099")]
     assert rows[1]["actor"] == "admin" and rows[1]["year"] == 2023 and rows[1]["source_id"] == str(aid)
@@ -84,7 +86,9 @@ def test_approve_and_pay_when_done_record_granted_then_paid_rows_to_the_fen(any_
 
 
 def test_ordinary_cap_when_second_approval_would_pass_200_wan_is_refused_and_nothing_is_granted(any_platform):
-    """Two ordinary projects computed before either was approved ask 1,500,000 each; the second approval is a Conflict."""
+    """Two ordinary projects computed before either was approved ask 1,500,000 each; the second approval is a
+    Conflict.
+    """
     p = any_platform
     admin, code = _actor(p), _new_firm(p, "cap")
     big = {"total_investment": 9900000, "equipment_investment": 9800000}  # 5% of 980万 = 49万
@@ -97,9 +101,10 @@ def test_ordinary_cap_when_second_approval_would_pass_200_wan_is_refused_and_not
     assert "2,450,000.00" in exc.value.message_zh and "2,000,000.00" in exc.value.message_zh
     with p.uow.read() as conn:
         assert ledger.cap_used(conn, code, ledger.ORDINARY_CAP, 2023) == Decimal("1960000.00")
-        assert conn.execute(
-            select(subsidy_applications.c.status).where(subsidy_applications.c.id == second)
-        ).scalar_one() == "under_review"
+        assert (
+            conn.execute(select(subsidy_applications.c.status).where(subsidy_applications.c.id == second)).scalar_one()
+            == "under_review"
+        )
         assert ledger.entries(conn, application_id=second) == []
 
 
@@ -126,7 +131,9 @@ def test_project_when_computed_counts_what_the_ledger_granted_earlier(platform):
 
 @pytest.mark.parametrize("threads", [6])
 def test_concurrent_approvals_when_together_over_the_cap_let_exactly_the_allowed_ones_pass(any_platform, threads):
-    """6 simultaneous approvals of 40万 each: exactly 5 pass (200万, the cap is inclusive), 1 is refused, the ledger holds 200万."""
+    """6 simultaneous approvals of 40万 each: exactly 5 pass (200万, the cap is inclusive), 1 is refused, the ledger
+    holds 200万.
+    """
     p = any_platform
     admin, code = _actor(p), _new_firm(p, f"race{threads}")
     ids = [_under_review(p, code, ORDINARY_40) for _ in range(threads)]
@@ -186,7 +193,9 @@ def test_payment_when_reference_is_too_long_is_refused_and_changes_nothing(clien
 
 
 def test_ledger_when_amount_is_not_positive_or_finer_than_a_fen_is_refused(platform):
-    """A zero, negative or sub-fen amount, or an unknown kind, never becomes a ledger row (code and CHECK both refuse)."""
+    """A zero, negative or sub-fen amount, or an unknown kind, never becomes a ledger row (code and CHECK both
+    refuse).
+    """
     code = _new_firm(platform, "check")
     for amount in (Decimal("0"), Decimal("-1.00"), Decimal("0.001")):
         with pytest.raises(ValueError), platform.uow.write(None) as w:
@@ -194,8 +203,16 @@ def test_ledger_when_amount_is_not_positive_or_finer_than_a_fen_is_refused(platf
     with pytest.raises(IntegrityError), platform.uow.write(None) as w:
         w.conn.execute(
             insert(ledger_entries).values(
-                at=dt.datetime.now(dt.UTC), credit_code=code, clause="2.10", item="x", kind="granted",
-                amount=Decimal("-5.00"), year=2023, source_type="test", source_id="1", actor="test",
+                at=dt.datetime.now(dt.UTC),
+                credit_code=code,
+                clause="2.10",
+                item="x",
+                kind="granted",
+                amount=Decimal("-5.00"),
+                year=2023,
+                source_type="test",
+                source_id="1",
+                actor="test",
             )
         )
     with pytest.raises(ValueError), platform.uow.write(None) as w:

@@ -78,8 +78,15 @@ def test_import_when_left_validating_is_failed_at_start_up_then_discardable(tmp_
     with p.uow.write(admin) as w:
         import_id = w.conn.execute(
             insert(data_imports).values(
-                filename="企业数据.xlsx", stored_path=str(tmp_path / "gone.xlsx"), status="validating", progress=0.1,
-                rows_read=0, rows_valid=0, error_count=0, uploaded_by=admin.id, uploaded_at=now(),
+                filename="企业数据.xlsx",
+                stored_path=str(tmp_path / "gone.xlsx"),
+                status="validating",
+                progress=0.1,
+                rows_read=0,
+                rows_valid=0,
+                error_count=0,
+                uploaded_by=admin.id,
+                uploaded_at=now(),
             )
         ).inserted_primary_key[0]
     ensure_database(p, say=lambda m: None)

@@ -1,4 +1,6 @@
-"""补助申请: projects, exact amounts, the 2.10 yearly cap, the workflow with its audit trail, and who may see and do what."""
+"""补助申请: projects, exact amounts, the 2.10 yearly cap, the workflow with its audit trail, and who may see and do
+what.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +73,9 @@ def _move(c, aid: int, action: str, **body) -> object:
 
 
 def test_application_when_walked_draft_to_paid_is_audited_at_every_step(any_platform):
-    """Enterprise creates and submits, department reviews, admin approves and pays; each step is in audit_log with before/after."""
+    """Enterprise creates and submits, department reviews, admin approves and pays; each step is in audit_log with
+    before/after.
+    """
     firms = _firms(any_platform)
     ent, dept, admin = (client_for(any_platform, r) for r in ("enterprise", "department", "admin"))
     app = _application(ent, _project(ent, firms["own"], MAJOR))
@@ -124,7 +128,9 @@ def test_application_amount_when_equipment_has_cents_is_stored_exactly(platform,
 
 
 def test_application_when_enterprise_has_approved_ordinary_project_applies_the_200_wan_cap(platform, client_as):
-    """An approved 1,500,000 ordinary project leaves 500,000 of the 2,000,000 yearly cap; the snapshot names the project counted."""
+    """An approved 1,500,000 ordinary project leaves 500,000 of the 2,000,000 yearly cap; the snapshot names the project
+    counted.
+    """
     admin = client_as("admin")
     firm = _firms(platform)["cap_a"]
     first = _application(
@@ -303,7 +309,9 @@ def test_project_when_created_checks_role_scope_and_inputs(platform, client_as):
 
 
 def test_application_when_project_gets_nothing_is_refused(platform, client_as):
-    """A project below every 2.10 threshold cannot be applied for (422 naming the clause); a second 2.10 application of a project is 409."""
+    """A project below every 2.10 threshold cannot be applied for (422 naming the clause); a second 2.10 application of
+    a project is 409.
+    """
     ent = client_as("enterprise")
     pid = _project(ent, _firms(platform)["own"], {"total_investment": 1000000, "equipment_investment": 1000000})
     r = ent.post("/api/v1/applications", json={"project_id": pid, "clause": "2.10"})
@@ -314,7 +322,9 @@ def test_application_when_project_gets_nothing_is_refused(platform, client_as):
 
 
 def test_application_pages_when_opened_show_snapshot_trail_and_allowed_buttons(platform, client_as):
-    """The detail page shows amount, clause text, audit trail and only the moves the actor may make; the list filters by status."""
+    """The detail page shows amount, clause text, audit trail and only the moves the actor may make; the list filters by
+    status.
+    """
     ent, admin, auditor = client_as("enterprise"), client_as("admin"), client_as("auditor")
     aid = _application(ent, _project(ent, _firms(platform)["own"], MAJOR, name="页面项目"))["id"]
     page = ent.get(f"/applications/{aid}")
@@ -344,7 +354,9 @@ def test_application_pages_when_opened_show_snapshot_trail_and_allowed_buttons(p
 
 
 def test_new_application_page_when_previewed_then_created_makes_a_draft(platform, client_as):
-    """/applications/new computes the amount with its grounds, then saves the project and a draft; department and auditor get 403."""
+    """/applications/new computes the amount with its grounds, then saves the project and a draft; department and
+    auditor get 403.
+    """
     ent = client_as("enterprise")
     form = {
         "credit_code": _firms(platform)["own"],

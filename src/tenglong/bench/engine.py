@@ -45,7 +45,10 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{platform.system()} {platform.release()}, Python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cores, {cpu}"
+    return (
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, {os.cpu_count()} cores, {cpu}"
+    )
 
 
 def peak_rss_mb() -> float:
@@ -224,7 +227,10 @@ def engine_benchmark(n: int, reference_n: int | None = None, seed: int = 1) -> I
     yield f"machine: {machine()}"
     t0 = time.perf_counter()
     frames = generate(n, seed)
-    yield f"generated {n:,} projects, {frames['enterprises'].n:,} enterprises, {frames['land_transfers'].n:,} land transfers in {time.perf_counter() - t0:.2f} s"
+    yield (
+        f"generated {n:,} projects, {frames['enterprises'].n:,} enterprises, "
+        f"{frames['land_transfers'].n:,} land transfers in {time.perf_counter() - t0:.2f} s"
+    )
     project_rules = [r for r in RULES if r.id in PROJECT_RULES]
     run_rules(frames, params, policy, AS_OF, AS_OF.year, project_rules[:1])  # warm-up (imports, caches)
     best = float("inf")
@@ -233,12 +239,18 @@ def engine_benchmark(n: int, reference_n: int | None = None, seed: int = 1) -> I
         ctx = run_rules(frames, params, policy, AS_OF, AS_OF.year, project_rules)
         best = min(best, time.perf_counter() - t0)
     paid = int(ctx.result("projects", "tech_renovation_subsidy").values.sum())
-    yield f"vectorised: all project rules ({', '.join(PROJECT_RULES)}) over {n:,} projects: {best:.3f} s (best of 3) = {n / best:,.0f} rows/s; 2.10 subsidies total {paid / 100:,.2f} 元"
+    yield (
+        f"vectorised: all project rules ({', '.join(PROJECT_RULES)}) over {n:,} projects: "
+        f"{best:.3f} s (best of 3) = {n / best:,.0f} rows/s; 2.10 subsidies total {paid / 100:,.2f} 元"
+    )
     t_rules = [r for r in RULES if r.id == "land_transfer"]
     t0 = time.perf_counter()
     run_rules(frames, params, policy, AS_OF, AS_OF.year, t_rules)
     tt = time.perf_counter() - t0
-    yield f"vectorised: 2.7/2.12 over {frames['land_transfers'].n:,} land transfers: {tt:.3f} s = {frames['land_transfers'].n / tt:,.0f} rows/s"
+    yield (
+        f"vectorised: 2.7/2.12 over {frames['land_transfers'].n:,} land transfers: "
+        f"{tt:.3f} s = {frames['land_transfers'].n / tt:,.0f} rows/s"
+    )
     yield f"peak RSS after the vectorised run: {peak_rss_mb():,.0f} MB"
     m = min(n, reference_n or 100_000)
     rows, ents = _rows_for_reference(frames, m)
@@ -299,5 +311,8 @@ def calculate_benchmark(n: int, explain: bool = False) -> Iterator[str]:
         t0 = time.perf_counter()
         out = dumps(calculate(parse_json(text), explain=explain), indent=None)
         dt_ = time.perf_counter() - t0
-        yield f"{size:>9,} projects, explain={explain}: {dt_:.2f} s ({size / dt_:,.0f} projects/s), {len(text) / 1e6:.1f} MB in, {len(out) / 1e6:.1f} MB out"
+        yield (
+            f"{size:>9,} projects, explain={explain}: {dt_:.2f} s ({size / dt_:,.0f} projects/s), "
+            f"{len(text) / 1e6:.1f} MB in, {len(out) / 1e6:.1f} MB out"
+        )
     yield f"peak RSS: {peak_rss_mb():,.0f} MB"

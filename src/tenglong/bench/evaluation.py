@@ -85,8 +85,10 @@ def evaluate_benchmark(n: int, reference_n: int | None = None, seed: int = 1) ->
         r = evaluate(data, params, policy, prev)
         best = min(best, time.perf_counter() - t0)
     yield (
-        f"vectorised: full evaluation (indicators, benchmarks, scores, ranks, quotas, 2.8, vetoes, prices, 碳效码, A.2 and 高耗低效 flags) "
-        f"of {n:,}: {best:.3f} s (best of 3) = {n / best:,.0f} rows/s; classes {dict(zip(*np.unique(r.final, return_counts=True)))}"
+        "vectorised: full evaluation (indicators, benchmarks, scores, ranks, quotas, 2.8, vetoes, prices, 碳效码, A.2 "
+        "and 高耗低效 flags) "
+        f"of {n:,}: {best:.3f} s (best of 3) = {n / best:,.0f} rows/s; "
+        f"classes {dict(zip(*np.unique(r.final, return_counts=True), strict=True))}"
     )
     yield f"peak RSS after the vectorised run: {peak_rss_mb():,.0f} MB"
     m = min(n, reference_n or 50_000)

@@ -53,7 +53,10 @@ def pages_benchmark(repeat: int = 50, database_url: str | None = None) -> Iterat
             times.append((time.perf_counter() - t0) * 1000)
             r.raise_for_status()
         times.sort()
-        yield f"GET {path:<32} median {statistics.median(times):6.1f} ms   p90 {times[int(0.9 * len(times)) - 1]:6.1f} ms   ({repeat} requests, {len(r.content) / 1024:.0f} KiB)"
+        yield (
+            f"GET {path:<32} median {statistics.median(times):6.1f} ms   "
+            f"p90 {times[int(0.9 * len(times)) - 1]:6.1f} ms   ({repeat} requests, {len(r.content) / 1024:.0f} KiB)"
+        )
 
 
 def api_benchmark(n: int = 10_000, database_url: str | None = None) -> Iterator[str]:
@@ -71,4 +74,7 @@ def api_benchmark(n: int = 10_000, database_url: str | None = None) -> Iterator[
             )
             dt = time.perf_counter() - t0
             r.raise_for_status()
-            yield f"POST /api/v1/calculate {size:>7,} projects, explain={explain!s:<5}: {dt:.2f} s ({len(body) / 1e6:.1f} MB in, {len(r.content) / 1e6:.1f} MB out)"
+            yield (
+                f"POST /api/v1/calculate {size:>7,} projects, explain={explain!s:<5}: {dt:.2f} s "
+                f"({len(body) / 1e6:.1f} MB in, {len(r.content) / 1e6:.1f} MB out)"
+            )

@@ -72,7 +72,7 @@ def check_character(first17: str) -> str:
     if len(first17) != LENGTH - 1:
         raise ValueError(f"expected 17 characters, got {len(first17)}: {first17!r}")
     try:
-        total = sum(_VALUE[ch] * int(w) for ch, w in zip(first17, WEIGHTS))
+        total = sum(_VALUE[ch] * int(w) for ch, w in zip(first17, WEIGHTS, strict=True))
     except KeyError as exc:
         raise ValueError(f"character {exc.args[0]!r} is not in {CHARSET}") from None
     return CHARSET[(31 - total % 31) % 31]

@@ -182,9 +182,8 @@ def _missing_inputs(
             else:
                 ok_ref = np.ones(len(rows), dtype=bool)
                 t_rows = rows
-            if not len(rows) or target.n == 0:
-                if need.on == "enterprise":
-                    continue
+            if (not len(rows) or target.n == 0) and need.on == "enterprise":
+                continue
             applies = ok_ref.copy()
             for cond_var, cond_val in need.when:
                 vals = target.get(cond_var)[t_rows]
@@ -211,7 +210,8 @@ def _missing_inputs(
                         exp_en,
                         var.example(),
                         f"计算 {kind}.{eid}.{var_name}（第 {rule.clause} 项）需要 {alts}（{var.zh}），但未提供。",
-                        f"{kind}.{eid}.{var_name} (clause {rule.clause}) needs {need.var.replace('|', ' or ')} ({var.en}), which is missing.",
+                        f"{kind}.{eid}.{var_name} (clause {rule.clause}) needs {need.var.replace('|', ' or ')} "
+                        f"({var.en}), which is missing.",
                     )
                 )
     return problems

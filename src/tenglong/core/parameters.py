@@ -221,7 +221,7 @@ class ParameterSet:
         out = dict(self._p)
         for path, dated in changes.items():
             p = self[path]
-            merged = dict(zip(p.dates, p.values))
+            merged = dict(zip(p.dates, p.values, strict=True))
             merged.update(dated)
             dates = tuple(sorted(merged))
             out[path] = replace(p, dates=dates, values=tuple(merged[d] for d in dates))

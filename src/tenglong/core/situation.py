@@ -360,7 +360,8 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
         tables[kind] = _read_table(kind, block, registry, ids, problems)
     if problems:
         raise InvalidInput(problems)
-    assert as_of is not None and period is not None
+    if as_of is None or period is None:  # each is reported as a problem above, so this cannot happen
+        raise RuntimeError("as_of and period must be set when no problem was found")
     return Situation(as_of, period, tables, doc)
 
 

@@ -186,7 +186,10 @@ def threshold_check(
     between the rows' dates.
 
     >>> from tenglong.core.boundary import boundary
-    >>> c = threshold_check("x", "装备投资", "equipment", np.array([800000000]), 2, "元", 500000000, boundary("及以上"), np.array([True]))
+    >>> c = threshold_check(
+    ...     "x", "装备投资", "equipment", np.array([800000000]), 2, "元", 500000000, boundary("及以上"),
+    ...     np.array([True]),
+    ... )
     >>> c.render(0, "zh")
     '满足：装备投资 8,000,000.00 元 ≥ 5,000,000.00 元（及以上，含本数）'
     """

@@ -593,7 +593,7 @@ def _year_frame(p: _Pool, year: int, dev: np.ndarray, shocks: dict, cal: Calibra
 
     # Vetoes are rare; environmental violations three times likelier in 医药化工 [A].
     env = np.where(np.isin(p.sector, [_PHARMA, _CHEMICAL]), 0.0054, 0.0018)
-    veto = np.array(VETOES + ("",))[(u[3] >= 0.0012).astype(int) + (u[3] >= 0.0012 + env) + (u[3] >= 0.0022 + env)]
+    veto = np.array((*VETOES, ""))[(u[3] >= 0.0012).astype(int) + (u[3] >= 0.0012 + env) + (u[3] >= 0.0022 + env)]
 
     m = active
     return pl.DataFrame(

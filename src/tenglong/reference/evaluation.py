@@ -112,11 +112,14 @@ def evaluate(
             )
         )
         n = len(ranked)
-        half_up = lambda share: int(
-            (Decimal(n) * Decimal(share.numerator) / Decimal(share.denominator)).quantize(
-                Decimal(1), rounding=ROUND_HALF_UP
+
+        def half_up(share, n=n):
+            return int(
+                (Decimal(n) * Decimal(share.numerator) / Decimal(share.denominator)).quantize(
+                    Decimal(1), rounding=ROUND_HALF_UP
+                )
             )
-        )
+
         na, nc, nd = half_up(quotas["A"]), half_up(quotas["C"]), half_up(quotas["D"])
         nb = n - na - nc - nd
         for r, f in enumerate(ranked, start=1):

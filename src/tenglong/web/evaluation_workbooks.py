@@ -143,10 +143,10 @@ def run_summary(run: Any, visible: int, lang: str) -> RunSummary:
         c = counts.get(g, {})
         values = [int(c.get(k, 0)) for k in (*CLASS_KEYS, "not_evaluated")]
         rows.append((t(key, lang), [*values, sum(values)]))
-    rows.append((t("evaluations.total", lang), [sum(col) for col in zip(*(r[1] for r in rows))]))
+    rows.append((t("evaluations.total", lang), [sum(col) for col in zip(*(r[1] for r in rows), strict=True)]))
     targets = []
     for k, v in (s.get("county") or {}).items():
-        fmt = (lambda x: percent(x)) if k == "rd_intensity" else (lambda x: f"{x:,.2f} {unit(k, lang)}")
+        fmt = (lambda x: percent(x)) if k == "rd_intensity" else (lambda x, k=k: f"{x:,.2f} {unit(k, lang)}")
         op = target_word(k, v, lang)
         targets.append(
             (
@@ -208,7 +208,9 @@ def run_summary(run: Any, visible: int, lang: str) -> RunSummary:
 
 
 def run_workbook_response(run: Any, rows: list[dict[str, Any]], lang: str) -> Response:
-    """A run's results as an XLSX download: the summary sheet with its chart, then every visible result with its explanation."""
+    """A run's results as an XLSX download: the summary sheet with its chart, then every visible result with its
+    explanation.
+    """
     content = run_workbook(
         run_summary(run, len(rows), lang),
         t("evaluations.xlsx.summary_sheet", lang),

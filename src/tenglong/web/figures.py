@@ -24,7 +24,9 @@ CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 
 
 def when(value: dt.datetime | str | None, seconds: bool = False) -> str:
-    """A stored time (UTC; SQLite hands it back without a zone; ISO text from JSON) as Beijing time, ``2023-03-01 09:30``."""
+    """A stored time (UTC; SQLite hands it back without a zone; ISO text from JSON) as Beijing time,
+    ``2023-03-01 09:30``.
+    """
     if value is None or value == "":
         return DASH
     if isinstance(value, str):

@@ -192,7 +192,10 @@ SPECS: tuple[ColumnSpec, ...] = (
         ALWAYS,
         pl.String,
         "GB/T 4754-2017制造业代码：大类C13–C43，或其下的中类、小类，如C27、C271、C2710；可省略字母C。",
-        "GB/T 4754-2017 manufacturing code: division C13–C43 or a group/class in it (C27, C271, C2710); the C may be left out.",
+        (
+            "GB/T 4754-2017 manufacturing code: division C13–C43 or a group/class in it (C27, C271, C2710); "
+            "the C may be left out."
+        ),
         "C2710",
         synonyms=("国民经济行业代码", "行业代码(GB/T4754)", "行业分类代码"),
     ),
@@ -203,7 +206,10 @@ SPECS: tuple[ColumnSpec, ...] = (
         ALWAYS,
         pl.Boolean,
         "规上=规模以上工业企业（年主营业务收入2000万元及以上）。填 是/否、规上/规下 或 1/0。",
-        "规上 = above-scale industrial enterprise (annual main revenue ≥ 20 million yuan): 是/否, 规上/规下, true/false or 1/0.",
+        (
+            "规上 = above-scale industrial enterprise (annual main revenue ≥ 20 million yuan): "
+            "是/否, 规上/规下, true/false or 1/0."
+        ),
         "是",
         synonyms=("是否规上企业", "是否规模以上", "规上/规下"),
     ),

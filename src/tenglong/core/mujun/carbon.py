@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 
@@ -50,10 +51,10 @@ def carbon_code(
         by_div = np.argsort(inverse, kind="stable")
         bounds = np.searchsorted(inverse[by_div], np.arange(len(divs) + 1))
         c_sorted, w_sorted = co2[ok][by_div], wan[ok][by_div]
-        co2_sum = np.array([math.fsum(c_sorted[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
-        va_sum = np.array([math.fsum(w_sorted[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
+        co2_sum = np.array([math.fsum(c_sorted[a:b]) for a, b in pairwise(bounds)])
+        va_sum = np.array([math.fsum(w_sorted[a:b]) for a, b in pairwise(bounds)])
         agg_l = np.where(va_sum > 0, co2_sum / np.where(va_sum > 0, va_sum, 1), np.nan)
-        agg = {d.item(): float(v) for d, v in zip(divs, agg_l)}
+        agg = {d.item(): float(v) for d, v in zip(divs, agg_l, strict=True)}
         base = agg_l[inverse]
         k[ok] = np.where(base > 0, intensity[ok] / np.where(base > 0, base, 1), np.nan)
     edges = np.asarray(cuts, dtype=float)

@@ -287,7 +287,8 @@ def _flags(r: Result, i: int, zh: bool) -> list[str]:
             if zh
             else f"100-million-yuan firm with low tax per mu (A.2): revenue {revenue} yuan (at least {floor}, {f_en}) "
             f"and tax per mu {tax} this year; {years} years running at most {cap} (10k yuan per mu, {t_en}; "
-            "low_efficiency.billion_min_revenue, low_efficiency.billion_max_tax_per_mu, low_efficiency.consecutive_years)"
+            "low_efficiency.billion_min_revenue, low_efficiency.billion_max_tax_per_mu, "
+            "low_efficiency.consecutive_years)"
         )
     if r.candidate[i]:
         energy = r.indicators["value_added_per_energy"][i]

@@ -23,7 +23,7 @@ ABOVE = (
     "rd_intensity",
 )
 BELOW = ("tax_per_mu", "tax_per_kwh")
-ALL = ABOVE + ("tax_per_kwh",)
+ALL = (*ABOVE, "tax_per_kwh")
 
 # indicator → (numerator column, denominator column, scale of the numerator)
 DEFINITIONS: dict[str, tuple[str, str, float]] = {

@@ -79,10 +79,7 @@ def match(earlier: np.ndarray | CodeKey, later: np.ndarray | CodeKey) -> np.ndar
     k_a, k_b = key[: len(earlier)], key[len(earlier) :]
     # Tables read from the database or an import are sorted by credit code, and the
     # key preserves that order (CHARSET is in ASCII order): then no sort is needed.
-    if len(k_a) < 2 or bool((k_a[1:] > k_a[:-1]).all()):
-        order = np.arange(len(k_a))
-    else:
-        order = np.argsort(k_a, kind="stable")
+    order = np.arange(len(k_a)) if len(k_a) < 2 or bool((k_a[1:] > k_a[:-1]).all()) else np.argsort(k_a, kind="stable")
     sk = k_a[order]
     pos = np.clip(np.searchsorted(sk, k_b), 0, max(len(sk) - 1, 0))
     found = (sk[pos] == k_b) if len(sk) else np.zeros(len(k_b), bool)

@@ -78,8 +78,10 @@ class Method:
                 constants = constants[str(year)]
             if not ({"above_scale", "below_scale"} <= set(constants)):
                 raise PolicyError(
-                    f"基准值口径为 constants，但未给出 {year} 年度的 above_scale / below_scale 基准值（参数 mujun.benchmark_constants）。",
-                    f"benchmark_mode is constants but mujun.benchmark_constants gives no above_scale / below_scale benchmarks for {year}.",
+                    f"基准值口径为 constants，但未给出 {year} 年度的 above_scale / below_scale 基准值"
+                    "（参数 mujun.benchmark_constants）。",
+                    "benchmark_mode is constants but mujun.benchmark_constants gives no above_scale / below_scale "
+                    f"benchmarks for {year}.",
                 )
         # A.2's targets are for the end of 2023; a year outside the window is judged against them as they stood.
         a2 = policy["A.2"].window

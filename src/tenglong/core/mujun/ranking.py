@@ -119,7 +119,7 @@ def classify(
     rank[ordered] = position
     size[ordered] = np.repeat(ends - starts, ends - starts)
     edge_a, edge_b, edge_c = (np.zeros(len(g), dtype=np.int64) for _ in range(3))
-    for s, e in zip(starts, ends):
+    for s, e in zip(starts, ends, strict=True):
         gid = int(g[s])
         c = quota_counts(int(e - s), shares_of_group[gid])
         counts[gid] = c

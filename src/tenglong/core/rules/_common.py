@@ -150,8 +150,7 @@ def ratio_meets(num: np.ndarray, den: np.ndarray, p: Parameter, days: np.ndarray
 
     ``den`` ≥ 0; with a zero denominator the ratio is undefined and the test is not met.
     """
-    b = p.boundary
-    assert b is not None, p.path
+    b = boundary_of(p)
     rn, rd = p.fraction_at(days)
     if plus_one:
         rn = rn + rd
@@ -200,7 +199,8 @@ def _guard(p: Parameter, num: np.ndarray) -> None:
 def status(live: np.ndarray, applies: np.ndarray) -> np.ndarray:
     """Status codes: not in force, else applied / not applicable."""
     # bool → int8 is a byte copy: applied (0) / not applicable (1), then lapsed rows set to 2.
-    assert (APPLIED, NOT_APPLICABLE) == (0, 1)
+    if (APPLIED, NOT_APPLICABLE) != (0, 1):
+        raise RuntimeError("status() relies on APPLIED == 0 and NOT_APPLICABLE == 1")
     out = (~np.asarray(applies, dtype=bool)).astype(np.int8)
     out[~live] = NOT_IN_FORCE
     return out

@@ -20,7 +20,11 @@ from ._common import Context, Rule, meets, needs, percents, status, table_keys, 
 from .class_override import final_class
 
 NS = "ancillary_facilities."
-QUOTE = "在重点发展保障性租赁住房的城区,产业园区内的存量工业项目,以及产业园区外亩均效益A类、B类龙头骨干企业用地面积50亩以上的存量工业项目,在确保安全的前提下,可将配套建设行政办公及生活服务设施的用地面积占项目总用地面积的比例由7%提高到15%,建筑面积占比上限相应提高到30%"
+QUOTE = (
+    "在重点发展保障性租赁住房的城区,产业园区内的存量工业项目,以及产业园区外亩均效益A类、"
+    "B类龙头骨干企业用地面积50亩以上的存量工业项目,在确保安全的前提下,"
+    "可将配套建设行政办公及生活服务设施的用地面积占项目总用地面积的比例由7%提高到15%,建筑面积占比上限相应提高到30%"
+)
 
 
 def compute(ctx: Context) -> list[Outcome]:

@@ -19,7 +19,10 @@ from ..trace import Note, Outcome, flag_check, threshold_check
 from ._common import Context, Rule, meets, needs, status
 
 NS = "class_override."
-QUOTE = "在项目建设期内,企业本年完成固定资产投资额(不含建设用地费)1亿元以上的,列入亩均评价A类(不占A类比例);本年完成固定资产投资额(不含建设用地费)3000万元以上的,不列入亩均评价D类(不占C类比例)。"
+QUOTE = (
+    "在项目建设期内,企业本年完成固定资产投资额(不含建设用地费)1亿元以上的,列入亩均评价A类(不占A类比例);"
+    "本年完成固定资产投资额(不含建设用地费)3000万元以上的,不列入亩均评价D类(不占C类比例)。"
+)
 
 
 def override_masks(

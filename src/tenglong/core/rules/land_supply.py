@@ -16,7 +16,10 @@ from ..exact import I64, div_half_up
 from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_exact, fmt_number
 from ._common import Context, Rule, apply_rate, boundary_of, needs, percents, ratio_meets, status, table_lookup
 
-QUOTE_FLOOR = "对符合省、台州市产业导向的战略性新兴产业、先进制造业等优先发展且土地利用率、亩均税收高的项目,按不低于所在地土地等别对应工业用地最低价标准的70%确定土地出让底价,但不得低于土地取得成本。"
+QUOTE_FLOOR = (
+    "对符合省、台州市产业导向的战略性新兴产业、先进制造业等优先发展且土地利用率、亩均税收高的项目,"
+    "按不低于所在地土地等别对应工业用地最低价标准的70%确定土地出让底价,但不得低于土地取得成本。"
+)
 QUOTE_SHARE = "每年出让土地总量中工业用地比例不低于30%,确保工业用地总量稳中有升。"
 QUOTE_FUND = "在符合国家有关规定前提下,提取土地出让收入的0.5%以上作为“腾笼换鸟”专项经费"
 
@@ -44,10 +47,12 @@ def floors(ctx: Context) -> list[Outcome]:
         flag_check("priority_project", "优先发展且土地利用率、亩均税收高的项目", "priority project", priority),
         Note(
             lambda i: (
-                f"土地等别 {grade[i]} 等，工业用地出让最低价标准 {fmt_number(price[i], 2)} 元/m² × {fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)} 元"
+                f"土地等别 {grade[i]} 等，工业用地出让最低价标准 {fmt_number(price[i], 2)} 元/m² × "
+                f"{fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)} 元"
             ),
             lambda i: (
-                f"grade {grade[i]}: minimum price {fmt_number(price[i], 2)} yuan/m² × {fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)}"
+                f"grade {grade[i]}: minimum price {fmt_number(price[i], 2)} yuan/m² × "
+                f"{fmt_number(area[i], 2)} m² = {fmt_number(full[i], 2)}"
             ),
         ),
         Note(

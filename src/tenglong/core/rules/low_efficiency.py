@@ -62,15 +62,22 @@ def compute(ctx: Context) -> list[Outcome]:
         all5 &= le5
         all10 &= le10
         shown[y] = div_half_up(num * 10**4, den)
-        text = (lambda num, den, k: lambda i: fmt_exact(num[i], den[i]) if k[i] else "未知")(num, den, k)
+
+        def text(i, num=num, den=den, k=k):
+            return fmt_exact(num[i], den[i]) if k[i] else "未知"
+
         for out, le, lim, b in ((checks5, le5, lim5, b5), (checks10, le10, lim10, b10)):
+
+            def lim_text(i, lim=lim):
+                return fmt_number(lim[i], 4)
+
             out.append(
                 Check(
                     f"tax_per_mu_{y}",
                     le & k,
                     f"{y} 年亩均税收 {{t}} 万元/亩 {SYMBOL[b.op]} {{lim}} 万元/亩（{b.zh}）",
                     f"{y} tax per mu {{t}} {SYMBOL[b.op]} {{lim}} ({b.en})",
-                    {"t": text, "lim": (lambda lim: lambda i: fmt_number(lim[i], 4))(lim)},
+                    {"t": text, "lim": lim_text},
                 )
             )
     missing = Note(
@@ -130,7 +137,7 @@ def compute(ctx: Context) -> list[Outcome]:
             status(live, low),
             "A.2",
             QUOTE,
-            checks5 + [missing],
+            [*checks5, missing],
             (NS + "low_efficiency_max_tax_per_mu", NS + "consecutive_years"),
         ),
         Outcome(

@@ -16,7 +16,10 @@ from ..trace import Check, Note, Outcome, flag_check, fmt_classes, fmt_number
 from ._common import Context, Rule, needs, status, table_keys, table_lookup
 
 NS = "merger."
-QUOTE_QUOTA = "对市内外上一年度亩均评价为A、B类企业兼并“两高一低”企业,重组后企业注册地和税收仍在我市的,“两高一低”企业所属的土地、用能、排污等指标全部归重组后企业所有"
+QUOTE_QUOTA = (
+    "对市内外上一年度亩均评价为A、B类企业兼并“两高一低”企业,重组后企业注册地和税收仍在我市的,“两高一低”企业所属的土地、"
+    "用能、排污等指标全部归重组后企业所有"
+)
 QUOTE_PHARMA = "对成功收购的,按收购土地面积给予最高不超过18万元/亩的奖励,用于企业装备提升、工艺改进及环境治理等。"
 
 
@@ -68,10 +71,12 @@ def compute(ctx: Context) -> list[Outcome]:
         flag_check("target_in_taizhou_bay_zone", "位于台州湾经济技术开发区内", "inside the Taizhou Bay zone", zone),
         Note(
             lambda i: (
-                f"收购土地 {fmt_number(area[i], 4)} 亩 × {fmt_number(per_mu[i], 2)} 元/亩 = {fmt_number(cap[i], 2)} 元（奖励上限，实际奖励以认定为准）"
+                f"收购土地 {fmt_number(area[i], 4)} 亩 × {fmt_number(per_mu[i], 2)} 元/亩 = "
+                f"{fmt_number(cap[i], 2)} 元（奖励上限，实际奖励以认定为准）"
             ),
             lambda i: (
-                f"{fmt_number(area[i], 4)} mu × {fmt_number(per_mu[i], 2)} yuan/mu = {fmt_number(cap[i], 2)} (the cap; the award itself is decided case by case)"
+                f"{fmt_number(area[i], 4)} mu × {fmt_number(per_mu[i], 2)} yuan/mu = {fmt_number(cap[i], 2)} "
+                "(the cap; the award itself is decided case by case)"
             ),
             rows=pharma,
         ),

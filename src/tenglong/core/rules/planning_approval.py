@@ -20,7 +20,10 @@ from ..trace import Check, Note, Outcome, flag_check, fmt_trim, threshold_check
 from ._common import Context, Rule, boundary_of, meets, needs, percents, status, table_codes
 
 QUOTE_PHASED = "对多幢厂房进行“零增地”技改的企业,允许采取“一次审批,分期实施,分幢验收,分批发证”的审批方式。"
-QUOTE_REVIEW = "“零土地”技改项目(加层项目除外)改扩建工程的施工图审查实行分类管理,按照特殊建设工程施工许可前审查、低风险工程免予审查、一般工程施工许可后审查的方式。"
+QUOTE_REVIEW = (
+    "“零土地”技改项目(加层项目除外)改扩建工程的施工图审查实行分类管理,按照特殊建设工程施工许可前审查、"
+    "低风险工程免予审查、一般工程施工许可后审查的方式。"
+)
 MODES = ("standard", "before_permit", "exempt", "after_permit")
 QUOTE_DENSITY = "以标准地供地的新建工业项目,建筑密度一次性可放宽至60%"
 

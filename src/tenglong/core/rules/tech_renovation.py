@@ -26,9 +26,18 @@ from ._common import Context, Rule, apply_rate, meets, needs, percents, status, 
 
 NS = "tech_renovation."
 TIERS = ("none", "major", "ordinary")
-QUOTE_MAJOR = "对项目投资1000万元及以上,且装备投资500万元及以上的重大传统产业改造提升项目,按设备投资额的10%给予补助,最高补助300万元。"
-QUOTE_ORDINARY = "对装备投资额200万元及以上的普通技改项目,按设备投资额的5%给予补助,单家企业最高补助200万元,补助额度不受企业当年度地方经济发展贡献限制。"
-QUOTE_2513 = "对地方经济发展贡献环比增长12%以上且工业装备投资500万元以上的“2513”培育企业,其工业性投资重点项目按认定设备投资额的15%给予奖励。"
+QUOTE_MAJOR = (
+    "对项目投资1000万元及以上,且装备投资500万元及以上的重大传统产业改造提升项目,按设备投资额的10%给予补助,"
+    "最高补助300万元。"
+)
+QUOTE_ORDINARY = (
+    "对装备投资额200万元及以上的普通技改项目,按设备投资额的5%给予补助,单家企业最高补助200万元,"
+    "补助额度不受企业当年度地方经济发展贡献限制。"
+)
+QUOTE_2513 = (
+    "对地方经济发展贡献环比增长12%以上且工业装备投资500万元以上的“2513”培育企业,"
+    "其工业性投资重点项目按认定设备投资额的15%给予奖励。"
+)
 
 
 def allot_enterprise_cap(
@@ -56,7 +65,9 @@ def allot_enterprise_cap(
     >>> d = np.array(["2023-01-02", "2023-01-01", "2023-01-03"], dtype="datetime64[D]")
     >>> allot_enterprise_cap(e, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200))[0].tolist()
     [100, 100, 0]
-    >>> allot_enterprise_cap(e, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200), np.array([120, 0, 0]))[0].tolist()
+    >>> allot_enterprise_cap(
+    ...     e, d, np.array(["P1", "P2", "P3"]), np.array([150, 100, 80]), np.full(3, 200), np.array([120, 0, 0])
+    ... )[0].tolist()
     [0, 100, 80]
     """
     n = len(amount)
@@ -198,7 +209,8 @@ def compute(ctx: Context) -> list[Outcome]:
             applies=~major,
         ),
     ]
-    sub_notes = tier_checks + [
+    sub_notes = [
+        *tier_checks,
         Note(
             lambda i: (
                 f"重大项目：设备投资额 × {major_rate(i)} = {fmt_number(major_raw[i], 2)} 元，"
@@ -226,10 +238,13 @@ def compute(ctx: Context) -> list[Outcome]:
         ),
         Note(
             lambda i: (
-                f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：“2513”奖励 {fmt_number(reward_raw[i], 2)} 元高于可得技改补助，只给予奖励"
+                "按“就高不重复”（假设参数 tech_renovation.stacking_2513）："
+                f"“2513”奖励 {fmt_number(reward_raw[i], 2)} 元高于可得技改补助，只给予奖励"
             ),
             lambda i: (
-                f'higher-only (assumption tech_renovation.stacking_2513): the "2513" reward {fmt_number(reward_raw[i], 2)} is higher than the payable subsidy, so only the reward is paid'
+                "higher-only (assumption tech_renovation.stacking_2513): "
+                f'the "2513" reward {fmt_number(reward_raw[i], 2)} is higher than the payable subsidy, '
+                "so only the reward is paid"
             ),
             rows=drop_tier,
         ),
@@ -272,10 +287,14 @@ def compute(ctx: Context) -> list[Outcome]:
         ),
         Note(
             lambda i: (
-                f"按“就高不重复”（假设参数 tech_renovation.stacking_2513）：可得技改补助 {fmt_number(subsidy[i], 2)} 元不低于“2513”奖励 {fmt_number(reward_raw[i], 2)} 元，只给予技改补助"
+                "按“就高不重复”（假设参数 tech_renovation.stacking_2513）："
+                f"可得技改补助 {fmt_number(subsidy[i], 2)} 元不低于“2513”奖励 {fmt_number(reward_raw[i], 2)} 元，"
+                "只给予技改补助"
             ),
             lambda i: (
-                f'higher-only (assumption tech_renovation.stacking_2513): the payable subsidy {fmt_number(subsidy[i], 2)} is not lower than the "2513" reward {fmt_number(reward_raw[i], 2)}, so no reward'
+                "higher-only (assumption tech_renovation.stacking_2513): "
+                f"the payable subsidy {fmt_number(subsidy[i], 2)} is not lower than "
+                f'the "2513" reward {fmt_number(reward_raw[i], 2)}, so no reward'
             ),
             rows=drop_reward,
         ),
@@ -384,7 +403,8 @@ def enterprise_totals(ctx: Context) -> list[Outcome]:
     note = Note(
         lambda i: f"{ctx.period} 年申请的 {count[i]} 个项目的技改补助与“2513”奖励合计 {fmt_number(total[i], 2)} 元",
         lambda i: (
-            f"2.10 subsidies and rewards of the {count[i]} project(s) applied in {ctx.period}: {fmt_number(total[i], 2)}"
+            f"2.10 subsidies and rewards of the {count[i]} project(s) applied in {ctx.period}: "
+            f"{fmt_number(total[i], 2)}"
         ),
     )
     state = np.where(total > 0, APPLIED, np.where(live, NOT_APPLICABLE, NOT_IN_FORCE)).astype(np.int8)

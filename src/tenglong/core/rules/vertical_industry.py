@@ -24,8 +24,15 @@ from ._common import Context, Rule, boundary_of, needs, percents, status, table_
 from .class_override import final_class
 
 NS = "vertical_industry."
-QUOTE_EXCESS = "对“零增地”技改后生产厂房容积率提高20%(不含)以上的部分或“零增地”技改的建筑面积占零地技改后总建筑面积的20%(不含)以上的部分且自有自用的,按照亩均评价A、B类的,分别给予60元/平方米、50元/平方米的奖励,单个项目最高奖励100万元"
-QUOTE_STOREYS = "对“零增地”技改后厂房容积率提高或“零增地”技改的建筑面积占零地技改后总建筑面积未达到以上条件的,4层、5层、6层及以上新增生产厂房建筑面积且自有自用的,分别按照30元/平方米、40元/平方米、50元/平方米的标准予以奖励,单个项目最高奖励100万元"
+QUOTE_EXCESS = (
+    "对“零增地”技改后生产厂房容积率提高20%(不含)以上的部分或“零增地”技改的建筑面积占零地技改后总建筑面积的20%(不含)"
+    "以上的部分且自有自用的,按照亩均评价A、B类的,分别给予60元/平方米、50元/平方米的奖励,单个项目最高奖励100万元"
+)
+QUOTE_STOREYS = (
+    "对“零增地”技改后厂房容积率提高或“零增地”技改的建筑面积占零地技改后总建筑面积未达到以上条件的,4层、5层、"
+    "6层及以上新增生产厂房建筑面积且自有自用的,分别按照30元/平方米、40元/平方米、50元/平方米的标准予以奖励,"
+    "单个项目最高奖励100万元"
+)
 
 
 def excess_area(
@@ -132,31 +139,44 @@ def compute(ctx: Context) -> list[Outcome]:
             applies=gate,
         ),
     ]
-    notes = checks + [
+    notes = [
+        *checks,
         Note(
             lambda i: (
-                f"超出部分面积取较大者（假设参数 vertical_industry.excess_area_reading）：容积率口径 {fmt_number(ratio_area_shown[i], 2)} m²，建筑面积口径 {fmt_number(share_area_shown[i], 2)} m²，计 {fmt_number(area_shown[i], 2)} m²"
+                "超出部分面积取较大者（假设参数 vertical_industry.excess_area_reading）："
+                f"容积率口径 {fmt_number(ratio_area_shown[i], 2)} m²，"
+                f"建筑面积口径 {fmt_number(share_area_shown[i], 2)} m²，计 {fmt_number(area_shown[i], 2)} m²"
             ),
             lambda i: (
-                f"excess area, the larger (assumption vertical_industry.excess_area_reading): by plot ratio {fmt_number(ratio_area_shown[i], 2)} m², by floor area {fmt_number(share_area_shown[i], 2)} m² → {fmt_number(area_shown[i], 2)} m²"
+                "excess area, the larger (assumption vertical_industry.excess_area_reading): "
+                f"by plot ratio {fmt_number(ratio_area_shown[i], 2)} m², "
+                f"by floor area {fmt_number(share_area_shown[i], 2)} m² → {fmt_number(area_shown[i], 2)} m²"
             ),
             rows=excess,
         ),
         Note(
             lambda i: (
-                f"亩均评价 {cls[i] or '未提供'} 类，奖励标准 {fmt_number(rate[i], 2)} 元/m²，计 {fmt_number(excess_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元"
+                f"亩均评价 {cls[i] or '未提供'} 类，奖励标准 {fmt_number(rate[i], 2)} 元/m²，"
+                f"计 {fmt_number(excess_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元"
             ),
             lambda i: (
-                f"class {cls[i] or 'not given'}: {fmt_number(rate[i], 2)} yuan/m² → {fmt_number(excess_raw[i], 2)}, capped at {fmt_number(cap[i], 2)} per project"
+                f"class {cls[i] or 'not given'}: {fmt_number(rate[i], 2)} yuan/m² → {fmt_number(excess_raw[i], 2)}, "
+                f"capped at {fmt_number(cap[i], 2)} per project"
             ),
             rows=excess,
         ),
         Note(
             lambda i: (
-                f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + 5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + 6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，单个项目最高 {fmt_number(cap[i], 2)} 元"
+                f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + "
+                f"5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + "
+                f"6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，"
+                f"单个项目最高 {fmt_number(cap[i], 2)} 元"
             ),
             lambda i: (
-                f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, capped at {fmt_number(cap[i], 2)}"
+                f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + "
+                f"{fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + "
+                f"{fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, "
+                f"capped at {fmt_number(cap[i], 2)}"
             ),
             rows=storeys,
         ),

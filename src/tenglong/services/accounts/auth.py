@@ -71,7 +71,10 @@ def create_user(
     department: str | None = None,
     address: str | None = None,
 ) -> int:
-    """Create an account (audited, with the client ``address`` when given). Raises PolicyError for an unknown role or a missing scope."""
+    """Create an account (audited, with the client ``address`` when given).
+
+    Raises PolicyError for an unknown role or a missing scope.
+    """
     if role not in ROLES:
         raise PolicyError(
             f"角色 {role!r} 无效，应为 {'、'.join(ROLES)} 之一。",

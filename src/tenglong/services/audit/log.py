@@ -244,7 +244,8 @@ def _export_rows(p: Platform, actor: Actor, f: AuditFilter) -> Iterator[list[Any
     if total > EXPORT_LIMIT:
         raise PolicyError(
             f"筛选结果有 {total:,} 条，超过单次导出上限 {EXPORT_LIMIT:,} 条；请缩小日期范围或增加筛选条件。",
-            f"The filter matches {total:,} records, more than the {EXPORT_LIMIT:,} one export holds; narrow the dates or add criteria.",
+            f"The filter matches {total:,} records, more than the {EXPORT_LIMIT:,} one export holds; "
+            "narrow the dates or add criteria.",
         )
     return _stream(p, where)
 

@@ -218,8 +218,8 @@ def run_form(kind_key: str, form: dict[str, str], lang: str = "zh") -> dict[str,
     """Answer a calculator form.
 
     Returns:
-        ``{"kind", "requested", "request", "clauses": [per-clause results], "problems": {field: [Problem]}, "general_problems": [...]}``;
-        with problems, nothing is computed (``clauses`` is empty).
+        ``{"kind", "requested", "request", "clauses": [per-clause results], "problems": {field: [Problem]},
+        "general_problems": [...]}``; with problems, nothing is computed (``clauses`` is empty).
     """
     kind = KINDS.get(kind_key) or KINDS["project"]
     doc, requested = build_request(kind, form)  # form keys are variable names (a land transfer has its own ``kind``)

@@ -139,7 +139,8 @@ def run_case(file: str, case: dict[str, Any]) -> CaseResult:
                         where = f"{kind}.{eid}.{var}" + (f"[{year}]" if year else "")
                         why = answer.get("explanations", {}).get(kind, {}).get(eid, {}).get(var, {})
                         result.messages.append(
-                            f"{where}: expected {e!r}, got {a!r}; because: {why.get('because') if isinstance(why, dict) else why}"
+                            f"{where}: expected {e!r}, got {a!r}; "
+                            f"because: {why.get('because') if isinstance(why, dict) else why}"
                         )
     for kind, entities in (case.get("status") or {}).items():
         for eid, values in entities.items():

@@ -69,7 +69,7 @@ def parameter_lines(p, lang: str = "zh") -> list[str]:
         out.append(f"    boundary: {p.term} → {b.op} ({b.zh if lang == 'zh' else b.en})")
     out.append(
         "    values: "
-        + "; ".join(f"{d.isoformat()}: {_value(v)}" for d, v in zip(p.dates, p.values))
+        + "; ".join(f"{d.isoformat()}: {_value(v)}" for d, v in zip(p.dates, p.values, strict=True))
         + (f"  [{p.unit}]" if p.unit else "")
     )
     if p.quote:
@@ -89,7 +89,8 @@ def clause_table(lang: str = "zh") -> list[str]:
         heading = c.title_zh() if lang == "zh" else c.heading_en
         n = links[c.id]
         out.append(
-            f"{c.id:<7} {heading}  [{c.window.text_zh() if lang == 'zh' else c.window.text_en()}]  rules: {len(n['rules'])}, parameters: {len(n['parameters'])}"
+            f"{c.id:<7} {heading}  [{c.window.text_zh() if lang == 'zh' else c.window.text_en()}]  "
+            f"rules: {len(n['rules'])}, parameters: {len(n['parameters'])}"
         )
     return out
 

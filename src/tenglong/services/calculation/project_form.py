@@ -40,7 +40,9 @@ def inputs_from_form(form: dict[str, str]) -> dict[str, Any]:
 
 
 def problems_by_field(problems: list[Any]) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Problems keyed by form field (``inputs.x`` → ``x``; ``name``, ``application_date``, ``credit_code`` as they are), and the rest."""
+    """Problems keyed by form field (``inputs.x`` → ``x``; ``name``, ``application_date``, ``credit_code`` as they
+    are), and the rest.
+    """
     keyed: dict[str, list[Any]] = {}
     rest = []
     for p in problems:

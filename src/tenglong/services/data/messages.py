@@ -83,15 +83,16 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "at most {max} decimals ({unit_en})",
     ),
     "unknown_town": (
-        "{where}：「{value}」不是临海市的镇(街道)或开发区。请填全称、简称或代码，如 杜桥镇、杜桥 或 331082112（见模板“镇街”表）。",
+        "{where}：「{value}」不是临海市的镇(街道)或开发区。"
+        "请填全称、简称或代码，如 杜桥镇、杜桥 或 331082112（见模板“镇街”表）。",
         "{where}: '{value}' is not a town, subdistrict or development zone of Linhai. Write its full name, short name "
         "or code, e.g. 杜桥镇, 杜桥 or 331082112 (see the town list of the template).",
         "临海市19个镇(街道)或2个开发区之一",
         "one of Linhai's 19 towns/subdistricts or 2 development zones",
     ),
     "unknown_industry": (
-        "{where}：「{value}」不是GB/T 4754-2017的制造业行业代码。应为大类C13–C43，或其下的中类、小类，如C27、C271、C2710"
-        "（字母C可省略）。",
+        "{where}：「{value}」不是GB/T 4754-2017的制造业行业代码。"
+        "应为大类C13–C43，或其下的中类、小类，如C27、C271、C2710（字母C可省略）。",
         "{where}: '{value}' is not a GB/T 4754-2017 manufacturing code. Write a division C13–C43 or a group or class "
         "within one, e.g. C27, C271, C2710 (the C may be left out).",
         "制造业大类C13–C43或其下的中类、小类",
@@ -110,7 +111,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "是 (yes) or 否 (no)",
     ),
     "unknown_veto": (
-        "{where}：「{value}」不是一票否决事项。无则留空；有则填 重大安全事故、严重环境违法、数据造假 之一（只填一项）。",
+        "{where}：「{value}」不是一票否决事项。"
+        "无则留空；有则填 重大安全事故、严重环境违法、数据造假 之一（只填一项）。",
         "{where}: '{value}' is not a veto. Leave blank if none; else write one of fatal_safety_accident, "
         "serious_environmental_violation, falsified_data (or 重大安全事故, 严重环境违法, 数据造假).",
         "空，或 重大安全事故 / 严重环境违法 / 数据造假",

@@ -287,7 +287,10 @@ def _empty_file(name: str) -> dict[str, Any]:
         "expected_en": "at least one row of enterprise-year data",
         "example": "",
         "message_zh": f"{name}：文件中没有数据行（只有表头或为空）。请在表头下方每行填写一家企业一个年度的数据。",
-        "message_en": f"{name}: the file has no data rows (only headers, or nothing). Fill in one row per enterprise and year below the headers.",
+        "message_en": (
+            f"{name}: the file has no data rows (only headers, or nothing). "
+            "Fill in one row per enterprise and year below the headers."
+        ),
     }
 
 
@@ -411,7 +414,8 @@ def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None
         if row.error_count:
             raise Conflict(
                 f"导入 #{import_id} 有 {row.error_count} 处错误；只有校验通过且无错误的导入可以提交。",
-                f"Import #{import_id} has {row.error_count} error(s); only a validated import without errors can be committed.",
+                f"Import #{import_id} has {row.error_count} error(s); "
+                "only a validated import without errors can be committed.",
             )
         move, _ = WORKFLOW.check(actor, row.status, "commit_start")
         w.move(data_imports, import_id, row.status, move, {"progress": 0.05, "message": None})
@@ -419,7 +423,9 @@ def commit(p: Platform, actor: Actor, import_id: int, address: str | None = None
 
 
 def execute_commit(p: Platform, actor: Actor, import_id: int, address: str | None = None) -> None:
-    """Read the file again and store it (all or nothing), with the ``import.commit`` audit record in the same transaction."""
+    """Read the file again and store it (all or nothing), with the ``import.commit`` audit record in the same
+    transaction.
+    """
     try:
         with p.uow.read() as conn:
             row = fetch_row(conn, import_id)

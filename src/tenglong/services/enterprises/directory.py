@@ -255,7 +255,9 @@ def _order(sort: str) -> list[Any]:
 def result_page(
     conn: Connection, actor: Actor, run_id: int, f: ResultFilter, explanations: bool = False, limit: int | None = None
 ) -> Page:
-    """The rows of a run's results visible to ``actor`` that pass the (checked) filter, one page (or ``limit`` rows from the first)."""
+    """The rows of a run's results visible to ``actor`` that pass the (checked) filter, one page (or ``limit``
+    rows from the first).
+    """
     where = _where(run_id, actor, f)
     joined = evaluation_results.join(enterprises, enterprises.c.credit_code == _R.credit_code)
     total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()

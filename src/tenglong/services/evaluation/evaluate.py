@@ -250,7 +250,7 @@ def target_table(r: Result, lang: str = "zh") -> list[list[str]]:
     for k, v in summary(r)["county"].items():
         label_zh, label_en, unit = TARGET_LABELS[k]
         unit = unit if zh else ind.UNITS_EN.get(unit, unit)
-        fmt = (lambda x: f"{x:.2%}") if k == "rd_intensity" else (lambda x: f"{x:,.2f} {unit}")
+        fmt = (lambda x: f"{x:.2%}") if k == "rd_intensity" else (lambda x, unit=unit: f"{x:,.2f} {unit}")
         rows.append(
             [
                 label_zh if zh else label_en,

@@ -196,9 +196,14 @@ def recover_stalled(
         if (alive and not overdue) or (not alive and young):
             continue
         reason = (
-            f"计算超过 {timeout} 未完成，已停止；可重新计算。 / The run took longer than {timeout}; it was stopped and can be rerun."
+            (
+                f"计算超过 {timeout} 未完成，已停止；可重新计算。 / "
+                f"The run took longer than {timeout}; it was stopped and can be rerun."
+            )
             if alive
-            else "服务器在计算过程中停止，评价未完成；可重新计算。 / The server stopped during the run; it can be rerun."
+            else (
+                "服务器在计算过程中停止，评价未完成；可重新计算。 / The server stopped during the run; it can be rerun."
+            )
         )
         if fail(uow, run_id, reason):
             failed.append(run_id)
@@ -282,7 +287,8 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).first()
         if run is None:
             raise NotFound(run_id)
-        # Lock the year's runs (PostgreSQL; SQLite writes are serialised anyway) so two publishers cannot both pass the check below.
+        # Lock the year's runs (PostgreSQL; SQLite writes are serialised anyway) so two publishers cannot both pass
+        # the check below.
         w.conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == run.year).with_for_update()).all()
         run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
         move, _ = WORKFLOW.check(actor, run.status, "publish")

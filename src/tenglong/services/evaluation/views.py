@@ -1,4 +1,5 @@
-"""Evaluation runs as people see them: the list, one run with its results, two years compared, the export rows, and starting a run.
+"""Evaluation runs as people see them: the list, one run with its results, two years compared, the export rows,
+and starting a run.
 
 Who sees which run: admin, department and auditor every run; town and
 enterprise officials the published runs only (anything else is "not found").

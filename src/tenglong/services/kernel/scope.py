@@ -36,7 +36,8 @@ def require(actor: Actor, *permissions: str) -> None:
 
 
 def enterprise_scope(actor: Actor, table: Any = enterprises) -> ColumnElement[bool]:
-    """The condition on ``table`` (the enterprise register, or any table with ``credit_code`` and ``town``) for ``actor``.
+    """The condition on ``table`` (the enterprise register, or any table with ``credit_code`` and ``town``) for
+    ``actor``.
 
     admin, department and auditor see every enterprise; a town official the
     enterprises registered in its town; an enterprise only itself.

@@ -259,7 +259,9 @@ def preview(
 
 
 def unknown_enterprise(credit_code: str) -> Problem:
-    """The problem of a credit code that is unknown or outside the actor's scope (the same words for both: nothing is revealed)."""
+    """The problem of a credit code that is unknown or outside the actor's scope (the same words for both: nothing
+    is revealed).
+    """
     return Problem(
         "unknown_enterprise",
         "credit_code",

@@ -137,5 +137,7 @@ def entries(
 
 
 def _decimal(value: Any) -> Decimal:
-    """A SQL sum of the ``Fixed(2)`` amount (SQLAlchemy applies the column's type to ``sum``: a Decimal; 0 when empty)."""
+    """A SQL sum of the ``Fixed(2)`` amount (SQLAlchemy applies the column's type to ``sum``: a Decimal; 0 when
+    empty).
+    """
     return Decimal(value or 0).quantize(Decimal("0.01"))

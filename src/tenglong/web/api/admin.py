@@ -37,8 +37,8 @@ class UserPublic(BaseModel):
 
 
 class UserCreate(BaseModel):
-    """A new account: ``town`` (a town code) for role town, ``credit_code`` of an existing enterprise for role enterprise,
-    ``department`` for role department; a password of at least 10 characters."""
+    """A new account: ``town`` (a town code) for role town, ``credit_code`` of an existing enterprise for role
+    enterprise, ``department`` for role department; a password of at least 10 characters."""
 
     username: str
     display_name: str

@@ -39,7 +39,8 @@ YearQuery = Annotated[str | None, Query(description="A published year (default: 
 
 @router.get("", response_model=EnterprisePagePublic)
 def list_enterprises(p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None) -> EnterprisePagePublic:
-    """The enterprises of a published year the caller may see (town: its own; enterprise: itself), filtered, sorted and paged."""
+    """The enterprises of a published year the caller may see (town: its own; enterprise: itself), filtered,
+    sorted and paged."""
     listing = service.list_enterprises(p.uow, actor, parse_year(year), f)
     pg = listing.page
     return EnterprisePagePublic(
@@ -67,7 +68,8 @@ def export_enterprises(
 
 @router.get("/{credit_code}", response_model=ProfilePublic)
 def enterprise_profile(credit_code: str, p: PlatformDep, actor: ActorDep) -> ProfilePublic:
-    """企业画像: the register entry and every year's data and published evaluation (with explanations, 碳效码, prices, flags)."""
+    """企业画像: the register entry and every year's data and published evaluation (with explanations, 碳效码,
+    prices, flags)."""
     return profile_public(service.profile(p.uow, actor, credit_code))
 
 

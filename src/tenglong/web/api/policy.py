@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api/v1/policy", tags=["policy"])
 
 @router.get("")
 def policy(s: SessionDep) -> dict[str, Any]:
-    """临政发〔2022〕22号: metadata and every clause (verbatim zh, English rendering, validity, notes) with the rules, parameters and variables that implement it."""
+    """临政发〔2022〕22号: metadata and every clause (verbatim zh, English rendering, validity, notes) with the
+    rules, parameters and variables that implement it."""
     return policy_view.policy_document()
 
 
@@ -26,7 +27,8 @@ def clause(clause_id: str, s: SessionDep) -> dict[str, Any]:
 
 @router.get("/parameters")
 def parameters(s: SessionDep, clause: str | None = None, assumptions: bool = False) -> dict[str, Any]:
-    """Every parameter with its dated values, unit, boundary word and clause; filter by ``clause`` or ``assumptions=true``."""
+    """Every parameter with its dated values, unit, boundary word and clause; filter by ``clause`` or
+    ``assumptions=true``."""
     rows = policy_view.parameter_rows(clause, assumptions)
     return {"count": len(rows), "parameters": rows}
 

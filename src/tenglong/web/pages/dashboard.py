@@ -38,7 +38,8 @@ def _list_url(year: int, **params: Any) -> str:
 
 
 def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
-    """ECharts options of the four dashboard charts, with click targets into the enterprise list where it lists what was clicked.
+    """ECharts options of the four dashboard charts, with click targets into the enterprise list where it lists
+    what was clicked.
 
     The class chart shows the caller's scope (a town official: the town), so its
     bars link to the (scoped) list; the county-wide charts link only for those who see all.

@@ -65,7 +65,9 @@ def indicator_keys(prof: service.Profile) -> tuple[str, ...]:
 
 
 def charts(prof: service.Profile, lang: str) -> dict[str, Any]:
-    """Two ECharts options: each indicator as a share of its county benchmark over the years, and 亩均税收/亩均增加值 against the benchmark."""
+    """Two ECharts options: each indicator as a share of its county benchmark over the years, and
+    亩均税收/亩均增加值 against the benchmark.
+    """
     keys = indicator_keys(prof)
     years = [y for y in prof.years if y.result]
     labels = [str(y.year) for y in years]

@@ -80,7 +80,8 @@ def upgrade() -> None:
     if duplicates:
         pairs = ", ".join(f"project {p} clause {c} ({n}×)" for p, c, n in duplicates)
         raise RuntimeError(
-            f"两份以上补助申请对应同一项目和条款，须先人工处理后再升级 / several applications share a project and clause; "
+            "两份以上补助申请对应同一项目和条款，须先人工处理后再升级 / "
+            "several applications share a project and clause; "
             f"resolve them before upgrading: {pairs}"
         )
     op.create_index(
