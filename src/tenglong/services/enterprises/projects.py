@@ -24,14 +24,14 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ...adapters.db.tables import enterprises, evaluation_results, evaluation_runs, projects, subsidy_applications
+from ...adapters.db.tables import evaluation_results, evaluation_runs, projects, subsidy_applications
 from ...core import loader
 from ...core.errors import Conflict, InvalidInput, Problem
 from ...core.situation import read_situation
 from ...registers import events
 from ...registers.roles import Actor
 from ..calculation.contract import calculate, dumps
-from ..kernel.scope import check_visible, require, visible_enterprise
+from ..kernel.scope import require, visible_enterprise, visible_record
 from ..kernel.uow import UnitOfWork, Writer, now
 from ..subsidies import ledger
 
@@ -126,12 +126,7 @@ def revive(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def visible_project(conn: Connection, actor: Actor, project_id: int):
     """The project row (with its enterprise's name and town), or NotFound when out of scope."""
-    row = conn.execute(
-        select(projects, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
-        .join(enterprises, enterprises.c.credit_code == projects.c.credit_code)
-        .where(projects.c.id == project_id)
-    ).first()
-    return check_visible(actor, row, project_id)
+    return visible_record(conn, actor, projects, project_id)
 
 
 def published_class(conn: Connection, credit_code: str) -> dict[str, Any] | None:

@@ -10,14 +10,14 @@ typed errors every adapter understands:
   the same answer for "absent" and "not yours", so nothing is revealed).
 
 Any record that belongs to an enterprise (a project, an application, a register
-entry) is in scope exactly when its enterprise is.
+entry) is in scope exactly when its enterprise is: :func:`visible_record`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, select, true
+from sqlalchemy import ColumnElement, Connection, Table, false, select, true
 
 from ...adapters.db.tables import enterprises
 from ...core.errors import Forbidden, NotFound
@@ -62,6 +62,20 @@ def visible_enterprise(conn: Connection, actor: Actor, credit_code: str | None) 
     if row is None or not actor.may_see_enterprise(row.credit_code, row.town):
         raise NotFound(credit_code)
     return dict(row._mapping)
+
+
+def visible_record(conn: Connection, actor: Actor, table: Table, record_id: object) -> Any:
+    """The row ``record_id`` of ``table`` (which has ``id`` and ``credit_code``), with its enterprise's name and town.
+
+    Raises:
+        NotFound: when it does not exist or its enterprise lies outside the actor's scope.
+    """
+    row = conn.execute(
+        select(table, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
+        .join(enterprises, enterprises.c.credit_code == table.c.credit_code)
+        .where(table.c.id == record_id)
+    ).first()
+    return check_visible(actor, row, record_id)
 
 
 def check_visible(actor: Actor, row: Any, what: object = None) -> Any:

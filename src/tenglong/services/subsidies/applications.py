@@ -39,7 +39,7 @@ from ..enterprises.projects import (
     visible_project,
 )
 from ..evaluation.runs import parameters_version
-from ..kernel.scope import check_visible, enterprise_scope, require, visible_enterprise
+from ..kernel.scope import enterprise_scope, require, visible_enterprise, visible_record
 from ..kernel.uow import UnitOfWork, now
 from . import caps, ledger
 
@@ -296,12 +296,7 @@ def export_xlsx(uow: UnitOfWork, actor: Actor, status: str | None, clause: str |
 
 
 def _visible_application(conn: Connection, actor: Actor, application_id: int):
-    row = conn.execute(
-        select(subsidy_applications, enterprises.c.name.label("enterprise_name"), enterprises.c.town)
-        .join(enterprises, enterprises.c.credit_code == subsidy_applications.c.credit_code)
-        .where(subsidy_applications.c.id == application_id)
-    ).first()
-    return check_visible(actor, row, application_id)
+    return visible_record(conn, actor, subsidy_applications, application_id)
 
 
 def recompute(uow: UnitOfWork, actor: Actor, application_id: int, address: str | None = None) -> None:
