@@ -18,6 +18,7 @@ from typing import Any
 from ...core import loader
 from ...core.variables import Variable
 from .columns import normalise
+from .guard import SheetLimits
 from .reader import ROW, read_table
 from .xlsx import Book, Column
 
@@ -127,14 +128,24 @@ class Cell:
     text: str
 
 
-def read_projects(path: str | Path) -> tuple[list[dict[str, Cell]], list[tuple[int, str, str, str]]]:
+def read_projects(
+    path: str | Path, limits: SheetLimits | None = None, *, label: str | None = None
+) -> tuple[list[dict[str, Cell]], list[tuple[int, str, str, str]]]:
     """The rows of a batch sheet as ``{column key: Cell}``, and header problems.
+
+    The sheet is read like every user's spreadsheet: bounded by the guard, parsed in the sandbox
+    (:func:`~tenglong.adapters.tabular.reader.read_table`, whose errors this raises).
+
+    Args:
+        path: the workbook or CSV.
+        limits: the bounds of the file (default: the settings').
+        label: the file's name in messages (default: the file name).
 
     Returns:
         (rows, problems): problems are ``(row, header, zh, en)``; unknown headers
         and missing required columns are reported, nothing is guessed.
     """
-    table = read_table(path)
+    table = read_table(path, None, limits, label=label)
     by_name = {}
     for c in columns():
         for name in (c.header, c.zh, c.key):

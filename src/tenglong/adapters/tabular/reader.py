@@ -4,10 +4,21 @@ Nothing is interpreted here: the header row and the cells come back as strings, 
 nothing is lost (18-character credit codes, leading zeros), and the importer
 decides what each cell means.
 
-XLSX (also .xlsm/.xlsb/.xls/.ods) is read with calamine through ``fastexcel`` — the
-engine behind ``polars.read_excel(engine="calamine")``. We call
-``fastexcel.ExcelReader.load_sheet`` ourselves (polars 2.1, fastexcel 0.21) because
-it gives what the error report needs and ``read_excel`` hides:
+Nothing is parsed before it is bounded, and nothing is parsed in this process: every
+file goes through :mod:`.guard` (sizes, the zip's central directory, the sheet's cell
+extent — a 1.6 KB .xlsx can otherwise ask calamine for 17 billion cells), then the
+parse runs in a child process with memory and time limits (:mod:`.sandbox`). A refused
+file raises :class:`~tenglong.adapters.tabular.guard.SheetTooLarge` (413) or
+:class:`~tenglong.core.errors.InvalidInput` (422) with one bilingual problem; a file
+the parser cannot read raises :class:`ReadError`, as before. Formats: .xlsx/.xlsm are
+checked in full; .xls (at most 65,536 × 256 cells a sheet, no compression) is
+size-checked and parsed in the child; .xlsb and .ods are refused with a message asking
+for .xlsx (see the guard's docstring).
+
+XLSX is read with calamine through ``fastexcel`` — the engine behind
+``polars.read_excel(engine="calamine")``. We call ``fastexcel.ExcelReader.load_sheet``
+ourselves (polars 2.1, fastexcel 0.21) because it gives what the error report needs and
+``read_excel`` hides:
 
 * ``header_row=None`` returns the header row as data, untouched (``read_excel``
   de-duplicates and renames headers);
@@ -24,8 +35,8 @@ nearest 12345678901.23 → ``"12345678901.229999542"``. The importer therefore r
 numeric text to 15 significant digits, the precision Excel itself keeps and shows.
 
 Calamine's range starts at the first cell holding a value, so if the sheet's first
-rows are empty its row 0 is not Excel row 1. :func:`_first_value_row` finds the real
-row from the sheet XML (it stops at the first value, so it costs microseconds).
+rows are empty its row 0 is not Excel row 1. The guard's scan of the sheet XML finds
+the real row (the first ``<v>`` or ``<is>`` in document order, in the same bounded pass).
 
 CSV is decoded as UTF-8 (a BOM is allowed), else as GB18030 — the superset of GBK
 that Chinese Excel writes with "CSV (逗号分隔)". A file that is neither is refused.
@@ -36,15 +47,23 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 import polars as pl
 
+from . import guard
+from .guard import SheetLimits
+from .sandbox import Sandbox
+
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+CHECKED_SUFFIXES = (".xlsx", ".xlsm")
+"""Zip workbooks whose every part and cell extent the guard checks before the parse."""
+REFUSED_SUFFIXES = {
+    ".xlsb": ("Excel二进制工作簿(.xlsb)", "Excel Binary Workbook (.xlsb)"),
+    ".ods": ("OpenDocument电子表格(.ods)", "OpenDocument Spreadsheet (.ods)"),
+}
+"""Formats whose cells cannot be checked without a parser: refused, asking for .xlsx."""
 CSV_SUFFIXES = (".csv", ".txt")
 SHEET_PREFERENCE = ("企业数据", "企业", "数据", "data")
 """Sheets read by default, in this order (case-insensitive); else the first sheet."""
@@ -106,13 +125,17 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def read_table(path: str | Path, sheet: str | None = None) -> RawTable:
-    """Read the sheet (or CSV) at ``path``.
+def read_table(
+    path: str | Path, sheet: str | None = None, limits: SheetLimits | None = None, *, label: str | None = None
+) -> RawTable:
+    """Read the sheet (or CSV) at ``path``, through the guard and the sandbox.
 
     Args:
         path: an Excel workbook or a CSV file.
         sheet: the sheet to read; by default the first of :data:`SHEET_PREFERENCE`
             present, else the first sheet. Ignored for CSV.
+        limits: the bounds of the file; by default those of the settings (``TENGLONG_SHEET_*``).
+        label: the file's name in messages (default: the file name).
 
     Returns:
         The table as text.
@@ -120,15 +143,19 @@ def read_table(path: str | Path, sheet: str | None = None) -> RawTable:
     Raises:
         ReadError: ``unreadable_file`` (missing, corrupt, unknown suffix),
             ``unknown_sheet`` or ``unreadable_encoding``.
+        SheetTooLarge: a size limit of ``limits`` is passed (413).
+        InvalidInput: the file is refused otherwise — damaged, forged, a format that cannot be checked (422).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
         raise ReadError("unreadable_file", reason_zh="文件不存在", reason_en="no such file")
+    limits = limits or guard.default_limits()
+    where = label or path.name
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, sheet)
+        return _read_excel(path, sheet, limits, where)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
+        return _read_csv(path, limits, where)
     raise ReadError(
         "unreadable_file",
         reason_zh=f"不支持的文件类型 {suffix or '(无后缀)'}，请用 .xlsx 或 .csv",
@@ -151,31 +178,71 @@ def choose_sheet(names: list[str], wanted: str | None) -> str:
     return names[0]
 
 
-def _read_excel(path: Path, wanted: str | None) -> RawTable:
+def _read_excel(path: Path, wanted: str | None, limits: SheetLimits, where: str) -> RawTable:
+    suffix = path.suffix.lower()
+    if suffix in REFUSED_SUFFIXES:
+        kind_zh, kind_en = REFUSED_SUFFIXES[suffix]
+        raise guard.refusal("unsupported_format", where, suffix, kind_zh=kind_zh, kind_en=kind_en)
+    if suffix in CHECKED_SUFFIXES:
+        book = guard.check_workbook(path, limits, where)
+        names = book.names
+        name = choose_sheet(names, wanted)
+        with Sandbox(limits, where) as box:  # the child loads its parser while the sheet is checked
+            first_row = guard.check_sheet(book, name, limits).first_value_row or 1
+            parsed = box.parse("excel", path, sheet=name)
+    else:  # .xls: no compression, at most 65,536 × 256 cells a sheet; bounded by the child alone
+        guard.check_file_size(path, limits.max_file_bytes, where)
+        with Sandbox(limits, where) as box:
+            parsed = box.parse("excel", path, wanted=wanted)
+        names, name, first_row = list(parsed.names), parsed.sheet or "", 1
+    frame = parsed.frame
+    if frame.height == 0:
+        return _table(path, "excel", name, names, [], [], frame, 2, None)
+    headers = list(frame.row(0))
+    letters = [column_letter(p) for p in parsed.positions]
+    return _table(path, "excel", name, names, headers, letters, frame.slice(1), first_row + 1, None)
+
+
+def parse_excel(path: Path, sheet: str | None, wanted: str | None) -> tuple[list[str], str, pl.DataFrame, list[int]]:
+    """The calamine parse: sheet names, the sheet read, its cells as text, their sheet columns.
+
+    Runs only inside the sandbox child (:mod:`.sandbox`): calamine allocates the sheet's whole extent.
+    """
     import fastexcel
 
     try:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
-        name = choose_sheet(names, wanted)
-        sheet = reader.load_sheet(name, header_row=None, dtypes="string")
-        frame = sheet.to_polars()
-        positions = [c.absolute_index for c in sheet.available_columns()]
+        name = choose_sheet(names, wanted) if sheet is None else sheet
+        if name not in names:
+            raise ReadError("unknown_sheet", sheet=name, sheets=names)
+        loaded = reader.load_sheet(name, header_row=None, dtypes="string")
+        frame = loaded.to_polars()
+        positions = [c.absolute_index for c in loaded.available_columns()]
     except fastexcel.FastExcelError as exc:
         first = str(exc).splitlines()[0]
         raise ReadError(
             "unreadable_file", reason_zh=f"无法读取工作簿：{first}", reason_en=f"cannot read the workbook: {first}"
         ) from exc
-    if frame.height == 0:
-        return _table(path, "excel", name, names, [], [], frame, 2, None)
+    return names, name, frame, positions
+
+
+def _read_csv(path: Path, limits: SheetLimits, where: str) -> RawTable:
+    with Sandbox(limits, where) as box:  # the child loads its parser while the file is checked
+        guard.check_csv(path, limits, where)
+        parsed = box.parse("csv", path)
+    frame, encoding = parsed.frame, parsed.encoding
+    if frame.width == 0:
+        return _table(path, "csv", path.stem, [path.stem], [], [], pl.DataFrame(), 2, encoding)
     headers = list(frame.row(0))
-    first_row = _first_value_row(path, name)
-    return _table(
-        path, "excel", name, names, headers, [column_letter(p) for p in positions], frame.slice(1), first_row + 1, None
-    )
+    letters = [column_letter(i) for i in range(frame.width)]
+    return _table(path, "csv", path.stem, [path.stem], headers, letters, frame.slice(1), 2, encoding)
 
 
-def _read_csv(path: Path) -> RawTable:
+def parse_csv(path: Path) -> tuple[pl.DataFrame, str]:
+    """Decode (UTF-8, else GB18030) and parse a CSV: every cell as text, no header taken out (an empty frame when
+    the text is blank), and the encoding. Runs only inside the sandbox child.
+    """
     raw = path.read_bytes()
     for encoding in ENCODINGS:
         try:
@@ -185,15 +252,19 @@ def _read_csv(path: Path) -> RawTable:
             continue
     else:
         raise ReadError("unreadable_encoding", encodings=list(ENCODINGS))
+    del raw
     if not text.strip():
-        return _table(path, "csv", path.stem, [path.stem], [], [], pl.DataFrame(), 2, encoding)
+        return pl.DataFrame(), encoding
     try:
         frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), has_header=False, infer_schema_length=0)
     except pl.exceptions.PolarsError:
-        frame = _ragged_csv(text)
-    headers = list(frame.row(0))
-    letters = [column_letter(i) for i in range(frame.width)]
-    return _table(path, "csv", path.stem, [path.stem], headers, letters, frame.slice(1), 2, encoding)
+        try:
+            frame = _ragged_csv(text)
+        except csv.Error as exc:  # e.g. a quoted field longer than the csv module's field limit
+            raise ReadError(
+                "unreadable_file", reason_zh=f"CSV格式有误：{exc}", reason_en=f"the CSV is malformed: {exc}"
+            ) from exc
+    return frame, encoding
 
 
 def _ragged_csv(text: str) -> pl.DataFrame:
@@ -239,34 +310,3 @@ def _table(path, kind, sheet, sheets, headers, letters, data: pl.DataFrame, firs
         encoding,
         first_data_row - 1,
     )
-
-
-_CELL_REF = re.compile(r"[A-Z]+(\d+)")
-
-
-def _first_value_row(path: Path, sheet: str) -> int:
-    """Excel row (1-based) of the first cell that holds a value, read from the sheet XML.
-
-    Returns 1 when the file is not an OOXML zip or the sheet part cannot be found.
-    """
-    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    # S314: these are parts of the uploaded workbook itself, which the upload size cap has bounded and calamine has
-    # already opened; ElementTree never fetches external entities and expat >= 2.4.1 stops entity-expansion bombs.
-    try:
-        with zipfile.ZipFile(path) as archive:
-            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314 - own XLSX part, see above
-            rid = next(s.get(f"{rel_ns}id") for s in book.iter(f"{ns}sheet") if s.get("name") == sheet)
-            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314 - see above
-            target = next(r.get("Target") for r in rels if r.get("Id") == rid)
-            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            with archive.open(part) as stream:
-                for _, elem in ElementTree.iterparse(stream, events=("end",)):  # noqa: S314 - see above
-                    if elem.tag == f"{ns}c" and (elem.find(f"{ns}v") is not None or elem.find(f"{ns}is") is not None):
-                        match = _CELL_REF.fullmatch(elem.get("r") or "")
-                        return int(match.group(1)) if match else 1
-                    if elem.tag == f"{ns}row":
-                        elem.clear()
-    except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError, OSError):
-        return 1
-    return 1

@@ -24,6 +24,8 @@ OUTPUTS_2_10 = ("tech_renovation_tier", "tech_renovation_subsidy", "key_project_
 OUTPUTS_2_11 = ("vertical_industry_route", "vertical_industry_reward")
 STATUS_ZH = {"applied": "适用", "not_applicable": "不适用", "not_in_force": "不在有效期内"}
 MAX_BYTES = 20 * 1024 * 1024
+UPLOAD = "上传的文件 / uploaded file"
+"""How an uploaded sheet is named in messages (its temporary name means nothing to the user)."""
 
 
 @dataclass
@@ -106,14 +108,24 @@ def flatten(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def from_xlsx(data: bytes, suffix: str = ".xlsx", lang: str = "zh") -> Batch:
-    """An XLSX (or CSV) of projects, one per row, with the template's headers."""
+    """An XLSX (or CSV) of projects, one per row, with the template's headers.
+
+    The file is read like every user's spreadsheet (bounded by the reader's guard, parsed in a limited child
+    process); a file the guard refuses — a size limit passed, a zip or cell-extent bomb, a damaged or
+    unsupported file — raises its typed error, which the web answers 413 (``SheetTooLarge``) or 422
+    (``InvalidInput``), with the problem named.
+
+    Raises:
+        SheetTooLarge: a size limit of the ``TENGLONG_SHEET_*`` settings is passed.
+        InvalidInput: the file is refused otherwise.
+    """
     if len(data) > MAX_BYTES:
         return Batch(problems=[_problem("file", "文件超过 20 MB。", "The file is larger than 20 MB.")])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"batch{suffix if suffix.lower() in ('.xlsx', '.xlsm', '.xls', '.ods', '.csv') else '.xlsx'}"
         path.write_bytes(data)
         try:
-            rows, header_problems = sheets.read_projects(path)
+            rows, header_problems = sheets.read_projects(path, label=UPLOAD)
         except ReadError as exc:
             d = exc.detail
             return Batch(

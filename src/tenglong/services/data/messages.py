@@ -3,12 +3,16 @@
 Each entry is ``(message_zh, message_en, expected_zh, expected_en)``, formatted with
 ``str.format`` from the fields the importer supplies: ``where`` (``企业数据!C12
 (年度)``), ``value``, ``header``, ``unit_zh``/``unit_en`` and code-specific ones.
-The example comes from the column spec (see :func:`render`).
+The example comes from the column spec (see :func:`render`). The texts of unreadable and
+refused files (``unreadable_file``, ``file_too_large``, ``too_many_cells``…) live with the
+reader's guard, which renders them, and are merged in here.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ...adapters.tabular.guard import MESSAGES as FILE_LIMITS
 
 _CODE_CHARS_ZH = "数字和除I、O、S、V、Z以外的大写字母"
 _CODE_CHARS_EN = "digits and capitals except I, O, S, V, Z"
@@ -119,12 +123,6 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "blank, or one of the three veto codes",
     ),
     # --- file and header ----------------------------------------------------------------
-    "unreadable_file": (
-        "{where}：无法读取（{reason_zh}）。",
-        "{where}: cannot be read ({reason_en}).",
-        "Excel工作簿(.xlsx)或CSV文件",
-        "an Excel workbook (.xlsx) or a CSV file",
-    ),
     "unknown_sheet": (
         "{where}：没有名为「{sheet}」的工作表；现有工作表：{sheets}。",
         "{where}: there is no sheet named '{sheet}'; the sheets are: {sheets}.",
@@ -183,6 +181,9 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "",
         "",
     ),
+    # --- unreadable or refused files (sizes, zip and cell-extent bombs, a parse that died): the reader's guard
+    # renders these itself (adapters/tabular/guard.py); they are listed here so that the catalogue is complete.
+    **FILE_LIMITS,
 }
 
 

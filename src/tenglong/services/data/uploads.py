@@ -33,6 +33,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ...adapters.db.tables import data_import_problems as problems_t
 from ...adapters.db.tables import data_imports, users
+from ...adapters.tabular.guard import SheetLimits
 from ...core.errors import Conflict, NotFound, PolicyError, TooLarge
 from ...registers import events, workflows
 from ...registers.roles import Actor
@@ -300,7 +301,7 @@ def validate(p: Platform, actor: Actor, import_id: int, address: str | None = No
         with p.uow.read() as conn:
             row = fetch_row(conn, import_id)
         _progress(p, import_id, "validating", 0.1)
-        result = load_enterprise_years(row.stored_path)
+        result = load_enterprise_years(row.stored_path, limits=SheetLimits.from_settings(p.settings))
         _progress(p, import_id, "validating", 0.7)
         rows = result.report_rows()
         if result.ok and result.rows_valid == 0:
@@ -429,7 +430,7 @@ def execute_commit(p: Platform, actor: Actor, import_id: int, address: str | Non
     try:
         with p.uow.read() as conn:
             row = fetch_row(conn, import_id)
-        result = load_enterprise_years(row.stored_path)
+        result = load_enterprise_years(row.stored_path, limits=SheetLimits.from_settings(p.settings))
         if not result.ok or result.problems or result.frame is None:
             raise PolicyError(
                 f"文件自校验以来已改变（现有 {len(result.problems)} 处错误），未写入任何数据。",

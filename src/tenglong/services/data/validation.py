@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from ...adapters.tabular.columns import (
     Unit,
     map_headers,
 )
+from ...adapters.tabular.guard import REFUSALS, SheetLimits
 from ...adapters.tabular.reader import ROW, RawTable, ReadError, read_table
 from ...core import credit_code as gb32100
 from ...core.errors import Problem
@@ -143,14 +144,21 @@ class ImportResult:
         return rows
 
 
-def load_enterprise_years(path: str | Path, *, sheet: str | None = None, skip_invalid: bool = False) -> ImportResult:
+def load_enterprise_years(
+    path: str | Path, *, sheet: str | None = None, skip_invalid: bool = False, limits: SheetLimits | None = None
+) -> ImportResult:
     """Read and validate an enterprise-year XLSX or CSV file.
+
+    A file the reader's guard refuses (too large, a zip or cell-extent bomb, damaged; see
+    ``adapters/tabular/guard.py``) or whose sandboxed parse dies is, like any other file problem, a
+    result with one problem — never an exception.
 
     Args:
         path: the file (.xlsx or .csv; Chinese or English headers).
         sheet: the sheet to read; default: 企业数据 / 企业 / 数据 / data, else the first.
         skip_invalid: use the valid rows and list the skipped ones, instead of
             refusing the whole file. File and header problems still refuse it.
+        limits: the bounds of the file (default: the settings' ``TENGLONG_SHEET_*``).
 
     Returns:
         The result; ``result.frame`` is the canonical frame when ``result.ok``.
@@ -162,12 +170,15 @@ def load_enterprise_years(path: str | Path, *, sheet: str | None = None, skip_in
     """
     start = time.perf_counter()
     try:
-        table = read_table(path, sheet)
+        table = read_table(path, sheet, limits)
     except ReadError as exc:
         where = Path(path).name
         fields = {"where": where, **{k: ", ".join(v) if isinstance(v, list) else v for k, v in exc.detail.items()}}
         problem = _problem(exc.code, where, None, fields, "", {"sheet": None, "row": None})
         return ImportResult(False, None, [problem], [], [], 0, ImportSource(str(path), "", sheet))
+    except REFUSALS as exc:  # the guard's or the sandbox's refusal: already one located, bilingual problem
+        problems = [replace(p, context={"sheet": None, "row": None, **p.context}) for p in exc.problems]
+        return ImportResult(False, None, problems, [], [], 0, ImportSource(str(path), "", sheet))
     read_done = time.perf_counter()
     hmap = map_headers(list(table.headers))
     problems = [_header_problem(issue, table, hmap) for issue in hmap.issues]
