@@ -63,15 +63,33 @@ class InvalidInput(PolicyError):
     """The input has one or more problems; all of them are listed.
 
     Raised only after the whole input was checked, so ``problems`` is complete
-    and nothing was computed from a bad document.
+    and nothing was computed from a bad document. A reader that lists only the
+    first problems in full (``core.situation.LISTED``) passes the count of the
+    rest as ``more``: the message counts them all, and one last problem
+    (``more_problems``) says "另有 N 处错误未列出 / N more not listed".
     """
 
     code = "invalid_input"
 
-    def __init__(self, problems: list[Problem]) -> None:
-        n = len(problems)
+    def __init__(self, problems: list[Problem], more: int = 0) -> None:
+        n = len(problems) + more
         super().__init__(f"输入有 {n} 处错误，未作任何计算。", f"The input has {n} error(s); nothing was computed.")
-        self.problems = problems
+        self.more = more
+        self.problems = [*problems, more_problems(more)] if more else problems
+
+
+def more_problems(more: int) -> Problem:
+    """The last problem of a list cut short: how many more were found but not listed."""
+    return Problem(
+        "more_problems",
+        "$",
+        more,
+        "先改正以上错误，再提交一次即可看到其余错误",
+        "fix the errors listed and submit again to see the rest",
+        "",
+        f"另有 {more:,} 处错误未列出。",
+        f"{more:,} more not listed.",
+    )
 
 
 class ParameterError(PolicyError):

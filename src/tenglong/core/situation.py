@@ -13,15 +13,20 @@ The document::
   ``parse_float=Decimal``), so nothing is ever rounded on the way in.
 
 Every problem in the document is collected before anything is computed; the
-caller gets ``InvalidInput`` with all of them, or a ``Situation``.
+caller gets ``InvalidInput`` with all of them, or a ``Situation``. The first
+``LISTED`` problems are listed in full and the rest only counted
+(``ProblemList``): a document with a million bad values costs a count, not a
+million problems. ``max_entities`` refuses a document with too many entities
+before any of them is read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from functools import cache
 from typing import Any
 
@@ -31,6 +36,50 @@ from .periods import parse_date
 from .variables import ENTITY_KINDS, TYPES, Registry, Variable
 
 TOP_LEVEL = ("as_of", "period", "explanations", *ENTITY_KINDS)
+LISTED = 1000
+"""Problems listed in full; beyond them a reader only counts (``InvalidInput.more``)."""
+
+
+class ProblemList:
+    """The problems of one input: the first ``limit`` built in full, the rest only counted.
+
+    ``add`` takes the function that builds a problem and its arguments, and calls it only
+    while there is room, so nothing is built for a problem that will not be listed.
+
+    >>> problems = ProblemList(limit=1)
+    >>> for k in range(3):
+    ...     problems.add(Problem, "wrong_type", f"x{k}", k, "", "", "")
+    >>> [p.where for p in problems.items], problems.more, len(problems)
+    (['x0'], 2, 3)
+    """
+
+    def __init__(self, limit: int = LISTED) -> None:
+        self.items: list[Problem] = []
+        self.more = 0
+        self.limit = limit
+
+    def __len__(self) -> int:
+        return len(self.items) + self.more
+
+    @property
+    def full(self) -> bool:
+        """Whether a further problem would only be counted."""
+        return len(self.items) >= self.limit
+
+    def add(self, build: Callable[..., Problem], *args: Any) -> None:
+        """Record one problem: ``build(*args)`` while there is room, else only count it."""
+        if len(self.items) < self.limit:
+            self.items.append(build(*args))
+        else:
+            self.more += 1
+
+    def count(self, n: int) -> None:
+        """Count ``n`` more problems without building them (found in bulk, e.g. by a vectorised check)."""
+        self.more += n
+
+    def error(self) -> InvalidInput:
+        """The error listing the problems built, with the count of the rest."""
+        return InvalidInput(self.items, self.more)
 
 
 class YearValues(dict):
@@ -94,14 +143,33 @@ def _p(
 
 
 def _show(value: Any) -> Any:
+    """The value as a problem shows it: JSON-safe (decimals as text, containers and odd text as a short repr)."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (dict, list)):
-        return repr(value)[:80]
+        return safe_text(repr(value)[:80])
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        # No input has such a number: shown by its size (Python will not even print one of 4,300 digits).
+        return f"<integer of about {int(abs(value).bit_length() * 0.30103) + 1:,} digits>"
     return value
 
 
-def convert(var: Variable, value: Any, where: str, problems: list[Problem], refs: dict[str, set[str]]) -> Any:
+def safe_text(text: str) -> str:
+    """``text`` with any lone surrogate written as its escape (``\\ud800``), so that it can always be encoded.
+
+    >>> safe_text("P\\ud800")
+    'P\\\\ud800'
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def convert(var: Variable, value: Any, where: str, problems: ProblemList, refs: dict[str, set[str]]) -> Any:
     """Convert one JSON value of ``var`` exactly, or record a problem and return None."""
     t = var.type
     base = t.base
@@ -109,94 +177,88 @@ def convert(var: Variable, value: Any, where: str, problems: list[Problem], refs
         return _decimal(var, value, where, problems)
     if base == "int":
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            problems.append(_p("wrong_type", where, value, var, f"{where} 应为整数。", f"{where} must be an integer."))
+            problems.add(_p, "wrong_type", where, value, var, f"{where} 应为整数。", f"{where} must be an integer.")
             return None
         if isinstance(value, Decimal) and value != value.to_integral_value():
-            problems.append(
-                _p(
-                    "not_integer",
-                    where,
-                    value,
-                    var,
-                    f"{where} 应为整数，不能有小数。",
-                    f"{where} must be a whole number.",
-                )
+            problems.add(
+                _p,
+                "not_integer",
+                where,
+                value,
+                var,
+                f"{where} 应为整数，不能有小数。",
+                f"{where} must be a whole number.",
             )
             return None
         n = int(value)
         if (t.minimum is not None and n < int(t.minimum)) or (t.maximum is not None and n > int(t.maximum)):
-            problems.append(
-                _p(
-                    "out_of_range",
-                    where,
-                    value,
-                    var,
-                    f"{where} 超出范围 {t.minimum}–{t.maximum}。",
-                    f"{where} is outside {t.minimum}–{t.maximum}.",
-                )
+            problems.add(
+                _p,
+                "out_of_range",
+                where,
+                value,
+                var,
+                f"{where} 超出范围 {t.minimum}–{t.maximum}。",
+                f"{where} is outside {t.minimum}–{t.maximum}.",
             )
             return None
         return n
     if base in _CHECKS:
         ok, code, zh, en = _CHECKS[base]
         if not ok(value, var):
-            problems.append(_p(code, where, value, var, f"{where} {zh}", f"{where} {en}"))
+            problems.add(_p, code, where, value, var, f"{where} {zh}", f"{where} {en}")
             return None
         return value
     if base == "date":
         try:
             return parse_date(value)
         except (ValueError, TypeError):
-            problems.append(
-                _p(
-                    "invalid_date",
-                    where,
-                    value,
-                    var,
-                    f"{where} 不是有效日期（YYYY-MM-DD，且须为日历上存在的日期）。",
-                    f"{where} is not a valid calendar date (YYYY-MM-DD).",
-                )
+            problems.add(
+                _p,
+                "invalid_date",
+                where,
+                value,
+                var,
+                f"{where} 不是有效日期（YYYY-MM-DD，且须为日历上存在的日期）。",
+                f"{where} is not a valid calendar date (YYYY-MM-DD).",
             )
             return None
     if base == "ref":
         if not isinstance(value, str) or value not in refs.get(var.ref or "", set()):
-            problems.append(
-                _p(
-                    "missing_reference",
-                    where,
-                    value,
-                    var,
-                    f"{where} 引用的 {var.ref} 中没有编号 {value!r}。",
-                    f"{where} refers to {value!r}, which is not among the {var.ref}.",
-                    '"E1"',
-                )
+            problems.add(
+                _p,
+                "missing_reference",
+                where,
+                value,
+                var,
+                f"{where} 引用的 {var.ref} 中没有编号 {value!r}。",
+                f"{where} refers to {value!r}, which is not among the {var.ref}.",
+                '"E1"',
             )
             return None
         return value
     if base == "list_decimal":
         if not isinstance(value, list) or len(value) < 2:
-            problems.append(
-                _p(
-                    "wrong_type",
-                    where,
-                    value,
-                    var,
-                    f"{where} 应为至少两个数的列表。",
-                    f"{where} must be a list of two or more numbers.",
-                )
+            problems.add(
+                _p,
+                "wrong_type",
+                where,
+                value,
+                var,
+                f"{where} 应为至少两个数的列表。",
+                f"{where} must be a list of two or more numbers.",
             )
             return None
         items = [_decimal(var, x, f"{where}[{k}]", problems) for k, x in enumerate(value)]
         return None if any(x is None for x in items) else tuple(items)
-    problems.append(
-        _p(
-            "not_an_input",
-            where,
-            value,
-            var,
-            f"{where} 是输出变量，只能以 null 请求。",
-            f"{where} is an output; request it with null.",
-        )
+    problems.add(
+        _p,
+        "not_an_input",
+        where,
+        value,
+        var,
+        f"{where} 是输出变量，只能以 null 请求。",
+        f"{where} is an output; request it with null.",
     )
     return None
 
@@ -214,34 +276,43 @@ _CHECKS = {
 }
 
 
-def _decimal(var: Variable, value: Any, where: str, problems: list[Problem]) -> int | None:
+def _decimal(var: Variable, value: Any, where: str, problems: ProblemList) -> int | None:
     t = var.type
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        problems.append(
-            _p(
-                "wrong_type",
-                where,
-                value,
-                var,
-                f"{where} 应为数值（不加引号）。",
-                f"{where} must be a number (without quotes).",
-            )
+        problems.add(
+            _p,
+            "wrong_type",
+            where,
+            value,
+            var,
+            f"{where} 应为数值（不加引号）。",
+            f"{where} must be a number (without quotes).",
         )
         return None
     try:
         if isinstance(value, Decimal) and not value.is_finite():
-            raise InvalidOperation
+            raise ValueError(f"{value} is not finite")
         s = scaled(value, t.scale)
-    except (ValueError, InvalidOperation):
-        problems.append(
-            _p(
-                "too_many_decimals",
-                where,
-                value,
-                var,
-                f"{where} 最多允许 {t.scale} 位小数。",
-                f"{where} allows at most {t.scale} decimals.",
-            )
+    except ValueError:
+        problems.add(
+            _p,
+            "too_many_decimals",
+            where,
+            value,
+            var,
+            f"{where} 最多允许 {t.scale} 位小数。",
+            f"{where} allows at most {t.scale} decimals.",
+        )
+        return None
+    except DecimalException:  # an exponent beyond what Decimal can scale (1e999999): far outside any range
+        problems.add(
+            _p,
+            "out_of_range",
+            where,
+            value,
+            var,
+            f"{where} 超出允许的范围（{t.minimum}–{t.maximum}）。",
+            f"{where} is outside the allowed range ({t.minimum}–{t.maximum}).",
         )
         return None
     lo, hi = _bounds(t.name)
@@ -253,18 +324,17 @@ def _decimal(var: Variable, value: Any, where: str, problems: list[Problem]) -> 
             if code == "negative_value"
             else f"{where} is below the minimum {t.minimum}."
         )
-        problems.append(_p(code, where, value, var, zh, en))
+        problems.add(_p, code, where, value, var, zh, en)
         return None
     if hi is not None and s > hi:
-        problems.append(
-            _p(
-                "out_of_range",
-                where,
-                value,
-                var,
-                f"{where} 超过上限 {t.maximum}。",
-                f"{where} exceeds the maximum {t.maximum}.",
-            )
+        problems.add(
+            _p,
+            "out_of_range",
+            where,
+            value,
+            var,
+            f"{where} 超过上限 {t.maximum}。",
+            f"{where} exceeds the maximum {t.maximum}.",
         )
         return None
     return s
@@ -284,20 +354,22 @@ def _year_key(key: Any) -> int | None:
     return None
 
 
-def read_situation(doc: Any, registry: Registry) -> Situation:
+def read_situation(doc: Any, registry: Registry, max_entities: int | None = None) -> Situation:
     """Validate and convert a request document.
 
     Args:
         doc: the parsed JSON (numbers as ``int``/``Decimal``).
         registry: the variable registry.
+        max_entities: refuse a document with more entities (of all kinds together) than this, before reading
+            any of them; ``None``: no limit.
 
     Returns:
         The situation, when the document has no problem at all.
 
     Raises:
-        InvalidInput: listing every problem found.
+        InvalidInput: listing every problem found (the first ``LISTED`` in full, then the count of the rest).
     """
-    problems: list[Problem] = []
+    problems = ProblemList()
     if not isinstance(doc, dict):
         raise InvalidInput(
             [
@@ -313,20 +385,23 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
                 )
             ]
         )
+    _check_size(doc, max_entities)
     for key in doc:
         if key not in TOP_LEVEL:
+            if problems.full:
+                problems.count(1)
+                continue
             close = difflib.get_close_matches(str(key), TOP_LEVEL, n=1)
-            problems.append(
-                Problem(
-                    "unknown_entity_kind",
-                    str(key),
-                    None,
-                    "实体类型之一：" + "、".join(ENTITY_KINDS),
-                    "one of the entity kinds: " + ", ".join(ENTITY_KINDS),
-                    close[0] if close else "projects",
-                    f"未知的实体类型 {key!r}。",
-                    f"Unknown entity kind {key!r}.",
-                )
+            problems.add(
+                Problem,
+                "unknown_entity_kind",
+                str(key),
+                None,
+                "实体类型之一：" + "、".join(ENTITY_KINDS),
+                "one of the entity kinds: " + ", ".join(ENTITY_KINDS),
+                close[0] if close else "projects",
+                f"未知的实体类型 {key!r}。",
+                f"Unknown entity kind {key!r}.",
             )
     as_of = _read_as_of(doc.get("as_of"), problems)
     period = _read_period(doc.get("period"), as_of, problems)
@@ -337,17 +412,16 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
         if block is None:
             continue
         if not isinstance(block, dict):
-            problems.append(
-                Problem(
-                    "wrong_type",
-                    kind,
-                    _show(block),
-                    "以编号为键的对象",
-                    "an object keyed by entity id",
-                    '{"P1": {...}}',
-                    f"{kind} 应为以编号为键的对象。",
-                    f"{kind} must be an object keyed by id.",
-                )
+            problems.add(
+                Problem,
+                "wrong_type",
+                kind,
+                _show(block),
+                "以编号为键的对象",
+                "an object keyed by entity id",
+                '{"P1": {...}}',
+                f"{kind} 应为以编号为键的对象。",
+                f"{kind} must be an object keyed by id.",
             )
             continue
         ids[kind] = set(block)
@@ -359,46 +433,67 @@ def read_situation(doc: Any, registry: Registry) -> Situation:
             continue
         tables[kind] = _read_table(kind, block, registry, ids, problems)
     if problems:
-        raise InvalidInput(problems)
+        raise problems.error()
     if as_of is None or period is None:  # each is reported as a problem above, so this cannot happen
         raise RuntimeError("as_of and period must be set when no problem was found")
     return Situation(as_of, period, tables, doc)
 
 
-def _read_as_of(value: Any, problems: list[Problem]) -> dt.date | None:
+def _check_size(doc: dict[str, Any], max_entities: int | None) -> None:
+    """Refuse a document with more entities than ``max_entities``, counting them without reading them."""
+    if max_entities is None:
+        return
+    n = sum(len(block) for kind in ENTITY_KINDS if isinstance(block := doc.get(kind), dict))
+    if n > max_entities:
+        raise InvalidInput(
+            [
+                Problem(
+                    "too_many_entities",
+                    "$",
+                    n,
+                    f"至多 {max_entities:,} 个实体（各类合计）",
+                    f"at most {max_entities:,} entities (all kinds together)",
+                    "分成几次提交 / split the request",
+                    f"请求含 {n:,} 个实体，超过每次至多 {max_entities:,} 个的上限，未作任何计算；请分成几次提交。",
+                    f"The request has {n:,} entities, more than the {max_entities:,} allowed at once; nothing was "
+                    "computed. Split it into several requests.",
+                )
+            ]
+        )
+
+
+def _read_as_of(value: Any, problems: ProblemList) -> dt.date | None:
     if value is None:
-        problems.append(
-            Problem(
-                "missing_as_of",
-                "as_of",
-                None,
-                "判断日期 YYYY-MM-DD",
-                "the date the situation is judged at, YYYY-MM-DD",
-                '"2023-03-01"',
-                "缺少 as_of（判断日期）。",
-                "as_of (the judging date) is missing.",
-            )
+        problems.add(
+            Problem,
+            "missing_as_of",
+            "as_of",
+            None,
+            "判断日期 YYYY-MM-DD",
+            "the date the situation is judged at, YYYY-MM-DD",
+            '"2023-03-01"',
+            "缺少 as_of（判断日期）。",
+            "as_of (the judging date) is missing.",
         )
         return None
     try:
         return parse_date(value)
     except (ValueError, TypeError):
-        problems.append(
-            Problem(
-                "invalid_date",
-                "as_of",
-                _show(value),
-                "日历上存在的日期 YYYY-MM-DD",
-                "a real calendar date YYYY-MM-DD",
-                '"2023-03-01"',
-                f"as_of 的值 {value!r} 不是有效日期。",
-                f"as_of {value!r} is not a valid date.",
-            )
+        problems.add(
+            Problem,
+            "invalid_date",
+            "as_of",
+            _show(value),
+            "日历上存在的日期 YYYY-MM-DD",
+            "a real calendar date YYYY-MM-DD",
+            '"2023-03-01"',
+            f"as_of 的值 {value!r} 不是有效日期。",
+            f"as_of {value!r} is not a valid date.",
         )
         return None
 
 
-def _read_period(value: Any, as_of: dt.date | None, problems: list[Problem]) -> int | None:
+def _read_period(value: Any, as_of: dt.date | None, problems: ProblemList) -> int | None:
     if value is None:
         return as_of.year if as_of else None
     year = (
@@ -407,23 +502,22 @@ def _read_period(value: Any, as_of: dt.date | None, problems: list[Problem]) -> 
         else (value if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2200 else None)
     )
     if year is None:
-        problems.append(
-            Problem(
-                "invalid_period",
-                "period",
-                _show(value),
-                "四位年份",
-                "a four-digit year",
-                '"2023"',
-                f"period 的值 {value!r} 不是年份。",
-                f"period {value!r} is not a year.",
-            )
+        problems.add(
+            Problem,
+            "invalid_period",
+            "period",
+            _show(value),
+            "四位年份",
+            "a four-digit year",
+            '"2023"',
+            f"period 的值 {value!r} 不是年份。",
+            f"period {value!r} is not a year.",
         )
     return year
 
 
 def _read_table(
-    kind: str, block: dict[str, Any], registry: Registry, ids: dict[str, set[str]], problems: list[Problem]
+    kind: str, block: dict[str, Any], registry: Registry, ids: dict[str, set[str]], problems: ProblemList
 ) -> EntityTable:
     table = EntityTable(kind, list(block))
     table.index = {e: i for i, e in enumerate(table.ids)}
@@ -431,35 +525,36 @@ def _read_table(
     known = {v.name: v for v in registry.of(kind)}
     for i, (eid, entity) in enumerate(block.items()):
         if not isinstance(entity, dict):
-            problems.append(
-                Problem(
-                    "wrong_type",
-                    f"{kind}.{eid}",
-                    _show(entity),
-                    "变量对象",
-                    "an object of variables",
-                    '{"equipment_investment": 8000000}',
-                    f"{kind}.{eid} 应为对象。",
-                    f"{kind}.{eid} must be an object.",
-                )
+            problems.add(
+                Problem,
+                "wrong_type",
+                f"{kind}.{eid}",
+                _show(entity),
+                "变量对象",
+                "an object of variables",
+                '{"equipment_investment": 8000000}',
+                f"{kind}.{eid} 应为对象。",
+                f"{kind}.{eid} must be an object.",
             )
             continue
         for name, value in entity.items():
             where = f"{kind}.{eid}.{name}"
             var = known.get(name)
             if var is None:
+                if problems.full:  # only counted: skip the costly "did you mean"
+                    problems.count(1)
+                    continue
                 close = difflib.get_close_matches(name, list(known), n=1)
-                problems.append(
-                    Problem(
-                        "unknown_variable",
-                        where,
-                        None,
-                        f"{kind} 的变量名（tenglong variables 可列出全部）",
-                        f"a variable of {kind} (tenglong variables lists them)",
-                        close[0] if close else next(iter(known)),
-                        f"{kind} 没有变量 {name!r}" + (f"，是否要写 {close[0]}？" if close else "。"),
-                        f"{kind} has no variable {name!r}" + (f"; did you mean {close[0]}?" if close else "."),
-                    )
+                problems.add(
+                    Problem,
+                    "unknown_variable",
+                    where,
+                    None,
+                    f"{kind} 的变量名（tenglong variables 可列出全部）",
+                    f"a variable of {kind} (tenglong variables lists them)",
+                    close[0] if close else next(iter(known)),
+                    f"{kind} 没有变量 {name!r}" + (f"，是否要写 {close[0]}？" if close else "。"),
+                    f"{kind} has no variable {name!r}" + (f"; did you mean {close[0]}?" if close else "."),
                 )
                 continue
             col = table.columns.get(name)
@@ -469,18 +564,17 @@ def _read_table(
     return table
 
 
-def _read_value(var: Variable, value: Any, where: str, problems: list[Problem], ids: dict[str, set[str]]) -> Any:
+def _read_value(var: Variable, value: Any, where: str, problems: ProblemList, ids: dict[str, set[str]]) -> Any:
     if value is None:
         if not var.is_output:
-            problems.append(
-                _p(
-                    "not_an_output",
-                    where,
-                    None,
-                    var,
-                    f"{where} 是输入变量，不能以 null 请求，请给出取值。",
-                    f"{where} is an input; give its value instead of null.",
-                )
+            problems.add(
+                _p,
+                "not_an_output",
+                where,
+                None,
+                var,
+                f"{where} 是输入变量，不能以 null 请求，请给出取值。",
+                f"{where} is an input; give its value instead of null.",
             )
             return None
         return REQUEST
@@ -489,31 +583,29 @@ def _read_value(var: Variable, value: Any, where: str, problems: list[Problem], 
         for key, v in value.items():
             year = _year_key(key)
             if year is None:
-                problems.append(
-                    Problem(
-                        "invalid_year_key",
-                        f"{where}.{key}",
-                        key,
-                        "四位年份作键",
-                        "a four-digit year as key",
-                        '{"2022": 4.1, "2023": 4.9}',
-                        f"{where} 的键 {key!r} 不是年份。",
-                        f"{where}: key {key!r} is not a year.",
-                    )
+                problems.add(
+                    Problem,
+                    "invalid_year_key",
+                    f"{where}.{key}",
+                    key,
+                    "四位年份作键",
+                    "a four-digit year as key",
+                    '{"2022": 4.1, "2023": 4.9}',
+                    f"{where} 的键 {key!r} 不是年份。",
+                    f"{where}: key {key!r} is not a year.",
                 )
                 continue
             out[year] = _read_value(var, v, f"{where}.{key}", problems, ids)
         return out
     if not var.is_input:
-        problems.append(
-            _p(
-                "not_an_input",
-                where,
-                value,
-                var,
-                f"{where} 是输出变量，只能以 null 请求。",
-                f"{where} is an output; request it with null.",
-            )
+        problems.add(
+            _p,
+            "not_an_input",
+            where,
+            value,
+            var,
+            f"{where} 是输出变量，只能以 null 请求。",
+            f"{where} is an output; request it with null.",
         )
         return None
     return convert(var, value, where, problems, ids)

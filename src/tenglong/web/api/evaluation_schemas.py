@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..figures import industry_name, town_name
+from ..limits import MAX_ID
 
 
 class CarbonPublic(BaseModel):
@@ -331,7 +332,7 @@ class MethodIn(BaseModel):
 class RunCreate(BaseModel):
     """Start an evaluation of ``year`` (optionally with a method)."""
 
-    year: int = Field(examples=[2023])
+    year: int = Field(examples=[2023], ge=1, le=MAX_ID)
     method: MethodIn | None = None
 
 

@@ -16,11 +16,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ...core.errors import NotFound
-from ...services.calculation.contract import parse_json
+from ...core.errors import InvalidInput, Problem
 from ...services.enterprises import projects
 from ...services.subsidies import applications as subsidies
-from ..security import ActorDep, BodyDep, PlatformDep, language
+from ..limits import MAX_ID, IdPath, PageQuery, read_json
+from ..security import ActorDep, BodyDep, PlatformDep, client_address, language
 
 router = APIRouter(prefix="/api/v1", tags=["projects and applications"])
 
@@ -42,14 +42,73 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-def _doc(raw: bytes) -> dict[str, Any]:
-    """The JSON object of a request body ({} when empty or not an object)."""
-    doc = parse_json(raw) if raw.strip() else {}
-    return doc if isinstance(doc, dict) else {}
+FIELDS = {
+    # field: (accepts, expected zh, expected en, example)
+    "text": (lambda v: isinstance(v, str), "文本（加引号）", "text (in quotes)", '"数控化改造项目"'),
+    "object": (
+        lambda v: isinstance(v, dict),
+        "以输入项为键的 JSON 对象",
+        "a JSON object keyed by input name",
+        '{"total_investment": 15000000}',
+    ),
+    "id": (
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ID,
+        f"1 至 {MAX_ID} 的整数（不加引号）",
+        f"an integer from 1 to {MAX_ID} (without quotes)",
+        "1",
+    ),
+}
+"""The types a hand-read body field may have."""
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+def _doc(raw: bytes, **fields: str) -> dict[str, Any]:
+    """The JSON object of a request body ({} when empty), each of ``fields`` (name → a kind of ``FIELDS``) of its type.
+
+    Raises:
+        MalformedJson: the body is not JSON (400).
+        InvalidInput: refused JSON, a body that is not an object, or a field of the wrong type, each named (422).
+    """
+    doc = read_json(raw) if raw.strip() else {}
+    if not isinstance(doc, dict):
+        raise InvalidInput(
+            [
+                Problem(
+                    "not_an_object",
+                    "$",
+                    _shown(doc),
+                    "JSON 对象",
+                    "a JSON object",
+                    json.dumps(_PROJECT_EXAMPLE, ensure_ascii=False)[:80],
+                    "请求内容必须是 JSON 对象。",
+                    "The request body must be a JSON object.",
+                )
+            ]
+        )
+    problems = []
+    for name, kind in fields.items():
+        value = doc.get(name)
+        accepts, zh, en, example = FIELDS[kind]
+        if value is not None and not accepts(value):
+            problems.append(
+                Problem(
+                    "wrong_type",
+                    name,
+                    _shown(value),
+                    zh,
+                    en,
+                    example,
+                    f"字段 {name} 应为{zh}。",
+                    f"The field {name} must be {en}.",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+    return doc
+
+
+def _shown(value: Any) -> str:
+    """A value as a problem shows it (JSON text, at most 80 characters)."""
+    return json.dumps(value, ensure_ascii=False, default=str)[:80]
 
 
 @router.post(
@@ -64,7 +123,7 @@ def create_project(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyD
 
     Admin, department, town and enterprise accounts.
     """
-    b = _doc(raw)
+    b = _doc(raw, credit_code="text", name="text", application_date="text", inputs="object")
     pid = projects.create_project(
         p.uow,
         actor,
@@ -72,29 +131,29 @@ def create_project(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyD
         str(b.get("name") or ""),
         b.get("application_date"),
         b.get("inputs") or {},
-        _address(request),
+        client_address(request),
     )
     return _json(projects.get_project(p.uow, actor, pid), 201)
 
 
 @router.get("/projects/{project_id}")
-def get_project(project_id: int, actor: ActorDep, p: PlatformDep) -> Response:
+def get_project(project_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
     """A project with its inputs and applications."""
     return _json(projects.get_project(p.uow, actor, project_id))
 
 
 @router.patch("/projects/{project_id}")
-def update_project(project_id: int, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+def update_project(project_id: IdPath, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Change a project's name, date or inputs (only while its applications are drafts; else 409)."""
-    b = _doc(raw)
+    b = _doc(raw, name="text", application_date="text", inputs="object")
     projects.update_project(
-        p.uow, actor, project_id, b.get("name"), b.get("application_date"), b.get("inputs"), _address(request)
+        p.uow, actor, project_id, b.get("name"), b.get("application_date"), b.get("inputs"), client_address(request)
     )
     return _json(projects.get_project(p.uow, actor, project_id))
 
 
 @router.post("/projects/{project_id}/compute")
-def compute_project(project_id: int, request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+def compute_project(project_id: IdPath, request: Request, actor: ActorDep, p: PlatformDep) -> Response:
     """The calculation answer of a project (the calculate contract).
 
     With the enterprise's class and the projects counted against the 2.10 cap.
@@ -115,12 +174,25 @@ def compute_project(project_id: int, request: Request, actor: ActorDep, p: Platf
 )
 def create_application(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Compute the project and store a draft application for clause 2.10 or 2.11 (admin, town, enterprise)."""
-    b = _doc(raw)
-    try:
-        project_id = int(b.get("project_id"))
-    except (TypeError, ValueError):
-        raise NotFound(b.get("project_id")) from None
-    aid = subsidies.create_application(p.uow, actor, project_id, str(b.get("clause") or ""), _address(request))
+    b = _doc(raw, project_id="id", clause="text")
+    project_id = b.get("project_id")
+    if project_id is None:
+        _, zh, en, example = FIELDS["id"]
+        raise InvalidInput(
+            [
+                Problem(
+                    "missing_input",
+                    "project_id",
+                    None,
+                    zh,
+                    en,
+                    example,
+                    "请给出项目编号 project_id。",
+                    "Give the project's id, project_id.",
+                )
+            ]
+        )
+    aid = subsidies.create_application(p.uow, actor, project_id, b.get("clause") or "", client_address(request))
     return _json(subsidies.get_application(p.uow, actor, aid), 201)
 
 
@@ -132,7 +204,7 @@ def list_applications(
     clause: str | None = None,
     town: str | None = None,
     credit_code: str | None = None,
-    page: int = Query(1, ge=1),
+    page: PageQuery = 1,
     per_page: int = Query(50, ge=1, le=200),
 ) -> Response:
     """Applications in your scope, newest first (filters: status, clause, town, credit_code; paged)."""
@@ -140,7 +212,7 @@ def list_applications(
 
 
 @router.get("/applications/{application_id}")
-def get_application(application_id: int, actor: ActorDep, p: PlatformDep) -> Response:
+def get_application(application_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
     """One application: amount, parts, explanation snapshot, parameters version, audit trail and your moves."""
     return _json(subsidies.get_application(p.uow, actor, application_id))
 
@@ -158,12 +230,12 @@ def get_application(application_id: int, actor: ActorDep, p: PlatformDep) -> Res
     },
 )
 def application_action(
-    application_id: int, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
+    application_id: IdPath, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
 ) -> Response:
     """A move: submit | start_review | approve | reject | pay | revise | withdraw | recompute.
 
     ``reject`` needs a note, ``pay`` a reference; ``recompute`` is for drafts only.
     """
-    b = _doc(raw)
-    subsidies.act(p.uow, actor, application_id, action, b.get("note"), b.get("reference"), _address(request))
+    b = _doc(raw, note="text", reference="text")
+    subsidies.act(p.uow, actor, application_id, action, b.get("note"), b.get("reference"), client_address(request))
     return _json(subsidies.get_application(p.uow, actor, application_id))

@@ -11,7 +11,7 @@ from ...services.evaluation import dashboard as service
 from ..app import render
 from ..figures import CLASS_KEYS, FIGURES, town_name
 from ..i18n import t
-from ..result_query import parse_year
+from ..limits import year_param
 from ..security import ActorDep, PlatformDep, language
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,7 @@ COLOURS = {"A": "#1f7a3d", "B": "#2c6fb7", "C": "#c98a00", "D": "#b22d2d"}
 @router.get("/dashboard")
 def dashboard_page(request: Request, p: PlatformDep, actor: ActorDep, year: str | None = None) -> Response:
     """The dashboard of a published year (default: the latest)."""
-    d = service.dashboard(p.uow, actor, parse_year(year))
+    d = service.dashboard(p.uow, actor, year_param(year))
     lang = language(request)
     return render(
         request,

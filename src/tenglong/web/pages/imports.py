@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...services.audit.log import LOCAL
@@ -15,6 +15,7 @@ from ...services.data import uploads as imports
 from ..api.imports import ImportActor, client_address, download, receive_upload
 from ..app import render
 from ..i18n import catalogue, t
+from ..limits import IdPath, PageQuery
 from ..security import PlatformDep, language
 
 router = APIRouter(include_in_schema=False)
@@ -36,9 +37,7 @@ def _helpers(request: Request) -> dict[str, Any]:
 
 
 @router.get("/imports")
-def imports_page(
-    request: Request, p: PlatformDep, actor: ImportActor, page: Annotated[int, Query(ge=1)] = 1
-) -> Response:
+def imports_page(request: Request, p: PlatformDep, actor: ImportActor, page: PageQuery = 1) -> Response:
     """The upload form, the template download and the uploads so far."""
     items, total = imports.list_imports(p, actor, page)
     return render(
@@ -71,11 +70,11 @@ def template(request: Request, actor: ImportActor, lang: str | None = None) -> R
 @router.get("/imports/{import_id}")
 def report_page(
     request: Request,
-    import_id: int,
+    import_id: IdPath,
     p: PlatformDep,
     actor: ImportActor,
     code: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
 ) -> Response:
     """Status and progress, counts by code, the problems (paged, filterable), commit and discard."""
     imp = imports.get_import(p, actor, import_id)
@@ -84,7 +83,7 @@ def report_page(
 
 
 @router.get("/imports/{import_id}/status")
-def status_fragment(request: Request, import_id: int, p: PlatformDep, actor: ImportActor) -> Response:
+def status_fragment(request: Request, import_id: IdPath, p: PlatformDep, actor: ImportActor) -> Response:
     """The status box, polled every second by htmx while the worker runs; when it is done, htmx reloads the page."""
     imp = imports.get_import(p, actor, import_id)
     response = render(request, "imports/_status.html", imp=imp, **_helpers(request))
@@ -94,14 +93,14 @@ def status_fragment(request: Request, import_id: int, p: PlatformDep, actor: Imp
 
 
 @router.post("/imports/{import_id}/commit")
-def commit(request: Request, import_id: int, p: PlatformDep, actor: ImportActor) -> Response:
+def commit(request: Request, import_id: IdPath, p: PlatformDep, actor: ImportActor) -> Response:
     """Start the commit (409 unless validated without errors) and show its progress."""
     imports.commit(p, actor, import_id, client_address(request))
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
 
 
 @router.post("/imports/{import_id}/discard")
-def discard(request: Request, import_id: int, p: PlatformDep, actor: ImportActor) -> Response:
+def discard(request: Request, import_id: IdPath, p: PlatformDep, actor: ImportActor) -> Response:
     """Discard the import and delete its file."""
     imports.discard(p, actor, import_id, client_address(request))
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
