@@ -40,18 +40,28 @@ def main() -> None:
     help="Language of the explanation lines.",
 )
 @click.option("--compact", is_flag=True, help="One-line JSON.")
-def calculate(file, no_explain: bool, lang: str, compact: bool) -> None:
+@click.option(
+    "--max-entities",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Most entities (all kinds together) in the request [default: 200,000, as the web; 0: no limit].",
+)
+def calculate(file, no_explain: bool, lang: str, compact: bool, max_entities: int | None) -> None:
     """Answer a calculation request (JSON FILE, or - for stdin) on stdout.
 
     A variable set to null is requested; every requested value is filled in,
     with its clause-cited explanation unless --no-explain. On bad input the
-    exit code is 2, stdout stays empty and stderr lists every problem.
+    exit code is 2, stdout stays empty and stderr lists the problems (the
+    first 1,000, then how many more): text that is not strict JSON (not UTF-8,
+    NaN, duplicate keys, numbers of more than 30 digits, nesting deeper than
+    64 …) included.
     """
+    from .services.calculation.contract import MAX_ENTITIES, dumps, parse_json
     from .services.calculation.contract import calculate as run
-    from .services.calculation.contract import dumps, parse_json
 
+    limit = MAX_ENTITIES if max_entities is None else (max_entities or None)
     try:
-        result = run(parse_json(file.read()), explain=not no_explain, lang=lang)
+        result = run(parse_json(file.read()), explain=not no_explain, lang=lang, max_entities=limit)
     except InvalidInput as exc:
         _print_problems(exc)
         sys.exit(2)
@@ -486,7 +496,17 @@ def serve(host: str | None, port: int | None) -> None:
             "演示账号 / demo accounts: admin, department, town, enterprise, auditor "
             f"(password {DEMO_PASSWORD}, unless changed)"
         )
-    uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+    # X-Forwarded-For is believed only from TENGLONG_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1 by default,
+    # letting any local caller pick its address for the login throttle and the audit log).
+    proxies = settings.trusted_proxies
+    uvicorn.run(
+        create_app(platform),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or "",
+    )
 
 
 @main.group()

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 
 from tenglong.adapters.db.tables import audit_log
 from tenglong.registers.roles import PERMISSIONS
+from tenglong.services.audit.trail import NON_CHANGES
 from tenglong.services.bootstrap import DEMO_TOWN
 from tenglong.settings import DEMO_PASSWORD
 from tenglong.web.app import create_app
@@ -65,7 +66,6 @@ SKIP = {
     ("POST", "/api/v1/session"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
-    ("GET", "/docs/oauth2-redirect"),
 }
 """Sign-in, sign-out, the language switch and the API documentation are open by design (/static is a mount)."""
 OPEN = {
@@ -396,10 +396,12 @@ def problems_of(w: World, row: Row, role: str, target: str, want: str, x: Any, r
 
 
 def _audited(w: World, role: str) -> int:
-    """How many changes the account of ``role`` has made (every change is audited)."""
+    """How many changes the account of ``role`` has made (every change is audited; exports and refusals are not)."""
     with w.p.uow.read() as conn:
         return conn.execute(
-            select(func.count()).select_from(audit_log).where(audit_log.c.actor_id == w.user_ids[role])
+            select(func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.actor_id == w.user_ids[role], audit_log.c.action.not_in(NON_CHANGES))
         ).scalar_one()
 
 

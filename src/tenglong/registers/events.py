@@ -114,6 +114,11 @@ EVALUATION_CREATE = EVENTS.define(
 # Money: every ledger row is also an audited event.
 LEDGER_ENTRY = EVENTS.define("ledger.entry", "ledger_entry", "资金台账记账 #{id}", "ledger entry #{id}")
 
+# Reads and refusals worth a trace: bulk exports (what, the filter, how many rows) and writes refused
+# with 403/404/409/422 (method, route, status, error code, a bounded summary of the problems — never a body).
+EXPORT = EVENTS.define("export.download", "export", "导出 {id}", "exported {id}")
+REQUEST_REFUSED = EVENTS.define("request.refused", "request", "拒绝请求 {id}", "refused the request {id}")
+
 
 def sentence(name: str, entity_id: object, lang: str = "zh") -> str:
     """The sentence of a stored event name (the name itself when it is unknown, e.g. from an older release)."""

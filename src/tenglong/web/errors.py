@@ -28,7 +28,9 @@ from starlette.exceptions import HTTPException  # also FastAPI's (a subclass), a
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.errors import InvalidInput, PolicyError, Problem, ReformError
+from ..services.audit import trail as audit_trail
 from .i18n import t
+from .security import UNSAFE, CsrfRefused, client_address, current, platform
 
 log = logging.getLogger("tenglong.web")
 
@@ -65,8 +67,10 @@ def envelope(
 
 
 def wants_html(request: Request) -> bool:
-    """A page request (not the API, not an htmx fragment)."""
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    """A page request or an htmx request from a page (not the API)."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return request.headers.get("hx-request") == "true" or "text/html" in request.headers.get("accept", "")
 
 
 def status_of(exc: PolicyError) -> int:
@@ -163,6 +167,45 @@ class CatchUnexpected:
             await response(scope, receive, send)
 
 
+REFUSED = frozenset({403, 404, 409, 422})
+"""Statuses of a refused write that are audited."""
+LOGIN_ROUTES = frozenset({"/login", "/api/v1/session"})
+"""The sign-in routes: their refusals are audited although nobody is signed in."""
+
+
+def audit_refusal(request: Request, status: int, code: str, zh: str, en: str, problems: Any = None) -> None:
+    """Audit a write refused with 403, 404, 409 or 422 (a signed-in user's, or a sign-in), in its own transaction.
+
+    Safe methods, other statuses and anonymous callers (but at the sign-in routes) are not
+    recorded, nor (by the caller) a request refused for its CSRF token, which may be forged.
+    Blocking (a write): the handlers run in the threadpool. It never raises: a failure to
+    record is logged, and the refusal is answered all the same.
+    """
+    if request.method not in UNSAFE or status not in REFUSED:
+        return
+    try:
+        route = getattr(request.scope.get("route"), "path", None)
+        login = route in LOGIN_ROUTES
+        session = current(request)
+        if session is None and not login:
+            return
+        audit_trail.record_refusal(
+            platform(request),
+            session.actor if session is not None else None,
+            client_address(request),
+            request.method,
+            route or request.url.path,
+            status,
+            code,
+            (zh, en),
+            problems or (),
+            request.path_params,
+            login=login and session is None,
+        )
+    except Exception:
+        log.exception("could not audit the refused %s %s (%s)", request.method, request.url.path, status)
+
+
 def install(app, render_error: RenderError) -> None:
     """Register the handlers that turn every error into the one shape.
 
@@ -173,22 +216,20 @@ def install(app, render_error: RenderError) -> None:
 
     @app.exception_handler(PolicyError)
     def _policy(request: Request, exc: PolicyError) -> Response:
-        return respond(
-            render_error,
-            request,
-            status_of(exc),
-            exc.code,
-            exc.message_zh,
-            exc.message_en,
-            getattr(exc, "problems", None),
-        )
+        problems = getattr(exc, "problems", None)
+        status = status_of(exc)
+        audit_refusal(request, status, exc.code, exc.message_zh, exc.message_en, problems)
+        return respond(render_error, request, status, exc.code, exc.message_zh, exc.message_en, problems)
 
     @app.exception_handler(HTTPException)
     def _http(request: Request, exc: HTTPException) -> Response:
         zh, en = MESSAGES.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         if isinstance(exc.detail, dict):
             zh, en = exc.detail.get("zh", zh), exc.detail.get("en", en)
-        resp = respond(render_error, request, exc.status_code, CODES.get(exc.status_code, "http_error"), zh, en)
+        code = CODES.get(exc.status_code, "http_error")
+        if not isinstance(exc, CsrfRefused):  # perhaps forged by another site: not the user's act
+            audit_refusal(request, exc.status_code, code, str(zh), str(en))
+        resp = respond(render_error, request, exc.status_code, code, zh, en)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp

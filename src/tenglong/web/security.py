@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -23,6 +25,52 @@ def platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
+ADDRESS_MAX = 64
+"""Longest client address kept (the ``address`` columns); an IPv6 address has at most 45 characters."""
+
+
+@lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(n) for n in setting.split(",") if n)
+
+
+def _trusted(host: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+def _host(hop: str) -> str:
+    """The host of one ``X-Forwarded-For`` entry: ``1.2.3.4``, ``1.2.3.4:80``, ``[::1]:80`` or ``::1``."""
+    if hop.startswith("[") and "]" in hop:
+        return hop[1 : hop.index("]")]
+    if hop.count(":") == 1:
+        return hop.split(":", 1)[0]
+    return hop
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address, for the login throttle and the audit log (None when the server gives no peer).
+
+    The peer address, unless the peer is one of ``TENGLONG_TRUSTED_PROXIES``: then the
+    ``X-Forwarded-For`` entries are read from the right (each proxy appends the address it
+    saw) and the first one that is not a trusted proxy is the client — the rule of uvicorn's
+    proxy headers, which ``tenglong serve`` enables with the same setting, so both agree.
+    With the setting empty (the default) the header is ignored: anyone can write it.
+    The answer is cut to :data:`ADDRESS_MAX` characters.
+    """
+    peer = request.client.host if request.client else None
+    networks = _networks(platform(request).settings.trusted_proxies)
+    address = peer
+    if peer is not None and networks and _trusted(peer, networks):
+        hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",") if h.strip()]
+        if hops:
+            address = next((h for h in map(_host, reversed(hops)) if not _trusted(h, networks)), _host(hops[0]))
+    return address[:ADDRESS_MAX] if address is not None else None
+
+
 def current(request: Request) -> auth.Session | None:
     """The signed-in session of the request (looked up once per request)."""
     if not hasattr(request.state, "session"):
@@ -36,6 +84,13 @@ def language(request: Request) -> str:
     if s is not None:
         return s.lang
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+class CsrfRefused(HTTPException):
+    """403 for an unsafe request without the session's CSRF token.
+
+    Such a request may be forged by another site, so it is not recorded as the user's refused write.
+    """
 
 
 class NotSignedIn(Exception):
@@ -65,7 +120,7 @@ async def require_session(request: Request, s: Annotated[auth.Session, Depends(s
         if token is None and "form" in request.headers.get("content-type", ""):
             token = (await request.form()).get("csrf_token")
         if not token or not hmac.compare_digest(str(token), s.csrf_token):
-            raise HTTPException(
+            raise CsrfRefused(
                 403,
                 detail={
                     "zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。",

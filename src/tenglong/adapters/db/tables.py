@@ -27,6 +27,20 @@ from sqlalchemy import (
 
 from .types import Fixed
 
+
+def _max_length(column: str, limit: int) -> CheckConstraint:
+    """``length(column) <= limit`` (revision 0005): SQLite does not enforce ``VARCHAR(n)``, and ``Text`` has no bound.
+
+    ``length`` counts characters on both databases; NULL passes.
+    """
+    return CheckConstraint(f"length({column}) <= {limit}", name=f"{column}_length")
+
+
+def _max_json_size(column: str, limit: int) -> CheckConstraint:
+    """The stored JSON text of ``column`` (as written, escapes included) has at most ``limit`` characters (0005)."""
+    return CheckConstraint(f'length(CAST("{column}" AS TEXT)) <= {limit}', name=f"{column}_size")
+
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -50,6 +64,9 @@ users = Table(
     Column("department", String(64)),  # for role department
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    _max_length("username", 64),
+    _max_length("display_name", 128),
+    _max_length("department", 64),
 )
 
 sessions = Table(
@@ -71,7 +88,10 @@ login_attempts = Table(
     Column("address", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("success", Boolean, nullable=False),
+    _max_length("username", 64),
+    _max_length("address", 64),
     Index("ix_login_attempts_lookup", "username", "address", "at"),
+    Index("ix_login_attempts_address", "address", "at"),  # the per-address throttle (revision 0005)
 )
 
 enterprises = Table(
@@ -129,6 +149,8 @@ data_imports = Table(
     Column("uploaded_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
     Column("committed_at", DateTime(timezone=True)),
+    _max_length("filename", 255),
+    _max_length("message", 2000),
 )
 
 data_import_problems = Table(
@@ -173,6 +195,8 @@ evaluation_runs = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("published_by", Integer, ForeignKey("users.id")),
     Column("published_at", DateTime(timezone=True)),
+    _max_length("method_title", 200),
+    _max_length("message", 2000),
 )
 
 evaluation_results = Table(
@@ -224,6 +248,7 @@ projects = Table(
     Column("inputs", JSON, nullable=False),
     Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    _max_length("name", 200),
 )
 
 land_transactions = Table(
@@ -257,6 +282,8 @@ subsidy_applications = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("decision_note", Text),
     Column("paid_reference", String(100)),
+    _max_length("decision_note", 2000),
+    _max_length("paid_reference", 100),
     # One live application per project and clause; a withdrawn one frees the pair (revision 0003).
     Index(
         "uq_subsidy_applications_live",
@@ -290,6 +317,8 @@ ledger_entries = Table(
     Column("actor", String(64), nullable=False),
     CheckConstraint("amount > 0", name="positive_amount"),
     CheckConstraint("kind IN ('granted', 'paid', 'clawback', 'recovered')", name="known_kind"),
+    _max_length("reference", 100),
+    _max_length("note", 2000),
     Index("ix_ledger_entries_cap", "credit_code", "cap_key", "year"),
 )
 
@@ -310,5 +339,11 @@ audit_log = Table(
     # sha256(prev_hash ‖ canonical content of this row); rows are chained in id order.
     Column("prev_hash", String(64)),
     Column("hash", String(64)),
+    _max_length("actor", 64),
+    _max_length("entity_type", 32),
+    _max_length("entity_id", 64),
+    _max_length("address", 64),
+    _max_json_size("before", 32768),
+    _max_json_size("after", 32768),
     Index("ix_audit_entity", "entity_type", "entity_id"),
 )

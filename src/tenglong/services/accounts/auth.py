@@ -1,22 +1,38 @@
-"""Accounts, passwords (argon2), login throttling and sessions."""
+"""Accounts, passwords (argon2), login throttling and sessions.
+
+Sign-in is refused, before the password is checked, while the account has
+``max_failures`` failed sign-ins within the window (from any address) or the
+client address has ``max_failures_per_address`` (for any user names); the
+refusal says how many minutes remain. An unknown or inactive user name costs
+the same argon2 verification as a real one (against a dummy hash), so the
+answer's timing does not tell which names exist. A user name or password over
+its length limit is refused (422) before anything is read or stored.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from ...adapters.db.tables import login_attempts, sessions, users
-from ...core.errors import PolicyError
+from ...core.errors import InvalidInput, PolicyError, Problem
 from ...registers import events
 from ...registers.roles import ROLES, Actor
-from ..kernel.uow import UnitOfWork, now
+from ..kernel.uow import UnitOfWork, bounded, now
 
 _HASHER = PasswordHasher()
+
+USERNAME_MAX = 64
+"""Longest user name (``users.username``, ``login_attempts.username``)."""
+PASSWORD_MAX = 1024
+"""Longest password a sign-in accepts (new passwords: at most 256, ``users.MAX_PASSWORD``)."""
 
 
 class AuthError(PolicyError):
@@ -26,9 +42,21 @@ class AuthError(PolicyError):
 
 
 class Throttled(AuthError):
-    """Too many failed logins for this account and address."""
+    """Too many failed logins for this account, or from this address, within the window.
+
+    Attributes:
+        minutes: whole minutes until a sign-in is accepted again (at least 1).
+    """
 
     code = "login_throttled"
+
+    def __init__(self, minutes: int, account: bool) -> None:
+        whom_zh, whom_en = ("该账号", "for this account") if account else ("来自该地址的", "from this address")
+        super().__init__(
+            f"{whom_zh}登录失败次数过多，请 {minutes} 分钟后再试。",
+            f"Too many failed sign-ins {whom_en}; try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        self.minutes = minutes
 
 
 def hash_password(password: str) -> str:
@@ -42,6 +70,48 @@ def verify_password(stored: str, password: str) -> bool:
         return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """An argon2 hash of a random secret, verified for unknown or inactive user names (equal work, equal time)."""
+    return _HASHER.hash(secrets.token_urlsafe(32))
+
+
+def credential_problems(username: str, password: str) -> list[Problem]:
+    """What is too long in a sign-in (the password is never echoed; the name only as a bounded, marked prefix).
+
+    >>> [p.code for p in credential_problems("a" * 65, "x")], credential_problems("admin", "x")
+    (['too_long'], [])
+    """
+    out = []
+    if len(username) > USERNAME_MAX:
+        out.append(
+            Problem(
+                "too_long",
+                "username",
+                bounded(username, 32),
+                f"不超过 {USERNAME_MAX} 个字符",
+                f"at most {USERNAME_MAX} characters",
+                "duqiao.zhang",
+                f"用户名有 {len(username):,} 个字符，最多 {USERNAME_MAX} 个。",
+                f"The username has {len(username):,} characters; at most {USERNAME_MAX} are allowed.",
+            )
+        )
+    if len(password) > PASSWORD_MAX:
+        out.append(
+            Problem(
+                "too_long",
+                "password",
+                None,
+                f"不超过 {PASSWORD_MAX} 个字符",
+                f"at most {PASSWORD_MAX} characters",
+                "",
+                f"密码有 {len(password):,} 个字符，最多 {PASSWORD_MAX} 个。",
+                f"The password has {len(password):,} characters; at most {PASSWORD_MAX} are allowed.",
+            )
+        )
+    return out
 
 
 def actor_of(row) -> Actor:
@@ -110,6 +180,35 @@ def create_user(
     return int(uid)
 
 
+def _wait(conn: Connection, column, value: str, limit: int, window: dt.timedelta) -> int | None:
+    """Minutes until ``value`` (a user name or an address) is below ``limit`` failures in the window; None if it is.
+
+    Locked while ``limit`` failures lie within the window: it opens when the ``limit``-th newest leaves it.
+    """
+    times = list(
+        conn.execute(
+            select(login_attempts.c.at)
+            .where(and_(column == value, login_attempts.c.at >= now() - window, login_attempts.c.success.is_(False)))
+            .order_by(login_attempts.c.at.desc())
+            .limit(max(limit, 1))
+        ).scalars()
+    )
+    if len(times) < max(limit, 1):
+        return None
+    oldest = times[-1] if times[-1].tzinfo else times[-1].replace(tzinfo=dt.UTC)  # SQLite gives naive UTC
+    return max(1, math.ceil((oldest + window - now()).total_seconds() / 60))
+
+
+def _refuse_when_locked(
+    conn: Connection, username: str, address: str, max_failures: int, per_address: int, window: dt.timedelta
+) -> None:
+    """Raise :class:`Throttled` (with the longer wait) while the account or the address is locked out."""
+    account = _wait(conn, login_attempts.c.username, username, max_failures, window)
+    place = _wait(conn, login_attempts.c.address, address, per_address, window)
+    if account is not None or place is not None:
+        raise Throttled(max(account or 0, place or 0), account is not None and (account or 0) >= (place or 0))
+
+
 def login(
     uow: UnitOfWork,
     username: str,
@@ -119,34 +218,32 @@ def login(
     window_minutes: int,
     session_hours: int,
     lang: str = "zh",
+    max_failures_per_address: int = 20,
 ) -> Session:
-    """Check the credentials (throttled per account and address) and open a session.
+    """Check the credentials (throttled per account and per address) and open a session.
+
+    The lockout is checked before the password, and again when the attempt is written
+    (a burst of parallel guesses cannot pass the limit: the ones over it are refused,
+    right or wrong). The password is verified outside the write lock.
 
     Raises:
-        Throttled: after ``max_failures`` failures within the window.
-        AuthError: for a wrong username or password (the same message for both).
+        InvalidInput: a user name or password over its limit (nothing read or stored).
+        Throttled: while the account has ``max_failures`` failures within the window, or the
+            address ``max_failures_per_address``; it says how many minutes remain.
+        AuthError: for a wrong username or password (the same message, and the same work, for both).
     """
-    since = now() - dt.timedelta(minutes=window_minutes)
+    problems = credential_problems(username, password)
+    if problems:
+        raise InvalidInput(problems)
+    window = dt.timedelta(minutes=window_minutes)
+    with uow.read() as conn:
+        _refuse_when_locked(conn, username, address, max_failures, max_failures_per_address, window)
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    known = row is not None and bool(row.active)
+    dummy = _dummy_hash()  # made on the first sign-in of any kind, so that no path pays for it alone
+    ok = verify_password(row.password_hash if known else dummy, password) and known
     with uow.write(None, address) as w:
-        failures = w.conn.execute(
-            select(func.count())
-            .select_from(login_attempts)
-            .where(
-                and_(
-                    login_attempts.c.username == username,
-                    login_attempts.c.address == address,
-                    login_attempts.c.at >= since,
-                    login_attempts.c.success.is_(False),
-                )
-            )
-        ).scalar_one()
-        if failures >= max_failures:
-            raise Throttled(
-                f"登录失败次数过多，请 {window_minutes} 分钟后再试。",
-                f"Too many failed logins; try again in {window_minutes} minutes.",
-            )
-        row = w.conn.execute(select(users).where(users.c.username == username, users.c.active.is_(True))).first()
-        ok = row is not None and verify_password(row.password_hash, password)
+        _refuse_when_locked(w.conn, username, address, max_failures, max_failures_per_address, window)
         w.conn.execute(insert(login_attempts).values(username=username, address=address, at=now(), success=ok))
         if not ok:
             w.record(events.LOGIN_FAILED, username, None, {"address": address})
@@ -167,6 +264,25 @@ def login(
         )
         w.record(events.LOGIN, actor.id, None, {"address": address})
     return Session(sid, actor, csrf, lang)
+
+
+def count_refused_login(
+    conn: Connection, username: str, address: str, max_failures_per_address: int, window_minutes: int
+) -> bool:
+    """Count a sign-in refused before its password was checked (an over-long user name…) as a failure of the address.
+
+    ``username`` is stored as a bounded, marked prefix. Returns False, counting nothing,
+    when the address is locked out already (so its refusals stop filling the log).
+    """
+    window = dt.timedelta(minutes=window_minutes)
+    if _wait(conn, login_attempts.c.address, address, max_failures_per_address, window) is not None:
+        return False
+    conn.execute(
+        insert(login_attempts).values(
+            username=bounded(username, USERNAME_MAX), address=address, at=now(), success=False
+        )
+    )
+    return True
 
 
 def session(uow: UnitOfWork, sid: str | None) -> Session | None:

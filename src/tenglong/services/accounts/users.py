@@ -22,12 +22,21 @@ from ...registers import events
 from ...registers.roles import ROLES, Actor
 from ..kernel.platform import Platform
 from ..kernel.scope import require
+from ..kernel.uow import bounded
 from . import auth
 
 MIN_PASSWORD = 10
 """Shortest accepted password."""
 MAX_PASSWORD = 256
-USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+"""Longest accepted password."""
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
+"""A whole user name (``fullmatch``: no trailing newline slips through)."""
+MAX_DISPLAY_NAME = 128
+"""Longest display name (``users.display_name``)."""
+MAX_DEPARTMENT = 64
+"""Longest department name (``users.department``)."""
+ECHO_MAX = 64
+"""Longest echo of a bad value in a problem (a longer one is cut, and marked)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ def password_problems(password: str, username: str | None = None, field: str = "
     """What is wrong with a new password (the value itself is never echoed)."""
     out = []
     if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+        short = len(password) < MIN_PASSWORD
         out.append(
             _problem(
                 "password_length",
@@ -157,8 +167,12 @@ def password_problems(password: str, username: str | None = None, field: str = "
                 f"{MIN_PASSWORD}–{MAX_PASSWORD} 个字符",
                 f"{MIN_PASSWORD}–{MAX_PASSWORD} characters",
                 "",
-                f"密码须至少 {MIN_PASSWORD} 个字符（现有 {len(password)} 个）。",
-                f"The password needs at least {MIN_PASSWORD} characters (it has {len(password)}).",
+                f"密码须至少 {MIN_PASSWORD} 个字符（现有 {len(password)} 个）。"
+                if short
+                else f"密码最多 {MAX_PASSWORD} 个字符（现有 {len(password):,} 个）。",
+                f"The password needs at least {MIN_PASSWORD} characters (it has {len(password)})."
+                if short
+                else f"The password has at most {MAX_PASSWORD} characters (it has {len(password):,}).",
             )
         )
     elif username and password.casefold() == username.casefold():
@@ -184,7 +198,7 @@ def _scope_problems(conn: Any, new: NewUser) -> list[Problem]:
             _problem(
                 "unknown_town",
                 "town",
-                new.town,
+                bounded(new.town, ECHO_MAX) if new.town else new.town,
                 "临海市 21 个镇(街道)、开发区之一的代码",
                 "the code of one of Linhai's 21 towns and zones",
                 "331082112",
@@ -195,21 +209,24 @@ def _scope_problems(conn: Any, new: NewUser) -> list[Problem]:
     if new.role == "enterprise":
         code = (new.credit_code or "").strip().upper()
         known = (
-            code and conn.execute(select(enterprises.c.credit_code).where(enterprises.c.credit_code == code)).first()
+            code
+            and len(code) <= 18
+            and conn.execute(select(enterprises.c.credit_code).where(enterprises.c.credit_code == code)).first()
         )
         if not known:
             out.append(
                 _problem(
                     "unknown_enterprise",
                     "credit_code",
-                    new.credit_code or None,
+                    bounded(new.credit_code, ECHO_MAX) if new.credit_code else None,
                     "已有企业的18位统一社会信用代码",
                     "the 18-character credit code of an enterprise in the database",
                     "91331082MA2AB3CF7N",
-                    f"找不到统一社会信用代码为「{code}」的企业；企业账号须对应已导入的企业。"
+                    f"找不到统一社会信用代码为「{bounded(code, ECHO_MAX)}」的企业；企业账号须对应已导入的企业。"
                     if code
                     else "企业账号须填写统一社会信用代码。",
-                    f"No enterprise has the credit code {code!r}; an enterprise account needs an imported enterprise."
+                    f"No enterprise has the credit code {bounded(code, ECHO_MAX)!r}; "
+                    "an enterprise account needs an imported enterprise."
                     if code
                     else "An enterprise account needs its credit code.",
                 )
@@ -233,12 +250,12 @@ def _scope_problems(conn: Any, new: NewUser) -> list[Problem]:
 def check_new_user(conn: Any, new: NewUser) -> list[Problem]:
     """Every problem of a create-user form, at once."""
     out = []
-    if not USERNAME.match(new.username):
+    if not USERNAME.fullmatch(new.username):
         out.append(
             _problem(
                 "invalid_username",
                 "username",
-                new.username,
+                bounded(new.username, ECHO_MAX),
                 "3–64 个字母、数字或 _ . @ -",
                 "3–64 letters, digits or _ . @ -",
                 "duqiao.zhang",
@@ -259,17 +276,31 @@ def check_new_user(conn: Any, new: NewUser) -> list[Problem]:
                 f"The username {new.username} is taken.",
             )
         )
-    if not new.display_name.strip() or len(new.display_name) > 128:
+    if not new.display_name.strip() or len(new.display_name.strip()) > MAX_DISPLAY_NAME:
         out.append(
             _problem(
                 "invalid_display_name",
                 "display_name",
-                new.display_name or None,
-                "1–128 个字符的姓名或单位",
-                "a name of 1–128 characters",
+                bounded(new.display_name, ECHO_MAX) or None,
+                f"1–{MAX_DISPLAY_NAME} 个字符的姓名或单位",
+                f"a name of 1–{MAX_DISPLAY_NAME} characters",
                 "杜桥镇 经济发展办 张三",
-                "请填写姓名（最多 128 个字符）。",
-                "Give a name (at most 128 characters).",
+                f"请填写姓名（最多 {MAX_DISPLAY_NAME} 个字符，现有 {len(new.display_name.strip()):,} 个）。",
+                f"Give a name (at most {MAX_DISPLAY_NAME} characters; it has {len(new.display_name.strip()):,}).",
+            )
+        )
+    if len((new.department or "").strip()) > MAX_DEPARTMENT:
+        out.append(
+            _problem(
+                "department_too_long",
+                "department",
+                bounded(new.department or "", ECHO_MAX),
+                f"不超过 {MAX_DEPARTMENT} 个字符的部门名称",
+                f"a department name of at most {MAX_DEPARTMENT} characters",
+                "市自然资源规划局",
+                f"部门名称最多 {MAX_DEPARTMENT} 个字符（现有 {len((new.department or '').strip()):,} 个）。",
+                f"The department has at most {MAX_DEPARTMENT} characters (it has "
+                f"{len((new.department or '').strip()):,}).",
             )
         )
     if new.role not in ROLES:
@@ -277,12 +308,12 @@ def check_new_user(conn: Any, new: NewUser) -> list[Problem]:
             _problem(
                 "unknown_role",
                 "role",
-                new.role,
+                bounded(new.role, ECHO_MAX),
                 "、".join(ROLES),
                 ", ".join(ROLES),
                 "town",
-                f"角色「{new.role}」无效。",
-                f"Unknown role {new.role!r}.",
+                f"角色「{bounded(new.role, ECHO_MAX)}」无效。",
+                f"Unknown role {bounded(new.role, ECHO_MAX)!r}.",
             )
         )
     return out + password_problems(new.password, new.username) + _scope_problems(conn, new)

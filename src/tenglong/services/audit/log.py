@@ -1,7 +1,8 @@
 """The audit log, read only: filter, page, compare before and after, export (XLSX, CSV).
 
 The log is append-only: this module reads it and nothing else (there is no
-function that changes or deletes a record, and no route either). Times are
+function that changes or deletes a record, and no route either; the events of
+exports and refused writes are appended by ``trail.py``). Times are
 stored in UTC and shown in China Standard Time (UTC+8), the time of Linhai; a
 date range means whole local days, both ends included.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,7 +282,7 @@ def export_csv(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
         Forbidden: for a role without ``read_audit``.
         PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
     """
-    return write_csv(None, HEADERS, _export_rows(p, actor, f))
+    return _encode("csv", _export_rows(p, actor, f))
 
 
 def export_xlsx(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
@@ -293,7 +294,36 @@ def export_xlsx(p: Platform, actor: Actor, f: AuditFilter) -> bytes:
         Forbidden: for a role without ``read_audit``.
         PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
     """
+    return _encode("xlsx", _export_rows(p, actor, f))
+
+
+def _encode(fmt: str, rows: Iterable[list[Any]]) -> bytes:
+    if fmt == "csv":
+        return write_csv(None, HEADERS, rows)
     widths = (8, 20, 14, 10, 24, 16, 20, 50, 50, 16)
     kinds = ("int", "text", "text", "int", "text", "text", "text", "text", "text", "text")
     columns = [Column(i, h, w, k) for i, (h, w, k) in enumerate(zip(HEADERS, widths, kinds, strict=True))]
-    return list_workbook("审计日志", columns, _export_rows(p, actor, f), streaming=True)
+    return list_workbook("审计日志", columns, rows, streaming=True)
+
+
+class _Counted:
+    """An iterable that counts the rows it hands out (a streamed export's row count)."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for row in self.rows:
+            self.n += 1
+            yield row
+
+
+def export_counted(p: Platform, actor: Actor, f: AuditFilter, fmt: str) -> tuple[bytes, int]:
+    """The filtered log as ``csv`` or else ``xlsx`` (as :func:`export_csv` / :func:`export_xlsx`) and its row count.
+
+    Raises:
+        Forbidden: for a role without ``read_audit``.
+        PolicyError: when the filter matches more than :data:`EXPORT_LIMIT` records.
+    """
+    rows = _Counted(_export_rows(p, actor, f))
+    return _encode("csv" if fmt == "csv" else "xlsx", rows), rows.n

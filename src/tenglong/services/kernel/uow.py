@@ -11,6 +11,7 @@ means two writers can never wait on each other in opposite orders (no deadlock).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -48,6 +49,51 @@ def _plain(value: Any) -> Any:
     )
 
 
+TEXT_MAX = {"actor": 64, "entity_type": 32, "entity_id": 64, "address": 64}
+"""Most characters of an audit row's text fields (the database's CHECK constraints, revision 0005)."""
+DETAIL_MAX = 16_384
+"""Most characters of the stored JSON text of an event's ``before`` or ``after`` (the database refuses over 32,768)."""
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` when it has at most ``limit`` characters; else a prefix marked as cut, ``limit`` characters in all.
+
+    >>> bounded("admin", 64)
+    'admin'
+    >>> bounded("x" * 1_048_576, 40)
+    'xxxxxxxxxxxxx…[truncated: 1048576 chars]'
+    """
+    if len(text) <= limit:
+        return text
+    marker = f"…[truncated: {len(text)} chars]"
+    return (text[: max(limit - len(marker), 0)] + marker)[:limit]
+
+
+def _bounded_detail(value: Any) -> Any:
+    """A JSON value whose stored text (as SQLAlchemy writes it) exceeds :data:`DETAIL_MAX`, replaced by a marked prefix.
+
+    The replacement keeps the size and SHA-256 of the whole value (compact JSON, sorted keys, UTF-8) and the
+    longest prefix of that text that fits. It is what the row stores, so it is what the hash chain covers.
+
+    >>> _bounded_detail({"note": "ok"})
+    {'note': 'ok'}
+    >>> cut = _bounded_detail({"name": "名" * 100_000})
+    >>> cut["_truncated"], cut["chars"], len(json.dumps(cut)) <= DETAIL_MAX, cut["prefix"][:10]
+    (True, 100011, True, '{"name":"名')
+    """
+    if value is None or len(json.dumps(value)) <= DETAIL_MAX:
+        return value
+    whole = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
+    keep = DETAIL_MAX
+    while True:
+        cut = {"_truncated": True, "chars": len(whole), "sha256": digest, "prefix": whole[:keep]}
+        size = len(json.dumps(cut))
+        if size <= DETAIL_MAX:
+            return cut
+        keep -= max(1, (size - DETAIL_MAX) // 6)  # at most 6 stored characters per character (\uXXXX)
+
+
 def _chain_tail(conn: Connection) -> tuple[int, str]:
     """The id that the next audit row takes and the hash it chains to (called under the write lock).
 
@@ -81,6 +127,12 @@ class Writer:
         the hash of the newest row and its own. The transaction already holds the
         write lock, so the chain stays linear.
 
+        Every field is bounded before it is hashed and stored: the texts to their
+        columns (:data:`TEXT_MAX`, a longer one kept as a marked prefix) and
+        ``before``/``after`` to :data:`DETAIL_MAX` characters of JSON (a longer one
+        replaced by its size, SHA-256 and a marked prefix) — so a caller's huge input
+        never grows the log, and the chain covers exactly what is stored.
+
         Raises:
             ValueError: for an event type that is not in ``registers.events.EVENTS``.
         """
@@ -88,13 +140,13 @@ class Writer:
             raise ValueError(f"unregistered audit event {event.name}")
         row = {
             "actor_id": self.actor.id if self.actor else None,
-            "actor": self.actor.username if self.actor else "system",
+            "actor": bounded(self.actor.username if self.actor else "system", TEXT_MAX["actor"]),
             "action": event.name,
-            "entity_type": event.entity,
-            "entity_id": str(entity_id),
-            "before": _plain(before) if before is not None else None,
-            "after": _plain(after) if after is not None else None,
-            "address": self.address,
+            "entity_type": bounded(event.entity, TEXT_MAX["entity_type"]),
+            "entity_id": bounded(str(entity_id), TEXT_MAX["entity_id"]),
+            "before": _bounded_detail(_plain(before)) if before is not None else None,
+            "after": _bounded_detail(_plain(after)) if after is not None else None,
+            "address": bounded(self.address, TEXT_MAX["address"]) if self.address is not None else None,
         }
         row["id"], prev = _chain_tail(self.conn)
         row["at"] = now()  # under the lock, so times follow the chain too

@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 from ...registers.roles import Actor
 from ...services.accounts import users
 from ...services.audit import log as audit_view
-from ..security import PlatformDep, require
-from .imports import client_address, download
+from ...services.audit import trail as audit_trail
+from ..limits import IdPath, PageQuery
+from ..security import PlatformDep, client_address, require
+from .imports import download
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 UserAdmin = Annotated[Actor, require("manage_users")]
@@ -38,15 +40,16 @@ class UserPublic(BaseModel):
 
 class UserCreate(BaseModel):
     """A new account: ``town`` (a town code) for role town, ``credit_code`` of an existing enterprise for role
-    enterprise, ``department`` for role department; a password of at least 10 characters."""
+    enterprise, ``department`` for role department; a password of 10–256 characters. Longer values than the
+    limits are refused with 422 naming the field and its limit (checked by the service, with every problem)."""
 
-    username: str
-    display_name: str
-    password: str = Field(json_schema_extra={"format": "password", "writeOnly": True})
+    username: str = Field(json_schema_extra={"maxLength": 64, "pattern": "^[A-Za-z0-9_.@-]{3,64}$"})
+    display_name: str = Field(json_schema_extra={"maxLength": users.MAX_DISPLAY_NAME})
+    password: str = Field(json_schema_extra={"format": "password", "writeOnly": True, "maxLength": users.MAX_PASSWORD})
     role: str
     town: str | None = None
-    credit_code: str | None = None
-    department: str | None = None
+    credit_code: str | None = Field(None, json_schema_extra={"maxLength": 18})
+    department: str | None = Field(None, json_schema_extra={"maxLength": users.MAX_DEPARTMENT})
 
 
 class PasswordReset(BaseModel):
@@ -149,14 +152,14 @@ def create_user(body: UserCreate, request: Request, p: PlatformDep, actor: UserA
 
 
 @router.post("/admin/users/{user_id}/deactivate", response_model=UserChanged)
-def deactivate(user_id: int, request: Request, p: PlatformDep, actor: UserAdmin) -> UserChanged:
+def deactivate(user_id: IdPath, request: Request, p: PlatformDep, actor: UserAdmin) -> UserChanged:
     """Deactivate an account and end its sessions (409 for your own account or an inactive one)."""
     ended = users.deactivate(p, actor, user_id, client_address(request))
     return UserChanged(user=_one(p, actor, user_id), sessions_ended=ended)
 
 
 @router.post("/admin/users/{user_id}/reactivate", response_model=UserChanged)
-def reactivate(user_id: int, request: Request, p: PlatformDep, actor: UserAdmin) -> UserChanged:
+def reactivate(user_id: IdPath, request: Request, p: PlatformDep, actor: UserAdmin) -> UserChanged:
     """Reactivate an account (409 when it is active)."""
     users.reactivate(p, actor, user_id, client_address(request))
     return UserChanged(user=_one(p, actor, user_id))
@@ -164,7 +167,7 @@ def reactivate(user_id: int, request: Request, p: PlatformDep, actor: UserAdmin)
 
 @router.post("/admin/users/{user_id}/reset-password", response_model=UserChanged)
 def reset_password(
-    user_id: int, body: PasswordReset, request: Request, p: PlatformDep, actor: UserAdmin
+    user_id: IdPath, body: PasswordReset, request: Request, p: PlatformDep, actor: UserAdmin
 ) -> UserChanged:
     """Set a new password and end the account's sessions (audited without any secret)."""
     ended = users.reset_password(p, actor, user_id, body.password, client_address(request))
@@ -172,9 +175,7 @@ def reset_password(
 
 
 @router.get("/audit", response_model=AuditPagePublic)
-def audit(
-    p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: Annotated[int, Query(ge=1)] = 1
-) -> AuditPagePublic:
+def audit(p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: PageQuery = 1) -> AuditPagePublic:
     """The append-only audit log, filtered, newest first, 50 a page. It has no route that changes it."""
     r = audit_view.entries(p, actor, f, page)
     items = [
@@ -198,14 +199,19 @@ def audit(
 
 
 @router.get("/audit/export.xlsx", response_class=Response)
-def export_xlsx(p: PlatformDep, actor: AuditReader, f: AuditFilterDep) -> Response:
-    """The filtered log as XLSX (Chinese headers, frozen header row)."""
-    return download(audit_view.export_xlsx(p, actor, f), f"audit-{dt.date.today().isoformat()}.xlsx")
+def export_xlsx(request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep) -> Response:
+    """The filtered log as XLSX (Chinese headers, frozen header row); the export is audited."""
+    return download(
+        audit_trail.export_audit_log(p, actor, f, "xlsx", client_address(request)),
+        f"audit-{dt.date.today().isoformat()}.xlsx",
+    )
 
 
 @router.get("/audit/export.csv", response_class=Response)
-def export_csv(p: PlatformDep, actor: AuditReader, f: AuditFilterDep) -> Response:
-    """The filtered log as CSV (UTF-8 with BOM)."""
+def export_csv(request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep) -> Response:
+    """The filtered log as CSV (UTF-8 with BOM); the export is audited."""
     return download(
-        audit_view.export_csv(p, actor, f), f"audit-{dt.date.today().isoformat()}.csv", "text/csv; charset=utf-8"
+        audit_trail.export_audit_log(p, actor, f, "csv", client_address(request)),
+        f"audit-{dt.date.today().isoformat()}.csv",
+        "text/csv; charset=utf-8",
     )

@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from ...services.audit import trail as audit_trail
 from ...services.enterprises import directory as service
 from ..evaluation_workbooks import enterprise_list_workbook
-from ..result_query import FilterDep, parse_year
-from ..security import ActorDep, PlatformDep, language
+from ..limits import BoundedFilterDep, year_param
+from ..security import ActorDep, PlatformDep, client_address, language
 from .evaluation_schemas import (
     EnterprisePagePublic,
     ProfilePublic,
@@ -38,10 +39,12 @@ YearQuery = Annotated[str | None, Query(description="A published year (default: 
 
 
 @router.get("", response_model=EnterprisePagePublic)
-def list_enterprises(p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None) -> EnterprisePagePublic:
+def list_enterprises(
+    p: PlatformDep, actor: ActorDep, f: BoundedFilterDep, year: YearQuery = None
+) -> EnterprisePagePublic:
     """The enterprises of a published year the caller may see (town: its own; enterprise: itself), filtered,
     sorted and paged."""
-    listing = service.list_enterprises(p.uow, actor, parse_year(year), f)
+    listing = service.list_enterprises(p.uow, actor, year_param(year), f)
     pg = listing.page
     return EnterprisePagePublic(
         items=[ResultRowPublic.of(r) for r in pg.items],
@@ -60,10 +63,11 @@ def list_enterprises(p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQu
     responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
 )
 def export_enterprises(
-    request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: YearQuery = None
+    request: Request, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep, year: YearQuery = None
 ) -> Response:
-    """The filtered list (every page) as an Excel workbook with a frozen header row."""
-    return enterprise_list_workbook(service.export_enterprises(p.uow, actor, parse_year(year), f), language(request))
+    """The filtered list (every page) as an Excel workbook with a frozen header row (the export is audited)."""
+    listing = audit_trail.export_enterprises(p, actor, year_param(year), f, client_address(request))
+    return enterprise_list_workbook(listing, language(request))
 
 
 @router.get("/{credit_code}", response_model=ProfilePublic)

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ...core.errors import Forbidden
+from ...services.audit import trail as audit_trail
 from ...services.evaluation import dashboard as dashboard_service
 from ...services.evaluation import methods
 from ...services.evaluation import views as service
 from ..evaluation_workbooks import run_workbook_response
-from ..result_query import FilterDep, parse_year
-from ..security import ActorDep, PlatformDep, language
+from ..limits import MAX_ID, BoundedFilterDep, IdPath, PageQuery, year_param
+from ..security import ActorDep, PlatformDep, client_address, language
 from .evaluation_schemas import (
     ClassChangePublic,
     ComparisonPublic,
@@ -56,7 +57,7 @@ def dashboard(
 
     A town also gets its own figures.
     """
-    return dashboard_public(dashboard_service.dashboard(p.uow, actor, parse_year(year)))
+    return dashboard_public(dashboard_service.dashboard(p.uow, actor, year_param(year)))
 
 
 @router.get("/evaluations", response_model=list[RunPublic])
@@ -75,22 +76,22 @@ def start_run(request: Request, body: RunCreate, p: PlatformDep, actor: ActorDep
     if not actor.can("evaluate"):
         raise Forbidden("evaluate")
     method = methods.from_json(body.method.model_dump() if body.method else None)
-    return run_public(
-        service.start_run(
-            p.uow, actor, body.year, method.changes, method.title, request.client.host if request.client else None
-        )
-    )
+    return run_public(service.start_run(p.uow, actor, body.year, method.changes, method.title, client_address(request)))
 
 
 @router.get("/evaluations/compare", response_model=ComparisonPublic)
 def compare(
     p: PlatformDep,
     actor: ActorDep,
-    a: Annotated[int | None, Query(description="The earlier published year (default: the second latest)")] = None,
-    b: Annotated[int | None, Query(description="The later published year (default: the latest)")] = None,
+    a: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="The earlier published year (default: the second latest)")
+    ] = None,
+    b: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The later published year (default: the latest)")] = (
+        None
+    ),
     direction: Annotated[str | None, Query(description="up or down: only firms whose class improved / fell")] = None,
-    page: int = 1,
-    page_size: int = 50,
+    page: PageQuery = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_ID)] = 50,
 ) -> ComparisonPublic:
     """Two published years side by side: class counts, county figures, and the (visible) firms whose class changed."""
     c = service.compare(p.uow, actor, a, b, direction, page, page_size)
@@ -107,7 +108,7 @@ def compare(
 
 
 @router.get("/evaluations/{run_id}", response_model=RunDetailPublic)
-def get_run(run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
+def get_run(run_id: IdPath, p: PlatformDep, actor: ActorDep) -> RunPublic:
     """A run: status, progress (0–1), method, benchmarks and summary."""
     return run_public(service.get_run(p.uow, actor, run_id), detail=True)
 
@@ -117,11 +118,9 @@ def get_run(run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
     response_model=RunDetailPublic,
     responses={**WRITE_ERRORS, 409: {"description": "Not finished, or the year is already published (error envelope)"}},
 )
-def publish_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
+def publish_run(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep) -> RunPublic:
     """Publish a finished run (admin; audited). A second publication of the year is refused (409)."""
-    return run_public(
-        service.publish_run(p.uow, actor, run_id, request.client.host if request.client else None), detail=True
-    )
+    return run_public(service.publish_run(p.uow, actor, run_id, client_address(request)), detail=True)
 
 
 @router.post(
@@ -130,18 +129,16 @@ def publish_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) 
     status_code=202,
     responses={**WRITE_ERRORS, 409: {"description": "The run has not failed (error envelope)"}},
 )
-def rerun_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> RunPublic:
+def rerun_run(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep) -> RunPublic:
     """Rerun a failed run with its method (admin; audited), in the background.
 
     Poll ``GET /api/v1/evaluations/{id}`` until ``done`` or ``failed``. A run that has not failed is refused (409).
     """
-    return run_public(
-        service.rerun_run(p.uow, actor, run_id, request.client.host if request.client else None), detail=True
-    )
+    return run_public(service.rerun_run(p.uow, actor, run_id, client_address(request)), detail=True)
 
 
 @router.get("/evaluations/{run_id}/results", response_model=ResultPagePublic)
-def run_results(run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> ResultPagePublic:
+def run_results(run_id: IdPath, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep) -> ResultPagePublic:
     """A page of the run's results the caller may see, filtered like the enterprise list.
 
     Each firm comes with its explanation.
@@ -162,10 +159,10 @@ def run_results(run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> R
     response_class=Response,
     responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
 )
-def export_run(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> Response:
+def export_run(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep) -> Response:
     """The run's stored results as an Excel workbook.
 
-    A summary sheet with a native chart, and every visible result with its explanation.
+    A summary sheet with a native chart, and every visible result with its explanation. The export is audited.
     """
-    run, rows = service.export_rows(p.uow, actor, run_id)
+    run, rows = audit_trail.export_run(p, actor, run_id, client_address(request))
     return run_workbook_response(run, rows, language(request))

@@ -7,7 +7,7 @@ import math
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +15,11 @@ from starlette.datastructures import UploadFile
 
 from ...core.errors import PolicyError
 from ...registers.roles import Actor
+from ...services.audit import trail as audit_trail
 from ...services.data import report
 from ...services.data import uploads as imports
+from .. import security
+from ..limits import IdPath, PageQuery
 from ..security import PlatformDep, require
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
@@ -132,8 +135,8 @@ def download(content: bytes, filename: str, media_type: str = XLSX) -> Response:
 
 
 def client_address(request: Request) -> str | None:
-    """The client's address, for audit records."""
-    return request.client.host if request.client else None
+    """The client's address, for audit records (``security.client_address``: proxies only when trusted)."""
+    return security.client_address(request)
 
 
 async def receive_upload(request: Request, p: Any, actor: Actor) -> int:
@@ -162,7 +165,7 @@ def _too_large(exc: imports.TooLarge) -> HTTPException:
 
 
 @router.get("", response_model=ImportList)
-def list_imports(p: PlatformDep, actor: ImportActor, page: Annotated[int, Query(ge=1)] = 1) -> ImportList:
+def list_imports(p: PlatformDep, actor: ImportActor, page: PageQuery = 1) -> ImportList:
     """Uploads, newest first (50 per page)."""
     items, total = imports.list_imports(p, actor, page)
     return ImportList(
@@ -206,14 +209,14 @@ def template(actor: ImportActor, lang: str = "zh") -> Response:
 
 
 @router.get("/{import_id}", response_model=ImportPublic)
-def get_import(import_id: int, p: PlatformDep, actor: ImportActor) -> ImportPublic:
+def get_import(import_id: IdPath, p: PlatformDep, actor: ImportActor) -> ImportPublic:
     """Status, progress and counts of one upload."""
     return public(imports.get_import(p, actor, import_id))
 
 
 @router.get("/{import_id}/problems", response_model=ProblemPagePublic)
 def problems(
-    import_id: int, p: PlatformDep, actor: ImportActor, code: str | None = None, page: Annotated[int, Query(ge=1)] = 1
+    import_id: IdPath, p: PlatformDep, actor: ImportActor, code: str | None = None, page: PageQuery = 1
 ) -> ProblemPagePublic:
     """The validation report, 50 problems a page, optionally only one error code."""
     r = report.problems(p, actor, import_id, code or None, page)
@@ -228,20 +231,21 @@ def problems(
 
 
 @router.get("/{import_id}/report.xlsx", response_class=Response)
-def report_xlsx(import_id: int, p: PlatformDep, actor: ImportActor) -> Response:
-    """The whole validation report as a workbook (Chinese and English columns)."""
-    return download(report.report_workbook(p, actor, import_id), f"import-{import_id}-report.xlsx")
+def report_xlsx(import_id: IdPath, request: Request, p: PlatformDep, actor: ImportActor) -> Response:
+    """The whole validation report as a workbook (Chinese and English columns); the export is audited."""
+    content = audit_trail.export_import_report(p, actor, import_id, client_address(request))
+    return download(content, f"import-{import_id}-report.xlsx")
 
 
 @router.post("/{import_id}/commit", status_code=202, response_model=Accepted)
-def commit(import_id: int, request: Request, p: PlatformDep, actor: ImportActor) -> Accepted:
+def commit(import_id: IdPath, request: Request, p: PlatformDep, actor: ImportActor) -> Accepted:
     """Commit a validated import (all or nothing, in the background); 409 unless it is validated without errors."""
     imports.commit(p, actor, import_id, client_address(request))
     return Accepted(id=import_id, status="committing")
 
 
 @router.post("/{import_id}/discard", response_model=ImportPublic)
-def discard(import_id: int, request: Request, p: PlatformDep, actor: ImportActor) -> ImportPublic:
+def discard(import_id: IdPath, request: Request, p: PlatformDep, actor: ImportActor) -> ImportPublic:
     """Discard an import that is not committed; its stored file is deleted (409 when committed or running)."""
     imports.discard(p, actor, import_id, client_address(request))
     return public(imports.get_import(p, actor, import_id))

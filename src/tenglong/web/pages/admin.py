@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import Forbidden, InvalidInput, Problem
@@ -15,6 +15,8 @@ from ...services.audit import log as audit_view
 from ..api.admin import AuditFilterDep, AuditReader, UserAdmin
 from ..api.imports import client_address
 from ..app import render
+from ..errors import audit_refusal
+from ..limits import IdPath, NumberQuery, PageQuery
 from ..security import ActorDep, PlatformDep
 from .imports import local_time
 
@@ -62,7 +64,7 @@ def admin_home(actor: ActorDep) -> Response:
 
 @router.get("/admin/users")
 def users_page(
-    request: Request, p: PlatformDep, actor: UserAdmin, notice: str | None = None, user: int | None = None
+    request: Request, p: PlatformDep, actor: UserAdmin, notice: str | None = None, user: NumberQuery = None
 ) -> Response:
     """Every account with its role and scope; create, deactivate, reactivate, reset a password."""
     return _users_page(request, p, actor, notice=notice, subject=user)
@@ -88,6 +90,7 @@ def create_user(
     try:
         uid = users.create(p, actor, new, client_address(request))
     except InvalidInput as exc:
+        audit_refusal(request, 422, exc.code, exc.message_zh, exc.message_en, exc.problems)  # the form answers it
         form = {
             "username": new.username,
             "display_name": display_name,
@@ -101,14 +104,14 @@ def create_user(
 
 
 @router.post("/admin/users/{user_id}/deactivate")
-def deactivate(request: Request, user_id: int, p: PlatformDep, actor: UserAdmin) -> Response:
+def deactivate(request: Request, user_id: IdPath, p: PlatformDep, actor: UserAdmin) -> Response:
     """Deactivate the account and end its sessions."""
     users.deactivate(p, actor, user_id, client_address(request))
     return RedirectResponse(f"/admin/users?notice=deactivated&user={user_id}", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/reactivate")
-def reactivate(request: Request, user_id: int, p: PlatformDep, actor: UserAdmin) -> Response:
+def reactivate(request: Request, user_id: IdPath, p: PlatformDep, actor: UserAdmin) -> Response:
     """Reactivate the account."""
     users.reactivate(p, actor, user_id, client_address(request))
     return RedirectResponse(f"/admin/users?notice=reactivated&user={user_id}", status_code=303)
@@ -116,7 +119,7 @@ def reactivate(request: Request, user_id: int, p: PlatformDep, actor: UserAdmin)
 
 @router.post("/admin/users/{user_id}/reset-password")
 def reset_password(
-    request: Request, user_id: int, p: PlatformDep, actor: UserAdmin, password: Annotated[str, Form()] = ""
+    request: Request, user_id: IdPath, p: PlatformDep, actor: UserAdmin, password: Annotated[str, Form()] = ""
 ) -> Response:
     """Set a new password (the account's sessions end), or show the problem next to that account (422)."""
     try:
@@ -128,7 +131,7 @@ def reset_password(
 
 @router.get("/admin/audit")
 def audit_page(
-    request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: Annotated[int, Query(ge=1)] = 1
+    request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: PageQuery = 1
 ) -> Response:
     """The audit log: filters, newest first, before/after compared key by key, export to Excel and CSV."""
     result = audit_view.entries(p, actor, f, page)

@@ -11,7 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from ...services.accounts import auth
 from ..app import render
 from ..i18n import t
-from ..security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionDep, current, language, platform
+from ..security import (
+    LANG_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SessionDep,
+    client_address,
+    current,
+    language,
+    platform,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,20 +91,21 @@ def login_submit(
             p.uow,
             username.strip(),
             password,
-            request.client.host if request.client else "?",
+            client_address(request) or "?",
             p.settings.login_max_failures,
             p.settings.login_window_minutes,
             p.settings.session_hours,
             lang,
+            max_failures_per_address=p.settings.login_max_failures_per_address,
         )
-    except auth.Throttled:
+    except auth.Throttled as exc:
         return render(
             request,
             "login.html",
             status_code=429,
             next=_safe_next(next),
             login_csrf=cookie,
-            error=t("login.throttled", lang),
+            error=t("login.throttled_wait", lang, minutes=exc.minutes),
         )
     except auth.AuthError:
         return render(

@@ -8,23 +8,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...core.mujun import indicators as ind
+from ...services.audit import trail as audit_trail
 from ...services.enterprises import directory as service
 from ..app import render
 from ..evaluation_workbooks import enterprise_list_workbook
 from ..figures import FIGURES, divisions, towns
 from ..i18n import t
-from ..result_query import FilterDep, parse_year
-from ..security import ActorDep, PlatformDep, language
+from ..limits import BoundedFilterDep, year_param
+from ..security import ActorDep, PlatformDep, client_address, language
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/enterprises")
 def enterprise_list(
-    request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: str | None = None
+    request: Request, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep, year: str | None = None
 ) -> Response:
     """The filtered, sorted, paged list of a published year (scoped to the actor)."""
-    listing = service.list_enterprises(p.uow, actor, parse_year(year), f)
+    listing = service.list_enterprises(p.uow, actor, year_param(year), f)
     lang = language(request)
     return render(
         request,
@@ -41,10 +42,11 @@ def enterprise_list(
 
 @router.get("/enterprises/export.xlsx")
 def enterprise_export(
-    request: Request, p: PlatformDep, actor: ActorDep, f: FilterDep, year: str | None = None
+    request: Request, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep, year: str | None = None
 ) -> Response:
-    """The filtered list as an Excel workbook."""
-    return enterprise_list_workbook(service.export_enterprises(p.uow, actor, parse_year(year), f), language(request))
+    """The filtered list as an Excel workbook (the export is audited)."""
+    listing = audit_trail.export_enterprises(p, actor, year_param(year), f, client_address(request))
+    return enterprise_list_workbook(listing, language(request))
 
 
 @router.get("/enterprises/{credit_code}")

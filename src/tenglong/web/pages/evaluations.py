@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import Forbidden, InvalidInput, Problem, ReformError
+from ...services.audit import trail as audit_trail
 from ...services.enterprises.directory import FLAGS, SORTS
 from ...services.evaluation import methods
 from ...services.evaluation import views as service
@@ -19,8 +20,8 @@ from ..app import render
 from ..evaluation_workbooks import run_workbook_response
 from ..figures import CLASS_KEYS, FIGURES, divisions, towns
 from ..i18n import t
-from ..result_query import FilterDep
-from ..security import ActorDep, PlatformDep, SessionDep, language
+from ..limits import BoundedFilterDep, IdPath, NumberQuery, PageQuery
+from ..security import ActorDep, PlatformDep, SessionDep, client_address, language
 
 router = APIRouter(include_in_schema=False)
 MAX_METHOD_BYTES = 1_000_000
@@ -95,9 +96,7 @@ def start_run(
             raise InvalidInput(
                 [Problem("invalid_filter", "year", year, "年度", "a year", "2023", "请选择年度。", "Choose a year.")]
             )
-        run = service.start_run(
-            p.uow, actor, int(year), changes, title, request.client.host if request.client else None
-        )
+        run = service.start_run(p.uow, actor, int(year), changes, title, client_address(request))
     except (ReformError, InvalidInput) as exc:
         return _index(request, p, actor, exc.problems, 422)
     return RedirectResponse(f"/evaluations/{run.id}", status_code=303)
@@ -108,10 +107,10 @@ def compare_page(
     request: Request,
     p: PlatformDep,
     actor: ActorDep,
-    a: int | None = None,
-    b: int | None = None,
+    a: NumberQuery = None,
+    b: NumberQuery = None,
     direction: str | None = None,
-    page: int = 1,
+    page: PageQuery = 1,
 ) -> Response:
     """Two published years side by side, with the firms whose class changed."""
     c = service.compare(p.uow, actor, a, b, direction or None, page)
@@ -119,7 +118,7 @@ def compare_page(
 
 
 @router.get("/evaluations/{run_id}")
-def run_page(request: Request, run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> Response:
+def run_page(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep) -> Response:
     """Review a run: progress while it runs; then class counts, county vs targets, benchmarks and the results table."""
     run, page = service.run_results(p.uow, actor, run_id, f)
     lang = language(request)
@@ -139,14 +138,16 @@ def run_page(request: Request, run_id: int, p: PlatformDep, actor: ActorDep, f: 
 
 
 @router.get("/evaluations/{run_id}/results")
-def results_fragment(request: Request, run_id: int, p: PlatformDep, actor: ActorDep, f: FilterDep) -> Response:
+def results_fragment(
+    request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep
+) -> Response:
     """The results table alone (htmx swaps it in when the filters change)."""
     run, page = service.run_results(p.uow, actor, run_id, f)
     return render(request, "evaluations/_results.html", run=run, page=page, f=FIGURES)
 
 
 @router.get("/evaluations/{run_id}/progress")
-def progress_fragment(request: Request, run_id: int, p: PlatformDep, actor: ActorDep, reload: int = 0) -> Response:
+def progress_fragment(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, reload: int = 0) -> Response:
     """The progress bar of a run; polled every second while the run is queued or running.
 
     When it is no longer, the review page reloads itself.
@@ -159,23 +160,23 @@ def progress_fragment(request: Request, run_id: int, p: PlatformDep, actor: Acto
 
 
 @router.post("/evaluations/{run_id}/publish")
-def publish(request: Request, run_id: int, p: PlatformDep, s: SessionDep) -> Response:
+def publish(request: Request, run_id: IdPath, p: PlatformDep, s: SessionDep) -> Response:
     """Publish a finished run (admin), then back to its page."""
-    service.publish_run(p.uow, s.actor, run_id, request.client.host if request.client else None)
+    service.publish_run(p.uow, s.actor, run_id, client_address(request))
     return RedirectResponse(f"/evaluations/{run_id}", status_code=303)
 
 
 @router.post("/evaluations/{run_id}/rerun")
-def rerun(request: Request, run_id: int, p: PlatformDep, s: SessionDep) -> Response:
+def rerun(request: Request, run_id: IdPath, p: PlatformDep, s: SessionDep) -> Response:
     """Rerun a failed run (admin) with its method, in the background; then its page, which shows the progress."""
-    service.rerun_run(p.uow, s.actor, run_id, request.client.host if request.client else None)
+    service.rerun_run(p.uow, s.actor, run_id, client_address(request))
     return RedirectResponse(f"/evaluations/{run_id}", status_code=303)
 
 
 @router.get("/evaluations/{run_id}/export.xlsx")
-def export(request: Request, run_id: int, p: PlatformDep, actor: ActorDep) -> Response:
-    """The run's stored results as an Excel workbook."""
-    run, rows = service.export_rows(p.uow, actor, run_id)
+def export(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep) -> Response:
+    """The run's stored results as an Excel workbook (the export is audited)."""
+    run, rows = audit_trail.export_run(p, actor, run_id, client_address(request))
     return run_workbook_response(run, rows, language(request))
 
 

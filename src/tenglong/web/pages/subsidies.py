@@ -9,23 +9,27 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import InvalidInput, NotFound
 from ...registers.roles import Actor
+from ...services.audit import trail as audit_trail
 from ...services.calculation import calculator, project_form
 from ...services.subsidies import applications as subsidies
 from ..app import render
-from ..security import ActorDep, FormDep, PlatformDep, language, require
+from ..limits import IdPath, PageQuery
+from ..security import ActorDep, FormDep, PlatformDep, client_address, language, require
 
 router = APIRouter(include_in_schema=False)
 APPLY = require("apply")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 @router.get("/applications")
 def list_page(
-    request: Request, actor: ActorDep, p: PlatformDep, status: str = "", clause: str = "", town: str = "", page: int = 1
+    request: Request,
+    actor: ActorDep,
+    p: PlatformDep,
+    status: str = "",
+    clause: str = "",
+    town: str = "",
+    page: PageQuery = 1,
 ) -> Response:
     """Applications in the actor's scope, filtered by status, clause and (for county roles) town."""
     data = subsidies.list_applications(p.uow, actor, status or None, clause or None, town or None, None, page)
@@ -43,10 +47,14 @@ def list_page(
 
 
 @router.get("/applications.xlsx")
-def list_export(actor: ActorDep, p: PlatformDep, status: str = "", clause: str = "", town: str = "") -> Response:
-    """The filtered list as an Excel workbook (Chinese headers, frozen header row)."""
+def list_export(
+    request: Request, actor: ActorDep, p: PlatformDep, status: str = "", clause: str = "", town: str = ""
+) -> Response:
+    """The filtered list as an Excel workbook (Chinese headers, frozen header row); the export is audited."""
     return Response(
-        subsidies.export_xlsx(p.uow, actor, status or None, clause or None, town or None),
+        audit_trail.export_applications(
+            p, actor, status or None, clause or None, town or None, client_address(request)
+        ),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="subsidy-applications.xlsx"'},
     )
@@ -95,7 +103,7 @@ def new_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, APPLY],
     hx = bool(request.headers.get("hx-request"))
     try:
         if form.get("do") == "create":
-            aid = subsidies.apply_for_project(p.uow, actor, *args, form.get("clause", "2.10"), _address(request))
+            aid = subsidies.apply_for_project(p.uow, actor, *args, form.get("clause", "2.10"), client_address(request))
             return (
                 Response(status_code=204, headers={"HX-Redirect": f"/applications/{aid}"})
                 if hx
@@ -114,7 +122,7 @@ def new_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, APPLY],
 
 
 @router.get("/applications/{application_id}")
-def detail_page(request: Request, application_id: int, actor: ActorDep, p: PlatformDep) -> Response:
+def detail_page(request: Request, application_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
     """One application: inputs, amount, explanation snapshot with the clause text, audit trail and the actor's moves."""
     return render(
         request,
@@ -126,7 +134,7 @@ def detail_page(request: Request, application_id: int, actor: ActorDep, p: Platf
 
 @router.post("/applications/{application_id}/{action}")
 def action_submit(
-    request: Request, application_id: int, action: str, actor: ActorDep, p: PlatformDep, form: FormDep
+    request: Request, application_id: IdPath, action: str, actor: ActorDep, p: PlatformDep, form: FormDep
 ) -> Response:
     """Make a move from the detail page, then show the application again."""
     subsidies.act(
@@ -136,6 +144,6 @@ def action_submit(
         action,
         str(form.get("note") or ""),
         str(form.get("reference") or ""),
-        _address(request),
+        client_address(request),
     )
     return RedirectResponse(f"/applications/{application_id}", status_code=303)
