@@ -141,6 +141,28 @@ def render_errors(page) -> list[str]:
     return seen
 
 
+CSP_LISTENER = """document.addEventListener('securitypolicyviolation', (e) => window.__tenglongCspViolation(
+  `${e.effectiveDirective} refused ${e.blockedURI || 'inline'} on ${location.pathname}`
+  + ` (${e.sourceFile}:${e.lineNumber})`));"""
+
+
+@pytest.fixture
+def csp_violations(page) -> list[str]:
+    """What the Content-Security-Policy refused on ``page``: each ``securitypolicyviolation`` event, and every console
+    message (of any level) that speaks of the policy ("Content Security Policy", "Refused to").
+    """
+    seen: list[str] = []
+
+    def console(msg) -> None:
+        if "Content Security Policy" in msg.text or "Refused to" in msg.text:
+            seen.append(f"console {msg.type}: {msg.text}")
+
+    page.on("console", console)
+    page.expose_function("__tenglongCspViolation", lambda text: seen.append(f"violation: {text}"))
+    page.add_init_script(CSP_LISTENER)
+    return seen
+
+
 def wait_for_charts(page, timeout: float = 30_000) -> int:
     """Wait until every ECharts container on the page (``.chart``) has drawn; returns how many there are."""
     page.wait_for_load_state("networkidle")

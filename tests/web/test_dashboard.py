@@ -116,7 +116,7 @@ def test_dashboard_page_when_each_role_opens_shows_numbers_charts_and_scoped_lin
     page = client_as(role).get("/dashboard?year=2022", headers={"accept": "text/html"})
     assert page.status_code == 200
     for chart in ("chart-classes", "chart-towns", "chart-trend", "chart-trend-classes"):
-        assert f'id="{chart}"' in page.text and f'tenglong.chart("{chart}"' in page.text
+        assert f'id="{chart}"' in page.text and f'<script type="application/json" data-chart="{chart}">' in page.text
     d22 = _summary(platform, 2022)["counts"]["above_scale"]["D"]
     linked = f'href="/enterprises?year=2022&class=D&above_scale=1" data-class-link="D">{d22}</a>'
     assert (linked in page.text) == (role in ("admin", "department", "auditor"))

@@ -9,11 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
 
 from ..services.kernel.platform import Platform
 from . import errors, figures
 from .i18n import t
+from .limits import RequestLimits
 from .security import NotSignedIn, current, language
 
 HERE = Path(__file__).parent
@@ -44,6 +44,7 @@ PAGE_MODULES = (
     "pages.policy",
     "pages.imports",
     "pages.admin",
+    "pages.docs",
 )
 
 
@@ -63,9 +64,11 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
 
 
 def _render_error(request: Request, status: int, zh: str, en: str, problems: list) -> Response:
+    # An htmx request swaps the answer into part of the page: give it the error box alone, not a whole page.
+    fragment = request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
     return render(
         request,
-        "error.html",
+        "_error_box.html" if fragment else "error.html",
         status_code=status,
         status=status,
         message=zh if language(request) == "zh" else en,
@@ -79,7 +82,7 @@ def create_app(platform: Platform) -> FastAPI:
         title="tenglong API",
         version="1",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # FastAPI's page fetches Swagger UI from a CDN, with an inline script: see pages.docs
         redoc_url=None,
         description=(
             "临政发〔2022〕22号 — the calculation contract, the 亩均 evaluation and the campaign registers. "
@@ -89,6 +92,9 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # Bodies bounded while read, JSON bodies of the API read strictly: before routing (and so before signing in),
+    # inside CatchUnexpected (added by errors.install, so outside this) and the security headers of _headers below.
+    app.add_middleware(RequestLimits, platform=platform, render_error=_render_error)
     errors.install(app, _render_error)
 
     @app.exception_handler(NotSignedIn)
@@ -98,20 +104,26 @@ def create_app(platform: Platform) -> FastAPI:
     for name in API_MODULES + PAGE_MODULES:
         app.include_router(import_module(f"{__package__}.{name}").router)
 
-    @app.middleware("http")  # async, and it does no blocking work (the error page of a 413 is drawn in the threadpool)
+    @app.middleware("http")  # async, and it does no blocking work (bodies are bounded by RequestLimits, inside it)
     async def _headers(request: Request, call_next):
-        # Refuse a declared body over the upload limit before reading it (routes also count the bytes).
-        mb = platform.settings.max_upload_mb
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > mb * 1024 * 1024:
-            zh, en = f"上传的文件超过 {mb} MB 的上限。", f"The upload exceeds the {mb} MB limit."
-            # The error page looks the session up in the database: off the event loop.
-            response = await run_in_threadpool(errors.respond, _render_error, request, 413, "too_large", zh, en)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        headers = response.headers
+        # Only our own files; no inline script or style (templates carry data, static/app.js the behaviour), no eval,
+        # no plugins, no framing, forms only back to us. img-src data: for the SVG icons of Swagger UI (/api/v1/docs).
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        if platform.settings.behind_tls:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Everything but /static/ may hold personal data (API answers, exports, pages after sign-in): never stored by
+        # a browser or a proxy. The vendored and own static files stay cacheable (ETag / Last-Modified).
+        if not request.url.path.startswith("/static/"):
+            headers.setdefault("Cache-Control", "no-store")
         return response
 
     return app

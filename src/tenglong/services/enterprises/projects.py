@@ -179,31 +179,55 @@ def _date(value: Any) -> dt.date:
         ) from None
 
 
+NAME_MAX = 200
+"""Longest project name (the database's CHECK holds the same limit)."""
+
+
+def checked_name(name: Any) -> str:
+    """A project name, stripped; refused when blank or longer than :data:`NAME_MAX` (never cut short).
+
+    Raises:
+        InvalidInput: naming the field and the limit.
+    """
+    text = name.strip() if isinstance(name, str) else ""
+    if not text:
+        problem = Problem(
+            "missing_input",
+            "name",
+            None,
+            "项目名称",
+            "a project name",
+            "数控化改造项目",
+            "请填写项目名称。",
+            "Give the project a name.",
+        )
+    elif len(text) > NAME_MAX:
+        problem = Problem(
+            "too_long",
+            "name",
+            text[:40] + "…",
+            f"不超过 {NAME_MAX} 个字符",
+            f"at most {NAME_MAX} characters",
+            "数控化改造项目",
+            f"项目名称有 {len(text)} 个字符，最多 {NAME_MAX} 个。",
+            f"The project name has {len(text)} characters; at most {NAME_MAX} are allowed.",
+        )
+    else:
+        return text
+    raise InvalidInput([problem])
+
+
 def insert_project(
     w: Writer, actor: Actor, credit_code: str, name: str, application_date: Any, inputs: dict[str, Any]
 ) -> int:
     """Insert a checked project inside a write transaction (audited); the caller checked scope and permission."""
     day = _date(application_date)
     clean = check_inputs(inputs, day.isoformat())
-    if not (name or "").strip():
-        raise InvalidInput(
-            [
-                Problem(
-                    "missing_input",
-                    "name",
-                    None,
-                    "项目名称",
-                    "a project name",
-                    "数控化改造项目",
-                    "请填写项目名称。",
-                    "Give the project a name.",
-                )
-            ]
-        )
+    name = checked_name(name)
     pid = w.conn.execute(
         insert(projects).values(
             credit_code=credit_code,
-            name=name.strip()[:200],
+            name=name,
             application_date=day,
             inputs=clean,
             created_by=actor.id,
@@ -270,7 +294,7 @@ def update_project(
             )
         day = _date(application_date) if application_date else row.application_date
         values = {
-            "name": (name or row.name).strip()[:200],
+            "name": checked_name(name if name is not None else row.name),
             "application_date": day,
             "inputs": check_inputs(inputs if inputs is not None else revive(row.inputs), day.isoformat()),
         }

@@ -25,6 +25,8 @@ from ...core.parameters import ParameterSet
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _META = ("title", "description", "source")
 EXAMPLE = "changes:\n  mujun.score_decimals: 3"
+TITLE_MAX = 200
+"""Longest method title (the runs table's CHECK holds the same limit)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,23 @@ def _checked(data: Any, revive: bool) -> Method:
     if problems:
         raise ReformError(problems)
     title = data.get("title")
-    return Method(changes or None, str(title) if title is not None else None)
+    title = None if title is None else str(title).strip() or None
+    if title is not None and len(title) > TITLE_MAX:
+        raise ReformError(
+            [
+                Problem(
+                    "too_long",
+                    "title",
+                    title[:40] + "…",
+                    f"不超过 {TITLE_MAX} 个字符",
+                    f"at most {TITLE_MAX} characters",
+                    "黄岩区2022年口径",
+                    f"方法标题有 {len(title)} 个字符，最多 {TITLE_MAX} 个。",
+                    f"The method's title has {len(title)} characters; at most {TITLE_MAX} are allowed.",
+                )
+            ]
+        )
+    return Method(changes or None, title)
 
 
 def from_text(text: str, where: str) -> Method:
