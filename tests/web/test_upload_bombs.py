@@ -59,7 +59,7 @@ def test_calculator_batch_when_bomb_uploaded_from_a_browser_shows_the_error_page
 
 
 def test_calculator_batch_when_bomb_uploaded_through_htmx_swaps_in_the_error_box(client_as, payloads):
-    """The calculator page posts with htmx: the 413 answer is the error box alone (swapped into the results), not a page."""
+    """The calculator page posts with htmx: the 413 answer is the error box alone, swapped into the results."""
     c = client_as("town")
     name, data = payloads["A1+XFD1048576"]
     r = c.post("/calculator/batch", files={"file": (name, data)}, headers={"hx-request": "true"})
