@@ -252,7 +252,7 @@ def _print_evaluation(ev, lang: str) -> None:
     tables = (
         ("分类结果（家）" if zh else "firms by class", summary_table(ev.result, lang), False),
         (
-            "全县规上亩均效益与目标（附件 二）" if zh else "county figures against the targets (annex A.2)",
+            "全市规上亩均效益与目标（附件 二）" if zh else "county figures against the targets (annex A.2)",
             target_table(ev.result, lang),
             True,
         ),
@@ -466,6 +466,19 @@ def bench_import(n: int, seed: int, lang: str) -> None:
         click.echo(line)
 
 
+@bench.command("attacks")
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True, help="Times each attack is sent.")
+@click.option("--out", default=None, help="Write the Markdown table here (e.g. docs/reliability.md); else print it.")
+@click.option("--only", default=None, help="Only the attacks whose number starts with this (e.g. 2 or 8a).")
+def bench_attacks(runs: int, out: str | None, only: str | None) -> None:
+    """Send every attack of the hostile-input review to a real server (tenglong serve on a fresh demo county)
+    RUNS times; measure the answers, the server's peak memory and whether it stays up; print or write the table."""
+    from .bench.attacks import attacks_benchmark
+
+    for line in attacks_benchmark(runs, out, only):
+        click.echo(line)
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default TENGLONG_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default TENGLONG_PORT, 8000).")
@@ -545,6 +558,41 @@ def audit_verify(database_url: str | None) -> None:
     for line in report(verdict):
         click.echo(line)
     sys.exit(0 if verdict.ok else 1)
+
+
+@main.group()
+def registers() -> None:
+    """The campaign registers (清单) of A.3."""
+
+
+@registers.command("export")
+@click.option("--kind", default=None, help="One register (its key or Chinese name); default: every register.")
+@click.option("--town", default=None, help="One town, by name (杜桥镇) or code; default: every town.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.json or FILE.xlsx.")
+@click.option("--database-url", default=None, help="Export from this database (default TENGLONG_DATABASE_URL).")
+def registers_export(kind: str | None, town: str | None, out: str, database_url: str | None) -> None:
+    """Write the registers, one per kind, as JSON or XLSX (the suffix of --out decides); the export is audited."""
+    from .services.campaign.export import export
+    from .services.kernel.platform import Platform
+    from .settings import get_settings
+
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    platform = Platform.from_settings(settings)
+    try:
+        counts = export(platform.uow, out, kind=kind, town=town)
+    except InvalidInput as exc:
+        _print_problems(exc)
+        sys.exit(1)
+    except PolicyError as exc:
+        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
+    finally:
+        platform.engine.dispose()
+    click.echo(
+        f"已导出 {counts['kinds']} 个清单、{counts['entries']} 条 / exported {counts['kinds']} registers, "
+        f"{counts['entries']} entries → {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     )
     upload_dir: str = Field("var/uploads", description="Where uploaded data files wait for their commit.")
     max_upload_mb: int = Field(50, description="Largest accepted upload, in MB.")
+    attachment_dir: str = Field(
+        "var/attachments",
+        description="Where attachments (evidence files of applications and registers) are kept, outside the web root, "
+        "each under a generated name.",
+    )
+    max_attachment_mb: int = Field(20, ge=1, description="Largest attachment, in MB.")
     # Request bodies are counted while they arrive (web/limits.py); past its route's limit a body is refused with 413.
     max_batch_mb: int = Field(20, description="Largest body of the calculator's batch upload, in MB.")
     max_calculate_mb: int = Field(

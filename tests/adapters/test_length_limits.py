@@ -256,7 +256,7 @@ def test_migration_0005_when_tables_are_referenced_keeps_every_row_reference_and
     counted = ("users", "sessions", "projects", "subsidy_applications", "data_imports", "evaluation_runs", "audit_log")
     with at_0004.connect() as conn:
         before = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in counted}  # noqa: S608
-    upgrade(at_0004)
+    _migrate(at_0004, "0005")
     assert _revision(at_0004) == "0005"
     with at_0004.connect() as conn:
         after = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in counted}  # noqa: S608
@@ -274,7 +274,7 @@ def test_migration_0005_when_a_value_is_already_too_long_stops_and_names_it(at_0
         conn.execute(insert(tables.users).values(id=1, **BASE["users"]))
         conn.execute(insert(tables.evaluation_runs).values(id=7, **BASE["evaluation_runs"], message="x" * 2001))
     with pytest.raises(RuntimeError, match=r"evaluation_runs\.message: 1 .*over 2000 characters.*ids 7") as refused:
-        upgrade(at_0004)
+        _migrate(at_0004, "0005")
     assert "nothing is truncated" in str(refused.value)
     assert _revision(at_0004) == "0004"
     with at_0004.connect() as conn:

@@ -133,13 +133,19 @@ SCENARIOS: dict[str, Scenario] = {
         also={TR + "ordinary_min_equipment_investment": 1_900_000},
     ),
     TR + "reward_2513_min_contribution_growth": Scenario(
-        R2513, D("0.16"), (P, "P1", "key_project_reward_2513"), 150_000, 0, ("0.160000",), ("0.120000",)
+        R2513, D("0.16"), (P, "P1", "key_project_reward_2513"), 150_000, 0, ("16%",), ("12%",)
     ),
     TR + "reward_2513_min_industrial_equipment_investment": Scenario(
         R2513, 6_500_000, (P, "P1", "key_project_reward_2513"), 150_000, 0, ("6,500,000.00",), ("5,000,000.00",)
     ),
     TR + "reward_2513_rate": Scenario(
-        R2513, D("0.18"), (P, "P1", "key_project_reward_2513"), 150_000, 180_000, ("18%", "180,000.00"), ("15%",)
+        R2513,
+        D("0.18"),
+        (P, "P1", "key_project_reward_2513"),
+        150_000,
+        180_000,
+        (("× 18%", "18% of"), "180,000.00"),
+        (("× 15%", "15% of"),),
     ),
     # 2.11
     VI + "min_plot_ratio_rise": Scenario(
@@ -299,8 +305,8 @@ SCENARIOS: dict[str, Scenario] = {
         (L, "T1", "pre_registration_allowed"),
         True,
         False,
-        ("0.200000",),
-        ("0.250000",),
+        ("20%",),
+        ("25%",),
     ),
     "pre_registration.transfer_min_investment_ratio": Scenario(
         "转移登记：开发投资 0.6",
@@ -308,8 +314,8 @@ SCENARIOS: dict[str, Scenario] = {
         (L, "T1", "transfer_registration_allowed"),
         True,
         False,
-        ("0.650000",),
-        ("0.250000",),
+        ("65%",),
+        ("25%",),
     ),
     # 2.9
     "merger.pharma_reward_per_mu": Scenario(

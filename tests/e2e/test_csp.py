@@ -20,7 +20,8 @@ from tenglong.web.app import PAGE_MODULES
 from .conftest import chart_ink, screenshot, wait_for_charts
 
 DEMO_ENTERPRISE = "913310821003686548"  # the `enterprise` account's firm, in the `town` account's 杜桥镇
-NOT_WALKED = re.compile(r"\.(xlsx|csv)$|^/lang/")  # downloads (no page to render) and the language switch
+# downloads (no page to render: files, attachments, the icon) and the language switch
+NOT_WALKED = re.compile(r"\.(xlsx|csv|ico)$|^/lang/|^/attachments/")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -77,6 +78,19 @@ def _values(page, server) -> dict[str, object]:
         f"{server}/api/v1/applications", data={"project_id": project.json()["id"], "clause": "2.10"}, headers=headers
     )
     assert application.status == 201, application.text()
+    attached = api.post(
+        f"{server}/attachments",
+        multipart={
+            "owner": "subsidy_application",
+            "owner_id": str(application.json()["id"]),
+            "kind": "invoice",
+            "file": {"name": "发票.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"},
+        },
+        headers=headers,
+        max_redirects=0,
+    )
+    assert attached.status == 303, attached.text()
+    files = api.get(f"{server}/api/v1/applications/{application.json()['id']}").json()["attachments"]
     upload = api.post(
         f"{server}/api/v1/imports",
         multipart={"file": {"name": "csp-walk.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"}},
@@ -93,6 +107,7 @@ def _values(page, server) -> dict[str, object]:
         "run_id": next(r["id"] for r in runs if r["status"] == "published"),
         "application_id": application.json()["id"],
         "import_id": import_id,
+        "attachment_id": files[0]["id"],
         "path": api.get(f"{server}/api/v1/policy/parameters").json()["parameters"][0]["path"],
     }
 
@@ -152,8 +167,8 @@ def test_pages_when_town_or_enterprise_opens_dashboard_calculator_and_profile_ru
     for path in ("/dashboard", f"/calculator?enterprise={DEMO_ENTERPRISE}", f"/enterprises/{DEMO_ENTERPRISE}"):
         _visit(page, server, path)
         if path.startswith("/calculator"):
-            page.fill("#calc-form input[name=total_investment]", "15000000")
-            page.fill("#calc-form input[name=equipment_investment]", "8000000")
+            page.fill("#calc-form input[name=total_investment]", "1500")
+            page.fill("#calc-form input[name=equipment_investment]", "800")
             page.click("#calc-form button[type=submit]")
             expect(page.locator("#results article[data-clause='2.10']")).to_be_visible()
     assert wait_for_charts(page) == 2
@@ -195,8 +210,8 @@ def test_behaviour_when_moved_to_app_js_still_works(page, server, login, render_
     expect(closed).to_have_count(0)
 
     page.goto(f"{server}/calculator")
-    page.fill("#calc-form input[name=total_investment]", "15000000")
-    page.fill("#calc-form input[name=equipment_investment]", "8000000")
+    page.fill("#calc-form input[name=total_investment]", "1500")
+    page.fill("#calc-form input[name=equipment_investment]", "800")
     page.click("#calc-form button[type=submit]")  # hx-post: the results are swapped in
     expect(page.locator("#results article[data-clause='2.10']")).to_be_visible()
     page.evaluate(STUB_PRINT)
@@ -225,8 +240,8 @@ def test_screenshots_when_the_policy_applies_keep_their_styling(page, server, lo
     assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "6px"
     screenshot(page, "csp-dashboard")
     page.goto(f"{server}/calculator?enterprise={DEMO_ENTERPRISE}")
-    page.fill("#calc-form input[name=total_investment]", "15000000")
-    page.fill("#calc-form input[name=equipment_investment]", "8000000")
+    page.fill("#calc-form input[name=total_investment]", "1500")
+    page.fill("#calc-form input[name=equipment_investment]", "800")
     page.click("#calc-form button[type=submit]")
     expect(page.locator("#results article[data-clause='2.10']")).to_be_visible()
     assert page.evaluate("getComputedStyle(document.querySelector('.calc-section .fields')).display") == "grid"

@@ -143,8 +143,13 @@ def test_import_when_the_fixed_file_is_uploaded_validates_clean_and_commits_with
     expect(page.locator("#report-clean")).to_be_visible()
     expect(page.locator("#error-count")).to_have_text("0")
     expect(page.locator("#problems-table tbody tr[data-code]")).to_have_count(0)
+    page.click("#commit-button")  # irreversible: a dialog asks first; cancelling leaves the import as it was
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.click("#confirm-cancel")
+    expect(page.locator("#import-status")).to_have_attribute("data-status", "validated")
+    page.click("#commit-button")
     with page.expect_navigation():
-        page.click("#commit-button")
+        page.click("#confirm-ok")
     page.wait_for_selector("#import-status[data-status=committed]", timeout=VALIDATION_TIMEOUT)
     page.wait_for_load_state("networkidle")
     assert page.url.split("?")[0] == url.split("?")[0]

@@ -109,14 +109,15 @@ def test_calculator_when_a_2_10_major_project_is_entered_shows_800000_and_the_cl
     """
     login("admin")
     page.goto(f"{server}/calculator")
-    page.fill("#calc-form input[name=equipment_investment]", "8000000")
-    page.fill("#calc-form input[name=total_investment]", "15000000")
+    page.fill("#calc-form input[name=application_date]", "2023-03-01")  # within the validity, whatever today is
+    page.fill("#calc-form input[name=equipment_investment]", "800")  # 万元, the fields' first unit
+    page.fill("#calc-form input[name=total_investment]", "1500")
     page.select_option("#calc-form select[name=traditional_industry]", "true")
     page.click("#calc-form button[type=submit]")
     clause = page.locator("#results article[data-clause='2.10']")
     expect(clause).to_be_visible()
     expect(clause.locator("[data-output=tech_renovation_tier] .value")).to_have_text(t("calculator.enum.major", "zh"))
-    expect(clause.locator("[data-output=tech_renovation_subsidy] .value")).to_have_text("800,000.00 元")
+    expect(clause.locator("[data-output=tech_renovation_subsidy] .value")).to_have_text("80.00 万元（800,000.00 元）")
     expect(clause.locator("[data-output=tech_renovation_subsidy] .status")).to_have_text(
         t("calculator.status.applied", "zh")
     )
@@ -133,12 +134,19 @@ def test_calculator_when_a_2_10_major_project_is_entered_shows_800000_and_the_cl
 
 
 def _act(page, action: str, **fields: str) -> None:
-    """Make one move from the application page (its form posts and redirects back)."""
+    """Make one move from the application page (its form posts and redirects back); a move that asks first (批准,
+    拨付, 退回修改, 撤回) is confirmed in its dialog.
+    """
     form = page.locator(f"#actions form[data-action={action}]")
     for name, value in fields.items():
-        form.locator(f"input[name={name}]").fill(value)
+        form.locator(f"[name={name}]").fill(value)
+    if form.get_attribute("data-confirm") is None:
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        return
+    form.locator("button[type=submit]").click()
     with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+        page.locator("#confirm-dialog #confirm-ok").click()
 
 
 def _actions(page) -> list[str]:
@@ -148,17 +156,18 @@ def _actions(page) -> list[str]:
 def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the_audit_trail(
     page, server, login, render_errors
 ):
-    """enterprise creates and submits, department starts the review, admin approves and pays; each role sees only its
-    moves; the trail shows all.
+    """enterprise creates and submits, department reviews (审核意见 and a recommended amount), admin approves and pays;
+    each role sees only its moves; the trail shows all.
     """
     project = f"E2E 技改 {uuid.uuid4().hex[:8]}"
     reference = f"TZ-{uuid.uuid4().hex[:10].upper()}"
     login("enterprise")
     page.goto(f"{server}/applications/new")
-    expect(page.locator("select[name=credit_code]")).to_have_value(DEMO_ENTERPRISE)
+    expect(page.locator("input[name=credit_code]")).to_have_value(DEMO_ENTERPRISE)
     page.fill("input[name=name]", project)
-    page.fill("input[name=total_investment]", "15000000")
-    page.fill("input[name=equipment_investment]", "8000000")
+    page.fill("input[name=application_date]", "2023-03-01")
+    page.fill("input[name=total_investment]", "1500")
+    page.fill("input[name=equipment_investment]", "800")
     page.select_option("select[name=traditional_industry]", "true")
     page.click("button[name=do][value=preview]")
     expect(page.locator("#preview .amount")).to_have_text("800,000.00")
@@ -177,6 +186,9 @@ def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the
     assert _actions(page) == ["start_review"]
     _act(page, "start_review")
     expect(page.locator("#status")).to_have_text(state_name("subsidy_application", "under_review", "zh"))
+    assert _actions(page) == ["recommend"]
+    _act(page, "recommend", recommended_amount="800000", opinion="材料齐全，建议按计算金额补助")
+    expect(page.locator("#status")).to_have_text(state_name("subsidy_application", "recommended", "zh"))
     assert _actions(page) == []  # the department reviews; it does not decide
 
     login("admin")
@@ -192,17 +204,18 @@ def test_subsidy_when_each_owner_makes_its_step_ends_paid_with_every_step_in_the
 
     trail = page.locator("#audit tbody tr")
     steps = trail.evaluate_all("rs => rs.map(r => r.dataset.audit)")
-    assert steps == [f"application.{a}" for a in ("create", "submit", "start_review", "approve", "pay")], steps
-    who = [trail.nth(i).locator("td").nth(1).inner_text() for i in range(5)]
-    roles = ["enterprise", "enterprise", "department", "admin", "admin"]
+    moves = ("create", "submit", "start_review", "recommend", "approve", "pay")
+    assert steps == [f"application.{a}" for a in moves], steps
+    who = [trail.nth(i).locator("td").nth(1).inner_text() for i in range(6)]
+    roles = ["enterprise", "enterprise", "department", "department", "admin", "admin"]
     assert [w.split(" · ")[0] for w in who] == roles and all(
         w.endswith(t(f"role.{r}", "zh")) for w, r in zip(who, roles, strict=True)
     )
-    after = [trail.nth(i).locator("td").nth(4).inner_text() for i in range(5)]
-    assert [a.split(" · ")[0] for a in after] == [
-        state_name("subsidy_application", s, "zh") for s in ("draft", "submitted", "under_review", "approved", "paid")
-    ]
-    assert after[0].endswith("800,000.00") and "符合2.10重大技改项目条件" in after[3] and reference in after[4]
+    after = [trail.nth(i).locator("td").nth(4).inner_text() for i in range(6)]
+    states = ("draft", "submitted", "under_review", "recommended", "approved", "paid")
+    assert [a.split(" · ")[0] for a in after] == [state_name("subsidy_application", s, "zh") for s in states]
+    assert after[0].endswith("800,000.00") and "材料齐全" in after[3] and "800,000.00" in after[3]
+    assert "符合2.10重大技改项目条件" in after[4] and reference in after[5]
 
     page.goto(f"{server}/enterprises/{DEMO_ENTERPRISE}")  # the profile lists it as paid
     row = page.locator("#subsidies tbody tr", has_text=project)

@@ -48,11 +48,12 @@ def tech_situations(draw):
         }
     projects = {}
     for k in range(draw(st.integers(1, 8))):
+        equipment = draw(EQUIPMENT)
         projects[f"P{k:02d}"] = {
             "enterprise": f"E{draw(st.integers(0, n_ent - 1))}",
             "application_date": draw(DAYS).isoformat(),
-            "total_investment": draw(TOTAL),
-            "equipment_investment": draw(EQUIPMENT),
+            "total_investment": max(draw(TOTAL), equipment),  # equipment is part of the total (relation)
+            "equipment_investment": equipment,
             "traditional_industry": draw(st.booleans()),
             "key_industrial_project": draw(st.booleans()),
         }
@@ -114,6 +115,8 @@ def test_vertical_industry_when_random_project_matches_reference(
     cls, zero, own, before, after, land, ren, total, s4, s5, s6, day
 ):
     """2.11 route and reward (both routes, the cap, every class) agree with Decimal."""
+    before, after = sorted((before, after))  # the inputs keep their relations (variables.yaml)
+    total = max(total, ren, s4 + s5 + s6)
     p = {
         "zero_land_renovation": zero,
         "self_owned_and_used": own,
@@ -170,6 +173,8 @@ def test_scattered_land_and_fee_waiver_when_random_project_match_reference(
     original, scattered, before, after, ren, total, zero, unchanged, own, premium, fee, day
 ):
     """2.5 eligibility (inclusive bounds) and the 2.6 waiver agree with Decimal."""
+    before, after = sorted((before, after))  # the inputs keep their relations (variables.yaml)
+    total = max(total, ren)
     p = {
         "zero_land_renovation": zero,
         "original_land_area_mu": original,

@@ -17,12 +17,21 @@ from typing import Any
 
 import openpyxl
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from tenglong.adapters.db.tables import data_imports, enterprises, evaluation_results, evaluation_runs, users
+from tenglong.adapters.db.tables import (
+    data_imports,
+    enterprises,
+    evaluation_results,
+    evaluation_runs,
+    login_attempts,
+    notifications,
+    users,
+)
 from tenglong.adapters.tabular.writer import write_enterprise_years
 from tenglong.core.credit_code import check_character
 from tenglong.registers.roles import Actor
+from tenglong.services import attachments as attachment_service
 from tenglong.services.accounts import users as users_service
 from tenglong.services.accounts.auth import actor_of
 from tenglong.services.bootstrap import DEMO_TOWN
@@ -31,6 +40,7 @@ from tenglong.services.data.store import frame_from_db
 from tenglong.services.enterprises import projects
 from tenglong.services.evaluation.runs import create_run, execute_run, fail
 from tenglong.services.kernel.platform import Platform
+from tenglong.services.kernel.uow import now
 from tenglong.services.subsidies import applications as subsidies
 
 from .conftest import ROLES, client_for
@@ -126,6 +136,8 @@ class World(Scope):
     own_project: int = 0
     foreign_project: int = 0
     shared_import: int = 0
+    own_file: int = 0
+    foreign_file: int = 0
 
     def new_import(self, state: str) -> int:
         """An upload validated to ``state``: ``invalid`` (headers only) or ``validated`` (one clean row)."""
@@ -135,17 +147,46 @@ class World(Scope):
         assert imports_service.get_import(self.p, self.admin, iid).status == state
         return iid
 
+    def new_file(self, credit_code: str) -> int:
+        """An attachment (a small PDF) of a new draft application of ``credit_code``."""
+        aid = self.new_application(credit_code, "draft")
+        pdf = io.BytesIO(b"%PDF-1.4\n%access matrix\n%%EOF\n")
+        return attachment_service.upload(self.p, self.admin, "subsidy_application", aid, "invoice", "发票.pdf", pdf)
+
     def new_failed_run(self) -> int:
         """A run of the year that failed (never published, so only admin, department and auditor see it)."""
         rid = create_run(self.p.uow, self.admin, YEAR, method_title=f"access matrix: a failed run {self.serial()}")
         assert fail(self.p.uow, rid, "矩阵测试：评价中断 / access matrix: the run was interrupted")
         return rid
 
-    def new_user(self, active: bool) -> int:
-        """A town account (deactivated unless ``active``)."""
-        uid = users_service.create(self.p, self.admin, users_service.NewUser(**self.new_user_fields()))
+    def new_notice(self, user_id: int) -> int:
+        """A notification (of the shared application of the firm in the town) for the account ``user_id``."""
+        with self.p.uow.write(None) as w:
+            row = {
+                "recipient_id": user_id,
+                "event": "application.submit",
+                "entity_type": "subsidy_application",
+                "entity_id": str(self.own_app),
+                "credit_code": self.own_firm,
+                "created_at": now(),
+            }
+            return int(w.conn.execute(insert(notifications).values(**row)).inserted_primary_key[0])
+
+    def new_user(self, active: bool, locked: bool = False) -> int:
+        """A town account (deactivated unless ``active``; with ``locked``, as many failed sign-ins as lock it)."""
+        fields = self.new_user_fields()
+        uid = users_service.create(self.p, self.admin, users_service.NewUser(**fields))
         if not active:
             users_service.deactivate(self.p, self.admin, uid)
+        if locked:
+            with self.p.uow.write(None) as w:
+                w.conn.execute(
+                    insert(login_attempts),
+                    [
+                        {"username": fields["username"], "address": "192.0.2.77", "at": now(), "success": False}
+                        for _ in range(self.p.settings.login_max_failures)
+                    ],
+                )
         return uid
 
     def new_user_fields(self) -> dict[str, str]:
@@ -189,8 +230,18 @@ class World(Scope):
             return self.new_application(firm, state) if fresh else (self.own_app if own else self.foreign_app)
         if base == "import":
             return self.new_import(state) if fresh else self.shared_import
+        if base == "file":
+            return self.new_file(firm) if fresh else (self.own_file if own else self.foreign_file)
+        if base == "notice":  # the caller's own notification, or another account's
+            return self.new_notice(
+                self.user_ids[(role or "admin") if own else "department" if role == "admin" else "admin"]
+            )
         if base == "user":
-            return self.user_ids[role or "admin"] if own else self.new_user(active=state != "inactive")
+            return (
+                self.user_ids[role or "admin"]
+                if own
+                else self.new_user(active=state != "inactive", locked=state == "locked")
+            )
         raise KeyError(kind)
 
     def settle(self, timeout: float = 120) -> None:
@@ -280,5 +331,6 @@ def build_world(p: Platform, tmp: Path) -> World:
     w.own_project, w.foreign_project = w.new_project(w.own_firm), w.new_project(w.foreign_firm)
     w.own_app, w.foreign_app = w.new_application(w.own_firm, "draft"), w.new_application(w.foreign_firm, "draft")
     w.shared_import = w.new_import("invalid")
+    w.own_file, w.foreign_file = w.new_file(w.own_firm), w.new_file(w.foreign_firm)
     w.clients = {role: client_for(p, role) for role in (None, *ROLES)}
     return w

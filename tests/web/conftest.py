@@ -18,8 +18,9 @@ ROLES = ("admin", "department", "town", "enterprise", "auditor")
 
 
 def make_platform(url: str, **overrides) -> Platform:
-    """A platform on ``url`` with the demo county loaded (uploads in a temporary folder)."""
+    """A platform on ``url`` with the demo county loaded (uploads and attachments in temporary folders)."""
     overrides.setdefault("upload_dir", tempfile.mkdtemp(prefix="tenglong-uploads-"))
+    overrides.setdefault("attachment_dir", tempfile.mkdtemp(prefix="tenglong-files-"))  # the demo registers' evidence
     settings = Settings(database_url=url, demo=True, login_max_failures=5, **overrides)
     p = Platform.from_settings(settings)
     ensure_database(p, say=lambda m: None)

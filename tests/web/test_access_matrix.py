@@ -57,7 +57,7 @@ FORM_210 = {
     "total_investment": "15000000",
     "equipment_investment": "8000000",
 }
-NOTE = {"note": "矩阵测试", "reference": "LHCZ-MATRIX-1"}
+NOTE = {"note": "矩阵测试", "reference": "LHCZ-MATRIX-1", "opinion": "矩阵测试", "recommended_amount": "800000"}
 SKIP = {
     ("GET", "/login"),
     ("POST", "/login"),
@@ -66,8 +66,10 @@ SKIP = {
     ("POST", "/api/v1/session"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
+    ("GET", "/favicon.ico"),
 }
-"""Sign-in, sign-out, the language switch and the API documentation are open by design (/static is a mount)."""
+"""Sign-in, sign-out, the language switch, the API documentation and the site icon are open by design (/static is a
+mount)."""
 OPEN = {
     ("GET", "/api/v1/session"),
     ("GET", "/"),
@@ -82,7 +84,7 @@ OPEN = {
     ("GET", "/policy/variables"),
 }
 """Routes any signed-in account may use whatever its permissions: who am I, home, and the policy text (public)."""
-SCOPED_KINDS = {"firm", "run", "project", "new_project", "app", "user"}
+SCOPED_KINDS = {"firm", "run", "project", "new_project", "app", "user", "file", "notice"}
 
 # Patterns of the table (admin department town enterprise auditor).
 ALL = "200 200 200 200 200"
@@ -98,10 +100,17 @@ REVIEW = "200/200/404 200/200/404 403/404/404 403/404/404 403/403/404"
 DECIDE = "200/200/404 403/403/404 403/404/404 403/404/404 403/403/404"
 RECOMPUTE = "200/200/404 403/403/403 200/404/404 200/404/404 403/403/403"
 UNKNOWN = "404/404/404 404/404/404 404/404/404 404/404/404 404/404/404"
+EDIT = "200/200/404 403/403/403 200/404/404 200/404/404 403/403/403"
+"""Correcting an application: the form needs ``apply`` before anything is looked up (department, auditor: 403)."""
+UPLOAD = "200/200/404 403/403/404 200/404/404 200/404/404 403/403/404"
+"""Adding or removing an attachment: as the record's moves (404 outside the scope, 403 for roles without apply)."""
 ACCOUNT = "409/200/404 403/403/403 403/403/403 403/403/403 403/403/403"
+MINE = "200/404/404 200/404/404 200/404/404 200/404/404 200/404/404"
+"""One's own notification (another account's is 404, as one that does not exist)."""
 MOVES = (
     ("submit", "draft", APPLY),
     ("start_review", "submitted", REVIEW),
+    ("recommend", "under_review", REVIEW),
     ("approve", "under_review", DECIDE),
     ("reject", "under_review", DECIDE),
     ("pay", "approved", DECIDE),
@@ -168,6 +177,17 @@ def _new_application_form(w: World, x: Any) -> dict[str, Any]:
     return {"data": {**FORM_210, "credit_code": x, "name": "矩阵申请", "clause": "2.10", "do": "create"}}
 
 
+CORRECTION = {**FORM_210, "name": "矩阵项目（修改）", "do": "save"}
+PDF = b"%PDF-1.4\n%matrix\n%%EOF\n"
+
+
+def _attachment(w: World, x: Any) -> dict[str, Any]:
+    return {
+        "data": {"owner": "subsidy_application", "owner_id": str(x), "kind": "invoice"},
+        "files": {"file": ("发票.pdf", PDF, "application/pdf")},
+    }
+
+
 def _upload(w: World, x: Any) -> dict[str, Any]:
     return {"files": {"file": ("good.csv", (w.tmp / "good.csv").read_bytes(), "text/csv")}}
 
@@ -191,6 +211,15 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/api/v1/evaluations/compare", ALL),
     Row("GET", "/api/v1/evaluations/{run_id}", READ, "run"),
     Row("POST", "/api/v1/evaluations/{run_id}/publish", PUBLISH, "run"),
+    # Superseding needs a reason: the unpublished run (newer than the year's published one) is refused without it (422),
+    # so the shared published run stays; a published run cannot supersede (409).
+    Row(
+        "POST",
+        "/api/v1/evaluations/{run_id}/supersede",
+        "409/422/404 403/403/404 403/404/404 403/404/404 403/403/404",
+        "run",
+        body(json={"reason": ""}),
+    ),
     Row("POST", "/api/v1/evaluations/{run_id}/rerun", RERUN, "run:failed"),
     Row("GET", "/api/v1/evaluations/{run_id}/results", READ, "run"),
     Row("GET", "/api/v1/evaluations/{run_id}/export.xlsx", READ, "run"),
@@ -236,6 +265,11 @@ TABLE: tuple[Row, ...] = (
         "user:active",
         body(json={"password": DEMO_PASSWORD}),
     ),
+    Row("POST", "/api/v1/admin/users/{user_id}/unlock", ACCOUNT, "user:locked"),
+    Row("GET", "/api/v1/notifications", ALL),
+    Row("POST", "/api/v1/notifications/read-all", ALL),
+    Row("POST", "/api/v1/notifications/{notification_id}/read", MINE, "notice"),
+    Row("GET", "/api/v1/todo", ALL),
     Row("GET", "/api/v1/audit", AUDIT),
     Row("GET", "/api/v1/audit/export.xlsx", AUDIT),
     Row("GET", "/api/v1/audit/export.csv", AUDIT),
@@ -252,6 +286,13 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/evaluations/{run_id}/results", READ, "run"),
     Row("GET", "/evaluations/{run_id}/progress", READ, "run"),
     Row("POST", "/evaluations/{run_id}/publish", PUBLISH, "run"),
+    Row(
+        "POST",
+        "/evaluations/{run_id}/supersede",
+        "409/422/404 403/403/404 403/404/404 403/404/404 403/403/404",
+        "run",
+        body(data={"confirm": "1", "reason": ""}),
+    ),
     Row("POST", "/evaluations/{run_id}/rerun", RERUN.replace("202", "303"), "run:failed"),
     Row("GET", "/evaluations/{run_id}/export.xlsx", READ, "run"),
     Row("GET", "/calculator", READ, "firm", lambda w, x: {"params": {"enterprise": x}}),
@@ -285,9 +326,21 @@ TABLE: tuple[Row, ...] = (
     ),
     Row("GET", "/applications/{application_id}", READ, "app:draft"),
     *(
-        Row("POST", "/applications/{application_id}/{action}", page(want), f"app:{state}", body(data=NOTE), action)
+        Row(
+            "POST",
+            "/applications/{application_id}/{action}",
+            page(want),
+            f"app:{state}",
+            body(data={**NOTE, "confirm": "1"}),  # the page's confirmation (else a confirmation page, 200)
+            action,
+        )
         for action, state, want in MOVES
     ),
+    Row("GET", "/applications/{application_id}/edit", EDIT, "app:draft"),
+    Row("POST", "/applications/{application_id}/edit", page(EDIT), "app:rejected", body(data=CORRECTION)),
+    Row("POST", "/attachments", page(UPLOAD), "app:draft", _attachment),
+    Row("GET", "/attachments/{attachment_id}", READ, "file"),
+    Row("POST", "/attachments/{attachment_id}/remove", page(UPLOAD), "file"),
     Row("GET", "/policy", ALL),
     Row("GET", "/policy/parameters", ALL),
     Row("GET", "/policy/parameters/{path}", LOOKUP, "param"),
@@ -297,7 +350,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/imports/template.xlsx", ADMIN),
     Row("GET", "/imports/{import_id}", ADMIN_OBJ, "import:invalid"),
     Row("GET", "/imports/{import_id}/status", ADMIN_OBJ, "import:invalid"),
-    Row("POST", "/imports/{import_id}/commit", page(ADMIN_OBJ), "import:validated"),
+    Row("POST", "/imports/{import_id}/commit", page(ADMIN_OBJ), "import:validated", body(data={"confirm": "1"})),
     Row("POST", "/imports/{import_id}/discard", page(ADMIN_OBJ), "import:invalid"),
     Row("GET", "/admin", "303 403 403 403 303"),
     Row("GET", "/admin/users", ADMIN),
@@ -311,7 +364,11 @@ TABLE: tuple[Row, ...] = (
         "user:active",
         body(data={"password": DEMO_PASSWORD}),
     ),
+    Row("POST", "/admin/users/{user_id}/unlock", page(ACCOUNT), "user:locked"),
     Row("GET", "/admin/audit", AUDIT),
+    Row("GET", "/notifications", ALL),
+    Row("POST", "/notifications/read-all", page(ALL)),
+    Row("POST", "/notifications/{notification_id}/read", page(MINE), "notice"),
 )
 
 
@@ -326,7 +383,7 @@ def world(request, tmp_path_factory) -> World:
         if request.param == "sqlite"
         else request.getfixturevalue("pg_database")("tenglong_access")
     )
-    w = build_world(make_platform(url, upload_dir=str(tmp / "uploads")), tmp)
+    w = build_world(make_platform(url, upload_dir=str(tmp / "uploads"), attachment_dir=str(tmp / "files")), tmp)
     yield w
     for c in w.clients.values():
         c.close()

@@ -168,3 +168,15 @@ def test_pages_when_nothing_is_published_yet_say_so(tmp_path):
     assert c.get("/api/v1/enterprises").json()["total"] == 0
     assert c.get("/enterprises/export.xlsx").status_code == 200
     assert c.get("/evaluations", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_dashboard_page_when_opened_names_the_published_run_its_classes_come_from(client_as):
+    """The dashboard says which published run its figures and classes use, with a link to it (issue 9: after a
+    supersede, everything that uses classes shows which run)."""
+    c = client_as("town")
+    year = c.get("/api/v1/dashboard").json()["year"]
+    run = next(r for r in c.get("/api/v1/evaluations").json() if r["status"] == "published" and r["year"] == year)
+    page = c.get("/dashboard", headers={"accept": "text/html"}).text
+    used = page.split('id="run-used"')[1].split("</p>")[0]
+    assert f'data-run="{run["id"]}"' in page and f'href="/evaluations/{run["id"]}"' in used
+    assert f"{year} 年度已发布评价 #{run['id']}" in used and "北京时间" in used

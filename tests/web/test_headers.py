@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
 
+from tenglong.adapters.db import tables
 from tenglong.web.app import create_app
 
 from .conftest import client_for, make_platform
@@ -37,7 +39,9 @@ def site(tmp_path_factory) -> dict:
     value for each path parameter of the app's routes.
     """
     tmp = tmp_path_factory.mktemp("headers")
-    p = make_platform(f"sqlite:///{tmp / 'headers.db'}", upload_dir=str(tmp / "uploads"))
+    p = make_platform(
+        f"sqlite:///{tmp / 'headers.db'}", upload_dir=str(tmp / "uploads"), attachment_dir=str(tmp / "files")
+    )
     admin = client_for(p, "admin")
     project = admin.post(
         "/api/v1/projects",
@@ -52,6 +56,21 @@ def site(tmp_path_factory) -> dict:
     project_id = project.json()["id"]
     application = admin.post("/api/v1/applications", json={"project_id": project_id, "clause": "2.10"})
     assert application.status_code == 201, application.text
+    with client_for(p, "enterprise") as ent:
+        attached = ent.post(
+            "/attachments",
+            data={"owner": "subsidy_application", "owner_id": str(application.json()["id"]), "kind": "invoice"},
+            files={"file": ("发票.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+            follow_redirects=False,
+        )
+    assert attached.status_code == 303, attached.text
+    with p.uow.read() as conn:
+        attachment_id = conn.execute(
+            select(tables.attachments.c.id).where(
+                tables.attachments.c.owner_type == "subsidy_application",
+                tables.attachments.c.owner_id == application.json()["id"],
+            )
+        ).scalar_one()
     upload = admin.post("/api/v1/imports", files={"file": ("bad.csv", b"a,b\n1,2\n", "text/csv")})
     assert upload.status_code == 202, upload.text
     import_id = upload.json()["id"]
@@ -64,12 +83,14 @@ def site(tmp_path_factory) -> dict:
         "run_id": admin.get("/api/v1/evaluations").json()[0]["id"],
         "project_id": project_id,
         "application_id": application.json()["id"],
+        "attachment_id": attachment_id,
         "import_id": import_id,
         "user_id": admin.get("/api/v1/admin/users").json()[0]["id"],
         "clause_id": "2.10",
         "path": admin.get("/api/v1/policy/parameters").json()["parameters"][0]["path"],
         "code": "zh",
         "action": "submit",
+        "notification_id": 1,  # only writes name one: asked without the token, refused before it is looked up
     }
     no_token = client_for(p, "admin")
     no_token.headers.pop("X-CSRF-Token")

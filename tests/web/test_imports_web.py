@@ -167,7 +167,7 @@ def test_upload_when_fixed_file_validates_clean_and_commits_through_the_pages(cl
     assert _wait(c, import_id)["status"] == "validated"
     page = c.get(location).text
     assert 'data-status="validated"' in page and 'id="commit-button"' in page and 'id="report-clean"' in page
-    r = c.post(f"/imports/{import_id}/commit", follow_redirects=False)
+    r = c.post(f"/imports/{import_id}/commit", data={"confirm": "1"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == location
     body = _wait(c, import_id)
     assert body["status"] == "committed" and body["commit"]["enterprise_years"] == body["rows_read"] == 2561
@@ -365,3 +365,52 @@ def test_code_labels_when_catalogue_loaded_name_every_import_error():
     """Every error code of the importer has a Chinese and English label on the report page."""
     codes = set(_import_messages.MESSAGES) | {"empty_file"}
     assert {c for c in codes if f"imports.code.{c}" not in catalogue()} == set()
+
+
+def test_commit_page_when_not_confirmed_shows_the_summary_and_writes_nothing(client_as, platform, files):
+    """The report page states what the commit writes and asks for a confirmation (a dialog from data-confirm); a commit
+    posted without confirm=1 (or with another value) answers the confirmation step with the summary and writes nothing;
+    with confirm=1 it commits.
+    """
+    c = client_as("admin")
+    location = _upload_page(c, files["good"])
+    import_id = int(location.rsplit("/", 1)[1])
+    assert _wait(c, import_id)["status"] == "validated"
+    summary = (
+        f"提交后将写入 2,561 家企业 {YEAR} 年度数据（新增 0 家，更新 2,561 家，共 2,561 行），"
+        "并替换这些企业该年度的原有数据。"
+    )
+    page = c.get(location).text
+    assert summary in page and 'data-confirm-field="confirm"' in page
+    assert re.search(r'<form[^>]*id="commit-form"[^>]*data-confirm="提交后将写入 2,561 家企业', page)
+    for sent in ({}, {"confirm": "0"}, {"confirm": "yes"}):
+        r = c.post(f"/imports/{import_id}/commit", data=sent, follow_redirects=False)
+        assert r.status_code == 200 and 'id="commit-confirm"' in r.text and summary in r.text, sent
+        assert 'name="confirm" value="1"' in r.text
+        assert _wait(c, import_id)["status"] == "validated"
+    assert (
+        _count(
+            platform, audit_log, audit_log.c.action == "import.commit_start", audit_log.c.entity_id == str(import_id)
+        )
+        == 0
+    )
+    r = c.post(f"/imports/{import_id}/commit", data={"confirm": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and _wait(c, import_id)["status"] == "committed"
+    c.get("/lang/en")
+    page = c.get(location).text
+    assert "2,561" in page and "Committing writes" not in page  # committed: no summary any more
+    c.get("/lang/zh")
+
+
+def test_import_report_when_the_file_is_not_a_workbook_says_so_in_words(client_as, tmp_path):
+    """A file named .xls that is no workbook is reported as not a valid Excel file, never with the parser's message."""
+    c = client_as("admin")
+    bad = tmp_path / "数据.xls"
+    bad.write_bytes(b"garbage, not an Excel file at all")
+    import_id = _upload_api(c, bad)
+    assert _wait(c, import_id)["status"] == "invalid"
+    (problem,) = c.get(f"/api/v1/imports/{import_id}/problems").json()["items"]
+    assert problem["code"] == "unreadable_file"
+    assert "文件不是有效的 Excel 文件" in problem["message_zh"] and "not a valid Excel file" in problem["message_en"]
+    for text in (problem["message_zh"], problem["message_en"]):
+        assert "calamine" not in text and "Cfb" not in text and "EOCD" not in text

@@ -8,12 +8,14 @@ import threading
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tenglong.adapters.db.tables import audit_log, enterprises, ledger_entries, subsidy_applications, users
 from tenglong.core.credit_code import check_character
-from tenglong.core.errors import Conflict
+from tenglong.core.errors import Conflict, InvalidInput
 from tenglong.services.accounts.auth import actor_of
 from tenglong.services.enterprises import projects
 from tenglong.services.subsidies import applications as subsidies
@@ -219,3 +221,67 @@ def test_ledger_when_amount_is_not_positive_or_finer_than_a_fen_is_refused(platf
         ledger.append(w, [ledger.Entry(code, "2.10", "x", "gift", Decimal("1.00"), 2023, "test", "1")])
     with platform.uow.read() as conn:
         assert ledger.entries(conn, credit_code=code) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=10**10), min_size=1, max_size=4),
+    st.integers(min_value=1, max_value=10**12),
+)
+def test_split_when_any_amount_up_to_the_total_is_approved_sums_to_it_exactly_and_no_share_passes_its_item(fen, pick):
+    """Shares of an approved amount (any 分 from 0.01 to the computed total) sum to it exactly; each share is at most
+    its item's amount; the whole total gives every item its own amount back.
+    """
+    items = [(f"item{i}", Decimal(f).scaleb(-2), None) for i, f in enumerate(fen)]
+    total = sum(fen)
+    approved = Decimal(1 + pick % total).scaleb(-2)
+    shares = subsidies.split(approved, items)
+    assert sum(a for _, a, _ in shares) == approved and all(a > 0 for _, a, _ in shares)
+    computed = {i: a for i, a, _ in items}
+    assert all(a <= computed[i] and a == a.quantize(Decimal("0.01")) for i, a, _ in shares)
+    assert [(i, a) for i, a, _ in subsidies.split(Decimal(total).scaleb(-2), items)] == [(i, a) for i, a, _ in items]
+
+
+def test_approve_lower_and_pay_when_done_grant_and_pay_exactly_the_approved_amount(any_platform):
+    """Approving 654,321.09 of a computed 800,000 with a reason: the granted rows sum to 654,321.09 to the 分 (the
+    reason as their note), the paid rows equal them row by row, and the balances agree.
+    """
+    p = any_platform
+    admin, code = _actor(p), _new_firm(p, "lower")
+    aid = _under_review(p, code, MAJOR)
+    with pytest.raises(InvalidInput):
+        subsidies.act(p.uow, admin, aid, "approve", fields={"approved_amount": "654321.09"})
+    subsidies.act(p.uow, admin, aid, "approve", fields={"approved_amount": "654321.09", "reason": "核减非生产性设备"})
+    subsidies.act(p.uow, admin, aid, "pay", reference="LHCZ-2023-0654")
+    with p.uow.read() as conn:
+        rows = ledger.entries(conn, application_id=aid)
+        b = ledger.balances(conn, application_id=aid)
+        after = conn.execute(
+            select(audit_log.c.after).where(
+                audit_log.c.action == "application.approve", audit_log.c.entity_id == str(aid)
+            )
+        ).scalar_one()
+    granted = [(e["item"], e["amount"]) for e in rows if e["kind"] == "granted"]
+    paid = [(e["item"], e["amount"]) for e in rows if e["kind"] == "paid"]
+    assert granted == paid == [("tech_renovation_subsidy", Decimal("654321.09"))]
+    assert b["granted"] == b["paid"] == Decimal("654321.09")
+    assert [e["note"] for e in rows if e["kind"] == "granted"] == ["核减非生产性设备"]
+    assert after["approved_amount"] == "654321.09" and after["computed_amount"] == "800000.00"
+    shown = subsidies.get_application(p.uow, admin, aid)["amounts"]
+    assert shown == {
+        "computed": Decimal("800000.00"),
+        "recommended": None,
+        "approved": Decimal("654321.09"),
+        "paid": Decimal("654321.09"),
+    }
+
+
+def test_ordinary_cap_when_an_approval_was_reduced_counts_the_approved_amount_not_the_computed_one(platform):
+    """An ordinary project computed at 490,000 and approved at 400,000 uses 400,000 of the enterprise's yearly cap."""
+    admin, code = _actor(platform), _new_firm(platform, "reduced-cap")
+    aid = _under_review(platform, code, {"total_investment": 9900000, "equipment_investment": 9800000})
+    subsidies.act(
+        platform.uow, admin, aid, "approve", fields={"approved_amount": "400000", "reason": "部分设备不予认定"}
+    )
+    with platform.uow.read() as conn:
+        assert ledger.cap_used(conn, code, ledger.ORDINARY_CAP, 2023) == Decimal("400000.00")

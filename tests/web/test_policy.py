@@ -25,13 +25,13 @@ def test_policy_page_when_opened_has_every_clause_anchor(client_as):
 
 
 def test_policy_page_when_clause_has_own_validity_or_notes_shows_them(client_as):
-    """2.1 shows its own validity (to 2023-06-30); A.3.6 shows its note on the garbled spans; 2.3 its reconstruction."""
+    """2.1 shows its own validity (to 2023-06-30); A.3.6 and 2.3 say, in footnotes, that spans were restored."""
     text = client_as("town").get("/policy").text
     section = text.split('id="c2-1"')[1].split('id="c2-2"')[0]
     assert "2022-07-16 至 2023-06-30" in section and "本条有效期与文件不同" in section
     a36 = text.split('id="cA-3-6"')[1].split('id="cA-3-7"')[0]
     assert "乱码" in a36 and "临海科技创新园" in a36
-    assert "按字节还原" in text.split('id="c2-3"')[1].split('id="c2-4"')[0]
+    assert "据字节还原" in text.split('id="c2-3"')[1].split('id="c2-4"')[0]
 
 
 def test_policy_links_when_followed_go_both_ways(client_as):
@@ -113,5 +113,83 @@ def test_policy_page_when_english_shows_translation_and_original(client_as):
 def test_templates_when_scanned_have_no_han_outside_t_calls(folder):
     """Every Chinese word in these templates comes from the catalogue or from data, never written in the template."""
     for path in (TEMPLATES / folder).glob("*.html"):
-        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", path.read_text(encoding="utf-8"), flags=re.S)
+        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)
         assert not re.search(r"[\u4e00-\u9fff]", text), path
+
+
+def _toc(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html.split('class="card toc')[1].split("</nav>")[0])
+
+
+def test_policy_page_when_opened_has_a_table_of_contents_of_names_not_ids(client_as):
+    """The two unnumbered opening paragraphs are 前言 and 附件 前言 in the contents and their headings, never
+    preamble or A.0; the numbered clauses keep their numbers."""
+    c = client_as("town")
+    html = c.get("/policy").text
+    toc = _toc(html)
+    assert "preamble" not in toc and "A.0" not in toc
+    assert re.search(r"\s前言\s", toc) and "附件 前言" in toc and "2.10 (十)加大技术改造支持力度" in toc
+    heading = html.split('id="cpreamble"')[1].split("<h3>")[1].split("</h3>")[0]
+    assert "preamble" not in re.sub(r'href="[^"]*"', "", heading) and "前言" in heading
+    c.get("/lang/en")
+    try:
+        toc = _toc(c.get("/policy").text)
+        assert "Preamble" in toc and "Annex: preamble" in toc and "preamble " not in toc.replace("Annex: preamble", "")
+    finally:
+        c.get("/lang/zh")
+
+
+def test_policy_page_when_opened_dates_the_document_2022_06_29_as_its_header_does(client_as):
+    """成文日期 is 2022-06-29 (the document's header); the 2022-06-16 of the signature is the 落款日期."""
+    html = client_as("auditor").get("/policy").text
+    meta = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('class="policy-meta"')[1].split("</dl>")[0]))
+    assert "成文日期 2022-06-29" in meta and "落款日期 2022-06-16" in meta
+    assert "成文日期 2022-06-16" not in meta
+
+
+def test_policy_page_when_a_span_was_restored_marks_it_with_a_footnote_in_plain_words(client_as):
+    """2.3's restored span carries footnote 1 (此处原文为乱码，据字节还原为…); A.3.6 shows its restored names with
+    footnotes, never the garbled characters; no developer note (file names, field names, encodings) is shown."""
+    c = client_as("enterprise")
+    html = c.get("/policy").text
+    s23 = html.split('id="c2-3"')[1].split('id="c2-4"')[0]
+    assert (
+        '<span class="restored">“零土地”技改项目(加层项目除外)改扩建工程</span><sup class="fn-ref"><a href="#fn-1"'
+        in s23
+    )
+    assert '<li id="fn-1" value="1">此处原文为乱码，据字节还原为' in s23
+    a36 = html.split('id="cA-3-6"')[1].split('id="cA-3-7"')[0]
+    assert '复旦张江研究院<span class="restored">临海科技创新园</span>' in a36
+    assert "临海·墨尔本跨境融合创新中心多层次合作" in a36 and 'href="#fn-3"' in a36
+    for garbled in ("萍纰", "撔聢", "つ珷柋", "??", "?!"):
+        assert garbled not in html, garbled
+    for note in ("domain.md", "text_zh", "GBK", "editorial", "【", "mojibake", "garbled in source"):
+        assert note not in html, note
+    c.get("/lang/en")
+    try:
+        en = c.get("/policy").text
+        assert "Garbled in the published copy; restored from the bytes as" in en
+        assert "[garbled in source" not in en
+    finally:
+        c.get("/lang/zh")
+
+
+def test_parameter_pages_when_values_are_choices_or_tables_show_their_names(client_as):
+    """higher_only reads 就高不重复, A=True reads A类：是, aggregate reads as the year's aggregate; English pages give
+    units in English (yuan/m², mu)."""
+    c = client_as("department")
+    table = c.get("/policy/parameters").text
+    row = table.split('id="p-tech_renovation.stacking_2513"')[1].split("</tr>")[0]
+    assert "就高不重复" in row and ": higher_only" not in row
+    row = table.split('id="p-ancillary_facilities.outside_park_classes"')[1].split("</tr>")[0]
+    assert "A类：是；B类：是；C类：否；D类：否" in row and "A</code>=True" not in row
+    row = table.split('id="p-mujun.benchmark_mode"')[1].split("</tr>")[0]
+    assert "当年参评企业合计之比" in row and ": aggregate" not in row
+    c.get("/lang/en")
+    try:
+        table = c.get("/policy/parameters").text
+        row = table.split('id="p-vertical_industry.excess_rate_by_class"')[1].split("</tr>")[0]
+        assert "yuan/m²" in row and "元/m²" not in row and "class A: 60" in row
+        assert "元" not in c.get("/policy/variables").text.split("<tbody>")[1]
+    finally:
+        c.get("/lang/zh")

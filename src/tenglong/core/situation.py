@@ -10,7 +10,20 @@ The document::
 * a variable set to ``null`` is requested;
 * a value is a scalar (the situation's ``period``) or an object keyed by year;
 * numbers must arrive as ``int`` or ``Decimal`` (parse JSON with
-  ``parse_float=Decimal``), so nothing is ever rounded on the way in.
+  ``parse_float=Decimal``), so nothing is ever rounded on the way in;
+* money is in 元, ratios are ratios (``0.12`` = 12 %): a form may offer 万元 and
+  percentages, but converts them before they get here.
+
+Beyond each type's bounds, a variable may have a **plausible range**
+(``plausible`` in ``policy/variables.yaml``): a value outside it is refused as
+``implausible_value``, naming the range and why (a unit slip is the usual cause:
+``5`` for a 5 % growth reads as 500 %). Inputs of one entity must keep the
+**relations** declared there (``relations``: the equipment investment within the
+total investment, the renovated floor area within the total after, …); each
+broken one is a problem named by its code, at the first field, with both fields
+in its ``context``. Every adapter (the JSON contract, the calculator form, the
+batch upload, the application form) reads through here, so all get the same
+checks and the same words.
 
 Every problem in the document is collected before anything is computed; the
 caller gets ``InvalidInput`` with all of them, or a ``Situation``. The first
@@ -27,13 +40,14 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
 from .errors import InvalidInput, Problem
-from .exact import scaled
+from .exact import scaled, unscale
 from .periods import parse_date
-from .variables import ENTITY_KINDS, TYPES, Registry, Variable
+from .variables import ENTITY_KINDS, TYPES, Registry, Relation, Variable
 
 TOP_LEVEL = ("as_of", "period", "explanations", *ENTITY_KINDS)
 LISTED = 1000
@@ -337,7 +351,76 @@ def _decimal(var: Variable, value: Any, where: str, problems: ProblemList) -> in
             f"{where} exceeds the maximum {t.maximum}.",
         )
         return None
+    if var.plausible is not None and not _plausible(var, s):
+        problems.add(_implausible, where, value, var, s)
+        return None
     return s
+
+
+def _plausible(var: Variable, s: int) -> bool:
+    lo, hi = _plausible_bounds(var.entity, var.name, var.type.scale, var.plausible.minimum, var.plausible.maximum)
+    return (lo is None or s >= lo) and (hi is None or s <= hi)
+
+
+@cache
+def _plausible_bounds(
+    entity: str, name: str, scale: int, minimum: str | None, maximum: str | None
+) -> tuple[int | None, int | None]:
+    lo = scaled(Decimal(minimum), scale) if minimum is not None else None
+    hi = scaled(Decimal(maximum), scale) if maximum is not None else None
+    return lo, hi
+
+
+def human(var: Variable, s: int, lang: str = "zh") -> str:
+    """A scaled value as people read it, with its unit: money in 元 and 万元, a ratio as a percentage.
+
+    >>> from tenglong.core import loader
+    >>> reg = loader.variables()
+    >>> human(reg["projects", "equipment_investment"], 1500000000)
+    '15,000,000.00 元（1,500 万元）'
+    >>> human(reg["enterprises", "local_contribution_growth"], 5000000)
+    '500%'
+    >>> human(reg["projects", "land_area"], 600000, "en"), human(reg["projects", "plot_ratio_after"], 12000)
+    ('6,000 m²', '1.2')
+    """
+    t = var.type
+    d = unscale(s, t.scale)
+    if t.name == "money":
+        wan = f"{d.scaleb(-4).normalize():,f}"
+        return f"{d:,.2f} 元（{wan} 万元）" if lang == "zh" else f"{d:,.2f} yuan ({wan} × 10k yuan)"
+    if t.unit == "ratio":
+        return f"{(d * 100).normalize():f}%"
+    text = f"{d.normalize():,f}" if d == d.to_integral_value() or abs(d) >= 1000 else f"{d.normalize():f}"
+    unit = {"亩": " 亩" if lang == "zh" else " mu", "m²": " m²"}.get(t.unit, f" {t.unit}" if t.unit else "")
+    return text + unit
+
+
+def _range_text(var: Variable, lang: str) -> str:
+    pl = var.plausible
+    lo = human(var, scaled(Decimal(pl.minimum), var.type.scale), lang) if pl.minimum is not None else None
+    hi = human(var, scaled(Decimal(pl.maximum), var.type.scale), lang) if pl.maximum is not None else None
+    if lang == "zh":
+        return f"{lo} 至 {hi}" if lo and hi else f"不低于 {lo}" if lo else f"不超过 {hi}"
+    return f"{lo} to {hi}" if lo and hi else f"at least {lo}" if lo else f"at most {hi}"
+
+
+def _implausible(where: str, value: Any, var: Variable, s: int) -> Problem:
+    pl = var.plausible
+    zh_range, en_range = _range_text(var, "zh"), _range_text(var, "en")
+    tag_zh = "（合理范围为本平台的假设）" if pl.assumption else ""
+    tag_en = " (the range is this platform's assumption)" if pl.assumption else ""
+    example = var.type.example
+    return Problem(
+        "implausible_value",
+        where,
+        _show(value),
+        f"{var.zh}：{zh_range}",
+        f"{var.en}: {en_range}",
+        example,
+        f"{var.zh}为 {human(var, s)}，超出合理范围（{zh_range}）{tag_zh}。{pl.note_zh}。",
+        f"{var.en} is {human(var, s, 'en')}, outside the plausible range ({en_range}){tag_en}. {pl.note_en}.",
+        {"variable": var.name, "range": [pl.minimum, pl.maximum], "assumption": pl.assumption},
+    )
 
 
 @cache
@@ -432,6 +515,7 @@ def read_situation(doc: Any, registry: Registry, max_entities: int | None = None
         if not isinstance(block, dict):
             continue
         tables[kind] = _read_table(kind, block, registry, ids, problems)
+        check_relations(tables[kind], registry, period, problems)
     if problems:
         raise problems.error()
     if as_of is None or period is None:  # each is reported as a problem above, so this cannot happen
@@ -564,7 +648,9 @@ def _read_table(
     return table
 
 
-def _read_value(var: Variable, value: Any, where: str, problems: ProblemList, ids: dict[str, set[str]]) -> Any:
+def _read_value(
+    var: Variable, value: Any, where: str, problems: ProblemList, ids: dict[str, set[str]], in_year: bool = False
+) -> Any:
     if value is None:
         if not var.is_output:
             problems.add(
@@ -578,6 +664,19 @@ def _read_value(var: Variable, value: Any, where: str, problems: ProblemList, id
             )
             return None
         return REQUEST
+    if isinstance(value, dict) and in_year:
+        problems.add(
+            Problem,
+            "nested_years",
+            where,
+            _show(value),
+            "一个取值（不能再按年份嵌套）",
+            "one value (years do not nest)",
+            '{"2022": 4.1, "2023": 4.9}',
+            f"{where} 已是某一年的取值，不能再写成按年份的对象。",
+            f"{where} is already the value of one year; it cannot be an object of years again.",
+        )
+        return None
     if isinstance(value, dict):
         out = YearValues()
         for key, v in value.items():
@@ -595,7 +694,7 @@ def _read_value(var: Variable, value: Any, where: str, problems: ProblemList, id
                     f"{where}: key {key!r} is not a year.",
                 )
                 continue
-            out[year] = _read_value(var, v, f"{where}.{key}", problems, ids)
+            out[year] = _read_value(var, v, f"{where}.{key}", problems, ids, in_year=True)
         return out
     if not var.is_input:
         problems.add(
@@ -609,3 +708,111 @@ def _read_value(var: Variable, value: Any, where: str, problems: ProblemList, id
         )
         return None
     return convert(var, value, where, problems, ids)
+
+
+def check_relations(table: EntityTable, registry: Registry, period: int | None, problems: ProblemList) -> None:
+    """Record a problem for every relation of ``registry`` that a row of ``table`` breaks.
+
+    Only values that were read without a problem take part; a value keyed by year is compared with the other's value
+    of that year (a scalar belongs to the situation's ``period``). A relation with a side wholly absent is not checked.
+    """
+    for rel in registry.relations(table.kind):
+        cols = [table.columns.get(n) for n in (*rel.left, rel.right)]
+        if cols[-1] is None or all(c is None for c in cols[:-1]):
+            continue
+        n = len(table.ids)
+        for i in range(n):
+            right = _by_year(cols[-1][i], period)
+            if not right:
+                continue
+            lefts = [_by_year(c[i], period) if c is not None else {} for c in cols[:-1]]
+            for year, r in right.items():
+                parts = [(rel.left[k], lv[year]) for k, lv in enumerate(lefts) if year in lv]
+                if parts and _broken(rel, registry, [v for _, v in parts], r):
+                    problems.add(_relation_problem, rel, registry, table, i, year, period, parts, r)
+
+
+_NUMERALS = "一二三四五六七八九十"
+
+
+def clause_name(clause: str) -> str:
+    """A clause id of part 二 (政策扶持) as the policy numbers it, ``2.10`` → ``第（十）项``; other ids as they are.
+
+    >>> clause_name("2.10"), clause_name("2.3"), clause_name("2.15"), clause_name("A.2")
+    ('第（十）项', '第（三）项', '第（十五）项', 'A.2')
+    """
+    part, _, item = clause.partition(".")
+    if part != "2" or not item.isdigit() or not 1 <= int(item) <= 19:
+        return clause
+    n = int(item)
+    item_zh = _NUMERALS[n - 1] if n <= 10 else "十" + _NUMERALS[n - 11]
+    return f"第（{item_zh}）项"
+
+
+def _by_year(value: Any, period: int | None) -> dict[int | None, int]:
+    """The read values of one cell by year (a scalar under ``period``), leaving out requests and failed values."""
+    if isinstance(value, YearValues):
+        return {y: v for y, v in value.items() if isinstance(v, int) and not isinstance(v, bool)}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {period: value}
+    return {}
+
+
+def _broken(rel: Relation, registry: Registry, left: list[int], right: int) -> bool:
+    """Whether ``sum(left) op right`` fails (values scaled at their variables' types)."""
+    lv = registry[(rel.entity, rel.left[0])]
+    rv = registry[(rel.entity, rel.right)]
+    a = Fraction(sum(left), 10**lv.type.scale)
+    b = Fraction(right, 10**rv.type.scale) * Fraction(rel.factor)
+    if rel.op == "<=":
+        return a > b
+    if rel.op == "~=":
+        return abs(a - b) > Fraction(rel.tolerance) * max(a, b)
+    raise ValueError(f"unknown relation operator {rel.op!r} in {rel.code}")
+
+
+def _relation_problem(
+    rel: Relation,
+    registry: Registry,
+    table: EntityTable,
+    row: int,
+    year: int | None,
+    period: int | None,
+    parts: list[tuple[str, int]],
+    right: int,
+) -> Problem:
+    kind, eid = table.kind, table.ids[row]
+    at = f"{kind}.{eid}"
+    suffix = f".{year}" if year is not None and isinstance(table.columns[rel.right][row], YearValues) else ""
+    rv = registry[(kind, rel.right)]
+    lvars = [registry[(kind, n)] for n, _ in parts]
+    total = sum(v for _, v in parts)
+    l_zh = "、".join(v.zh for v in lvars) + ("之和" if len(lvars) > 1 else "")
+    l_en = " + ".join(v.en for v in lvars)
+    op_zh = "超过" if rel.op == "<=" else "与"
+    shown_zh = f"{l_zh} {human(lvars[0], total)} {op_zh} {rv.zh} {human(rv, right)}"
+    shown_en = f"{l_en} {human(lvars[0], total, 'en')} {'exceeds' if rel.op == '<=' else 'disagrees with'} {rv.en} "
+    shown_en += human(rv, right, "en")
+    if rel.op == "~=":
+        shown_zh += " 不一致"
+    clause_zh = f"（{clause_name(rel.clause)}）" if rel.clause else ""
+    clause_en = f" (clause {rel.clause})" if rel.clause else ""
+    tag_zh = "这一关系是本平台的假设；" if rel.assumption else ""
+    tag_en = " This relation is this platform's assumption." if rel.assumption else ""
+    when = f"（{year} 年）" if suffix else ""
+    when_en = f" ({year})" if suffix else ""
+    return Problem(
+        rel.code,
+        f"{at}.{parts[0][0]}{suffix}",
+        str(unscale(total, lvars[0].type.scale)),
+        f"{l_zh}不超过{rv.zh}" if rel.op == "<=" else f"{l_zh}与{rv.zh}一致",
+        f"{l_en} at most {rv.en}" if rel.op == "<=" else f"{l_en} consistent with {rv.en}",
+        str(unscale(right, rv.type.scale)) if rel.op == "<=" else "",
+        f"{shown_zh}{when}：{tag_zh}{rel.zh}{clause_zh}。请核对这两项。",
+        f"{shown_en}{when_en}: {rel.en}{clause_en}.{tag_en} Check both fields.",
+        {
+            "relation": rel.code,
+            "fields": [f"{at}.{n}{suffix}" for n, _ in parts] + [f"{at}.{rel.right}{suffix}"],
+            "assumption": rel.assumption,
+        },
+    )

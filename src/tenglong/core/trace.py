@@ -4,6 +4,11 @@ A rule returns one ``Outcome`` per output variable: the vector of values, a
 status per row, the clause and quoted sentence, and the ``Check`` objects it
 tested. Rendering a row's explanation is per-row Python, done only for the rows
 and variables the user asked about (and not at all with ``--no-explain``).
+
+A blank is not a zero: a check whose input was not given on a row says
+"未提供，不能判断：…" there (``Check.given``), never "不满足：… 0", and an output
+that cannot be decided without it has status ``insufficient_data`` and value
+``null`` (``Outcome.null``).
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import numpy as np
 from .boundary import SYMBOL, Boundary
 from .exact import unscale
 
-APPLIED, NOT_APPLICABLE, NOT_IN_FORCE = 0, 1, 2
-STATUS_NAMES = ("applied", "not_applicable", "not_in_force")
+APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, INSUFFICIENT_DATA = 0, 1, 2, 3
+STATUS_NAMES = ("applied", "not_applicable", "not_in_force", "insufficient_data")
+NOT_GIVEN_ZH, NOT_GIVEN_EN = "未提供，不能判断：", "not given, cannot be decided: "
 
 
 def fmt_number(value: int | Decimal, scale: int) -> str:
@@ -104,6 +110,9 @@ class Check:
         applies: rows where the check was actually part of the decision
             (``None`` = all rows).
         clause: cited clause when it differs from the outcome's.
+        given: rows where every input of the check was given (``None`` = all);
+            elsewhere the line says the input is missing (``missing_zh`` /
+            ``missing_en``: what would have been tested) instead of a verdict on 0.
     """
 
     code: str
@@ -113,9 +122,14 @@ class Check:
     values: dict[str, Any] = field(default_factory=dict)
     applies: np.ndarray | None = None
     clause: str | None = None
+    given: np.ndarray | None = None
+    missing_zh: str = ""
+    missing_en: str = ""
 
     def render(self, i: int, lang: str) -> str:
         """The line for row ``i``."""
+        if self.given is not None and not self.given[i]:
+            return NOT_GIVEN_ZH + self.missing_zh if lang == "zh" else NOT_GIVEN_EN + self.missing_en
         filled = {
             k: (v(i) if callable(v) else v[i] if isinstance(v, (np.ndarray, list)) else v)
             for k, v in self.values.items()
@@ -179,11 +193,14 @@ def threshold_check(
     b: Boundary,
     ok: np.ndarray,
     applies: np.ndarray | None = None,
+    given: np.ndarray | None = None,
 ) -> Check:
     """A check ``value (op) limit`` with both numbers and the boundary word shown.
 
     ``limit`` is one scaled int, or one per row when the parameter changes
-    between the rows' dates.
+    between the rows' dates; ``unit`` ``"%"`` shows a ratio as a percentage.
+    Where ``given`` is False the value was not given and the line says so,
+    with the limit it would have been tested against.
 
     >>> from tenglong.core.boundary import boundary
     >>> c = threshold_check(
@@ -192,18 +209,42 @@ def threshold_check(
     ... )
     >>> c.render(0, "zh")
     '满足：装备投资 8,000,000.00 元 ≥ 5,000,000.00 元（及以上，含本数）'
+    >>> c = threshold_check(
+    ...     "x", "增长率", "growth", np.array([0]), 6, "%", 120000, boundary("以上"), np.array([False]),
+    ...     given=np.array([False]),
+    ... )
+    >>> c.render(0, "zh")
+    '未提供，不能判断：增长率（须 ≥ 12%，以上，含本数）'
+    >>> c.render(0, "en")
+    'not given, cannot be decided: growth (must be ≥ 12%, at least (inclusive))'
     """
     values = np.asarray(values)
     limits = np.broadcast_to(np.asarray(limit), values.shape)
-    u = f" {unit}" if unit else ""
-    return Check(
+    if unit == "%":  # a ratio (scaled at ``scale``) shown as an exact percentage: 0.12 → 12%
+        u, den = "", 10**scale
+
+        def show(x: int) -> str:
+            return fmt_percent(int(x), den)
+    else:
+        u = f" {unit}" if unit else ""
+
+        def show(x: int) -> str:
+            return fmt_number(x, scale)
+
+    check = Check(
         code,
         ok,
         f"{label_zh} {{v}}{u} {SYMBOL[b.op]} {{lim}}{u}（{b.zh}）",
         f"{label_en} {{v}}{u} {SYMBOL[b.op]} {{lim}}{u} ({b.en})",
-        {"v": lambda i: fmt_number(values[i], scale), "lim": lambda i: fmt_number(limits[i], scale)},
+        {"v": lambda i: show(values[i]), "lim": lambda i: show(limits[i])},
         applies,
+        given=given,
     )
+    if given is not None:
+        lim0 = show(limits.flat[0]) if limits.size else ""
+        check.missing_zh = f"{label_zh}（须 {SYMBOL[b.op]} {lim0}{u}，{b.zh}）"
+        check.missing_en = f"{label_en} (must be {SYMBOL[b.op]} {lim0}{u}, {b.en})"
+    return check
 
 
 def flag_check(

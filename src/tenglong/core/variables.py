@@ -168,6 +168,43 @@ TYPES: dict[str, VarType] = {
 
 
 @dataclass(frozen=True)
+class Plausible:
+    """The range a value of one variable can sensibly take, beyond its type's bounds (inclusive, at the type's scale).
+
+    A value outside is refused as ``implausible_value``: most often a unit slip (``5`` for 5 % read as 500 %,
+    元 typed into a 万元 field). ``assumption`` marks a range that is our reading, not the policy's.
+    """
+
+    minimum: str | None
+    maximum: str | None
+    assumption: bool
+    note_zh: str
+    note_en: str
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation two inputs of one entity must keep, checked by the contract reader (``core/situation.py``).
+
+    ``left`` (the sum of these variables) ``op`` ``right``: ``<=`` (at most), or ``~=`` (the same quantity in two
+    units: ``left = right × factor`` within ``tolerance``, a share of the larger). The problem is named ``code`` and
+    put at the first of ``left``; ``assumption`` marks a relation that is our reading.
+    """
+
+    code: str
+    entity: str
+    left: tuple[str, ...]
+    op: str
+    right: str
+    clause: str | None
+    assumption: bool
+    zh: str
+    en: str
+    factor: str = "1"
+    tolerance: str = "0"
+
+
+@dataclass(frozen=True)
 class Variable:
     """One variable of the contract."""
 
@@ -185,6 +222,11 @@ class Variable:
     ref: str | None = None
     note_zh: str | None = None
     note_en: str | None = None
+    plausible: Plausible | None = None
+    relations: tuple[Relation, ...] = ()
+    input_unit: str | None = (
+        None  # the unit a form offers first (万元 for investment amounts; the contract stays in 元)
+    )
 
     @property
     def unit(self) -> str:
@@ -236,6 +278,10 @@ class Registry:
     def __iter__(self):
         return iter(self._v.values())
 
+    def relations(self, entity: str | None = None) -> list[Relation]:
+        """The relations between inputs (of one entity kind), in file order."""
+        return [r for v in self._v.values() if entity in (None, v.entity) for r in v.relations]
+
 
 def build_variable(entity: str, name: str, spec: dict[str, Any]) -> Variable:
     """Make a ``Variable`` from its YAML entry (the loader validates shape)."""
@@ -254,4 +300,37 @@ def build_variable(entity: str, name: str, spec: dict[str, Any]) -> Variable:
         ref=spec.get("ref"),
         note_zh=spec.get("note_zh"),
         note_en=spec.get("note_en"),
+        plausible=_plausible(spec["plausible"]) if spec.get("plausible") else None,
+        relations=tuple(_relation(entity, name, r) for r in spec.get("relations") or ()),
+        input_unit=spec.get("input_unit"),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _plausible(spec: dict[str, Any]) -> Plausible:
+    return Plausible(
+        _text(spec.get("min")),
+        _text(spec.get("max")),
+        bool(spec.get("assumption", False)),
+        spec.get("note_zh", ""),
+        spec.get("note_en", ""),
+    )
+
+
+def _relation(entity: str, name: str, spec: dict[str, Any]) -> Relation:
+    return Relation(
+        code=spec["code"],
+        entity=entity,
+        left=(name, *spec.get("plus", ())),
+        op=spec["op"],
+        right=spec["right"],
+        clause=_text(spec.get("clause")),
+        assumption=bool(spec.get("assumption", False)),
+        zh=spec["zh"],
+        en=spec["en"],
+        factor=str(spec.get("factor", "1")),
+        tolerance=str(spec.get("tolerance", "0")),
     )

@@ -10,14 +10,22 @@ Two kinds of event types exist:
 
 * the platform's own (accounts, projects, imports of data…), declared below;
 * one per move of every workflow (``registers/workflow.py``), registered when the
-  workflow is loaded, so a new workflow written as data brings its events with it.
+  workflow is loaded, so a new workflow written as data brings its events with it;
+* three per register kind besides its moves (``registers/kinds.py``): ``<kind>.propose``
+  (the platform proposes an entry), ``<kind>.add`` (a person adds one, with a reason)
+  and ``<kind>.suggest`` (the platform notes that an entry may be closed off).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["EVENTS", "EventType", "Events", "sentence"]
+__all__ = ["EVENTS", "EventType", "Events", "sentence", "title"]
+
+_ID_IN_BRACKETS = re.compile(r"\s*[（(][^（）()]*\{id\}[^（）()]*[）)]")
+_ID = re.compile(r"\s*#?\{id\}")
+_HAN_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,20 @@ class EventType:
     def describe(self, entity_id: object, lang: str = "zh") -> str:
         """The sentence for one record, e.g. ``批准补助申请 #12``."""
         return (self.zh if lang == "zh" else self.en).format(id=entity_id)
+
+    def title(self, lang: str = "zh") -> str:
+        """The sentence without a record, as a choice of event, e.g. ``批准补助申请``.
+
+        >>> EventType("user.reset_password", "user", "重置账号 #{id} 的密码", "reset account #{id}").title()
+        '重置账号的密码'
+        >>> EventType("login.failed", "user", "用户名 {id} 登录失败", "failed sign-in as {id}").title("en")
+        'failed sign-in'
+        >>> EventType("import.upload", "data_import", "上传文件（导入 #{id}）", "uploaded (import #{id})").title()
+        '上传文件'
+        """
+        text = _ID.sub("", _ID_IN_BRACKETS.sub("", self.zh if lang == "zh" else self.en))
+        text = _HAN_GAP.sub("", text).strip(" :：")
+        return re.sub(r"\s+(as|of)$", "", text)
 
 
 class Events:
@@ -100,6 +122,10 @@ APPLICATION_RECOMPUTE = EVENTS.define(
     "application.recompute", "subsidy_application", "重新计算补助申请 #{id}", "recomputed subsidy application #{id}"
 )
 
+# Attachments (evidence files of applications and registers): every upload and every removal.
+ATTACHMENT_UPLOAD = EVENTS.define("attachment.upload", "attachment", "上传附件 #{id}", "uploaded attachment #{id}")
+ATTACHMENT_REMOVE = EVENTS.define("attachment.remove", "attachment", "删除附件 #{id}", "removed attachment #{id}")
+
 # Enterprise-year data and evaluation runs: created outside the workflow's moves.
 IMPORT_UPLOAD = EVENTS.define(
     "import.upload", "data_import", "上传数据文件（导入 #{id}）", "uploaded data (import #{id})"
@@ -123,3 +149,8 @@ REQUEST_REFUSED = EVENTS.define("request.refused", "request", "拒绝请求 {id}
 def sentence(name: str, entity_id: object, lang: str = "zh") -> str:
     """The sentence of a stored event name (the name itself when it is unknown, e.g. from an older release)."""
     return EVENTS[name].describe(entity_id, lang) if name in EVENTS else f"{name} #{entity_id}"
+
+
+def title(name: str, lang: str = "zh") -> str:
+    """The title of a stored event name (the name itself when it is unknown)."""
+    return EVENTS[name].title(lang) if name in EVENTS else name

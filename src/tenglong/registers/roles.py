@@ -5,6 +5,12 @@
 * ``town``: only the enterprises of its own 镇(街道).
 * ``enterprise``: only its own data, eligibility and applications.
 * ``auditor``: read-only, including the audit log.
+
+The campaign registers (``registers/kinds.py``) add two permissions: ``register``, to
+make the moves of a register's loop (each move further names the roles that may make
+it, and the services limit a town to its town and a department to the entries it is
+the responsible unit of), and ``register_evidence``, to add evidence files to an entry
+(an enterprise to its own).
 """
 
 from __future__ import annotations
@@ -62,10 +68,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "manage_users",
             "read_audit",
             "create_project",
+            "register",
+            "register_evidence",
         }
     ),
-    "department": frozenset({"read", "calculate", "review"}),
-    "town": frozenset({"read", "calculate", "apply", "create_project"}),
-    "enterprise": frozenset({"read", "calculate", "apply", "create_project"}),
+    "department": frozenset({"read", "calculate", "review", "register", "register_evidence"}),
+    "town": frozenset({"read", "calculate", "apply", "create_project", "register", "register_evidence"}),
+    "enterprise": frozenset({"read", "calculate", "apply", "create_project", "register_evidence"}),
     "auditor": frozenset({"read", "calculate", "read_audit"}),
 }

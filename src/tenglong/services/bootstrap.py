@@ -18,6 +18,7 @@ from ..demo.county import generate_county
 from ..registers import events
 from ..settings import DEMO_PASSWORD
 from .accounts.auth import create_user
+from .campaign.demo import load_demo_registers
 from .data.store import store_frame
 from .data.uploads import recover_stalled as recover_stalled_imports
 from .evaluation.runs import create_run, execute_run, publish
@@ -96,6 +97,8 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
         rid = create_run(p.uow, admin, y, method_title="默认方法 / default method")
         execute_run(p.uow, rid)
         publish(p.uow, admin, rid)
+    say("清单 / registers …")
+    load_demo_registers(p, rid, DEMO_TOWN)  # the campaign under way: proposals from the latest run, some worked
     return [
         DemoAccount("admin", "admin", "市经信局管理员（全部权限）", "Economy and IT Bureau admin (everything)"),
         DemoAccount(

@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException  # also FastAPI's (a subclass), and the router's own 404/405
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,6 +57,37 @@ INTERNAL_CODE = "internal_error"
 ERROR_ID_HEADER = "X-Error-Id"
 
 RenderError = Callable[[Request, int, str, str, list], Response]
+
+
+class ProblemOut(BaseModel):
+    """One problem of a refused request: where, the bad value, what is expected, an example (zh and en)."""
+
+    code: str = Field(description="stable machine id, e.g. number_too_long")
+    where: str = Field(description="where the problem is, e.g. projects.P1.total_investment")
+    value: Any = Field(description="the offending value as sent (null when missing)")
+    expected_zh: str
+    expected_en: str
+    example: str
+    message_zh: str
+    message_en: str
+    context: dict[str, Any] | None = Field(None, description="more about where (a sheet, a row), when known")
+
+
+class MessageOut(BaseModel):
+    """One sentence in both languages."""
+
+    zh: str
+    en: str
+
+
+class ErrorEnvelope(BaseModel):
+    """The one error shape of the API (every 4xx and 5xx answer of /api/v1)."""
+
+    ok: Literal[False]
+    status: int = Field(description="the HTTP status again")
+    code: str = Field(description="e.g. not_signed_in, forbidden, not_found, conflict, too_large, invalid_input")
+    message: MessageOut
+    problems: list[ProblemOut]
 
 
 def envelope(

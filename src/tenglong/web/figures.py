@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 from ..core import loader, reference_data
 from ..core.boundary import SYMBOL, boundary
 from ..core.mujun import indicators as ind
+from ..core.variables import ENTITY_KINDS
 from ..registers import workflows
-from .i18n import t
+from .i18n import catalogue, t
 
 DASH = "—"
 CLASS_KEYS = ("A", "B", "C", "D")
@@ -159,3 +161,130 @@ FIGURES = SimpleNamespace(
     when=when,
     dash=DASH,
 )
+
+
+# --- where a problem is, as a person reads it (the error box) -----------------------------------------------------
+
+_WHERE_PREFIXES = ("query", "body", "path", "form", "header", "cookie")
+_JSON_PLACE = re.compile(r"line (\d+), (column|byte) (\d+)")
+
+
+@functools.cache
+def _variable_labels() -> dict[tuple[str, str], tuple[str, str]]:
+    return {(v.entity, v.name): (v.zh, v.en) for v in loader.variables()}
+
+
+@functools.cache
+def _field_labels() -> dict[str, tuple[str, str]]:
+    """The fields the workflows' moves carry (a note, a payment reference…), by key."""
+    out: dict[str, tuple[str, str]] = {}
+    for wf in workflows.load_all():
+        for key, f in wf.fields.items():
+            out.setdefault(key, (f.zh, f.en))
+    return out
+
+
+def _field_label(key: str, lang: str) -> str | None:
+    """A form field or known key: the catalogue's ``where.field.*``, a workflow's field, a contract variable."""
+    if f"where.field.{key}" in catalogue():
+        return t(f"where.field.{key}", lang)
+    if key in _field_labels():
+        return _field_labels()[key][0 if lang == "zh" else 1]
+    for entity in ("projects", "enterprises", *(k for k in ENTITY_KINDS if k not in ("projects", "enterprises"))):
+        names = _variable_labels().get((entity, key))
+        if names:
+            return names[0 if lang == "zh" else 1]
+    return None
+
+
+def _contract_label(parts: list[str], lang: str) -> str | None:
+    """``projects.P1.total_investment[2023]`` (as parts, the year split off) → 项目 P1 · 项目投资（2023 年）."""
+    kind, rest = parts[0], parts[1:]
+    if kind not in ENTITY_KINDS or not rest:
+        return None
+    year = rest.pop() if len(rest) > 1 and rest[-1].isdigit() and len(rest[-1]) == 4 else None
+    names = _variable_labels().get((kind, rest[-1])) if len(rest) > 1 else None
+    entity_id = ".".join(rest[:-1] if names else rest)
+    text = f"{t(f'where.entity.{kind}', lang)} {entity_id}"
+    if names:
+        text += f" · {names[0 if lang == 'zh' else 1]}"
+    if year:
+        text += f"（{year} 年）" if lang == "zh" else f" ({year})"
+    return text
+
+
+def where_label(where: str | None, lang: str = "zh") -> str:
+    """Where a problem is, as a person reads it: a contract path as the entity and the variable's label, a form field
+    or request parameter by its label, a JSON position in words; a spreadsheet cell (``企业数据!C12 (年度)``), a file
+    name or anything else unknown stays as it is.
+
+    >>> where_label("projects.P1.total_investment"), where_label("enterprises.E1.tax_paid[2023]", "en")
+    ('项目 P1 · 项目投资', 'enterprise E1 · Tax paid (2023)')
+    >>> where_label("credit_code"), where_label("query.date_from"), where_label("inputs.equipment_investment")
+    ('统一社会信用代码', '起始日期', '设备（装备）投资额')
+    >>> where_label("企业数据!C12 (年度)"), where_label("line 3, column 7"), where_label("$", "en")
+    ('企业数据!C12 (年度)', '第 3 行第 7 列', 'the whole request')
+    """
+    text = (where or "").strip()
+    if not text or "!" in text or text.startswith("第"):
+        return text
+    if text in ("$", "body"):
+        return t("where.request", lang)
+    place = _JSON_PLACE.fullmatch(text)
+    if place:
+        line, unit, n = place.groups()
+        return t(f"where.json_{unit}", lang, line=line, n=n)
+    year = None
+    bracket = re.fullmatch(r"(.+)\[(\d{4})\]", text)
+    if bracket:
+        text, year = bracket.groups()
+    parts = text.split(".")
+    if parts[0] in _WHERE_PREFIXES and len(parts) > 1:
+        parts = parts[1:]
+    if parts[0] == "inputs" and len(parts) == 2:
+        parts = parts[1:]
+    contract = _contract_label(parts + ([year] if year else []), lang)
+    if contract:
+        return contract
+    if len(parts) == 1:
+        label = _field_label(parts[0], lang)
+        if label:
+            return label + ((f"（{year} 年）" if lang == "zh" else f" ({year})") if year else "")
+    return where or ""
+
+
+UNIT_NAMES_EN = {
+    "元": "yuan",
+    "万元": "10k yuan",
+    "亩": "mu",
+    "万元/亩": "10k yuan/mu",
+    "元/亩": "yuan/mu",
+    "元/m²": "yuan/m²",
+    "元/kWh": "yuan/kWh",
+    "元/千瓦时": "yuan/kWh",
+    "万元/人": "10k yuan/person",
+    "万元/吨标准煤": "10k yuan/tce",
+    "万元/吨": "10k yuan/t",
+    "t/万元": "t/10k yuan",
+    "分": "points",
+    "位": "places",
+    "宗": "parcels",
+    "幢": "buildings",
+    "年": "years",
+    "等": "grade",
+    "ratio": "ratio",
+}
+"""The English of the units the policy's parameters and variables are given in."""
+
+
+def unit_name(unit: str | None, lang: str = "zh") -> str:
+    """A unit as written in ``lang``: ``元`` → yuan, ``亩`` → mu, ``万元/亩`` → 10k yuan/mu (``ratio`` → 比例).
+
+    >>> unit_name("万元/亩", "en"), unit_name("元/m²", "en"), unit_name("ratio"), unit_name("亩")
+    ('10k yuan/mu', 'yuan/m²', '比例', '亩')
+    """
+    if not unit:
+        return ""
+    if lang == "zh":
+        return "比例" if unit == "ratio" else unit
+    return UNIT_NAMES_EN.get(unit, unit)

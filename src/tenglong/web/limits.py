@@ -49,6 +49,7 @@ UPLOADS = {
     ("POST", "/imports"): "max_upload_mb",
     ("POST", "/calculator/batch"): "max_batch_mb",
     ("POST", "/calculator/batch.xlsx"): "max_batch_mb",
+    ("POST", "/attachments"): "max_attachment_mb",
 }
 """Routes that take a file (their 413 says "the upload"), with the setting of their limit."""
 BODIES = {("POST", "/api/v1/calculate"): "max_calculate_mb"}

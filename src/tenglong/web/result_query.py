@@ -62,7 +62,20 @@ def result_filter(
         str | None,
         Query(description="low_efficiency, billion_low_tax, hcle_candidate, override (第（八）项) or veto (一票否决)"),
     ] = None,
-    sort: Annotated[str | None, Query(description="score (high first), score_asc, rank, name or code")] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="score (default; 规上 first, then 规下, each in score order — their scores are never mixed), "
+            "tax_per_mu, value_added_per_mu, town (official order of the towns), class, rank, name or code"
+        ),
+    ] = None,
+    direction: Annotated[
+        str | None,
+        Query(
+            alias="dir",
+            description="asc or desc (default: desc for score, tax_per_mu and value_added_per_mu, else asc)",
+        ),
+    ] = None,
     page: Annotated[str | None, Query(description="Page number, from 1")] = None,
     page_size: Annotated[str | None, Query(description="Rows per page, 1–200 (default 50)")] = None,
 ) -> ResultFilter:
@@ -102,6 +115,7 @@ def result_filter(
         above_scale=scale,
         flag=flag or None,
         sort=sort or "score",
+        direction=direction or None,
         page=1 if page_no is None else page_no,
         page_size=50 if size is None else size,
     )

@@ -182,7 +182,7 @@ evaluation_runs = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("year", Integer, nullable=False, index=True),
-    Column("status", String(16), nullable=False),  # queued | running | done | failed | published
+    Column("status", String(16), nullable=False),  # queued | running | done | failed | published | superseded
     Column("progress", Float, nullable=False, default=0.0),
     Column("message", Text),
     Column("method_title", String(200)),
@@ -195,8 +195,22 @@ evaluation_runs = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("published_by", Integer, ForeignKey("users.id")),
     Column("published_at", DateTime(timezone=True)),
+    # A published run superseded by a newer run of its year (revision 0007): which run, who, when and why.
+    Column("superseded_by", Integer, ForeignKey("evaluation_runs.id")),
+    Column("superseded_by_user", Integer, ForeignKey("users.id")),
+    Column("superseded_at", DateTime(timezone=True)),
+    Column("supersede_reason", Text),
     _max_length("method_title", 200),
     _max_length("message", 2000),
+    _max_length("supersede_reason", 500),
+    # At most one published run per year (0007): superseding moves the old run out before the new one moves in.
+    Index(
+        "uq_evaluation_runs_published_year",
+        "year",
+        unique=True,
+        sqlite_where=text("status = 'published'"),
+        postgresql_where=text("status = 'published'"),
+    ),
 )
 
 evaluation_results = Table(
@@ -322,6 +336,43 @@ ledger_entries = Table(
     Index("ix_ledger_entries_cap", "credit_code", "cap_key", "year"),
 )
 
+attachments = Table(
+    "attachments",
+    metadata,  # evidence files of a record (revision 0006): on disk under a generated name; a row is never deleted
+    Column("id", Integer, primary_key=True),
+    Column("owner_type", String(32), nullable=False),  # the kind of record: subsidy_application | …
+    Column("owner_id", Integer, nullable=False),
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),  # scope
+    Column("kind", String(32), nullable=False),  # invoice | equipment_list | acceptance_report | other
+    Column("original_name", String(255), nullable=False),  # as the browser sent it: shown, never used as a path
+    Column("stored_name", String(64), nullable=False, unique=True),  # the file's generated name on disk
+    Column("content_type", String(100), nullable=False),  # sniffed from the bytes, one of an allow-list
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),  # removed before submission: marked, the file kept
+    Column("deleted_by", Integer, ForeignKey("users.id")),
+    CheckConstraint("size_bytes > 0", name="positive_size"),
+    _max_length("original_name", 255),
+    Index("ix_attachments_owner", "owner_type", "owner_id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,  # in-app notices of workflow moves (revision 0008): one row per recipient, written with the move
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("recipient_id", Integer, ForeignKey("users.id"), nullable=False),  # the user told
+    Column("event", String(64), nullable=False),  # the audited move: application.reject, import.pass_validation…
+    Column("entity_type", String(32), nullable=False),  # the record moved: subsidy_application | data_import | …
+    Column("entity_id", String(64), nullable=False),
+    Column("credit_code", String(18)),  # the record's enterprise, if it has one (its name is shown)
+    Column("audit_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("audit_log.id")),  # the move's audit
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True)),  # None while unread
+    Index("ix_notifications_inbox", "recipient_id", "read_at"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -346,4 +397,35 @@ audit_log = Table(
     _max_json_size("before", 32768),
     _max_json_size("after", 32768),
     Index("ix_audit_entity", "entity_type", "entity_id"),
+)
+
+register_entries = Table(
+    "register_entries",
+    metadata,  # the campaign registers (A.3, revision 0009): one row per entry; its history is the audit log
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # the register kind (policy/registers/<kind>.yaml), audit entity
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),
+    Column("project_id", Integer, ForeignKey("projects.id")),  # for a kind whose entries are projects
+    Column("town", String(16), nullable=False, index=True),  # the enterprise's town when listed (scope)
+    Column("category", String(32)),  # a category key of the kind, once decided
+    Column("status", String(24), nullable=False),  # a state of the kind's workflow
+    Column("opened", Date, nullable=False),  # the day it was proposed or added
+    Column("deadline", Date),  # the step's deadline (整治期限, 开工期限…), overdue the day after
+    Column("responsible_unit", String(64)),  # a responsible-unit key of the kind
+    Column("fields", JSON, nullable=False),  # the entry's fields, exact decimals as text
+    Column("plan", JSON),  # the plan (一企一方案: measures, targets, deadline…), from the kind's plan moves
+    Column("basis", JSON, nullable=False),  # why it entered: the proposal's clause and values, or a person's reason
+    Column("suggestion", JSON),  # a system suggestion of a next move (销号 candidate), until a person moves it
+    Column("created_by", Integer, ForeignKey("users.id")),  # None for a system proposal
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _max_length("kind", 32),
+    _max_length("category", 32),
+    _max_length("status", 24),
+    _max_length("responsible_unit", 64),
+    _max_json_size("fields", 32768),
+    _max_json_size("plan", 32768),
+    _max_json_size("basis", 32768),
+    _max_json_size("suggestion", 32768),
+    Index("ix_register_entries_kind_status", "kind", "status"),
 )

@@ -1,4 +1,7 @@
-"""The subsidy-application list as a workbook: Chinese headers, frozen header row, money with two decimals."""
+"""The subsidy-application list as a workbook: Chinese headers, frozen header row, money with two decimals.
+
+Times arrive in Beijing time (the service converts them) and are written as such; the headers say so.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ COLUMNS = (
     Column("clause", "条款", 8),
     Column("amount", "补助金额", 16, "money", unit="元"),
     Column("status", "状态", 10),
-    Column("created_at", "创建时间", 20, "datetime"),
-    Column("updated_at", "更新时间", 20, "datetime"),
+    Column("created_at", "创建时间（北京时间）", 20, "datetime"),
+    Column("updated_at", "更新时间（北京时间）", 20, "datetime"),
 )
 
 

@@ -5,6 +5,11 @@ the calculation contract, with Chinese headers built from the variable registry
 (label and unit), and the English variable names accepted as headers too.
 Projects that share an 企业编号 are one enterprise, so the 2.10 per-enterprise
 yearly cap is shared between them.
+
+Units as in the import template: investment amounts in 万元 (``项目投资(万元)``; a
+header with ``(元)`` takes 元), rates as percentages (``…增长率(%)``: 12 means 12 %;
+a header without a unit, as in the first template, takes a ratio, 0.12). Each
+cell keeps the unit of its column (``Cell.unit``); the service converts.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .reader import ROW, read_table
 from .xlsx import Book, Column
 
 SHEET = "项目"
+WAN, YUAN, PERCENT = "万元", "元", "%"
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,41 @@ class BatchColumn:
     var: Variable | None = None
 
     @property
+    def unit(self) -> str:
+        """The unit the template asks for: 万元 for investment amounts (元 for other money), % for rates, else the
+        variable's own.
+        """
+        if self.var is None:
+            return ""
+        if self.var.type.name == "money":
+            return self.var.input_unit or YUAN
+        if self.var.type.unit == "ratio":
+            return PERCENT
+        return self.var.unit
+
+    @property
     def header(self) -> str:
         """The Chinese header (label plus unit)."""
-        unit = self.var.unit if self.var else ""
-        unit = {"ratio": "", "m²": "平方米"}.get(unit, unit)
+        return self.header_in(self.unit)
+
+    def header_in(self, unit: str) -> str:
+        """The Chinese header with ``unit`` (m² written 平方米)."""
+        unit = {"m²": "平方米"}.get(unit, unit)
         return f"{self.zh}({unit})" if unit else self.zh
+
+    def units_accepted(self) -> dict[str, str]:
+        """Header forms accepted for this column → the unit of its cells (a bare label or the variable name: the
+        contract's unit).
+        """
+        contract = (
+            "ratio" if self.var is not None and self.var.type.unit == "ratio" else (self.var.unit if self.var else "")
+        )
+        out = {self.zh: contract, self.key: contract, self.header: self.unit}
+        if self.var is not None and self.var.type.name == "money":
+            out.update({self.header_in(WAN): WAN, self.header_in(YUAN): YUAN})
+        if self.var is not None and self.var.type.unit == "ratio":
+            out[self.header_in(PERCENT)] = PERCENT
+        return out
 
 
 def _col(key: str, scope: str, example: Any = None, required: bool = False) -> BatchColumn:
@@ -61,8 +97,8 @@ def columns() -> list[BatchColumn]:
         _col("is_2513_enterprise", "enterprise", "否"),
         _col("local_contribution_growth", "enterprise"),
         _col("industrial_equipment_investment", "enterprise"),
-        _col("total_investment", "project", 15000000),
-        _col("equipment_investment", "project", 8000000),
+        _col("total_investment", "project", 1500),
+        _col("equipment_investment", "project", 800),
         _col("traditional_industry", "project", "是"),
         _col("key_industrial_project", "project", "否"),
         _col("recognized_equipment_investment", "project"),
@@ -86,7 +122,8 @@ def write_template(path: str | Path | None) -> Path | bytes:
         ws = book.sheet(SHEET)
         ws.row_height(0, 36)
         for j, c in enumerate(cols):
-            ws.column(j, j, max(12, len(c.header) * 2))
+            # A rate column is text, so that Excel keeps "12" and "12%" as typed (it would turn 12% into 0.12).
+            ws.column(j, j, max(12, len(c.header) * 2), "code" if c.unit == PERCENT else None)
             ws.write(0, j, c.header, "header")
             ws.write(1, j, c.example)
         ws.freeze(1, 0)
@@ -100,14 +137,12 @@ def write_template(path: str | Path | None) -> Path | bytes:
             notes.write(i, 1, c.key)
             if c.var:
                 zh, _ = c.var.expected()
+                if c.unit == WAN:
+                    zh = "金额（万元，最多六位小数，精确到分）；如按元填报，请把表头的单位改为(元)"
+                elif c.unit == PERCENT:
+                    zh = "百分数：填 12 表示 12%（也可写 12%）；本列为文本格式，请勿改为百分比格式"
                 notes.write(i, 2, f"{c.var.zh}（第{c.var.clause}项）" if c.var.clause else c.var.zh)
-                notes.write(
-                    i,
-                    3,
-                    zh
-                    + ("；是/否" if c.var.type.base == "bool" else "")
-                    + ("；可写 12%" if c.var.type.name == "signed_ratio" else ""),
-                )
+                notes.write(i, 3, zh + ("；是/否" if c.var.type.base == "bool" else ""))
             else:
                 notes.write(
                     i,
@@ -126,6 +161,7 @@ class Cell:
     row: int
     header: str
     text: str
+    unit: str = ""
 
 
 def read_projects(
@@ -146,16 +182,17 @@ def read_projects(
         and missing required columns are reported, nothing is guessed.
     """
     table = read_table(path, None, limits, label=label)
-    by_name = {}
+    by_name: dict[str, tuple[BatchColumn, str]] = {}
     for c in columns():
-        for name in (c.header, c.zh, c.key):
-            by_name[normalise(name)] = c
+        for name, unit in c.units_accepted().items():
+            by_name[normalise(name)] = (c, unit)
     mapping: dict[str, BatchColumn] = {}
+    units: dict[str, str] = {}
     problems: list[tuple[int, str, str, str]] = []
     for j, h in enumerate(table.headers):
         if h is None:
             continue
-        c = by_name.get(normalise(h))
+        c, unit = by_name.get(normalise(h), (None, ""))
         if c is None:
             problems.append(
                 (
@@ -169,6 +206,7 @@ def read_projects(
             problems.append((table.header_row, h, f"列“{h}”重复。", f"Column “{h}” appears twice."))
         else:
             mapping[f"c{j}"] = c
+            units[f"c{j}"] = unit
     for c in columns():
         if c.required and c not in mapping.values():
             problems.append(
@@ -182,7 +220,7 @@ def read_projects(
     rows = []
     for rec in table.cells.iter_rows(named=True):
         row = {
-            c.key: Cell(rec[ROW], c.header, (rec[k] or "").strip())
+            c.key: Cell(rec[ROW], table.headers[int(k[1:])] or c.header, (rec[k] or "").strip(), units[k])
             for k, c in mapping.items()
             if (rec[k] or "").strip()
         }

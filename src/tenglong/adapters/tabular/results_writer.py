@@ -248,7 +248,7 @@ def _write_summary(book: Book, data: ResultsBook) -> None:
     method = data.method_title or ("默认方法（参数 mujun.*）" if zh else "default method (parameters mujun.*)")
     share = lambda q: ("、" if zh else ", ").join(f"{k} {float(v):.0%}" for k, v in q.items())  # noqa: E731
     bench_mode = {
-        "aggregate": ("当年全县参评企业合计之比", "this year's county aggregates of the evaluated firms"),
+        "aggregate": ("当年全市参评企业合计之比", "this year's county aggregates of the evaluated firms"),
         "constants": ("公布常数", "published constants"),
     }.get(data.benchmark_mode, (data.benchmark_mode, data.benchmark_mode))[0 if zh else 1]
     lines = (
@@ -288,7 +288,7 @@ def _write_summary(book: Book, data: ResultsBook) -> None:
     ws.write(
         top,
         0,
-        "二、全县规上亩均效益与目标（临政发〔2022〕22号 附件 二）"
+        "二、全市规上亩均效益与目标（临政发〔2022〕22号 附件 二）"
         if zh
         else "2. County above-scale figures against the targets (annex A.2)",
         "section",

@@ -124,7 +124,7 @@ def explain(r: Result, i: int, lang: str = "zh") -> list[str]:
     bench = r.benchmarks[group]
     source = (
         (
-            "基准值为当年全县参评企业合计之比（参数 mujun.benchmark_mode = aggregate，假设）"
+            "基准值为当年全市参评企业合计之比（参数 mujun.benchmark_mode = aggregate，假设）"
             if m.benchmark_mode == "aggregate"
             else "基准值为公布常数（参数 mujun.benchmark_constants）"
         )

@@ -15,7 +15,17 @@ from ..clauses import Policy
 from ..errors import ParameterError
 from ..exact import I64, div_half_up
 from ..parameters import Parameter, ParameterSet
-from ..trace import APPLIED, NOT_APPLICABLE, NOT_IN_FORCE, Outcome, fmt_percent
+from ..trace import (
+    APPLIED,
+    INSUFFICIENT_DATA,
+    NOT_APPLICABLE,
+    NOT_GIVEN_EN,
+    NOT_GIVEN_ZH,
+    NOT_IN_FORCE,
+    Note,
+    Outcome,
+    fmt_percent,
+)
 
 
 class Columns(Protocol):
@@ -196,14 +206,23 @@ def _guard(p: Parameter, num: np.ndarray) -> None:
         )
 
 
-def status(live: np.ndarray, applies: np.ndarray) -> np.ndarray:
-    """Status codes: not in force, else applied / not applicable."""
+def status(live: np.ndarray, applies: np.ndarray, unknown: np.ndarray | None = None) -> np.ndarray:
+    """Status codes: not in force, else insufficient data (``unknown``: a needed input was not given), else applied /
+    not applicable.
+    """
     # bool → int8 is a byte copy: applied (0) / not applicable (1), then lapsed rows set to 2.
     if (APPLIED, NOT_APPLICABLE) != (0, 1):
         raise RuntimeError("status() relies on APPLIED == 0 and NOT_APPLICABLE == 1")
     out = (~np.asarray(applies, dtype=bool)).astype(np.int8)
+    if unknown is not None:
+        out[np.asarray(unknown, dtype=bool)] = INSUFFICIENT_DATA
     out[~live] = NOT_IN_FORCE
     return out
+
+
+def missing_note(rows: np.ndarray, zh: str, en: str) -> Note:
+    """The line of an output that cannot be decided on ``rows``: what was not given, and what it would decide."""
+    return Note(f"{NOT_GIVEN_ZH}{zh}", f"{NOT_GIVEN_EN}{en}", rows=rows)
 
 
 def table_lookup(

@@ -42,6 +42,9 @@ def compute(ctx: Context) -> list[Outcome]:
     area_ok, lim = meets(f.get("land_area_mu"), p_area, days, 4)
     outside = ~park & stock & leading & class_ok & area_ok
     raised = live & rental & (park | outside)
+    # Outside a park the class decides: without it (a blank is not "none") the caps cannot be told.
+    has_class = cls != ""
+    unknown = rental & ~park & stock & leading & area_ok & ~has_class
     p_base, p_raised, p_floor = (ctx.p(NS + n) for n in ("base_land_share", "raised_land_share", "raised_floor_share"))
     land_cap = np.where(raised, p_raised.scaled_at(days, 6), p_base.scaled_at(days, 6))
     floor_cap = np.where(raised, p_floor.scaled_at(days, 6), 0)
@@ -80,6 +83,9 @@ def compute(ctx: Context) -> list[Outcome]:
                 "ok_en": lambda i: fmt_classes(allowed(i), "en"),
             },
             applies=~park,
+            given=has_class,
+            missing_zh="亩均效益类别（园区外须为 A、B 类）",
+            missing_en="the per-mu class (outside a park it must be A or B)",
         ),
         threshold_check(
             "outside_park_min_land_mu",
@@ -120,9 +126,25 @@ def compute(ctx: Context) -> list[Outcome]:
     )
     # Outside validity the usual 7 % cap still stands (it predates the policy), but nothing is raised.
     return [
-        Outcome("ancillary_land_share_cap", land_cap, status(live, raised), "2.14", QUOTE, checks, params),
         Outcome(
-            "ancillary_floor_share_cap", floor_cap, status(live, raised), "2.14", QUOTE, checks, params, null=~raised
+            "ancillary_land_share_cap",
+            land_cap,
+            status(live, raised, unknown),
+            "2.14",
+            QUOTE,
+            checks,
+            params,
+            null=unknown & live,
+        ),
+        Outcome(
+            "ancillary_floor_share_cap",
+            floor_cap,
+            status(live, raised, unknown),
+            "2.14",
+            QUOTE,
+            checks,
+            params,
+            null=~raised | (unknown & live),
         ),
     ]
 

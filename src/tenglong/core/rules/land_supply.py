@@ -2,7 +2,8 @@
 
 * The floor uses the national industrial-land minimum price by grade (国土资发〔2006〕307号).
   A priority project's floor is ``max(70 % × price × area, acquisition cost)``; any
-  other project's floor is ``price × area``.
+  other project's floor is ``price × area``. A priority project without its
+  acquisition cost has no floor to tell (``insufficient_data``): a blank is not 0 元.
 * The industrial share of the land sold in a year is OK at ≥ 30 %.
 * 2.15: at least 0.5 % of land-transfer revenue goes to the special fund.
 """
@@ -14,7 +15,18 @@ import numpy as np
 from ..boundary import SYMBOL
 from ..exact import I64, div_half_up
 from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_exact, fmt_number
-from ._common import Context, Rule, apply_rate, boundary_of, needs, percents, ratio_meets, status, table_lookup
+from ._common import (
+    Context,
+    Rule,
+    apply_rate,
+    boundary_of,
+    missing_note,
+    needs,
+    percents,
+    ratio_meets,
+    status,
+    table_lookup,
+)
 
 QUOTE_FLOOR = (
     "对符合省、台州市产业导向的战略性新兴产业、先进制造业等优先发展且土地利用率、亩均税收高的项目,"
@@ -42,6 +54,7 @@ def floors(ctx: Context) -> list[Outcome]:
     share = div_half_up(price * area * num, den * 100)
     floor = np.where(priority, np.maximum(share, cost), full)
     value = np.where(live, floor, 0)
+    unknown = priority & ~f.present("acquisition_cost")
     rate = percents(p_share, days)
     notes = [
         flag_check("priority_project", "优先发展且土地利用率、亩均税收高的项目", "priority project", priority),
@@ -64,18 +77,32 @@ def floors(ctx: Context) -> list[Outcome]:
                 f"priority: max({rate(i)} × {fmt_number(full[i], 2)} = {fmt_number(share[i], 2)}, "
                 f"acquisition cost {fmt_number(cost[i], 2)}) = {fmt_number(floor[i], 2)}"
             ),
-            rows=priority,
+            rows=priority & ~unknown,
+        ),
+        missing_note(
+            unknown,
+            "土地取得成本（优先项目的底价不得低于土地取得成本）",
+            "the land acquisition cost (a priority project's floor may not be below it)",
+        ),
+        Note(
+            lambda i: f"按最低价标准的 {rate(i)} 计为 {fmt_number(share[i], 2)} 元，但不得低于土地取得成本（未提供）",
+            lambda i: (
+                f"{rate(i)} of the minimum price is {fmt_number(share[i], 2)}, but not below the acquisition cost "
+                "(not given)"
+            ),
+            rows=unknown,
         ),
     ]
     return [
         Outcome(
             "reserve_price_floor",
             value.astype(I64),
-            status(live, np.ones(f.n, bool)),
+            status(live, np.ones(f.n, bool), unknown),
             "2.13",
             QUOTE_FLOOR,
             notes,
             ("land_supply.minimum_price_by_grade", "land_supply.priority_floor_share"),
+            null=unknown & live,
         )
     ]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..exact import I64, div_half_up
 from ..trace import Check, Note, Outcome, flag_check, fmt_classes, fmt_number
-from ._common import Context, Rule, needs, status, table_keys, table_lookup
+from ._common import Context, Rule, missing_note, needs, status, table_keys, table_lookup
 
 NS = "merger."
 QUOTE_QUOTA = (
@@ -37,6 +37,7 @@ def compute(ctx: Context) -> list[Outcome]:
     listed, target, zone = f.get("acquirer_listed_pharma"), f.get("target_pharma"), f.get("target_in_taizhou_bay_zone")
     pharma = live & listed & target & zone
     area = f.get("acquired_land_area_mu")
+    unknown = pharma & ~f.present("acquired_land_area_mu")  # a blank is not 0 亩: the cap cannot be told
     per_mu = ctx.p(NS + "pharma_reward_per_mu").scaled_at(days, 2)
     # 分/亩 × 亩×10⁴ → 分×10⁴; one half-up rounding at the output.
     cap = np.where(pharma, div_half_up(per_mu * area, I64(10**4)), 0)
@@ -78,7 +79,10 @@ def compute(ctx: Context) -> list[Outcome]:
                 f"{fmt_number(area[i], 4)} mu × {fmt_number(per_mu[i], 2)} yuan/mu = {fmt_number(cap[i], 2)} "
                 "(the cap; the award itself is decided case by case)"
             ),
-            rows=pharma,
+            rows=pharma & ~unknown,
+        ),
+        missing_note(
+            unknown, "收购土地面积（奖励上限按收购土地面积计）", "the acquired land area (the cap is per mu acquired)"
         ),
     ]
     return [
@@ -94,11 +98,12 @@ def compute(ctx: Context) -> list[Outcome]:
         Outcome(
             "pharma_acquisition_reward_cap",
             cap.astype(I64),
-            status(live, pharma),
+            status(live, pharma, unknown),
             "2.9",
             QUOTE_PHARMA,
             pharma_checks,
             (NS + "pharma_reward_per_mu",),
+            null=unknown,
         ),
     ]
 
@@ -113,7 +118,8 @@ RULE = Rule(
         "quotas_transfer_to_merged": needs(
             "acquirer_mujun_class_last_year", "target_two_high_one_low", "registered_and_taxed_locally_after"
         ),
-        "pharma_acquisition_reward_cap": needs("acquired_land_area_mu"),
+        # The area matters only for a pharma acquisition; without it that cap is insufficient_data.
+        "pharma_acquisition_reward_cap": (),
     },
     title_zh="兼并重组",
     title_en="Mergers and acquisitions",

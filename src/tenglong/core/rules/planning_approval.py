@@ -37,9 +37,11 @@ def compute(ctx: Context) -> list[Outcome]:
     adds = f.get("adds_storeys")
     risk = f.get("construction_risk_class")
     buildings = f.get("building_count")
+    counted = f.present("building_count")  # a blank is not one building: without it, phasing cannot be told
     p_min = ctx.p("planning_approval.phased_min_buildings")
     many, lim = meets(buildings, p_min, days, 0)
-    phased = live & zero_land & many
+    phased = live & zero_land & many & counted
+    unknown = zero_land & ~counted
     b_min = boundary_of(p_min)
     classified = live & zero_land & ~adds
     mode = np.where(
@@ -57,6 +59,7 @@ def compute(ctx: Context) -> list[Outcome]:
             lim,
             p_min.boundary,
             many,
+            given=counted,
         ),
     ]
     names = {
@@ -77,11 +80,12 @@ def compute(ctx: Context) -> list[Outcome]:
         Outcome(
             "phased_approval_allowed",
             phased,
-            status(live, phased),
+            status(live, phased, unknown),
             "2.3",
             QUOTE_PHASED,
             checks_phased,
             ("planning_approval.phased_min_buildings",),
+            null=unknown & live,
             extra={
                 # The reading, stated with the number of buildings used at each row's date.
                 "assumption_notes": {

@@ -8,6 +8,9 @@ floor area is ≥ 20 % of the total after (all bounds inclusive, 以上/不超�
 2.6: eligible when land use is unchanged, the project is a zero-new-land
 renovation for the firm's own industrial production, and the plot ratio rises
 (``after > before``); the waiver is the land premium plus the infrastructure fee.
+A blank is not a zero: with neither amount given the amount waived cannot be
+told (``insufficient_data``); one left blank beside the other counts as none, and
+the explanation says so.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from ..boundary import SYMBOL
 from ..trace import Check, Note, Outcome, flag_check, fmt_number, threshold_check
-from ._common import Context, Rule, boundary_of, meets, needs, percents, ratio_meets, status
+from ._common import Context, Rule, boundary_of, meets, missing_note, needs, percents, ratio_meets, status
 
 NS = "scattered_land."
 QUOTE = (
@@ -130,7 +133,15 @@ def waiver(ctx: Context) -> list[Outcome]:
     rises = after > before
     eligible = live & unchanged & zero_land & own & rises
     premium, fee = f.get("land_premium_due"), f.get("infrastructure_fee_due")
+    has_premium, has_fee = f.present("land_premium_due"), f.present("infrastructure_fee_due")
+    unknown = eligible & ~has_premium & ~has_fee
     waived = np.where(eligible, premium + fee, 0)
+
+    def amount(i: int, values: np.ndarray, given: np.ndarray, lang: str) -> str:
+        if not given[i]:
+            return "未填写（按 0 计）" if lang == "zh" else "blank (counted as none)"
+        return f"{fmt_number(values[i], 2)} 元" if lang == "zh" else fmt_number(values[i], 2)
+
     checks = [
         flag_check("land_use_unchanged", "不改变土地用途", "land use unchanged", unchanged),
         flag_check("zero_land_renovation", "“零增地”技改", "zero-new-land renovation", zero_land),
@@ -143,14 +154,25 @@ def waiver(ctx: Context) -> list[Outcome]:
             {"a": lambda i: fmt_number(after[i], 4), "b": lambda i: fmt_number(before[i], 4)},
         ),
         Note(
-            lambda i: f"免收土地价款 {fmt_number(premium[i], 2)} 元 + 市政基础设施配套费 {fmt_number(fee[i], 2)} 元",
-            lambda i: f"waived land premium {fmt_number(premium[i], 2)} + infrastructure fee {fmt_number(fee[i], 2)}",
-            rows=eligible,
+            lambda i: (
+                f"免收土地价款 {amount(i, premium, has_premium, 'zh')} + 市政基础设施配套费 "
+                f"{amount(i, fee, has_fee, 'zh')} = {fmt_number(waived[i], 2)} 元"
+            ),
+            lambda i: (
+                f"waived land premium {amount(i, premium, has_premium, 'en')} + infrastructure fee "
+                f"{amount(i, fee, has_fee, 'en')} = {fmt_number(waived[i], 2)}"
+            ),
+            rows=eligible & ~unknown,
+        ),
+        missing_note(
+            unknown,
+            "应缴土地价款和市政基础设施配套费（免收金额须至少填写其中一项）",
+            "the land premium and the infrastructure fee due (the amount waived needs at least one of them)",
         ),
     ]
     return [
         Outcome("fee_waiver_eligible", eligible, status(live, eligible), "2.6", QUOTE_WAIVER, checks[:4]),
-        Outcome("fees_waived", waived, status(live, eligible), "2.6", QUOTE_WAIVER, checks),
+        Outcome("fees_waived", waived, status(live, eligible, unknown), "2.6", QUOTE_WAIVER, checks, null=unknown),
     ]
 
 

@@ -146,6 +146,9 @@ def compute(ctx: Context) -> list[Outcome]:
     is2513 = ctx.of_enterprise(e.get("is_2513_enterprise"))
     growth = ctx.of_enterprise(e.get("local_contribution_growth"))
     ieq = ctx.of_enterprise(e.get("industrial_equipment_investment"))
+    # Needed only for a "2513" firm (the contract refuses it missing there); elsewhere a blank is said, not read as 0.
+    growth_given = ctx.of_enterprise(e.present("local_contribution_growth"))
+    ieq_given = ctx.of_enterprise(e.present("industrial_equipment_investment"))
     p_growth = ctx.p(NS + "reward_2513_min_contribution_growth")
     ok_growth, lim_growth = meets(growth, p_growth, days, 6)
     ok_ieq, lim_ieq = meets(ieq, ctx.p(NS + "reward_2513_min_industrial_equipment_investment"), days, 2)
@@ -258,10 +261,11 @@ def compute(ctx: Context) -> list[Outcome]:
             "growth of local contribution",
             growth,
             6,
-            "",
+            "%",
             lim_growth,
             p_growth.boundary,
             ok_growth,
+            given=growth_given,
         ),
         threshold_check(
             "reward_2513_min_industrial_equipment_investment",
@@ -273,6 +277,7 @@ def compute(ctx: Context) -> list[Outcome]:
             lim_ieq,
             ctx.p(NS + "reward_2513_min_industrial_equipment_investment").boundary,
             ok_ieq,
+            given=ieq_given,
         ),
         Note(
             lambda i: (

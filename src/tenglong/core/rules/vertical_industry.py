@@ -10,6 +10,9 @@ Both routes need a zero-new-land renovation that is self-owned and self-used.
 * ``storeys`` (otherwise): 30 / 40 / 50 元/m² of new factory floor area on storeys
   4, 5 and 6-plus.
 * Either route pays at most 100万 per project.
+* A blank is not a zero: the per-storey reward needs at least one of the three
+  storey areas (``insufficient_data`` without any); a storey left blank beside a
+  given one counts as no new area there, and the explanation says so.
 """
 
 from __future__ import annotations
@@ -19,8 +22,31 @@ import numpy as np
 from ..boundary import SYMBOL
 from ..errors import ParameterError
 from ..exact import I64, div_half_up
-from ..trace import APPLIED, NOT_APPLICABLE, Check, Note, Outcome, flag_check, fmt_classes, fmt_exact, fmt_number
-from ._common import Context, Rule, boundary_of, needs, percents, status, table_entry, table_keys, table_lookup
+from ..trace import (
+    APPLIED,
+    INSUFFICIENT_DATA,
+    NOT_APPLICABLE,
+    NOT_IN_FORCE,
+    Check,
+    Note,
+    Outcome,
+    flag_check,
+    fmt_classes,
+    fmt_exact,
+    fmt_number,
+)
+from ._common import (
+    Context,
+    Rule,
+    boundary_of,
+    missing_note,
+    needs,
+    percents,
+    status,
+    table_entry,
+    table_keys,
+    table_lookup,
+)
 from .class_override import final_class
 
 NS = "vertical_industry."
@@ -103,11 +129,36 @@ def compute(ctx: Context) -> list[Outcome]:
         f.get("new_floor_area_storey_5"),
         f.get("new_floor_area_storey_6_plus"),
     )
+    g4, g5, g6 = (
+        f.present("new_floor_area_storey_4"),
+        f.present("new_floor_area_storey_5"),
+        f.present("new_floor_area_storey_6_plus"),
+    )
+    any_storey = g4 | g5 | g6
     storey_raw = div_half_up(s4 * r4 + s5 * r5 + s6 * r6, I64(100))
     p_route = ctx.p(NS + "storeys_route_classes")
     storey_ok = table_lookup(p_route, days, cls, default=True).astype(bool)
     storey_pay = np.where(storey_ok, np.minimum(storey_raw, cap), 0)
     reward = np.where(excess, excess_pay, np.where(storeys, storey_pay, 0)).astype(I64)
+    # The storeys route with no storey area given: the reward cannot be told (a blank is not 0 m²).
+    unknown = storeys & storey_ok & ~any_storey
+
+    by_storey = (
+        (s4, g4, r4, "4层", "storey 4"),
+        (s5, g5, r5, "5层", "storey 5"),
+        (s6, g6, r6, "6层及以上", "storeys 6+"),
+    )
+
+    def storeys_text(i: int, lang: str) -> str:
+        """The per-storey sum of row ``i``: each storey's area × rate, or that it was left blank."""
+        parts = []
+        for area, given, rate, zh, en in by_storey:
+            name = zh if lang == "zh" else en
+            if not given[i]:
+                parts.append(f"{name} 未填写（按无新增计）" if lang == "zh" else f"{name} blank (no new area)")
+            else:
+                parts.append(f"{name} {fmt_number(area[i], 2)} m² × {fmt_number(rate[i], 2)}")
+        return " + ".join(parts)
 
     area_shown = div_half_up(area * 100, den)
     ratio_area_shown, share_area_shown = div_half_up(by_ratio * 100, den), div_half_up(by_share * 100, den)
@@ -167,18 +218,19 @@ def compute(ctx: Context) -> list[Outcome]:
         ),
         Note(
             lambda i: (
-                f"按层数：4层 {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + "
-                f"5层 {fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + "
-                f"6层及以上 {fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)} 元，"
+                f"按层数：{storeys_text(i, 'zh')} = {fmt_number(storey_raw[i], 2)} 元，"
                 f"单个项目最高 {fmt_number(cap[i], 2)} 元"
             ),
             lambda i: (
-                f"by storey: {fmt_number(s4[i], 2)} m² × {fmt_number(r4[i], 2)} + "
-                f"{fmt_number(s5[i], 2)} m² × {fmt_number(r5[i], 2)} + "
-                f"{fmt_number(s6[i], 2)} m² × {fmt_number(r6[i], 2)} = {fmt_number(storey_raw[i], 2)}, "
+                f"by storey: {storeys_text(i, 'en')} = {fmt_number(storey_raw[i], 2)}, "
                 f"capped at {fmt_number(cap[i], 2)}"
             ),
-            rows=storeys,
+            rows=storeys & any_storey,
+        ),
+        missing_note(
+            unknown,
+            "新增4层、5层、6层及以上生产厂房建筑面积（按层数奖励须至少填写其中一项）",
+            "the new factory floor area on storeys 4, 5 and 6-plus (the per-storey reward needs at least one of them)",
         ),
         Note(
             lambda i: (
@@ -255,11 +307,14 @@ def compute(ctx: Context) -> list[Outcome]:
         Outcome(
             "vertical_industry_reward",
             reward,
-            np.where(~live, 2, np.where(reward > 0, APPLIED, NOT_APPLICABLE)).astype(np.int8),
+            np.where(
+                ~live, NOT_IN_FORCE, np.where(unknown, INSUFFICIENT_DATA, np.where(reward > 0, APPLIED, NOT_APPLICABLE))
+            ).astype(np.int8),
             "2.11",
             QUOTE_EXCESS,
             notes,
             params,
+            null=unknown,
             extra={"quote_per_row": quote, **only},
         ),
     ]

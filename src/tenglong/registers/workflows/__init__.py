@@ -1,7 +1,8 @@
 """The platform's workflows, written as data (one YAML file each), built by ``registers.workflow``.
 
 ``subsidy_application``, ``data_import`` and ``evaluation_run`` ship here; the
-campaign registers bring theirs in their own kind files.
+campaign registers bring theirs in their own kind files (``registers/kinds.py``), and
+:func:`load_all` lists them too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from functools import cache
 from importlib import resources
 
 from ...core.loader import load_yaml
+from ..kinds import load as load_kinds
 from ..workflow import Workflow
 
 __all__ = ["NAMES", "load"]
@@ -32,5 +34,5 @@ def load(name: str) -> Workflow:
 
 
 def load_all() -> list[Workflow]:
-    """Every workflow shipped here (so every move event is registered)."""
-    return [load(n) for n in NAMES]
+    """Every workflow shipped here and every register kind's (so every move event is registered)."""
+    return [*(load(n) for n in NAMES), *(k.workflow for k in load_kinds().values())]

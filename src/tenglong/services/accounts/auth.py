@@ -7,6 +7,11 @@ refusal says how many minutes remain. An unknown or inactive user name costs
 the same argon2 verification as a real one (against a dummy hash), so the
 answer's timing does not tell which names exist. A user name or password over
 its length limit is refused (422) before anything is read or stored.
+
+Failures count for an account only after its last success: a sign-in, or an
+administrator's unlock (:func:`unlock`, recorded as a successful attempt from the
+administrator's address and audited as ``user.unlock``). The per-address count
+is not reset by either.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from ...adapters.db.tables import login_attempts, sessions, users
 from ...core.errors import InvalidInput, PolicyError, Problem
@@ -33,6 +38,8 @@ USERNAME_MAX = 64
 """Longest user name (``users.username``, ``login_attempts.username``)."""
 PASSWORD_MAX = 1024
 """Longest password a sign-in accepts (new passwords: at most 256, ``users.MAX_PASSWORD``)."""
+ADDRESS_MAX = 64
+"""Longest client address kept (``login_attempts.address``)."""
 
 
 class AuthError(PolicyError):
@@ -180,30 +187,114 @@ def create_user(
     return int(uid)
 
 
-def _wait(conn: Connection, column, value: str, limit: int, window: dt.timedelta) -> int | None:
-    """Minutes until ``value`` (a user name or an address) is below ``limit`` failures in the window; None if it is.
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite gives naive UTC
 
-    Locked while ``limit`` failures lie within the window: it opens when the ``limit``-th newest leaves it.
+
+def _last_success(conn: Connection, username: str, window: dt.timedelta) -> dt.datetime | None:
+    """The account's last successful sign-in or unlock within the window (failures before it do not count)."""
+    return conn.execute(
+        select(func.max(login_attempts.c.at)).where(
+            login_attempts.c.username == username,
+            login_attempts.c.at >= now() - window,
+            login_attempts.c.success.is_(True),
+        )
+    ).scalar()
+
+
+def _unlocks_at(
+    conn: Connection, column, value: str, limit: int, window: dt.timedelta, since: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When ``value`` (a user name or an address) falls below ``limit`` failures in the window; None if it is below.
+
+    Locked while ``limit`` failures (after ``since``) lie within the window: it opens when the ``limit``-th newest
+    leaves it.
     """
+    where = [column == value, login_attempts.c.at >= now() - window, login_attempts.c.success.is_(False)]
+    if since is not None:
+        where.append(login_attempts.c.at > since)
     times = list(
         conn.execute(
-            select(login_attempts.c.at)
-            .where(and_(column == value, login_attempts.c.at >= now() - window, login_attempts.c.success.is_(False)))
-            .order_by(login_attempts.c.at.desc())
-            .limit(max(limit, 1))
+            select(login_attempts.c.at).where(and_(*where)).order_by(login_attempts.c.at.desc()).limit(max(limit, 1))
         ).scalars()
     )
     if len(times) < max(limit, 1):
         return None
-    oldest = times[-1] if times[-1].tzinfo else times[-1].replace(tzinfo=dt.UTC)  # SQLite gives naive UTC
-    return max(1, math.ceil((oldest + window - now()).total_seconds() / 60))
+    return _aware(times[-1]) + window
+
+
+def _wait(
+    conn: Connection, column, value: str, limit: int, window: dt.timedelta, since: dt.datetime | None = None
+) -> int | None:
+    """Minutes until ``value`` is below ``limit`` failures in the window (at least 1); None if it is."""
+    until = _unlocks_at(conn, column, value, limit, window, since)
+    return None if until is None else max(1, math.ceil((until - now()).total_seconds() / 60))
+
+
+@dataclass(frozen=True)
+class Lock:
+    """An account refused by the throttle: until when, and how many failures count."""
+
+    until: dt.datetime
+    failures: int
+
+
+def account_lock(conn: Connection, username: str, max_failures: int, window_minutes: int) -> Lock | None:
+    """The lock of an account (its own failures, from any address), or None when it may sign in."""
+    window = dt.timedelta(minutes=window_minutes)
+    since = _last_success(conn, username, window)
+    until = _unlocks_at(conn, login_attempts.c.username, username, max_failures, window, since)
+    if until is None:
+        return None
+    where = [
+        login_attempts.c.username == username,
+        login_attempts.c.at >= now() - window,
+        login_attempts.c.success.is_(False),
+    ]
+    if since is not None:
+        where.append(login_attempts.c.at > since)
+    failures = conn.execute(select(func.count()).select_from(login_attempts).where(*where)).scalar_one()
+    return Lock(until, int(failures))
+
+
+def account_locks(conn: Connection, usernames: list[str], max_failures: int, window_minutes: int) -> dict[str, Lock]:
+    """The locked accounts among ``usernames`` (one query over the window's attempts)."""
+    window = dt.timedelta(minutes=window_minutes)
+    rows = conn.execute(
+        select(login_attempts.c.username, login_attempts.c.at, login_attempts.c.success)
+        .where(login_attempts.c.at >= now() - window, login_attempts.c.username.in_(usernames))
+        .order_by(login_attempts.c.username, login_attempts.c.at)
+    ).all()
+    failures: dict[str, list[dt.datetime]] = {}
+    for name, at, success in rows:
+        if success:
+            failures[name] = []  # a sign-in or an unlock: the failures before it no longer count
+        else:
+            failures.setdefault(name, []).append(_aware(at))
+    limit = max(max_failures, 1)
+    return {
+        name: Lock(times[-limit] + window, len(times))
+        for name, times in failures.items()
+        if len(times) >= limit and times[-limit] + window > now()
+    }
+
+
+def unlock(conn: Connection, username: str, address: str | None) -> None:
+    """Record that the account's failures so far no longer count (a successful attempt; the caller audits it)."""
+    conn.execute(
+        insert(login_attempts).values(
+            username=username, address=bounded(address or "-", ADDRESS_MAX), at=now(), success=True
+        )
+    )
 
 
 def _refuse_when_locked(
     conn: Connection, username: str, address: str, max_failures: int, per_address: int, window: dt.timedelta
 ) -> None:
     """Raise :class:`Throttled` (with the longer wait) while the account or the address is locked out."""
-    account = _wait(conn, login_attempts.c.username, username, max_failures, window)
+    account = _wait(
+        conn, login_attempts.c.username, username, max_failures, window, _last_success(conn, username, window)
+    )
     place = _wait(conn, login_attempts.c.address, address, per_address, window)
     if account is not None or place is not None:
         raise Throttled(max(account or 0, place or 0), account is not None and (account or 0) >= (place or 0))

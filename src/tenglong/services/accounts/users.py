@@ -1,9 +1,11 @@
-"""User accounts: list, create, deactivate and reactivate, reset a password (``manage_users``; admin only).
+"""User accounts: list, create, deactivate and reactivate, reset a password, unlock (``manage_users``; admin only).
 
 Every change is audited in its own transaction, and no audit record ever holds a
 password or a hash. Deactivating an account, or resetting its password, ends
 its sessions in the same transaction. An administrator cannot deactivate their
-own account, so there is always one active administrator.
+own account, so there is always one active administrator. An account the login
+throttle locked shows until when; unlocking it makes its failures so far no longer
+count (``user.unlock``, with the lock it lifted).
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ MAX_DEPARTMENT = 64
 """Longest department name (``users.department``)."""
 ECHO_MAX = 64
 """Longest echo of a bad value in a problem (a longer one is cut, and marked)."""
+ROLE_NAMES = {
+    "admin": ("市经信局管理员", "administrator"),
+    "department": ("部门", "department"),
+    "town": ("镇(街道)", "town"),
+    "enterprise": ("企业", "enterprise"),
+    "auditor": ("审计", "auditor"),
+}
+"""What each role is called in the problems of the account form (as on the pages)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,15 @@ class UserView:
     department: str | None
     active: bool
     created_at: Any
+    locked_until: Any = None
+    """While the login throttle refuses the account: when it opens again (UTC); None when it may sign in."""
+    failures: int = 0
+    """The failed sign-ins that count towards the lock (0 when it is not locked)."""
+
+    @property
+    def locked(self) -> bool:
+        """The login throttle refuses this account now."""
+        return self.locked_until is not None
 
 
 def _aware(moment: Any) -> Any:
@@ -104,8 +123,12 @@ def _views(p: Platform, user_id: int | None = None) -> list[UserView]:
     )
     if user_id is not None:
         q = q.where(users.c.id == user_id)
+    settings = p.settings
     with p.uow.read() as conn:
         rows = conn.execute(q).all()
+        locks = auth.account_locks(
+            conn, [r.username for r in rows], settings.login_max_failures, settings.login_window_minutes
+        )
     return [
         UserView(
             r.id,
@@ -119,6 +142,8 @@ def _views(p: Platform, user_id: int | None = None) -> list[UserView]:
             r.department,
             bool(r.active),
             _aware(r.created_at),
+            locks[r.username].until if r.username in locks else None,
+            locks[r.username].failures if r.username in locks else 0,
         )
         for r in rows
     ]
@@ -199,8 +224,8 @@ def _scope_problems(conn: Any, new: NewUser) -> list[Problem]:
                 "unknown_town",
                 "town",
                 bounded(new.town, ECHO_MAX) if new.town else new.town,
-                "临海市 21 个镇(街道)、开发区之一的代码",
-                "the code of one of Linhai's 21 towns and zones",
+                "临海市 19 个镇(街道)和 2 个开发区之一：" + "、".join(zh for _, zh, _ in town_choices()),
+                "one of Linhai's 19 towns and 2 zones: " + ", ".join(en for _, _, en in town_choices()),
                 "331082112",
                 "镇街账号须从列表中选择所属镇(街道)。",
                 "A town account needs its town, chosen from the list.",
@@ -309,11 +334,15 @@ def check_new_user(conn: Any, new: NewUser) -> list[Problem]:
                 "unknown_role",
                 "role",
                 bounded(new.role, ECHO_MAX),
-                "、".join(ROLES),
-                ", ".join(ROLES),
+                "、".join(f"{ROLE_NAMES[r][0]}（{r}）" for r in ROLES),
+                ", ".join(f"{ROLE_NAMES[r][1]} ({r})" for r in ROLES),
                 "town",
-                f"角色「{bounded(new.role, ECHO_MAX)}」无效。",
-                f"Unknown role {bounded(new.role, ECHO_MAX)!r}.",
+                f"角色「{bounded(new.role, ECHO_MAX)}」无效；应为"
+                + "、".join(ROLE_NAMES[r][0] for r in ROLES)
+                + "之一。",
+                f"Unknown role {bounded(new.role, ECHO_MAX)!r}; expected one of "
+                + ", ".join(ROLE_NAMES[r][1] for r in ROLES)
+                + ".",
             )
         )
     return out + password_problems(new.password, new.username) + _scope_problems(conn, new)
@@ -438,3 +467,31 @@ def reset_password(p: Platform, actor: Actor, user_id: int, password: str, addre
             {"username": row.username, "password_changed": True, "sessions_ended": ended},
         )
     return ended
+
+
+def unlock(p: Platform, actor: Actor, user_id: int, address: str | None = None) -> None:
+    """Lift the login throttle's lock of an account: its failed sign-ins so far no longer count (audited as
+    ``user.unlock`` with the lock lifted). The lock of an address (too many failures from one client) stays.
+
+    Raises:
+        Forbidden: for a role without ``manage_users``.
+        NotFound: for an unknown id.
+        Conflict: for an account that is not locked.
+    """
+    _check(actor)
+    settings = p.settings
+    with p.uow.write(actor, address) as w:
+        row = _target(w.conn, user_id)
+        lock = auth.account_lock(w.conn, row.username, settings.login_max_failures, settings.login_window_minutes)
+        if lock is None:
+            raise Conflict(
+                f"账号 {row.username} 未被锁定，无需解除。",
+                f"The account {row.username} is not locked; there is nothing to unlock.",
+            )
+        auth.unlock(w.conn, row.username, address)
+        w.record(
+            events.USER_UNLOCK,
+            user_id,
+            {"username": row.username, "locked_until": lock.until, "failures": lock.failures},
+            {"username": row.username, "locked_until": None, "failures": 0},
+        )

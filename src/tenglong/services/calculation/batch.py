@@ -3,6 +3,13 @@
 Both become one contract document and go through ``services.calculation.contract.calculate``
 once (batches stay linear in size). The answer is flattened to one row per
 entity and requested output, for the screen and the Excel download.
+
+The XLSX takes investment amounts in 万元 and rates as percentages, as its headers
+say (``项目投资(万元)``, ``…增长率(%)``; ``(元)`` and a bare rate header, 0.12, are
+read too); each cell is converted exactly to the contract's 元 and ratios here.
+Plausible ranges and the relations between inputs are the contract's
+(``core/situation.py``), so a sheet is refused for the same reasons, with the
+row and column of each problem.
 """
 
 from __future__ import annotations
@@ -17,12 +24,17 @@ from ...adapters.tabular.reader import ReadError
 from ...core import loader
 from ...core.errors import InvalidInput, Problem
 from ...core.variables import ENTITY_KINDS
-from .calculator import display
+from .calculator import WAN_DECIMALS, display
 from .contract import calculate, dumps, parse_json
 
 OUTPUTS_2_10 = ("tech_renovation_tier", "tech_renovation_subsidy", "key_project_reward_2513")
 OUTPUTS_2_11 = ("vertical_industry_route", "vertical_industry_reward")
-STATUS_ZH = {"applied": "适用", "not_applicable": "不适用", "not_in_force": "不在有效期内"}
+STATUS_ZH = {
+    "applied": "适用",
+    "not_applicable": "不适用",
+    "not_in_force": "不在有效期内",
+    "insufficient_data": "未提供，不能判断",
+}
 MAX_BYTES = 20 * 1024 * 1024
 UPLOAD = "上传的文件 / uploaded file"
 """How an uploaded sheet is named in messages (its temporary name means nothing to the user)."""
@@ -55,7 +67,7 @@ def run(doc: Any, lang: str = "zh") -> Batch:
     except InvalidInput as exc:
         batch.problems = list(exc.problems)
         return batch
-    batch.rows = flatten(answer)
+    batch.rows = flatten(answer, lang)
     batch.entities = sum(len(answer.get(k) or {}) for k in ENTITY_KINDS if isinstance(answer.get(k), dict))
     return batch
 
@@ -71,7 +83,7 @@ def from_json(data: bytes, lang: str = "zh") -> Batch:
     return run(doc, lang)
 
 
-def flatten(answer: dict[str, Any]) -> list[dict[str, Any]]:
+def flatten(answer: dict[str, Any], lang: str = "zh") -> list[dict[str, Any]]:
     """One row per entity and requested output (year-keyed outputs give one row per year)."""
     reg = loader.variables()
     rows: list[dict[str, Any]] = []
@@ -96,7 +108,7 @@ def flatten(answer: dict[str, Any]) -> list[dict[str, Any]]:
                             "type": var.type.name,
                             "unit": var.unit,
                             "value": value,
-                            "display": display(var, value),
+                            "display": display(var, value, lang),
                             "status": ex.get("status"),
                             "status_zh": STATUS_ZH.get(ex.get("status"), ex.get("status")),
                             "because": ex.get("because", []),
@@ -160,7 +172,7 @@ def _locate(p: Problem, where_to_cell: dict[str, str]) -> Problem:
 
 
 def _cell_value(col: sheets.BatchColumn, cell: sheets.Cell) -> tuple[Any, Problem | None]:
-    where = f"第{cell.row}行 {col.header}"
+    where = f"第{cell.row}行 {cell.header or col.header}"
     base = col.var.type.base if col.var else "text"
     if base == "bool":
         v = sheets.BOOLS.get(cell.text.strip().lower())
@@ -172,12 +184,33 @@ def _cell_value(col: sheets.BatchColumn, cell: sheets.Cell) -> tuple[Any, Proble
         )
     if base in ("decimal", "int"):
         v = sheets.number(cell.text)
-        return v, None if v is not None else _problem(
-            where, f"{where}：“{cell.text}”不是数字。", f"{where}: “{cell.text}” is not a number.", cell.text
-        )
+        if v is None:
+            return None, _problem(
+                where, f"{where}：“{cell.text}”不是数字。", f"{where}: “{cell.text}” is not a number.", cell.text
+            )
+        return _in_contract_units(v, cell, where)
     if base == "date":
         return sheets.parse_date(cell.text), None
     return cell.text, None
+
+
+def _in_contract_units(v: Any, cell: sheets.Cell, where: str) -> tuple[Any, Problem | None]:
+    """A number of a cell in its column's unit as the contract's: 万元 × 10,000 (at most 6 decimals, to the 分), a
+    percentage ÷ 100 (``12%`` is read as written).
+    """
+    if cell.unit == sheets.WAN:
+        exponent = v.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > WAN_DECIMALS:
+            return None, _problem(
+                where,
+                f"{where}：“{cell.text}”按万元填报最多 {WAN_DECIMALS} 位小数（精确到分）。",
+                f"{where}: “{cell.text}” in 10k yuan takes at most {WAN_DECIMALS} decimals (to the fen).",
+                cell.text,
+            )
+        return v * 10000, None
+    if cell.unit == sheets.PERCENT and not cell.text.rstrip().endswith(("%", "％")):
+        return v / 100, None
+    return v, None
 
 
 def request_from_rows(rows: list[dict[str, sheets.Cell]]) -> tuple[dict[str, Any], dict[str, str], list[Problem]]:
@@ -209,7 +242,7 @@ def request_from_rows(rows: list[dict[str, sheets.Cell]]) -> tuple[dict[str, Any
             if problem:
                 problems.append(problem)
                 continue
-            where = f"第{r}行 {col.header}"
+            where = f"第{r}行 {cell.header or col.header}"
             if col.scope == "enterprise":
                 if key in ent and ent[key] != value:
                     problems.append(

@@ -104,18 +104,80 @@ def _variable_labels() -> dict[str, dict[str, str]]:
     return {f"{v.entity}.{v.name}": {"zh": v.zh, "en": v.en} for v in loader.variables()}
 
 
+def _display() -> dict[str, Any]:
+    """How the page shows the text (``clauses.yaml`` → ``policy.display``): names and restored spans."""
+    return loader.policy().meta.get("display") or {}
+
+
+def _footnotes() -> dict[str, list[dict[str, Any]]]:
+    """The restored spans by clause, numbered through the document (1, 2, … in document order)."""
+    order = {cid: k for k, cid in enumerate(loader.policy().ids())}
+    found = sorted(_display().get("restorations") or [], key=lambda r: order.get(str(r["clause"]), len(order)))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for n, r in enumerate(found, start=1):
+        cid = str(r["clause"])
+        out.setdefault(cid, []).append(
+            {
+                "n": n,
+                "id": f"fn-{n}",
+                "ref": f"fnref-{n}",
+                "find_zh": r.get("garbled") or r["span_zh"],
+                "span_zh": r["span_zh"],
+                "span_en": r["span_en"],
+                "zh": r["note_zh"],
+                "en": r["note_en"],
+            }
+        )
+    return out
+
+
+def _segments(text: str, notes: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """``text`` cut at the restored spans: plain pieces, and each span (restored) with its footnote number.
+
+    >>> _segments("甲乙丙", [{"n": 1, "find_zh": "乙", "span_zh": "丁"}], "zh")
+    [{'text': '甲'}, {'text': '丁', 'note': 1}, {'text': '丙'}]
+    """
+    marks = []
+    for note in notes:
+        find = note["find_zh"] if lang == "zh" else note["span_en"]
+        at = text.find(find)
+        if at >= 0:
+            marks.append((at, find, note["span_zh"] if lang == "zh" else note["span_en"], note["n"]))
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for at, find, shown, n in sorted(marks):
+        if at < pos:
+            continue
+        if at > pos:
+            out.append({"text": text[pos:at]})
+        out.append({"text": shown, "note": n})
+        pos = at + len(find)
+    if pos < len(text):
+        out.append({"text": text[pos:]})
+    return out
+
+
 def clause_dict(c: Clause, links: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """One clause: text in both languages, its own validity, notes and what implements it."""
+    """One clause: text in both languages (verbatim; and as shown, with restored spans and their footnotes), its
+    name, its own validity, notes and what implements it."""
     pol = loader.policy()
     links = links if links is not None else clause_links().get(c.id, {"rules": [], "parameters": [], "variables": []})
     rules = _rules_by_id()
     labels = _variable_labels()
     params = loader.parameters()
     own_window = c.window != pol.window
+    named = (_display().get("names") or {}).get(c.id)
+    notes = _footnotes().get(c.id, [])
     return {
         "id": c.id,
         "anchor": c.anchor,
         "url": f"/policy#{c.anchor}",
+        "numbered": named is None,
+        "name_zh": named["zh"] if named else f"{c.number_zh}{c.heading_zh}",
+        "name_en": named["en"] if named else c.heading_en,
+        "shown_zh": _segments(c.text_zh, notes, "zh"),
+        "shown_en": _segments(c.text_en, notes, "en"),
+        "footnotes": [{k: f[k] for k in ("n", "id", "ref", "zh", "en")} for f in notes],
         "part": c.part,
         "number_zh": c.number_zh,
         "heading_zh": c.heading_zh,

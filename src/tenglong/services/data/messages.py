@@ -194,7 +194,28 @@ class _Blank(dict):
         return ""
 
 
+PARSER_FAILED = "无法读取工作簿："
+"""How the reader's ``unreadable_file`` reason starts when the spreadsheet parser itself refused the file."""
+NOT_A_WORKBOOK = (
+    "{where}：文件不是有效的 Excel 文件（.xlsx）。请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿 (*.xlsx) 再上传，"
+    "或上传 CSV 文件。",
+    "{where}: the file is not a valid Excel file (.xlsx). Open it in Excel or WPS, save it as an Excel Workbook "
+    "(*.xlsx) and upload that, or upload a CSV file.",
+    "Excel 工作簿（.xlsx、.xlsm）、Excel 97-2003 工作簿（.xls）或 CSV 文件",
+    "an Excel workbook (.xlsx, .xlsm), an Excel 97-2003 workbook (.xls) or a CSV file",
+)
+"""The words for a file the parser refused (its own message, e.g. ``Could not find EOCD`` or ``Invalid OLE``, is
+meaningless to the person who uploaded it)."""
+
+
 def render(code: str, fields: dict[str, Any]) -> tuple[str, str, str, str]:
-    """``(message_zh, message_en, expected_zh, expected_en)`` of a problem code."""
+    """``(message_zh, message_en, expected_zh, expected_en)`` of a problem code.
+
+    >>> render("unreadable_file", {"where": "a.xlsx", "reason_zh": "无法读取工作簿：Could not find EOCD"})[0][:31]
+    'a.xlsx：文件不是有效的 Excel 文件（.xlsx）。'
+    """
     values = _Blank({k: ("" if v is None else v) for k, v in fields.items()})
-    return tuple(t.format_map(values) for t in MESSAGES[code])  # type: ignore[return-value]
+    texts = MESSAGES[code]
+    if code == "unreadable_file" and str(values["reason_zh"]).startswith(PARSER_FAILED):
+        texts = NOT_A_WORKBOOK
+    return tuple(t.format_map(values) for t in texts)  # type: ignore[return-value]

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ...adapters.db.tables import data_import_problems as problems_t
-from ...adapters.db.tables import data_imports, users
+from ...adapters.db.tables import data_imports, enterprises, users
 from ...adapters.tabular.guard import SheetLimits
 from ...core.errors import Conflict, NotFound, PolicyError, TooLarge
 from ...registers import events, workflows
@@ -59,6 +59,18 @@ _WORKERS: dict[int, threading.Thread] = {}
 
 
 @dataclass(frozen=True)
+class CommitSummary:
+    """What committing a validated import writes: its enterprises and rows, the years, and how many of the enterprises
+    are new and how many already exist (counted when it was validated); their rows of those years are replaced."""
+
+    enterprises: int
+    rows: int
+    years: list[int]
+    new: int
+    updated: int
+
+
+@dataclass(frozen=True)
 class ImportView:
     """One upload as the pages and the API show it."""
 
@@ -79,6 +91,7 @@ class ImportView:
     committed_at: Any
     commit: dict[str, int] | None
     stalled: bool = False
+    report: dict[str, Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -89,6 +102,20 @@ class ImportView:
     def can_commit(self) -> bool:
         """Only a clean, validated import can be committed."""
         return self.status == "validated" and self.error_count == 0
+
+    @property
+    def summary(self) -> CommitSummary | None:
+        """What committing writes (validated imports only; None for an import validated before summaries existed)."""
+        preview = (self.report or {}).get("preview") if self.status == "validated" else None
+        if not preview:
+            return None
+        return CommitSummary(
+            int(preview["enterprises"]),
+            int(preview["rows"]),
+            [int(y) for y in preview["years"]],
+            int(preview["new"]),
+            int(preview["updated"]),
+        )
 
     @property
     def can_discard(self) -> bool:
@@ -131,6 +158,7 @@ def _view(row: Any) -> ImportView:
         aware(row.committed_at),
         report.get("commit"),
         row.status in ACTIVE and not _alive(row.id),
+        report,
     )
 
 
@@ -321,6 +349,8 @@ def validate(p: Platform, actor: Actor, import_id: int, address: str | None = No
                 "units": src.units,
             },
         }
+        if not errors and result.frame is not None:
+            report["preview"] = _preview(p, result.frame)
         with p.uow.write(actor, address) as w:
             move, _ = WORKFLOW.check(None, "validating", "fail_validation" if errors else "pass_validation")
             values = {
@@ -337,6 +367,25 @@ def validate(p: Platform, actor: Actor, import_id: int, address: str | None = No
     except Exception as exc:
         log.exception("validation of import %s failed", import_id)
         _fail(p, actor, import_id, "validating", exc, address)
+
+
+def _preview(p: Platform, frame: Any) -> dict[str, Any]:
+    """The commit summary of a clean table: enterprises, rows, years, and how many enterprises are new or known."""
+    codes = frame["credit_code"].unique().to_list()
+    known = 0
+    with p.uow.read() as conn:
+        for k in range(0, len(codes), 1000):
+            chunk = codes[k : k + 1000]
+            known += conn.execute(
+                select(func.count()).select_from(enterprises).where(enterprises.c.credit_code.in_(chunk))
+            ).scalar_one()
+    return {
+        "enterprises": len(codes),
+        "rows": frame.height,
+        "years": sorted(int(y) for y in set(frame["year"].to_list())),
+        "new": len(codes) - int(known),
+        "updated": int(known),
+    }
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select
+from sqlalchemy import ColumnElement, Connection, case, func, or_, select
 
 from ...adapters.db.tables import (
     enterprise_years,
@@ -26,11 +26,31 @@ from ...adapters.db.tables import (
 from ...core import reference_data
 from ...core.errors import InvalidInput, Problem
 from ...registers.roles import Actor
+from ..evaluation.runs import RunStamp, run_stamp
+from ..evaluation.scoring import OverHundred, over_100, weights_of
 from ..kernel.scope import enterprise_scope, require, visible_enterprise
 from ..kernel.uow import UnitOfWork
 
 CLASS_FILTERS = ("A", "B", "C", "D", "none")
-SORTS = ("score", "score_asc", "rank", "name", "code")
+SORTS = ("score", "tax_per_mu", "value_added_per_mu", "town", "class", "rank", "name", "code")
+"""The orders of a result list (``sort``), each ``asc`` or ``desc`` (``dir``; default ``DEFAULT_DIRECTION``).
+
+Scores of 规上 and 规下 firms are never compared (their benchmarks and weights differ): by score, and after
+town or class, the list holds the 规上 firms first, then the 规下 ones, each group in score order (docs/readings.md,
+readings of the evaluation pages, 4)."""
+DIRECTIONS = ("asc", "desc")
+DEFAULT_DIRECTION = {
+    "score": "desc",
+    "tax_per_mu": "desc",
+    "value_added_per_mu": "desc",
+    "town": "asc",
+    "class": "asc",
+    "rank": "asc",
+    "name": "asc",
+    "code": "asc",
+}
+LEGACY_SORTS = {"score_asc": ("score", "asc")}
+"""Sort values of earlier releases, still read: ``score_asc`` is ``sort=score&dir=asc``."""
 MAX_PAGE_SIZE = 200
 EXPORT_LIMIT = 200_000
 _R = evaluation_results.c
@@ -89,6 +109,12 @@ class ResultFilter:
     sort: str = "score"
     page: int = 1
     page_size: int = 50
+    direction: str | None = None
+
+    @property
+    def dir(self) -> str:
+        """The direction of the sort (its default when none was given)."""
+        return self.direction or DEFAULT_DIRECTION.get(self.sort, "asc")
 
     def checked(self) -> ResultFilter:
         """The filter with town and industry normalised to codes.
@@ -120,8 +146,12 @@ class ResultFilter:
             )
         if self.flag and self.flag not in FLAGS:
             problems.append(_problem("flag", self.flag, "、".join(FLAGS), ", ".join(FLAGS), "low_efficiency"))
-        if self.sort not in SORTS:
+        sort, direction = LEGACY_SORTS.get(self.sort, (self.sort, None))
+        direction = self.direction or direction
+        if sort not in SORTS:
             problems.append(_problem("sort", self.sort, "、".join(SORTS), ", ".join(SORTS), "score"))
+        if direction is not None and direction not in DIRECTIONS:
+            problems.append(_problem("dir", direction, "asc（升序）或 desc（降序）", "asc or desc", "desc"))
         if self.page < 1:
             problems.append(_problem("page", self.page, "≥ 1 的整数", "an integer ≥ 1", "1"))
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
@@ -135,6 +165,8 @@ class ResultFilter:
             industry=industry,
             klass=self.klass or None,
             flag=self.flag or None,
+            sort=sort,
+            direction=direction,
         )
 
 
@@ -175,6 +207,8 @@ class EnterpriseList:
     run_id: int | None
     filter: ResultFilter
     page: Page
+    run: RunStamp | None = None
+    """The run whose classes the list shows (id, year, when published, the run it superseded)."""
 
 
 def published_runs(conn: Connection) -> dict[int, int]:
@@ -242,14 +276,29 @@ def _where(run_id: int, actor: Actor, f: ResultFilter) -> list[ColumnElement[boo
     return where
 
 
-def _order(sort: str) -> list[Any]:
+_CLASS_ORDER = case({"A": 1, "B": 2, "C": 3, "D": 4}, value=_R.mujun_class)
+
+
+def _order(f: ResultFilter) -> list[Any]:
+    """ORDER BY of a (checked) filter: its column in its direction, empty values last, then a fixed tie-break.
+
+    Scores are sorted within 规上, then within 规下 (never mixed); town and class then sort each group by score.
+    """
+
+    def way(col: Any) -> Any:
+        return (col.desc() if f.dir == "desc" else col.asc()).nulls_last()
+
+    by_score = [_R.above_scale.desc(), _R.mujun_score.desc().nulls_last()]
     return {
-        "score": [_R.mujun_score.desc().nulls_last(), _R.credit_code],
-        "score_asc": [_R.mujun_score.asc().nulls_last(), _R.credit_code],
-        "rank": [_R.above_scale.desc(), _R.group_name, _R.rank.asc().nulls_last(), _R.credit_code],
-        "name": [enterprises.c.name, _R.credit_code],
-        "code": [_R.credit_code],
-    }[sort]
+        "score": [_R.above_scale.desc(), way(_R.mujun_score), _R.credit_code],
+        "tax_per_mu": [way(_R.indicators["tax_per_mu"].as_float()), _R.credit_code],
+        "value_added_per_mu": [way(_R.indicators["value_added_per_mu"].as_float()), _R.credit_code],
+        "town": [way(_R.town), *by_score, _R.credit_code],
+        "class": [way(_CLASS_ORDER), *by_score, _R.credit_code],
+        "rank": [_R.above_scale.desc(), _R.group_name, way(_R.rank), _R.credit_code],
+        "name": [way(enterprises.c.name), _R.credit_code],
+        "code": [way(_R.credit_code)],
+    }[f.sort]
 
 
 def result_page(
@@ -262,7 +311,7 @@ def result_page(
     joined = evaluation_results.join(enterprises, enterprises.c.credit_code == _R.credit_code)
     total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
     cols = LIST_COLUMNS + ((_R.explanation_zh, _R.explanation_en) if explanations else ())
-    q = select(*cols).select_from(joined).where(*where).order_by(*_order(f.sort))
+    q = select(*cols).select_from(joined).where(*where).order_by(*_order(f))
     q = q.limit(limit) if limit is not None else q.limit(f.page_size).offset((f.page - 1) * f.page_size)
     items = [dict(r._mapping) for r in conn.execute(q)]
     return Page(items, int(total), f.page, limit or f.page_size)
@@ -286,7 +335,7 @@ def list_enterprises(uow: UnitOfWork, actor: Actor, year: int | None, f: ResultF
         year, run_id, years = published_run_of(conn, year)
         if run_id is None:
             return EnterpriseList(None, years, None, f, Page([], 0, 1, f.page_size))
-        return EnterpriseList(year, years, run_id, f, result_page(conn, actor, run_id, f))
+        return EnterpriseList(year, years, run_id, f, result_page(conn, actor, run_id, f), run_stamp(conn, run_id))
 
 
 def export_enterprises(uow: UnitOfWork, actor: Actor, year: int | None, f: ResultFilter) -> EnterpriseList:
@@ -297,7 +346,8 @@ def export_enterprises(uow: UnitOfWork, actor: Actor, year: int | None, f: Resul
         year, run_id, years = published_run_of(conn, year)
         if run_id is None:
             return EnterpriseList(None, years, None, f, Page([], 0, 1, f.page_size))
-        return EnterpriseList(year, years, run_id, f, result_page(conn, actor, run_id, f, limit=EXPORT_LIMIT))
+        page = result_page(conn, actor, run_id, f, limit=EXPORT_LIMIT)
+        return EnterpriseList(year, years, run_id, f, page, run_stamp(conn, run_id))
 
 
 @dataclass
@@ -309,6 +359,10 @@ class YearProfile:
     result: dict[str, Any] | None
     benchmarks: dict[str, float | None] = field(default_factory=dict)
     run_id: int | None = None
+    run: RunStamp | None = None
+    """The published run the year's evaluation comes from."""
+    over_100: OverHundred | None = None
+    """Why the score exceeds 100 (None when it does not)."""
 
 
 @dataclass
@@ -341,18 +395,19 @@ def profile(uow: UnitOfWork, actor: Actor, credit_code: str) -> Profile:
             for r in conn.execute(select(enterprise_years).where(enterprise_years.c.credit_code == code))
         }
         runs = published_runs(conn)
-        results, benches = {}, {}
+        results, benches, changes = {}, {}, {}
         if runs:
             for r in conn.execute(
                 select(evaluation_results).where(_R.run_id.in_(list(runs.values())), _R.credit_code == code)
             ):
                 results[int(r.year)] = dict(r._mapping)
             for r in conn.execute(
-                select(evaluation_runs.c.year, evaluation_runs.c.benchmarks).where(
+                select(evaluation_runs.c.year, evaluation_runs.c.benchmarks, evaluation_runs.c.method_changes).where(
                     evaluation_runs.c.id.in_(list(runs.values()))
                 )
             ):
                 benches[int(r.year)] = r.benchmarks or {}
+                changes[int(r.year)] = r.method_changes
         years = []
         for y in sorted(set(data) | set(results)):
             res = results.get(y)
@@ -361,7 +416,10 @@ def profile(uow: UnitOfWork, actor: Actor, credit_code: str) -> Profile:
                 if res
                 else ("above_scale" if data[y]["above_scale"] else "below_scale")
             )
-            years.append(YearProfile(y, data.get(y), res, benches.get(y, {}).get(group, {}), runs.get(y)))
+            bench = benches.get(y, {}).get(group, {})
+            over = over_100(res, bench, weights_of(changes.get(y), y)[group]) if res else None
+            stamp = run_stamp(conn, runs.get(y))
+            years.append(YearProfile(y, data.get(y), res, bench, runs.get(y), stamp, over))
         return Profile(ent, years, _projects(conn, code), _subsidies(conn, code))
 
 
@@ -418,6 +476,7 @@ def enterprise_subsidies(uow: UnitOfWork, actor: Actor, credit_code: str) -> lis
 
 __all__ = [
     "FLAGS",
+    "SORTS",
     "EnterpriseList",
     "Page",
     "Profile",

@@ -25,6 +25,7 @@ from ...registers.roles import Actor
 from ..enterprises.directory import published_run_of
 from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
+from .runs import run_stamp
 
 KPI_KEYS = COUNTY_KEYS
 CLASSES = ("A", "B", "C", "D")
@@ -78,6 +79,7 @@ class Dashboard:
     year: int | None
     years: list[int]
     run_id: int | None = None
+    run: Any = None  # the run's stamp (runs.RunStamp: id, year, published, the run it superseded)
     county: list[Kpi] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     town_code: str | None = None
@@ -120,7 +122,7 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
         summary = runs[year].summary or {}
         targets = stored_targets(summary)
         towns = town_figures(conn, [int(r.id) for r in runs.values()])
-        d = Dashboard(year, years, run_id)
+        d = Dashboard(year, years, run_id, run_stamp(conn, run_id))
         d.county = [
             Kpi(k, v["value"], targets[k].value, bool(v["met"]), targets[k].term)
             for k, v in (summary.get("county") or {}).items()

@@ -4,7 +4,8 @@ A run evaluates one data year from the enterprise-year data in the database
 (the years before it give the D streaks and A.2 history), stores one immutable
 result row per enterprise, and records the parameters version and who ran it.
 Publishing makes a run the official result of its year; published runs are
-never changed.
+never changed. A newer finished run of the year can supersede the published one,
+with a reason: the old run stays, read-only and linked to the new one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import json
 import logging
 import threading
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy import insert, select, update
 
 from ...adapters.db.tables import evaluation_results, evaluation_runs
 from ...core import loader, reforms
-from ...core.errors import Conflict, NotFound, PolicyError
+from ...core.errors import Conflict, InvalidInput, NotFound, PolicyError
 from ...core.mujun import indicators as ind
 from ...core.mujun.carbon import LEVELS
 from ...core.mujun.evaluation import OVERRIDES, REASONS
@@ -299,8 +301,9 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
         ).first()
         if other is not None:
             raise Conflict(
-                f"{run.year} 年度已发布评价 #{other.id}，不能重复发布。",
-                f"{run.year} already has published run #{other.id}.",
+                f"{run.year} 年度已发布评价 #{other.id}，不能重复发布；如要以本评价替换它，请用“取代发布”并说明原因。",
+                f"{run.year} already has published run #{other.id}; to replace it with this run, supersede it "
+                "(with a reason).",
             )
         w.move(
             evaluation_runs,
@@ -312,8 +315,104 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
         )
 
 
+def supersede(uow: UnitOfWork, actor: Actor, run_id: int, reason: Any, address: str | None = None) -> int:
+    """Publish the finished run ``run_id`` in place of its year's published run, which becomes superseded.
+
+    One transaction, two audited moves: the published run moves to ``superseded`` (the ``supersede`` move, with
+    the reason and a link to the new run), then the new run is published (the ``publish`` move, naming the run
+    it supersedes). The old run and its results stay, read-only; its year keeps one published run.
+
+    Args:
+        uow: the unit of work.
+        actor: must have ``publish`` (admin).
+        run_id: the new run: finished (``done``) and started after the run it supersedes.
+        reason: why (required; at most the workflow field's ``max_length`` characters, never cut short).
+        address: the client address, for the audit log.
+
+    Returns:
+        The id of the run superseded.
+
+    Raises:
+        NotFound: an unknown run.
+        Forbidden: a role without ``publish``.
+        Conflict: the run is not finished, its year has no published run (publish it instead), or the
+            published run is newer than this one.
+        InvalidInput: the reason is missing or too long (``where`` is ``reason``).
+    """
+    with uow.write(actor, address) as w:
+        run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).first()
+        if run is None:
+            raise NotFound(run_id)
+        w.conn.execute(select(evaluation_runs.c.id).where(evaluation_runs.c.year == run.year).with_for_update()).all()
+        run = w.conn.execute(select(evaluation_runs).where(evaluation_runs.c.id == run_id)).one()
+        try:
+            publish_move, _ = WORKFLOW.check(actor, run.status, "publish")
+        except Conflict:
+            state = WORKFLOW.state(run.status)
+            raise Conflict(
+                f"评价 #{run.id} 当前状态为“{state.zh}”；只有已完成、未发布的评价才能取代已发布的评价。",
+                f"Run #{run.id} is {state.en}; only a finished run that is not published can supersede the published "
+                "one.",
+            ) from None
+        old = published_run(w.conn, run.year)
+        if old is None:
+            raise Conflict(
+                f"{run.year} 年度尚无已发布的评价，无需取代，请直接发布。",
+                f"{run.year} has no published run to supersede; publish this one instead.",
+            )
+        if old.id > run.id:
+            raise Conflict(
+                f"已发布的评价 #{old.id} 比评价 #{run.id} 更新，只能由更新的评价取代。",
+                f"Published run #{old.id} is newer than run #{run.id}; only a newer run can supersede it.",
+            )
+        try:
+            move, fields = WORKFLOW.check(actor, old.status, "supersede", {"supersede_reason": reason})
+        except InvalidInput as exc:
+            raise InvalidInput([replace(p, where="reason") for p in exc.problems]) from None
+        text, at = fields["supersede_reason"], now()
+        w.move(
+            evaluation_runs,
+            old.id,
+            old.status,
+            move,
+            {"superseded_by": run.id, "superseded_by_user": actor.id, "superseded_at": at, "supersede_reason": text},
+            after={"year": run.year, "superseded_by": run.id, "reason": text},
+        )
+        w.move(
+            evaluation_runs,
+            run.id,
+            run.status,
+            publish_move,
+            {"published_by": actor.id, "published_at": at},
+            after={"year": run.year, "supersedes": old.id, "reason": text},
+        )
+    return int(old.id)
+
+
 def published_run(conn, year: int):
     """The published run of a year, or None."""
     return conn.execute(
         select(evaluation_runs).where(evaluation_runs.c.year == year, evaluation_runs.c.status == "published")
     ).first()
+
+
+@dataclass(frozen=True)
+class RunStamp:
+    """Which run a page's classes come from: its id, year, when it was published and the run it superseded."""
+
+    id: int
+    year: int
+    published_at: dt.datetime | None
+    supersedes: int | None = None
+
+
+def run_stamp(conn, run_id: int | None) -> RunStamp | None:
+    """The stamp of a (published) run, for every page that shows its classes; None for no run."""
+    if run_id is None:
+        return None
+    r = evaluation_runs.c
+    row = conn.execute(select(r.id, r.year, r.published_at).where(r.id == run_id)).first()
+    if row is None:
+        return None
+    older = conn.execute(select(r.id).where(r.superseded_by == run_id).order_by(r.id.desc()).limit(1)).scalar()
+    return RunStamp(int(row.id), int(row.year), row.published_at, int(older) if older is not None else None)

@@ -1,8 +1,9 @@
-"""Evaluation runs as people see them: the list, one run with its results, two years compared, the export rows,
-and starting a run.
+"""Evaluation runs as people see them: the list, one run with its results, the export rows; starting, publishing,
+superseding and rerunning a run (two years compared: ``compare``).
 
 Who sees which run: admin, department and auditor every run; town and
-enterprise officials the published runs only (anything else is "not found").
+enterprise officials the published runs and the ones those superseded (anything
+else is "not found").
 The results of a run are scoped like the enterprise list (a town sees its
 firms, an enterprise itself); the aggregates of a visible run (class counts,
 benchmarks, county figures) are shown to everyone who sees the run.
@@ -11,24 +12,23 @@ Starting and publishing go through ``evaluation_runs`` (admin only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Connection, select, true
 from sqlalchemy.orm import aliased
 
-from ...adapters.db.tables import enterprise_years, enterprises, evaluation_results, evaluation_runs, users
-from ...core.errors import InvalidInput, NotFound, PolicyError, Problem
+from ...adapters.db.tables import enterprise_years, evaluation_results, evaluation_runs, users
+from ...core.errors import InvalidInput, NotFound, Problem
 from ...registers.roles import Actor
 from ..enterprises.directory import EXPORT_LIMIT, Page, ResultFilter, published_runs, result_page
-from ..kernel.scope import enterprise_scope, require
+from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
 from . import runs as runs_service
 
 _RUN = evaluation_runs.c
 _R = evaluation_results.c
 ACTIVE = runs_service.ACTIVE
-_ORDER = {"A": 1, "B": 2, "C": 3, "D": 4}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ class RunInfo:
     published_by: str | None
     published_at: Any
     published_of_year: int | None = None  # the run already published for this year, if any
+    superseded_by: int | None = None  # the run that superseded this one
+    superseded_by_user: str | None = None
+    superseded_at: Any = None
+    supersede_reason: str | None = None
+    supersedes: int | None = None  # the run this one superseded, and why
+    supersedes_reason: str | None = None
 
     @property
     def active(self) -> bool:
@@ -62,27 +68,56 @@ class RunInfo:
         """Finished, and its year has no published run yet."""
         return self.status == "done" and self.published_of_year is None
 
+    @property
+    def supersedable(self) -> bool:
+        """Finished, and newer than its year's published run, which it may supersede (with a reason)."""
+        return self.status == "done" and self.published_of_year is not None and self.published_of_year < self.id
+
+    @property
+    def firms(self) -> int:
+        """How many enterprises the run holds (classified or not), from its summary."""
+        counts = (self.summary or {}).get("counts") or {}
+        return sum(int(n) for g in counts.values() for n in g.values())
+
+    @property
+    def classified(self) -> int:
+        """How many enterprises the run gives a class (A–D)."""
+        counts = (self.summary or {}).get("counts") or {}
+        return sum(int(n) for g in counts.values() for k, n in g.items() if k != "not_evaluated")
+
+
+OFFICIAL = ("published", "superseded")
+"""States of the runs town and enterprise officials see: the year's result, and the ones it replaced (read-only)."""
+
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
-    return true() if actor.sees_all_enterprises else _RUN.status == "published"
+    return true() if actor.sees_all_enterprises else _RUN.status.in_(OFFICIAL)
 
 
 def _runs(conn: Connection, actor: Actor, *where: ColumnElement[bool]) -> list[RunInfo]:
-    starter, publisher, other = aliased(users), aliased(users), aliased(evaluation_runs)
+    starter, publisher, replacer = aliased(users), aliased(users), aliased(users)
+    other, older = aliased(evaluation_runs), aliased(evaluation_runs)
     year_published = (
         select(other.c.id).where(other.c.year == _RUN.year, other.c.status == "published").limit(1).scalar_subquery()
+    )
+    replaced = select(older.c.id).where(older.c.superseded_by == _RUN.id).order_by(older.c.id.desc()).limit(1)
+    replaced_why = (
+        select(older.c.supersede_reason).where(older.c.superseded_by == _RUN.id).order_by(older.c.id.desc()).limit(1)
     )
     q = (
         select(
             evaluation_runs,
             starter.c.username.label("starter"),
             publisher.c.username.label("publisher"),
+            replacer.c.username.label("replacer"),
             year_published.label("year_published"),
+            replaced.scalar_subquery().label("replaced"),
+            replaced_why.scalar_subquery().label("replaced_why"),
         )
         .select_from(
-            evaluation_runs.join(starter, starter.c.id == _RUN.started_by).outerjoin(
-                publisher, publisher.c.id == _RUN.published_by
-            )
+            evaluation_runs.join(starter, starter.c.id == _RUN.started_by)
+            .outerjoin(publisher, publisher.c.id == _RUN.published_by)
+            .outerjoin(replacer, replacer.c.id == _RUN.superseded_by_user)
         )
         .where(_visible(actor), *where)
         .order_by(_RUN.year.desc(), _RUN.id.desc())
@@ -108,9 +143,22 @@ def _runs(conn: Connection, actor: Actor, *where: ColumnElement[bool]) -> list[R
                 m["publisher"],
                 m["published_at"],
                 m["year_published"],
+                m["superseded_by"],
+                m["replacer"],
+                m["superseded_at"],
+                m["supersede_reason"],
+                m["replaced"],
+                m["replaced_why"],
             )
         )
     return out
+
+
+def published_years(uow: UnitOfWork, actor: Actor) -> list[int]:
+    """The years with a published run, oldest first (what the compare form offers)."""
+    require(actor, "read")
+    with uow.read() as conn:
+        return list(published_runs(conn))
 
 
 def list_runs(uow: UnitOfWork, actor: Actor) -> list[RunInfo]:
@@ -234,158 +282,45 @@ def publish_run(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None 
     return get_run(uow, actor, run_id)
 
 
-@dataclass
-class Comparison:
-    """Two published years side by side, and the enterprises whose final class changed (scoped to the actor)."""
-
-    years: list[int]
-    before: RunInfo
-    after: RunInfo
-    up: int
-    down: int
-    direction: str | None
-    page: Page
-
-
-def compare(
-    uow: UnitOfWork,
-    actor: Actor,
-    year_a: int | None,
-    year_b: int | None,
-    direction: str | None = None,
-    page: int = 1,
-    page_size: int = 50,
-) -> Comparison:
-    """Compare two published years (default: the two latest); ``direction`` ``up``/``down`` filters the changed firms.
+def supersede_run(uow: UnitOfWork, actor: Actor, run_id: int, reason: Any, address: str | None = None) -> RunInfo:
+    """Publish a finished run in place of its year's published run, which is kept as superseded (admin; audited).
 
     Raises:
-        InvalidInput: a year that is not published, the same year twice, or a bad direction/page.
+        NotFound: the run is not visible to the actor.
+        Forbidden: for a role without ``publish`` (on a run it can see).
+        Conflict: not finished, nothing published for its year, or the published run is newer (409).
+        InvalidInput: the reason is missing or too long (422; ``where`` is ``reason``).
     """
-    require(actor, "read")
-    problems = []
-    if direction not in (None, "", "up", "down"):
-        problems.append(
-            Problem(
-                "invalid_filter",
-                "direction",
-                str(direction),
-                "up 或 down",
-                "up or down",
-                "down",
-                f"方向 {direction!r} 无效。",
-                f"Direction {direction!r} is not valid.",
-            )
-        )
-    if page < 1 or not 1 <= page_size <= 200:
-        problems.append(
-            Problem(
-                "invalid_filter",
-                "page",
-                f"{page}/{page_size}",
-                "page ≥ 1，page_size 1–200",
-                "page ≥ 1, page_size 1–200",
-                "1",
-                "分页参数无效。",
-                "Invalid paging.",
-            )
-        )
-    with uow.read() as conn:
-        published = published_runs(conn)
-        years = list(published)
-        if len(years) < 2:
-            raise PolicyError("至少需要两个已发布年度才能比较。", "Comparing needs two published years.")
-        a = year_a if year_a is not None else years[-2]
-        b = year_b if year_b is not None else years[-1]
-        for where, y in (("a", a), ("b", b)):
-            if y not in published:
-                problems.append(
-                    Problem(
-                        "unpublished_year",
-                        where,
-                        str(y),
-                        "已发布的年度",
-                        "a published year",
-                        str(years[-1]),
-                        f"{y} 年度没有已发布的评价。",
-                        f"{y} has no published evaluation.",
-                    )
-                )
-        if a == b:
-            problems.append(
-                Problem(
-                    "same_year",
-                    "b",
-                    str(b),
-                    "另一个已发布年度",
-                    "another published year",
-                    str(years[0]),
-                    "请选择两个不同的年度。",
-                    "Choose two different years.",
-                )
-            )
-        if problems:
-            raise InvalidInput(problems)
-        a, b = min(a, b), max(a, b)
-        before, after = _run(conn, actor, published[a]), _run(conn, actor, published[b])
-        ra, rb = aliased(evaluation_results), aliased(evaluation_results)
-        order_a, order_b = case(_ORDER, value=ra.c.mujun_class), case(_ORDER, value=rb.c.mujun_class)
-        moved = case((order_b < order_a, "up"), else_="down")
-        joined = ra.join(rb, and_(rb.c.credit_code == ra.c.credit_code, rb.c.run_id == published[b])).join(
-            enterprises, enterprises.c.credit_code == ra.c.credit_code
-        )
-        where = [
-            ra.c.run_id == published[a],
-            ra.c.mujun_class.is_not(None),
-            rb.c.mujun_class.is_not(None),
-            ra.c.mujun_class != rb.c.mujun_class,
-            enterprise_scope(actor),
-        ]
-        counts = dict(conn.execute(select(moved, func.count()).select_from(joined).where(*where).group_by(moved)).all())
-        if direction:
-            where.append(moved == direction)
-        q = (
-            select(
-                ra.c.credit_code,
-                enterprises.c.name,
-                rb.c.town,
-                rb.c.industry,
-                rb.c.above_scale,
-                ra.c.mujun_class.label("class_before"),
-                rb.c.mujun_class.label("class_after"),
-                ra.c.mujun_score.label("score_before"),
-                rb.c.mujun_score.label("score_after"),
-                moved.label("direction"),
-            )
-            .select_from(joined)
-            .where(*where)
-            .order_by(moved.desc(), (order_a - order_b).desc(), ra.c.credit_code)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-        items = [dict(r._mapping) for r in conn.execute(q)]
-        total = int(counts.get(direction, 0)) if direction else int(sum(counts.values()))
-        return Comparison(
-            years,
-            before,
-            after,
-            int(counts.get("up", 0)),
-            int(counts.get("down", 0)),
-            direction or None,
-            Page(items, total, page, page_size),
-        )
+    get_run(uow, actor, run_id)
+    runs_service.supersede(uow, actor, run_id, reason, address)
+    return get_run(uow, actor, run_id)
+
+
+def check_supersede_reason(actor: Actor, reason: Any) -> str:
+    """The reason for superseding, cleaned, as the move will check it (for the confirmation, before anything moves).
+
+    Raises:
+        Forbidden: for a role without ``publish``.
+        InvalidInput: missing or too long (``where`` is ``reason``).
+    """
+    try:
+        _, fields = runs_service.WORKFLOW.check(actor, "published", "supersede", {"supersede_reason": reason})
+    except InvalidInput as exc:
+        raise InvalidInput([replace(p, where="reason") for p in exc.problems]) from None
+    return str(fields["supersede_reason"])
 
 
 __all__ = [
-    "Comparison",
     "RunInfo",
-    "compare",
     "data_years",
     "export_rows",
     "get_run",
     "list_runs",
     "publish_run",
+    "published_years",
     "run_results",
     "start_run",
+    "supersede_run",
 ]
 
 

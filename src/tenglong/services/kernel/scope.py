@@ -7,7 +7,9 @@ typed errors every adapter understands:
 * :func:`require` — the role may take the action at all, else :class:`Forbidden` (403);
 * :func:`enterprise_scope` — the ``WHERE`` condition of the enterprises an actor sees;
 * :func:`visible_enterprise` — one enterprise in scope, else :class:`NotFound` (404,
-  the same answer for "absent" and "not yours", so nothing is revealed).
+  the same answer for "absent" and "not yours", so nothing is revealed);
+* :func:`audience` — the other way round: the condition on ``users`` of the accounts
+  that see a given enterprise (whom a notification may reach).
 
 Any record that belongs to an enterprise (a project, an application, a register
 entry) is in scope exactly when its enterprise is: :func:`visible_record`.
@@ -17,11 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, false, select, true
+from sqlalchemy import ColumnElement, Connection, Table, and_, false, or_, select, true
 
-from ...adapters.db.tables import enterprises
+from ...adapters.db.tables import enterprises, users
 from ...core.errors import Forbidden, NotFound
-from ...registers.roles import Actor
+from ...registers.roles import ROLES, Actor
+
+SEES_ALL = tuple(r for r in ROLES if Actor(0, "", "", r).sees_all_enterprises)
+"""The roles that see every enterprise (``Actor.sees_all_enterprises``)."""
 
 
 def require(actor: Actor, *permissions: str) -> None:
@@ -49,6 +54,21 @@ def enterprise_scope(actor: Actor, table: Any = enterprises) -> ColumnElement[bo
     if actor.role == "enterprise" and actor.credit_code:
         return table.c.credit_code == actor.credit_code
     return false()
+
+
+def audience(credit_code: str | None, town: str | None) -> ColumnElement[bool]:
+    """The condition on ``users`` of the accounts that see the enterprise ``credit_code`` (of ``town``).
+
+    The mirror of :func:`enterprise_scope`: admin, department and auditor see it; a town
+    official when it is in their town; an enterprise account when it is that enterprise.
+    A record of no enterprise (``None``) is seen by the roles that see every enterprise.
+    """
+    seen = [users.c.role.in_(SEES_ALL)]
+    if town:
+        seen.append(and_(users.c.role == "town", users.c.town == town))
+    if credit_code:
+        seen.append(and_(users.c.role == "enterprise", users.c.credit_code == credit_code))
+    return or_(*seen)
 
 
 def visible_enterprise(conn: Connection, actor: Actor, credit_code: str | None) -> dict[str, Any]:

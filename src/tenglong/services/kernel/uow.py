@@ -28,6 +28,7 @@ from ...registers import chain
 from ...registers.events import EVENTS, EventType
 from ...registers.roles import Actor
 from ...registers.workflow import Move
+from .. import notifications
 
 _WRITE_LOCK = threading.RLock()
 
@@ -120,8 +121,8 @@ class Writer:
         self.actor = actor
         self.address = address
 
-    def record(self, event: EventType, entity_id: Any, before: Any = None, after: Any = None) -> None:
-        """Append one typed audit event in this transaction (refused unless ``event`` is registered).
+    def record(self, event: EventType, entity_id: Any, before: Any = None, after: Any = None) -> int:
+        """Append one typed audit event in this transaction (refused unless ``event`` is registered); its id.
 
         The row joins the audit log's hash chain (``registers/chain.py``): it stores
         the hash of the newest row and its own. The transaction already holds the
@@ -151,6 +152,7 @@ class Writer:
         row["id"], prev = _chain_tail(self.conn)
         row["at"] = now()  # under the lock, so times follow the chain too
         self.conn.execute(insert(audit_log).values(**row, prev_hash=prev, hash=chain.link(prev, row)))
+        return int(row["id"])
 
     def move(
         self,
@@ -167,7 +169,8 @@ class Writer:
         The row moves only if it is still in ``state`` (a concurrent move makes this
         one a :class:`Conflict`, and the transaction rolls back); ``values`` are set
         with the new status. The audit event is the move's, with the states before
-        and after and the given ``before``/``after`` details.
+        and after and the given ``before``/``after`` details. Whom the move notifies
+        (its ``notify`` key) is told in the same transaction (``services/notifications.py``).
 
         Raises:
             Conflict: the row left ``state`` meanwhile.
@@ -184,9 +187,10 @@ class Writer:
             )
         if move.event is None:
             raise ValueError(f"move {move.action} has no event: build workflows with Workflow.from_mapping")
-        self.record(
+        audit_id = self.record(
             move.event, record_id, {"status": state, **(before or {})}, {"status": move.target, **(after or {})}
         )
+        notifications.deliver(self, table, record_id, move, audit_id)
 
 
 class UnitOfWork:

@@ -49,7 +49,7 @@ def check_ordinary_cap(conn: Connection, credit_code: str, day: dt.date, amount:
     if used + amount > cap:
         raise Conflict(
             f"批准后该企业 {day.year} 年普通技改补助合计 {used + amount:,.2f} 元，超过年度上限 {cap:,.2f} 元"
-            f"（第（十）项“单家企业最高补助200万元”；已批准 {used:,.2f} 元）；请驳回后重新计算。",
+            f"（第（十）项“单家企业最高补助200万元”；已批准 {used:,.2f} 元）；请退回修改后重新计算。",
             f"Approving would bring the enterprise's {day.year} ordinary 2.10 subsidies to {used + amount:,.2f} yuan, "
             f"above the cap of {cap:,.2f} (already granted: {used:,.2f}); reject it and recompute.",
         )

@@ -15,6 +15,7 @@ from ...services.audit import log as audit_view
 from ...services.audit import trail as audit_trail
 from ..limits import IdPath, PageQuery
 from ..security import PlatformDep, client_address, require
+from .evaluation_schemas import UtcDateTime
 from .imports import download
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -35,7 +36,10 @@ class UserPublic(BaseModel):
     enterprise_name: str | None
     department: str | None
     active: bool
-    created_at: dt.datetime
+    created_at: UtcDateTime
+    locked_until: UtcDateTime | None = Field(
+        None, description="while the login throttle refuses the account: when it may sign in again (UTC)"
+    )
 
 
 class UserCreate(BaseModel):
@@ -78,7 +82,7 @@ class AuditEntryPublic(BaseModel):
     """One audit record (``at`` in UTC; ``at_local`` in China Standard Time)."""
 
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     at_local: str
     actor: str
     actor_id: int | None
@@ -114,6 +118,7 @@ def _user(v: users.UserView, lang: str = "zh") -> UserPublic:
         department=v.department,
         active=v.active,
         created_at=v.created_at,
+        locked_until=v.locked_until,
     )
 
 
@@ -122,16 +127,29 @@ def _one(p: Any, actor: Actor, user_id: int) -> UserPublic:
 
 
 def audit_filter(
-    actor: str | None = None,
+    actor: Annotated[str | None, Query(description="a username, or system")] = None,
     action: Annotated[str | None, Query(description="a prefix, e.g. evaluation.")] = None,
     entity_type: str | None = None,
     entity_id: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: Annotated[str | None, Query(description="first Beijing-time day, YYYY-MM-DD (empty: no bound)")] = None,
+    date_to: Annotated[str | None, Query(description="last Beijing-time day, YYYY-MM-DD (empty: no bound)")] = None,
+    event: Annotated[str | None, Query(description="one event name exactly, e.g. application.approve")] = None,
+    order: Annotated[str | None, Query(description="newest (default) or oldest first")] = None,
 ) -> audit_view.AuditFilter:
-    """The audit filter from the query string (dates are local days, both included)."""
-    return audit_view.AuditFilter(
-        actor or None, action or None, entity_type or None, entity_id or None, date_from, date_to
+    """The audit filter from the query string: any field may be empty (dates are local days, both included).
+
+    Raises:
+        InvalidInput: a date that is not YYYY-MM-DD, a start after the end, or an unknown order (422, each listed).
+    """
+    return audit_view.parse_filter(
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        date_from=date_from,
+        date_to=date_to,
+        event=event,
+        order=order,
     )
 
 
@@ -172,6 +190,13 @@ def reset_password(
     """Set a new password and end the account's sessions (audited without any secret)."""
     ended = users.reset_password(p, actor, user_id, body.password, client_address(request))
     return UserChanged(user=_one(p, actor, user_id), sessions_ended=ended)
+
+
+@router.post("/admin/users/{user_id}/unlock", response_model=UserChanged)
+def unlock(user_id: IdPath, request: Request, p: PlatformDep, actor: UserAdmin) -> UserChanged:
+    """Lift the login throttle's lock of an account (409 when it is not locked); audited as user.unlock."""
+    users.unlock(p, actor, user_id, client_address(request))
+    return UserChanged(user=_one(p, actor, user_id))
 
 
 @router.get("/audit", response_model=AuditPagePublic)

@@ -23,18 +23,11 @@ from .evaluation_schemas import (
     ResultRowPublic,
     SubsidyPublic,
     profile_public,
+    stamp_public,
     subsidy_public,
 )
 
-router = APIRouter(
-    prefix="/api/v1/enterprises",
-    tags=["enterprises"],
-    responses={
-        401: {"description": "Not signed in (error envelope)"},
-        404: {"description": "Unknown, or outside the caller's scope (error envelope)"},
-        422: {"description": "Invalid filters, every problem listed (error envelope)"},
-    },
-)
+router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])  # error answers: app.document_errors
 YearQuery = Annotated[str | None, Query(description="A published year (default: the latest)")]
 
 
@@ -54,6 +47,7 @@ def list_enterprises(
         page_size=pg.page_size,
         year=listing.year,
         years=listing.years,
+        run=stamp_public(listing.run),
     )
 
 

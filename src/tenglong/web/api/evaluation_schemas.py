@@ -6,19 +6,42 @@ Conventions, the same in every model:
   two decimals (``"15293935.19"``), land with four (``"57.3594"``);
 * indicators, scores, benchmarks, rates and carbon figures are JSON numbers
   (floats, as computed), ``null`` when undefined;
-* towns and industries are codes, with their official (Chinese) names beside them.
+* towns and industries are codes, with their official (Chinese) names beside them;
+* times are UTC with their offset (``"2023-03-01T08:00:00+00:00"``, ``UtcDateTime``): the database keeps UTC,
+  and SQLite gives it back without an offset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from ..figures import industry_name, town_name
 from ..limits import MAX_ID
+
+CST = dt.timezone(dt.timedelta(hours=8))
+"""China Standard Time (the doctest's other zone)."""
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as UTC with its offset (SQLite gives stored UTC times back without one).
+
+    >>> utc(dt.datetime(2023, 3, 1, 8)).isoformat(), utc(dt.datetime(2023, 3, 1, 16, tzinfo=CST)).isoformat()
+    ('2023-03-01T08:00:00+00:00', '2023-03-01T08:00:00+00:00')
+    """
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+UtcDateTime = Annotated[
+    dt.datetime,
+    AfterValidator(utc),
+    PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "description": "UTC, with its offset (+00:00)"}),
+]
+"""A time of an API answer: UTC, written with its offset."""
 
 
 class CarbonPublic(BaseModel):
@@ -138,6 +161,20 @@ class ResultRowPublic(BaseModel):
         )
 
 
+class RunStampPublic(BaseModel):
+    """The published run whose classes an answer uses."""
+
+    id: int
+    year: int
+    published_at: UtcDateTime | None
+    supersedes: int | None = Field(description="the run it superseded, if any")
+
+
+def stamp_public(stamp: Any) -> RunStampPublic | None:
+    """From ``services.evaluation.runs.RunStamp``."""
+    return RunStampPublic(**stamp.__dict__) if stamp is not None else None
+
+
 class EnterprisePagePublic(BaseModel):
     """A page of the enterprise list of a published year (``year`` null while nothing is published)."""
 
@@ -148,6 +185,7 @@ class EnterprisePagePublic(BaseModel):
     page_size: int
     year: int | None
     years: list[int] = Field(description="the published years")
+    run: RunStampPublic | None = Field(default=None, description="the published run the list shows")
 
 
 class EnterprisePublic(BaseModel):
@@ -200,6 +238,7 @@ class EvaluationPublic(BaseModel):
     flags: FlagsPublic
     explanation_zh: str
     explanation_en: str
+    run: RunStampPublic | None = Field(default=None, description="the published run this evaluation comes from")
 
 
 class ProfileYearPublic(BaseModel):
@@ -223,7 +262,7 @@ class ProjectPublic(BaseModel):
     id: int
     name: str
     application_date: dt.date
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class SubsidyPublic(BaseModel):
@@ -235,8 +274,8 @@ class SubsidyPublic(BaseModel):
     clause: str
     status: str
     amount: Decimal = Field(description="元, 2 decimals, as a string")
-    computed_at: dt.datetime
-    updated_at: dt.datetime
+    computed_at: UtcDateTime
+    updated_at: UtcDateTime
     url: str
 
 
@@ -279,6 +318,7 @@ def profile_public(p: Any) -> ProfilePublic:
                 flags=_flags(r),
                 explanation_zh=r["explanation_zh"],
                 explanation_en=r["explanation_en"],
+                run=stamp_public(y.run),
             )
         years.append(ProfileYearPublic(year=y.year, data=data, evaluation=ev))
     return ProfilePublic(enterprise=enterprise_public(p.enterprise), years=years)
@@ -294,17 +334,26 @@ class RunPublic(BaseModel):
 
     id: int
     year: int
-    status: str = Field(description="queued, running, done, failed or published")
+    status: str = Field(
+        description="queued, running, done, failed, published, or superseded (a published run replaced by a newer "
+        "run of its year; kept read-only)"
+    )
     progress: float
     message: str | None
     method_title: str | None
     method_changes: Any = Field(description="the parameter changes of the method (null: the default method)")
     parameters_version: str
     started_by: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
     published_by: str | None
-    published_at: dt.datetime | None
+    published_at: UtcDateTime | None
+    superseded_by: int | None = Field(default=None, description="the run that superseded this one")
+    superseded_by_user: str | None = Field(default=None, description="who superseded it")
+    superseded_at: UtcDateTime | None = None
+    supersede_reason: str | None = Field(default=None, description="why it was superseded")
+    supersedes: int | None = Field(default=None, description="the run this one superseded")
+    supersedes_reason: str | None = Field(default=None, description="why this run superseded it")
 
 
 class RunDetailPublic(RunPublic):
@@ -329,6 +378,12 @@ class MethodIn(BaseModel):
     )
 
 
+class SupersedeIn(BaseModel):
+    """Publish a finished run in place of its year's published run: why (required, at most 500 characters)."""
+
+    reason: str | None = Field(default=None, examples=["2023 年度企业数据更正后重新评价"])
+
+
 class RunCreate(BaseModel):
     """Start an evaluation of ``year`` (optionally with a method)."""
 
@@ -347,8 +402,47 @@ class ResultPagePublic(BaseModel):
     page_size: int
 
 
+class EdgePublic(BaseModel):
+    """A quota boundary between the two classes: the score of the last firm inside the better class, each year."""
+
+    boundary: str = Field(description="A/B, B/C or C/D")
+    before: float | None = Field(description="null: the better class had no place")
+    after: float | None
+
+
+class ChangeReasonPublic(BaseModel):
+    """One reason why a class changed (``code``), with the values it states."""
+
+    code: str = Field(
+        description="group (规上 one year, 规下 the other), veto, override (2.8), rank (the one year that ranked the "
+        "firm), or ranking (both years ranked it: score and quota edges)"
+    )
+    year: int | None = Field(default=None, description="veto, override: the year whose class it set; rank: its year")
+    rank: int | None = Field(default=None, description="rank: the firm's rank in its group that year")
+    size: int | None = Field(default=None, description="rank: how many firms its group ranked")
+    computed: str | None = Field(default=None, description="rank: the class the ranking gave")
+    line_zh: str | None = Field(default=None, description="veto, override: the line of that year's explanation")
+    line_en: str | None = None
+    before: str | None = Field(default=None, description="group: above_scale or below_scale, the earlier year")
+    after: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    rank_before: int | None = None
+    size_before: int | None = None
+    rank_after: int | None = None
+    size_after: int | None = None
+    computed_before: str | None = Field(default=None, description="ranking: the class the ranking gave")
+    computed_after: str | None = None
+    edges: list[EdgePublic] = Field(default_factory=list, description="ranking: the boundaries between the classes")
+    verdict: str | None = Field(
+        default=None,
+        description="ranking: score (the later score alone, against the earlier edges, gives the new class), edge "
+        "(the earlier score against the later edges does), or both",
+    )
+
+
 class ClassChangePublic(BaseModel):
-    """An enterprise whose final class changed between the two years."""
+    """An enterprise whose final class changed between the two years, and why."""
 
     credit_code: str
     name: str
@@ -360,6 +454,12 @@ class ClassChangePublic(BaseModel):
     score_before: float | None
     score_after: float | None
     direction: str = Field(description="up (better class) or down")
+    why: list[ChangeReasonPublic] = Field(description="the reasons, most decisive first")
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> ClassChangePublic:
+        """From a row of ``services.evaluation.compare.compare``."""
+        return cls(**{k: r[k] for k in cls.model_fields if k != "why"}, why=[ChangeReasonPublic(**w) for w in r["why"]])
 
 
 class ComparisonPublic(BaseModel):

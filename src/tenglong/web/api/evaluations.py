@@ -1,10 +1,12 @@
 """Evaluation runs (list, start, status, publish, rerun, results, export, compare) and the dashboard figures.
 
 Admin, department and auditor see every run; town and enterprise accounts the
-published ones (others are 404). Only admin starts (202, then poll the run),
-publishes (409 when the run is not finished or its year is already published)
-and reruns a failed run (202, then poll; 409 when the run has not failed).
-Results are scoped like the enterprise list.
+published ones and those they superseded (others are 404). Only admin starts
+(202, then poll the run), publishes (409 when the run is not finished or its year
+is already published), supersedes a year's published run with a newer finished
+one (with a reason; 409 when there is nothing to supersede) and reruns a failed
+run (202, then poll; 409 when the run has not failed). Results are scoped like
+the enterprise list.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi.responses import Response
 
 from ...core.errors import Forbidden
 from ...services.audit import trail as audit_trail
+from ...services.evaluation import compare as comparing
 from ...services.evaluation import dashboard as dashboard_service
 from ...services.evaluation import methods
 from ...services.evaluation import views as service
@@ -31,19 +34,12 @@ from .evaluation_schemas import (
     RunCreate,
     RunDetailPublic,
     RunPublic,
+    SupersedeIn,
     dashboard_public,
     run_public,
 )
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["evaluations"],
-    responses={
-        401: {"description": "Not signed in (error envelope)"},
-        404: {"description": "Unknown run, or not visible to the caller (error envelope)"},
-        422: {"description": "Invalid input, every problem listed (error envelope)"},
-    },
-)
+router = APIRouter(prefix="/api/v1", tags=["evaluations"])  # error answers: app.document_errors
 WRITE_ERRORS = {403: {"description": "Only admin starts, publishes and reruns runs (error envelope)"}}
 
 
@@ -93,14 +89,16 @@ def compare(
     page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_ID)] = 50,
 ) -> ComparisonPublic:
-    """Two published years side by side: class counts, county figures, and the (visible) firms whose class changed."""
-    c = service.compare(p.uow, actor, a, b, direction, page, page_size)
+    """Two published years side by side: class counts, county figures, and the (visible) firms whose class changed,
+    each with why (a veto, a 2.8 override, a change of group, its score against the quota edges). The same year
+    twice is refused (422)."""
+    c = comparing.compare(p.uow, actor, a, b, direction, page, page_size)
     return ComparisonPublic(
         before=run_public(c.before, True),
         after=run_public(c.after, True),
         up=c.up,
         down=c.down,
-        items=[ClassChangePublic(**r) for r in c.page.items],
+        items=[ClassChangePublic.of(r) for r in c.page.items],
         total=c.page.total,
         page=c.page.page,
         pages=c.page.pages,
@@ -121,6 +119,27 @@ def get_run(run_id: IdPath, p: PlatformDep, actor: ActorDep) -> RunPublic:
 def publish_run(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep) -> RunPublic:
     """Publish a finished run (admin; audited). A second publication of the year is refused (409)."""
     return run_public(service.publish_run(p.uow, actor, run_id, client_address(request)), detail=True)
+
+
+@router.post(
+    "/evaluations/{run_id}/supersede",
+    response_model=RunDetailPublic,
+    responses={
+        **WRITE_ERRORS,
+        409: {"description": "Not finished, nothing published for its year, or the published run is newer"},
+        422: {"description": "The reason is missing or longer than 500 characters (error envelope)"},
+    },
+)
+def supersede_run(
+    request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, body: SupersedeIn | None = None
+) -> RunPublic:
+    """Publish a finished run in place of its year's published run, with a reason (admin; audited).
+
+    The run it replaces becomes ``superseded``: it stays, read-only, with a link to this run and the reason;
+    this run links back (``supersedes``). Its year keeps one published run.
+    """
+    reason = body.reason if body else None
+    return run_public(service.supersede_run(p.uow, actor, run_id, reason, client_address(request)), detail=True)
 
 
 @router.post(

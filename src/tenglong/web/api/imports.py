@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from ...services.data import uploads as imports
 from .. import security
 from ..limits import IdPath, PageQuery
 from ..security import PlatformDep, require
+from .evaluation_schemas import UtcDateTime
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,8 +47,8 @@ class ImportPublic(BaseModel):
     warnings_by_code: dict[str, int]
     years: list[int]
     uploaded_by: str
-    uploaded_at: dt.datetime
-    committed_at: dt.datetime | None
+    uploaded_at: UtcDateTime
+    committed_at: UtcDateTime | None
     commit: dict[str, int] | None
     stalled: bool
     can_commit: bool

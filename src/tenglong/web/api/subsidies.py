@@ -9,6 +9,7 @@ an enterprise the caller may not see is 404; a move the role may not make is
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from ...services.enterprises import projects
 from ...services.subsidies import applications as subsidies
 from ..limits import MAX_ID, IdPath, PageQuery, read_json
 from ..security import ActorDep, BodyDep, PlatformDep, client_address, language
+from .evaluation_schemas import utc
 
 router = APIRouter(prefix="/api/v1", tags=["projects and applications"])
 
@@ -33,13 +35,17 @@ _PROJECT_EXAMPLE = {
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    """JSON with exact decimals as text and dates in ISO form."""
-    text = json.dumps(
-        data,
-        ensure_ascii=False,
-        default=lambda o: str(o) if isinstance(o, Decimal) else o.isoformat() if hasattr(o, "isoformat") else str(o),
-    )
+    """JSON with exact decimals as text, dates in ISO form and times in UTC with their offset."""
+    text = json.dumps(data, ensure_ascii=False, default=_plain)
     return Response(text, status_code=status, media_type="application/json")
+
+
+def _plain(o: Any) -> str:
+    if isinstance(o, Decimal):
+        return str(o)
+    if isinstance(o, dt.datetime):
+        return utc(o).isoformat()
+    return o.isoformat() if hasattr(o, "isoformat") else str(o)
 
 
 FIELDS = {
@@ -50,6 +56,12 @@ FIELDS = {
         "以输入项为键的 JSON 对象",
         "a JSON object keyed by input name",
         '{"total_investment": 15000000}',
+    ),
+    "amount": (
+        lambda v: isinstance(v, (str, int, Decimal)) and not isinstance(v, bool),
+        "金额（元）：数字或数字文本",
+        "an amount in yuan: a number or decimal text",
+        '"750000.00"',
     ),
     "id": (
         lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ID,
@@ -142,7 +154,21 @@ def get_project(project_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response
     return _json(projects.get_project(p.uow, actor, project_id))
 
 
-@router.patch("/projects/{project_id}")
+@router.patch(
+    "/projects/{project_id}",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "example": {"name": "数控化改造项目（二期）", "inputs": {"total_investment": 16000000}},
+                    }
+                }
+            }
+        }
+    },
+)
 def update_project(project_id: IdPath, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Change a project's name, date or inputs (only while its applications are drafts; else 409)."""
     b = _doc(raw, name="text", application_date="text", inputs="object")
@@ -223,7 +249,15 @@ def get_application(application_id: IdPath, actor: ActorDep, p: PlatformDep) -> 
         "requestBody": {
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "example": {"note": "材料齐全", "reference": "LHCZ-2023-0012"}}
+                    "schema": {
+                        "type": "object",
+                        "example": {
+                            "note": "材料齐全",
+                            "reference": "LHCZ-2023-0012",
+                            "approved_amount": "750000.00",
+                            "reason": "部分设备发票日期早于项目备案",
+                        },
+                    }
                 }
             }
         }
@@ -232,10 +266,23 @@ def get_application(application_id: IdPath, actor: ActorDep, p: PlatformDep) -> 
 def application_action(
     application_id: IdPath, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
 ) -> Response:
-    """A move: submit | start_review | approve | reject | pay | revise | withdraw | recompute.
+    """A move: submit | start_review | recommend | approve | reject | pay | revise | withdraw | recompute.
 
-    ``reject`` needs a note, ``pay`` a reference; ``recompute`` is for drafts only.
+    ``recommend`` needs an ``opinion`` and a ``recommended_amount``; ``approve`` takes an ``approved_amount`` (default:
+    the computed amount; never higher; lower only with a ``reason``); ``reject`` (return for revision) needs a note,
+    ``pay`` a reference; ``recompute`` is for drafts only. Amounts are decimal text or numbers, in yuan.
     """
-    b = _doc(raw, note="text", reference="text")
-    subsidies.act(p.uow, actor, application_id, action, b.get("note"), b.get("reference"), client_address(request))
+    b = _doc(
+        raw,
+        note="text",
+        reference="text",
+        opinion="text",
+        reason="text",
+        recommended_amount="amount",
+        approved_amount="amount",
+    )
+    more = {k: b.get(k) for k in ("opinion", "reason", "recommended_amount", "approved_amount")}
+    subsidies.act(
+        p.uow, actor, application_id, action, b.get("note"), b.get("reference"), client_address(request), more
+    )
     return _json(subsidies.get_application(p.uow, actor, application_id))

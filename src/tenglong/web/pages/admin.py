@@ -1,4 +1,5 @@
-"""系统管理: user accounts (admin) and 审计日志, the read-only audit log (admin and auditor)."""
+"""系统管理: user accounts (admin; locked accounts shown and unlocked) and 审计日志, the read-only audit log (admin and
+auditor), read as sentences and exported as filtered."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from ..api.imports import client_address
 from ..app import render
 from ..errors import audit_refusal
 from ..limits import IdPath, NumberQuery, PageQuery
-from ..security import ActorDep, PlatformDep
+from ..security import ActorDep, PlatformDep, language
 from .imports import local_time
 
 router = APIRouter(include_in_schema=False)
-NOTICES = ("created", "deactivated", "reactivated", "password_reset")
+NOTICES = ("created", "deactivated", "reactivated", "password_reset", "unlocked")
 
 
 def _users_page(
@@ -129,13 +130,31 @@ def reset_password(
     return RedirectResponse(f"/admin/users?notice=password_reset&user={user_id}", status_code=303)
 
 
+@router.post("/admin/users/{user_id}/unlock")
+def unlock(request: Request, user_id: IdPath, p: PlatformDep, actor: UserAdmin) -> Response:
+    """Lift the login lock of an account (409 when it is not locked); audited."""
+    users.unlock(p, actor, user_id, client_address(request))
+    return RedirectResponse(f"/admin/users?notice=unlocked&user={user_id}", status_code=303)
+
+
 @router.get("/admin/audit")
 def audit_page(
     request: Request, p: PlatformDep, actor: AuditReader, f: AuditFilterDep, page: PageQuery = 1
 ) -> Response:
-    """The audit log: filters, newest first, before/after compared key by key, export to Excel and CSV."""
+    """The audit log: filters (any may be empty), each record as a sentence with its labelled values and the stored
+    record, export of the filtered set to Excel and CSV."""
+    lang = language(request)
     result = audit_view.entries(p, actor, f, page)
+    readings = {e.id: e.reading(lang) for e in result.items}
     query = urlencode(f.query_items())
     return render(
-        request, "admin/audit.html", result=result, f=f, query=query, choices=audit_view.filter_choices(p, actor)
+        request,
+        "admin/audit.html",
+        result=result,
+        readings=readings,
+        f=f,
+        query=query,
+        choices=audit_view.filter_choices(p, actor, lang),
+        orders=audit_view.ORDERS,
+        action_label=audit_view.action_label(f.action, lang) if f.action else "",
     )

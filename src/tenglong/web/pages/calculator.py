@@ -21,7 +21,14 @@ BATCH_SHOWN = 500
 
 
 def _context(
-    request: Request, kind: calculator.Kind, ent: dict | None, form: dict, result: dict | None = None, batch=None
+    request: Request,
+    kind: calculator.Kind,
+    ent: dict | None,
+    form: dict,
+    result: dict | None = None,
+    batch=None,
+    matches: list | None = None,
+    typed: str = "",
 ) -> dict:
     titles = calculator.clause_titles(kind, language(request))
     return {
@@ -37,13 +44,24 @@ def _context(
         "batch": batch,
         "shown": BATCH_SHOWN,
         "options": [],
+        "matches": matches,
+        "typed": typed,
+        "notice": calculator.validity_notice(form.get("application_date") or None),
+        "window": calculator.policy_window(),
+        "printed_at": calculator.now().strftime("%Y-%m-%d %H:%M"),
     }
 
 
-def _enterprise(p, actor, code: str | None):
+def _enterprise(p, actor, code: str | None) -> tuple[dict | None, list | None]:
+    """The enterprise typed or chosen (a credit code, or a name in the actor's scope), and the candidates when a
+    name matched none or several.
+    """
     if not code and actor.role == "enterprise":
         code = actor.credit_code
-    return calculator.enterprise_prefill(p.uow, actor, code.strip()) if code and code.strip() else None
+    if not code or not code.strip():
+        return None, None
+    ent, matches = calculator.find_enterprise(p.uow, actor, code)
+    return ent, (None if ent else matches)
 
 
 @router.get("/calculator")
@@ -52,8 +70,9 @@ def calculator_page(
 ) -> Response:
     """The calculator form, prefilled from the chosen enterprise's latest published evaluation."""
     k = calculator.KINDS.get(case, calculator.KINDS["project"])
-    ent = _enterprise(p, actor, enterprise)
-    return render(request, "calculator/index.html", **_context(request, k, ent, calculator.prefill_form(k, ent)))
+    ent, matches = _enterprise(p, actor, enterprise)
+    ctx = _context(request, k, ent, calculator.prefill_form(k, ent), matches=matches, typed=(enterprise or "").strip())
+    return render(request, "calculator/index.html", **ctx)
 
 
 @router.post("/calculator")
@@ -64,7 +83,7 @@ def calculator_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, 
     """
     form = {k: str(v) for k, v in posted.items() if k not in ("csrf_token", "case")}
     k = calculator.KINDS.get(str(posted.get("case", "")), calculator.KINDS["project"])
-    ent = _enterprise(p, actor, form.get("enterprise"))
+    ent, _ = _enterprise(p, actor, form.get("enterprise"))
     result = calculator.run_form(k.key, form, language(request))
     ctx = _context(request, k, ent, form, result)
     if request.headers.get("hx-request"):
@@ -78,12 +97,16 @@ def calculator_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, 
 
 
 @router.get("/calculator/enterprises")
-def enterprise_options(request: Request, p: PlatformDep, actor=CALC, enterprise: str = "", q: str = "") -> Response:
-    """Options of the enterprise picker: enterprises in the actor's scope matching the text typed."""
+def enterprise_options(
+    request: Request, p: PlatformDep, actor=CALC, enterprise: str = "", q: str = "", credit_code: str = ""
+) -> Response:
+    """Options of the enterprise pickers (type-ahead by name or credit code): enterprises in the actor's scope
+    matching the text typed (``enterprise`` on the calculator, ``credit_code`` on the new-application form).
+    """
     return render(
         request,
         "calculator/_enterprise_options.html",
-        options=calculator.enterprise_options(p.uow, actor, q or enterprise),
+        options=calculator.enterprise_options(p.uow, actor, q or enterprise or credit_code),
     )
 
 

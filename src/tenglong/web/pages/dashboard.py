@@ -1,4 +1,4 @@
-"""首页驾驶舱 (/dashboard): the county KPIs against the A.2 targets, classes, town ranking and the trend."""
+"""首页驾驶舱 (/dashboard): the 待办 panel, the county KPIs against the A.2 targets, classes, towns and the trend."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ...services import todo
 from ...services.evaluation import dashboard as service
 from ..app import render
 from ..figures import CLASS_KEYS, FIGURES, town_name
 from ..i18n import t
 from ..limits import year_param
+from ..notices import todo_text
 from ..security import ActorDep, PlatformDep, language
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +22,7 @@ COLOURS = {"A": "#1f7a3d", "B": "#2c6fb7", "C": "#c98a00", "D": "#b22d2d"}
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, p: PlatformDep, actor: ActorDep, year: str | None = None) -> Response:
-    """The dashboard of a published year (default: the latest)."""
+    """The dashboard of a published year (default: the latest), below what waits on the user (待办)."""
     d = service.dashboard(p.uow, actor, year_param(year))
     lang = language(request)
     return render(
@@ -28,6 +30,8 @@ def dashboard_page(request: Request, p: PlatformDep, actor: ActorDep, year: str 
         "dashboard/index.html",
         d=d,
         f=FIGURES,
+        todo=todo.items(p.uow, actor),
+        todo_text=todo_text,
         charts=charts(d, actor.sees_all_enterprises, lang) if d.year else {},
     )
 
@@ -69,41 +73,52 @@ def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
     }
     ranked = [r for r in reversed(d.ranking)]
     towns = {
-        "option": {
-            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-            "legend": {"bottom": 0},
-            "grid": {"left": 150, "right": 24, "top": 40, "bottom": 40},
-            "yAxis": {
-                "type": "category",
-                "data": [town_name(r.code, lang) for r in ranked],
-                "axisLabel": {"width": 136, "overflow": "truncate"},
-            },
-            "xAxis": [
-                {"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "position": "bottom"},
-                {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "position": "top"},
-            ],
-            "series": [
-                {
-                    "type": "bar",
-                    "name": t("enterprises.ind.tax_per_mu", lang),
-                    "xAxisIndex": 0,
-                    "data": [_round(r.tax_per_mu) for r in ranked],
-                    "itemStyle": {"color": "#1a5fa8"},
-                    "markLine": {
-                        "symbol": "none",
-                        "data": [{"xAxis": _round(_county(d, "tax_per_mu")), "name": t("dashboard.county", lang)}],
-                        "label": {"formatter": t("dashboard.county", lang), "position": "insideStartTop"},
+        "option": _narrow(
+            {
+                "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+                "legend": {"bottom": 0},
+                "grid": {"left": 150, "right": 24, "top": 40, "bottom": 40},
+                "yAxis": {
+                    "type": "category",
+                    "data": [town_name(r.code, lang) for r in ranked],
+                    "axisLabel": {"width": 136, "overflow": "truncate"},
+                },
+                "xAxis": [
+                    {"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "position": "bottom"},
+                    {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "position": "top"},
+                ],
+                "series": [
+                    {
+                        "type": "bar",
+                        "name": t("enterprises.ind.tax_per_mu", lang),
+                        "xAxisIndex": 0,
+                        "data": [_round(r.tax_per_mu) for r in ranked],
+                        "itemStyle": {"color": "#1a5fa8"},
+                        "markLine": {
+                            "symbol": "none",
+                            "data": [{"xAxis": _round(_county(d, "tax_per_mu")), "name": t("dashboard.county", lang)}],
+                            "label": {"formatter": t("dashboard.county", lang), "position": "insideStartTop"},
+                        },
                     },
-                },
-                {
-                    "type": "bar",
-                    "name": t("enterprises.ind.value_added_per_mu", lang),
-                    "xAxisIndex": 1,
-                    "data": [_round(r.value_added_per_mu) for r in ranked],
-                    "itemStyle": {"color": "#9db9d9"},
-                },
-            ],
-        },
+                    {
+                        "type": "bar",
+                        "name": t("enterprises.ind.value_added_per_mu", lang),
+                        "xAxisIndex": 1,
+                        "data": [_round(r.value_added_per_mu) for r in ranked],
+                        "itemStyle": {"color": "#9db9d9"},
+                    },
+                ],
+            },
+            {
+                # A phone: town names truncated to a narrower band, each axis named under (above) its own labels.
+                "grid": {"left": 96, "right": 16, "top": 64, "bottom": 76},
+                "yAxis": {"axisLabel": {"width": 86, "overflow": "truncate", "fontSize": 11}},
+                "xAxis": [
+                    {"nameLocation": "middle", "nameGap": 26, "splitNumber": 3},
+                    {"nameLocation": "middle", "nameGap": 26, "splitNumber": 3},
+                ],
+            },
+        ),
         "links": [
             _list_url(d.year, town=r.code, above_scale=1) if sees_all or r.code == d.town_code else None for r in ranked
         ],
@@ -130,17 +145,20 @@ def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
             for i, k in enumerate(("tax_per_mu", "value_added_per_mu"))
         ]
     trend = {
-        "option": {
-            "tooltip": {"trigger": "axis"},
-            "legend": {"bottom": 0},
-            "grid": {"left": 56, "right": 56, "top": 40, "bottom": 56},
-            "xAxis": {"type": "category", "data": years},
-            "yAxis": [
-                {"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "scale": True},
-                {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "scale": True},
-            ],
-            "series": lines,
-        }
+        "option": _narrow(
+            {
+                "tooltip": {"trigger": "axis"},
+                "legend": {"bottom": 0},
+                "grid": {"left": 56, "right": 56, "top": 40, "bottom": 56},
+                "xAxis": {"type": "category", "data": years},
+                "yAxis": [
+                    {"type": "value", "name": t("enterprises.ind.tax_per_mu", lang), "scale": True},
+                    {"type": "value", "name": t("enterprises.ind.value_added_per_mu", lang), "scale": True},
+                ],
+                "series": lines,
+            },
+            {"grid": {"left": 44, "right": 44, "bottom": 84}},  # a phone: the legend takes two lines
+        )
     }
     trend_classes = {
         "option": {
@@ -163,6 +181,17 @@ def charts(d: service.Dashboard, sees_all: bool, lang: str) -> dict[str, Any]:
         "links": [[_list_url(p.year, **{"class": k}) for p in d.trend] for k in CLASS_KEYS] if sees_all else None,
     }
     return {"classes": classes, "towns": towns, "trend": trend, "trend_classes": trend_classes}
+
+
+PHONE_WIDTH = 500
+"""Charts narrower than this (px) take the phone form of their option (an ECharts media query, resized live)."""
+
+
+def _narrow(option: dict[str, Any], phone: dict[str, Any]) -> dict[str, Any]:
+    """``option``, with ``phone`` merged into it while the chart is narrower than :data:`PHONE_WIDTH` (ECharts takes
+    the root of an option with ``media`` as its base option).
+    """
+    return {**option, "media": [{"query": {"maxWidth": PHONE_WIDTH}, "option": phone}]}
 
 
 def _county(d: service.Dashboard, key: str) -> float | None:

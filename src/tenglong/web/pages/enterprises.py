@@ -36,6 +36,7 @@ def enterprise_list(
         divisions=divisions(lang),
         flags=list(service.FLAGS),
         sorts=service.SORTS,
+        sort_dirs=service.DEFAULT_DIRECTION,
         export_query=request.url.query,
     )
 

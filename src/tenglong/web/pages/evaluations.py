@@ -1,7 +1,10 @@
-"""Evaluation runs (/evaluations): list, start, review, publish, rerun, compare, export.
+"""Evaluation runs (/evaluations): list, start, review, publish, supersede, rerun, compare, export.
 
 Admin starts a run (in the background, with a polled progress bar), publishes a
-finished one and reruns a failed one.
+finished one, supersedes a year's published run with a newer one (with a reason)
+and reruns a failed one. Publishing and superseding cannot be undone: the page asks
+first (its dialog sends ``confirm=1``); without it, the run page shows what would
+happen and asks again — nothing is done.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import Forbidden, InvalidInput, Problem, ReformError
 from ...services.audit import trail as audit_trail
-from ...services.enterprises.directory import FLAGS, SORTS
+from ...services.enterprises.directory import DEFAULT_DIRECTION, FLAGS, SORTS, ResultFilter
+from ...services.evaluation import compare as comparing
 from ...services.evaluation import methods
 from ...services.evaluation import views as service
 from ..app import render
@@ -21,7 +25,7 @@ from ..evaluation_workbooks import run_workbook_response
 from ..figures import CLASS_KEYS, FIGURES, divisions, towns
 from ..i18n import t
 from ..limits import BoundedFilterDep, IdPath, NumberQuery, PageQuery
-from ..security import ActorDep, PlatformDep, SessionDep, client_address, language
+from ..security import ActorDep, FormDep, PlatformDep, SessionDep, client_address, language
 
 router = APIRouter(include_in_schema=False)
 MAX_METHOD_BYTES = 1_000_000
@@ -112,19 +116,37 @@ def compare_page(
     direction: str | None = None,
     page: PageQuery = 1,
 ) -> Response:
-    """Two published years side by side, with the firms whose class changed."""
-    c = service.compare(p.uow, actor, a, b, direction or None, page)
-    return render(request, "evaluations/compare.html", c=c, f=FIGURES, classes=CLASS_KEYS)
+    """Two published years side by side, with the firms whose class changed and why.
+
+    Years that cannot be compared (the same year twice, a year not published) are said in the form, on this page
+    (200: a query form answered with its message, like a search that finds nothing; the API answers 422).
+    """
+    try:
+        c = comparing.compare(p.uow, actor, a, b, direction or None, page)
+    except InvalidInput as exc:
+        years = service.published_years(p.uow, actor)
+        return render(
+            request,
+            "evaluations/compare.html",
+            c=None,
+            years=years,
+            chosen={"a": a, "b": b},
+            problems=exc.problems,
+            f=FIGURES,
+            classes=CLASS_KEYS,
+        )
+    return render(request, "evaluations/compare.html", c=c, years=c.years, f=FIGURES, classes=CLASS_KEYS)
 
 
-@router.get("/evaluations/{run_id}")
-def run_page(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep) -> Response:
-    """Review a run: progress while it runs; then class counts, county vs targets, benchmarks and the results table."""
+def _run_page(
+    request: Request, p: PlatformDep, actor: Any, run_id: int, f: ResultFilter, status_code: int = 200, **extra: Any
+) -> Response:
     run, page = service.run_results(p.uow, actor, run_id, f)
     lang = language(request)
     return render(
         request,
         "evaluations/run.html",
+        status_code=status_code,
         run=run,
         page=page,
         flt=f.checked(),
@@ -133,8 +155,16 @@ def run_page(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, 
         divisions=divisions(lang),
         flags=list(FLAGS),
         sorts=SORTS,
+        sort_dirs=DEFAULT_DIRECTION,
         chart=class_chart(run, lang),
+        **extra,
     )
+
+
+@router.get("/evaluations/{run_id}")
+def run_page(request: Request, run_id: IdPath, p: PlatformDep, actor: ActorDep, f: BoundedFilterDep) -> Response:
+    """Review a run: progress while it runs; then class counts, county vs targets, benchmarks and the results table."""
+    return _run_page(request, p, actor, run_id, f)
 
 
 @router.get("/evaluations/{run_id}/results")
@@ -143,7 +173,15 @@ def results_fragment(
 ) -> Response:
     """The results table alone (htmx swaps it in when the filters change)."""
     run, page = service.run_results(p.uow, actor, run_id, f)
-    return render(request, "evaluations/_results.html", run=run, page=page, f=FIGURES)
+    return render(
+        request,
+        "evaluations/_results.html",
+        run=run,
+        page=page,
+        flt=f.checked(),
+        f=FIGURES,
+        sort_dirs=DEFAULT_DIRECTION,
+    )
 
 
 @router.get("/evaluations/{run_id}/progress")
@@ -160,9 +198,36 @@ def progress_fragment(request: Request, run_id: IdPath, p: PlatformDep, actor: A
 
 
 @router.post("/evaluations/{run_id}/publish")
-def publish(request: Request, run_id: IdPath, p: PlatformDep, s: SessionDep) -> Response:
-    """Publish a finished run (admin), then back to its page."""
-    service.publish_run(p.uow, s.actor, run_id, client_address(request))
+def publish(request: Request, run_id: IdPath, p: PlatformDep, s: SessionDep, form: FormDep) -> Response:
+    """Publish a finished run (admin) once confirmed (``confirm=1``), then back to its page.
+
+    Without the confirmation, a run that could be published gets its page with the confirmation panel (what
+    publishing makes official); nothing is published.
+    """
+    actor = s.actor
+    unconfirmed = str(form.get("confirm") or "") != "1" and actor.can("publish")
+    if unconfirmed and service.get_run(p.uow, actor, run_id).publishable:
+        return _run_page(request, p, actor, run_id, ResultFilter(), confirming="publish")
+    service.publish_run(p.uow, actor, run_id, client_address(request))
+    return RedirectResponse(f"/evaluations/{run_id}", status_code=303)
+
+
+@router.post("/evaluations/{run_id}/supersede")
+def supersede(request: Request, run_id: IdPath, p: PlatformDep, s: SessionDep, form: FormDep) -> Response:
+    """Publish a finished run in place of its year's published run (admin), with a reason, once confirmed.
+
+    A missing or too long reason is said in the form (422). Without ``confirm=1``, a run that could supersede
+    gets its page with the confirmation panel (which run it replaces, the reason); nothing changes.
+    """
+    actor, reason = s.actor, str(form.get("reason") or "")
+    unconfirmed = str(form.get("confirm") or "") != "1" and actor.can("publish")
+    try:
+        if unconfirmed and service.get_run(p.uow, actor, run_id).supersedable:
+            reason = service.check_supersede_reason(actor, reason)
+            return _run_page(request, p, actor, run_id, ResultFilter(), confirming="supersede", reason=reason)
+        service.supersede_run(p.uow, actor, run_id, reason, client_address(request))
+    except InvalidInput as exc:
+        return _run_page(request, p, actor, run_id, ResultFilter(), 422, supersede_problems=exc.problems, reason=reason)
     return RedirectResponse(f"/evaluations/{run_id}", status_code=303)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...services.audit.log import LOCAL
@@ -34,6 +34,40 @@ def code_label(lang: str) -> Callable[[str], str]:
 
 def _helpers(request: Request) -> dict[str, Any]:
     return {"when": local_time, "code_label": code_label(language(request))}
+
+
+def commit_summary(imp: imports.ImportView, lang: str) -> str:
+    """What committing writes, as one sentence (empty when the import cannot be committed)."""
+    if not imp.can_commit:
+        return ""
+    s = imp.summary
+    years = "、".join(str(y) for y in imp.years) if lang == "zh" else ", ".join(str(y) for y in imp.years)
+    if s is None:
+        return t("imports.commit.summary_rows", lang, rows=f"{imp.rows_valid:,}", years=years)
+    return t(
+        "imports.commit.summary",
+        lang,
+        n=f"{s.enterprises:,}",
+        years=years,
+        rows=f"{s.rows:,}",
+        new=f"{s.new:,}",
+        updated=f"{s.updated:,}",
+    )
+
+
+def _report(request: Request, p: Any, actor: Any, import_id: int, code: str, page: int, confirming: bool = False):
+    imp = imports.get_import(p, actor, import_id)
+    problems = report.problems(p, actor, import_id, code or None, page)
+    return render(
+        request,
+        "imports/report.html",
+        imp=imp,
+        problems=problems,
+        code=code,
+        summary=commit_summary(imp, language(request)),
+        confirming=confirming and imp.can_commit,
+        **_helpers(request),
+    )
 
 
 @router.get("/imports")
@@ -76,10 +110,8 @@ def report_page(
     code: str | None = None,
     page: PageQuery = 1,
 ) -> Response:
-    """Status and progress, counts by code, the problems (paged, filterable), commit and discard."""
-    imp = imports.get_import(p, actor, import_id)
-    problems = report.problems(p, actor, import_id, code or None, page)
-    return render(request, "imports/report.html", imp=imp, problems=problems, code=code or "", **_helpers(request))
+    """Status and progress, counts by code, the problems (paged, filterable), commit (confirmed first) and discard."""
+    return _report(request, p, actor, import_id, code or "", page)
 
 
 @router.get("/imports/{import_id}/status")
@@ -93,8 +125,16 @@ def status_fragment(request: Request, import_id: IdPath, p: PlatformDep, actor: 
 
 
 @router.post("/imports/{import_id}/commit")
-def commit(request: Request, import_id: IdPath, p: PlatformDep, actor: ImportActor) -> Response:
-    """Start the commit (409 unless validated without errors) and show its progress."""
+def commit(
+    request: Request, import_id: IdPath, p: PlatformDep, actor: ImportActor, confirm: Annotated[str, Form()] = ""
+) -> Response:
+    """Start the commit once confirmed (``confirm=1``, sent by the page's confirmation) and show its progress; without
+    it, the report page asks for the confirmation with the summary and commits nothing (409 unless validated without
+    errors either way)."""
+    if confirm != "1":
+        imp = imports.get_import(p, actor, import_id)
+        if imp.can_commit:
+            return _report(request, p, actor, import_id, "", 1, confirming=True)
     imports.commit(p, actor, import_id, client_address(request))
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
 

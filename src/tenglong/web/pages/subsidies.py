@@ -1,14 +1,22 @@
-"""补助申请 pages: the list, a new application (compute first, then save a draft), one application with its moves."""
+"""补助申请 pages: the list, a new application (compute first, then save a draft), one application with its moves,
+the correction of a returned application, and its attachments (upload, download, removal).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from ...core.errors import InvalidInput, NotFound
+from ...core.errors import InvalidInput, NotFound, Problem, TooLarge
 from ...registers.roles import Actor
+from ...services import attachments
 from ...services.audit import trail as audit_trail
 from ...services.calculation import calculator, project_form
 from ...services.subsidies import applications as subsidies
@@ -19,6 +27,26 @@ from ..security import ActorDep, FormDep, PlatformDep, client_address, language,
 router = APIRouter(include_in_schema=False)
 APPLY = require("apply")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MOVE_FIELDS = ("opinion", "recommended_amount", "approved_amount", "reason")
+"""Fields a move form may carry besides ``note`` and ``reference``."""
+
+
+def wan(value: Decimal | str | None) -> str:
+    """An amount in 元 as 万元, exact: 2 to 6 decimals (``800000`` → ``80.00``, ``123456.78`` → ``12.345678``).
+
+    >>> wan(Decimal("800000.00")), wan("123456.78"), wan("12345678901.5"), wan(None)
+    ('80.00', '12.345678', '1,234,567.89015', '—')
+    """
+    if value is None or value == "":
+        return "—"
+    text = f"{Decimal(str(value)).scaleb(-4):,.6f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def yuan(value: Decimal | str | None) -> str:
+    """An amount in 元 with thousands separators and two decimals (``—`` for none)."""
+    return "—" if value is None or value == "" else f"{Decimal(str(value)):,.2f}"
 
 
 @router.get("/applications")
@@ -91,6 +119,12 @@ def new_page(request: Request, p: PlatformDep, actor=APPLY, enterprise: str = ""
     )
 
 
+def _redirect(request: Request, url: str) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
 @router.post("/applications/new")
 def new_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, APPLY], posted: FormDep) -> Response:
     """``do=preview``: compute and show the amount with its explanation.
@@ -104,11 +138,7 @@ def new_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, APPLY],
     try:
         if form.get("do") == "create":
             aid = subsidies.apply_for_project(p.uow, actor, *args, form.get("clause", "2.10"), client_address(request))
-            return (
-                Response(status_code=204, headers={"HX-Redirect": f"/applications/{aid}"})
-                if hx
-                else RedirectResponse(f"/applications/{aid}", status_code=303)
-            )
+            return _redirect(request, f"/applications/{aid}")
         result = subsidies.preview(p.uow, actor, *args, form.get("clause", "2.10"), language(request))
         ctx = _new_context(request, p, actor, form, result=result)
     except (InvalidInput, NotFound) as exc:
@@ -121,29 +151,203 @@ def new_submit(request: Request, p: PlatformDep, actor: Annotated[Actor, APPLY],
     return render(request, "subsidies/_new_main.html" if hx else "subsidies/new.html", **ctx)
 
 
-@router.get("/applications/{application_id}")
-def detail_page(request: Request, application_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
-    """One application: inputs, amount, explanation snapshot with the clause text, audit trail and the actor's moves."""
+def _form_of(a: dict[str, Any]) -> dict[str, str]:
+    """The new-application form filled in from a stored application (inputs as the form writes them)."""
+    form = {
+        "credit_code": a["credit_code"],
+        "name": a["project"]["name"],
+        "application_date": a["project"]["application_date"],
+        "clause": a["clause"],
+    }
+    return {**form, **project_form.form_of_inputs(a["project"]["inputs"] or {})}
+
+
+def _edit_context(request: Request, p, actor, a: dict[str, Any], form: dict, **kw: Any) -> dict:
+    ctx = _new_context(request, p, actor, form, **kw)
+    if actor.role in ("town", "enterprise"):  # the application's enterprise only: a correction keeps it
+        ctx["options"] = [o for o in ctx["options"] if o["credit_code"] == a["credit_code"]]
+    return {**ctx, "a": a, "editing": True, "form_action": f"/applications/{a['id']}/edit"}
+
+
+@router.get("/applications/{application_id}/edit")
+def edit_page(request: Request, application_id: IdPath, p: PlatformDep, actor=APPLY) -> Response:
+    """The new-application form, filled in from a draft or returned application, to correct and submit again."""
+    a = subsidies.get_application(p.uow, actor, application_id)
+    if not a["editable"]:
+        return RedirectResponse(f"/applications/{application_id}", status_code=303)
+    return render(request, "subsidies/edit.html", **_edit_context(request, p, actor, a, _form_of(a)))
+
+
+@router.post("/applications/{application_id}/edit")
+def edit_submit(
+    request: Request, application_id: IdPath, p: PlatformDep, actor: Annotated[Actor, APPLY], posted: FormDep
+) -> Response:
+    """``do=preview``: compute the corrected amount; ``do=save``: keep the correction as a draft; ``do=submit``: keep it
+    and submit the application again (one transaction each, audited).
+    """
+    a = subsidies.get_application(p.uow, actor, application_id)
+    form = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
+    inputs = project_form.inputs_from_form(form)
+    hx = bool(request.headers.get("hx-request"))
+    try:
+        if form.get("do") in ("save", "submit"):
+            subsidies.revise_application(
+                p.uow,
+                actor,
+                application_id,
+                form.get("name", ""),
+                form.get("application_date", ""),
+                inputs,
+                form.get("credit_code", "").strip() or None,
+                form.get("clause") or None,
+                submit=form.get("do") == "submit",
+                address=client_address(request),
+            )
+            return _redirect(request, f"/applications/{application_id}")
+        result = subsidies.preview(
+            p.uow,
+            actor,
+            a["credit_code"],
+            form.get("name", ""),
+            form.get("application_date", ""),
+            inputs,
+            a["clause"],
+            language(request),
+        )
+        ctx = _edit_context(request, p, actor, a, form, result=result)
+    except InvalidInput as exc:
+        keyed, rest = project_form.problems_by_field(exc.problems)
+        ctx = _edit_context(request, p, actor, a, form, problems=keyed, general=rest)
+        if not hx:
+            return render(request, "subsidies/edit.html", status_code=422, **ctx)
+    return render(request, "subsidies/_new_main.html" if hx else "subsidies/edit.html", **ctx)
+
+
+def _detail(request: Request, p, actor, application_id: int, status_code: int = 200, **kw: Any) -> Response:
     return render(
         request,
         "subsidies/detail.html",
+        status_code=status_code,
         a=subsidies.get_application(p.uow, actor, application_id),
         labels=subsidies.input_labels(),
+        kinds=attachments.kinds_of(subsidies.OWNER.key),
+        max_attachment_mb=p.settings.max_attachment_mb,
+        wan=wan,
+        yuan=yuan,
+        printed_at=dt.datetime.now(dt.UTC),
+        **kw,
     )
+
+
+@router.get("/applications/{application_id}")
+def detail_page(request: Request, application_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+    """One application: amounts, inputs, explanation with the clause text, attachments, audit trail and the actor's
+    moves; printable.
+    """
+    return _detail(request, p, actor, application_id)
+
+
+def _amount_text(value: str) -> Any:
+    """A typed amount as the workflow reads it (thousands separators dropped); text that is no number as it is."""
+    text = value.replace(",", "").replace("，", "").strip()
+    try:
+        return str(Decimal(text)) if text else None
+    except InvalidOperation:
+        return value
 
 
 @router.post("/applications/{application_id}/{action}")
 def action_submit(
     request: Request, application_id: IdPath, action: str, actor: ActorDep, p: PlatformDep, form: FormDep
 ) -> Response:
-    """Make a move from the detail page, then show the application again."""
-    subsidies.act(
-        p.uow,
-        actor,
-        application_id,
-        action,
-        str(form.get("note") or ""),
-        str(form.get("reference") or ""),
-        client_address(request),
-    )
+    """Make a move from the detail page, then show the application again.
+
+    Approving, paying, returning and withdrawing need ``confirm=1`` (the page's confirmation dialog sets it);
+    without it the move is checked and a confirmation page says what it would do — nothing is done.
+    """
+    note, reference = str(form.get("note") or ""), str(form.get("reference") or "")
+    fields = {k: str(form.get(k) or "") for k in MOVE_FIELDS}
+    fields = {k: (_amount_text(v) if k.endswith("_amount") else v) for k, v in fields.items()}
+    try:
+        if action in subsidies.CONFIRMED and str(form.get("confirm") or "") != "1":
+            preview = subsidies.preview_move(p.uow, actor, application_id, action, note, reference, fields)
+            return render(
+                request,
+                "subsidies/confirm.html",
+                a=subsidies.get_application(p.uow, actor, application_id),
+                preview=preview,
+                posted={"note": note, "reference": reference, **{k: str(form.get(k) or "") for k in MOVE_FIELDS}},
+                wan=wan,
+                yuan=yuan,
+            )
+        subsidies.act(p.uow, actor, application_id, action, note, reference, client_address(request), fields)
+    except InvalidInput as exc:
+        posted = {"note": note, "reference": reference, **{k: str(form.get(k) or "") for k in MOVE_FIELDS}}
+        return _detail(request, p, actor, application_id, 422, failed=action, move_problems=exc.problems, posted=posted)
     return RedirectResponse(f"/applications/{application_id}", status_code=303)
+
+
+@router.post("/attachments")
+async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, form: FormDep) -> Response:
+    """Upload one attachment (fields ``owner``, ``owner_id``, ``kind``, ``file``; limit ``TENGLONG_MAX_ATTACHMENT_MB``)
+    to a record in scope, then show the record again.
+    """
+    owner, owner_id = str(form.get("owner") or ""), str(form.get("owner_id") or "")
+    if owner != subsidies.OWNER.key or not owner_id.isdigit() or not 1 <= int(owner_id) <= 2**31 - 1:
+        raise NotFound(owner_id)
+    upload = form.get("file")
+    name = upload.filename if isinstance(upload, UploadFile) else None
+    stream = upload.file if isinstance(upload, UploadFile) else _Empty()
+    try:
+        await run_in_threadpool(
+            attachments.upload,
+            p,
+            actor,
+            owner,
+            int(owner_id),
+            str(form.get("kind") or ""),
+            name,
+            stream,
+            client_address(request),
+        )
+    except (InvalidInput, TooLarge) as exc:
+        problems = exc.problems if isinstance(exc, InvalidInput) else [_too_large(exc)]
+        status = 422 if isinstance(exc, InvalidInput) else 413
+        return await run_in_threadpool(
+            _detail, request, p, actor, int(owner_id), status, upload_problems=problems, upload_kind=form.get("kind")
+        )
+    return RedirectResponse(f"/applications/{owner_id}#attachments", status_code=303)
+
+
+class _Empty:
+    """The stream of a form sent without a file: no bytes (the service then says "choose a file")."""
+
+    @staticmethod
+    def read(_: int = -1) -> bytes:
+        return b""
+
+
+def _too_large(exc: TooLarge) -> Problem:
+    return Problem("too_large", "file", None, "", "", "", exc.message_zh, exc.message_en)
+
+
+@router.get("/attachments/{attachment_id}")
+def attachment_download(attachment_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+    """The file of an attachment in scope, always as a download of its sniffed type (never shown inline)."""
+    d = attachments.open_download(p, actor, attachment_id)
+    return FileResponse(
+        d.path,
+        media_type=d.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(d.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/attachments/{attachment_id}/remove")
+def attachment_remove(request: Request, attachment_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+    """Remove an attachment not yet submitted (it is marked; the file is kept), then show its record again."""
+    owner = attachments.remove(p, actor, attachment_id, client_address(request))
+    return RedirectResponse(f"/applications/{owner['owner_id']}#attachments", status_code=303)

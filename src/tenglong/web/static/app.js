@@ -4,10 +4,19 @@
 //   [data-action="print"]                         a button that prints the page
 //   select[data-autosubmit]                       submits its form when changed
 //   details[data-print-open]                      opened before printing (the explanations of a profile)
+//   form[data-confirm="summary"]                  asks first in a <dialog> (an irreversible action): the summary, then
+//                                                 data-confirm-ok / data-confirm-cancel (button texts), data-confirm-title;
+//                                                 confirmed, it sets its field data-confirm-field (e.g. confirm) to 1 and
+//                                                 submits — the server refuses the action without that field.
+//                                                 In the summary, {name} is the value of the form's field name (its
+//                                                 placeholder when empty), {name|yuan} that amount as 1,234.50 and
+//                                                 {name|wan} in 万元 (exact: 0.12345), always as text
 //   <script type="application/json" data-chart="ID">{"option": …, "links": …}</script>
 //                                                 draws ECharts chart #ID; links (one URL per data point, or one row
 //                                                 of URLs per series) make its points clickable; its tooltips
-//                                                 are drawn on the canvas (renderMode richText), not as HTML
+//                                                 are drawn on the canvas (renderMode richText), not as HTML. An
+//                                                 option's "media" ([{"query": …, "option": …}]: e.g. a narrower
+//                                                 layout on a phone) is applied again when the window is resized
 // Charts set data-chart-ready="1" on their element and on <body> when drawn (the browser tests wait on it).
 (function () {
   'use strict';
@@ -54,6 +63,89 @@
     var el = e.target;
     if (el.matches && el.matches('select[data-autosubmit]') && el.form) { el.form.submit(); }
   });
+  // Confirmation: one <dialog>, made on first use, for every form[data-confirm] (also forms htmx swaps in later).
+  function confirmDialog() {
+    var d = document.getElementById('confirm-dialog');
+    if (d) return d;
+    d = document.createElement('dialog');
+    d.id = 'confirm-dialog';
+    d.className = 'confirm-dialog';
+    var form = document.createElement('form');
+    form.method = 'dialog';
+    var title = document.createElement('h2');
+    title.id = 'confirm-title';
+    var text = document.createElement('p');
+    text.id = 'confirm-text';
+    var buttons = document.createElement('p');
+    buttons.className = 'confirm-buttons';
+    var cancel = document.createElement('button');
+    cancel.value = 'cancel';
+    cancel.id = 'confirm-cancel';
+    var ok = document.createElement('button');
+    ok.value = 'ok';
+    ok.id = 'confirm-ok';
+    ok.className = 'primary';
+    buttons.append(cancel, ok);
+    form.append(title, text, buttons);
+    d.append(form);
+    d.setAttribute('aria-labelledby', 'confirm-title');
+    d.setAttribute('aria-describedby', 'confirm-text');
+    document.body.append(d);
+    return d;
+  }
+  // Amounts in a summary, by exact decimal text (never through floating point): 元 to the 分, and 万元.
+  function fen(text) {
+    var m = /^\s*(\d+)(?:\.(\d{0,2}))?\s*$/.exec(String(text).replace(/[,，]/g, ''));
+    return m ? (m[1] + ((m[2] || '') + '00').slice(0, 2)).replace(/^0+(?=\d)/, '') : null;
+  }
+  function grouped(digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
+  var AMOUNT = {
+    yuan: function (f) { f = f.padStart(3, '0'); return grouped(f.slice(0, -2)) + '.' + f.slice(-2); },
+    wan: function (f) {
+      f = f.padStart(7, '0');
+      var frac = f.slice(-6).replace(/0+$/, '');
+      return grouped(f.slice(0, -6)) + '.' + frac.padEnd(2, '0');
+    }
+  };
+  function summary(form, text) {
+    return String(text).replace(/\{([A-Za-z0-9_]+)(?:\|(yuan|wan))?\}/g, function (whole, name, as) {
+      var field = form.elements[name];
+      if (!field || typeof field.value !== 'string') return whole;
+      var value = field.value.trim() || field.placeholder || '';
+      var f = as ? fen(value) : null;
+      return f === null ? value : AMOUNT[as](f);
+    });
+  }
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches('form[data-confirm]') || form.dataset.confirmed === '1') return;
+    e.preventDefault();
+    var d = confirmDialog();
+    var lang = document.body.dataset.lang;
+    d.querySelector('#confirm-title').textContent = form.dataset.confirmTitle || (lang === 'en' ? 'Please confirm' : '请确认');
+    d.querySelector('#confirm-text').textContent = summary(form, form.dataset.confirm);
+    d.querySelector('#confirm-ok').textContent = form.dataset.confirmOk || (lang === 'en' ? 'Confirm' : '确认');
+    d.querySelector('#confirm-cancel').textContent = form.dataset.confirmCancel || (lang === 'en' ? 'Cancel' : '取消');
+    d.onclose = function () {
+      if (d.returnValue !== 'ok') return;
+      var name = form.dataset.confirmField;
+      if (name) {
+        var field = form.querySelector('input[name="' + name + '"]');
+        if (!field) {
+          field = document.createElement('input');
+          field.type = 'hidden';
+          field.name = name;
+          form.append(field);
+        }
+        field.value = '1';
+      }
+      form.dataset.confirmed = '1';
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    };
+    d.returnValue = '';
+    d.showModal();
+    d.querySelector('#confirm-cancel').focus();
+  }, true);
   window.addEventListener('beforeprint', function () {
     document.querySelectorAll('details[data-print-open]').forEach(function (d) { d.open = true; });
   });
