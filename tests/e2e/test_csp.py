@@ -108,6 +108,8 @@ def _values(page, server) -> dict[str, object]:
         "application_id": application.json()["id"],
         "import_id": import_id,
         "attachment_id": files[0]["id"],
+        "kind": "high_consumption_low_efficiency",  # a register (清单) and one of its entries
+        "entry_id": api.get(f"{server}/api/v1/registers/high_consumption_low_efficiency").json()["items"][0]["id"],
         "path": api.get(f"{server}/api/v1/policy/parameters").json()["parameters"][0]["path"],
     }
 

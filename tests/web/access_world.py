@@ -7,6 +7,7 @@ that each cell of the matrix is independent of the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import re
@@ -26,6 +27,7 @@ from tenglong.adapters.db.tables import (
     evaluation_runs,
     login_attempts,
     notifications,
+    register_entries,
     users,
 )
 from tenglong.adapters.tabular.writer import write_enterprise_years
@@ -46,6 +48,8 @@ from tenglong.services.subsidies import applications as subsidies
 from .conftest import ROLES, client_for
 
 GUESS_ID = 999_999
+HCLE = "high_consumption_low_efficiency"
+"""The register (清单) of the matrix's register rows."""
 YEAR = 2023
 MAJOR = {"total_investment": 15000000, "equipment_investment": 8000000}
 STEPS = {
@@ -138,6 +142,43 @@ class World(Scope):
     shared_import: int = 0
     own_file: int = 0
     foreign_file: int = 0
+    own_entry: int = 0
+    foreign_entry: int = 0
+
+    def new_entry(self, credit_code: str, state: str = "identified") -> int:
+        """An entry of the 高耗低效 register for ``credit_code`` in ``state`` (written directly: the matrix needs
+        several open entries of one firm, which the service's one-open-entry rule would refuse)."""
+        at = now()
+        with self.p.uow.write(None) as w:
+            town = w.conn.execute(
+                select(enterprises.c.town).where(enterprises.c.credit_code == credit_code)
+            ).scalar_one()
+            row = {
+                "kind": HCLE,
+                "credit_code": credit_code,
+                "town": town,
+                "status": state,
+                "opened": dt.date(YEAR, 3, 1),
+                "fields": {},
+                "basis": {"source": "manual", "reason": "矩阵测试"},
+                "created_at": at,
+                "updated_at": at,
+            }
+            return int(w.conn.execute(insert(register_entries).values(**row)).inserted_primary_key[0])
+
+    def listable(self, own: bool) -> str:
+        """A firm in the town (``own``) or outside it that has no open entry of the 高耗低效 register."""
+        with self.p.uow.read() as conn:
+            taken = set(
+                conn.execute(
+                    select(register_entries.c.credit_code).where(
+                        register_entries.c.kind == HCLE,
+                        register_entries.c.status.not_in(("closed", "shut_down", "dismissed", "removed")),
+                    )
+                ).scalars()
+            )
+        pool = self.town_firms if own else self.all_firms - self.town_firms
+        return sorted(pool - taken)[0]
 
     def new_import(self, state: str) -> int:
         """An upload validated to ``state``: ``invalid`` (headers only) or ``validated`` (one clean row)."""
@@ -207,6 +248,8 @@ class World(Scope):
         if kind is None:
             return None
         base, _, state = kind.partition(":")
+        if target == "guess" and base in ("entry", "listable"):
+            return (HCLE, GUESS_ID if base == "entry" else self.guess_firm)
         if target == "guess":
             return {"firm": self.guess_firm, "clause": "9.99", "param": "no_such.parameter"}.get(base, GUESS_ID)
         own = target == "own"
@@ -214,6 +257,12 @@ class World(Scope):
         fresh = write and role is not None
         if base == "firm":
             return firm
+        if base == "regkind":  # a tuple, as the other register objects (the path is filled from it)
+            return (HCLE,)
+        if base == "entry":
+            return (HCLE, self.new_entry(firm, state) if fresh else (self.own_entry if own else self.foreign_entry))
+        if base == "listable":
+            return (HCLE, self.listable(own) if fresh else firm)
         if base == "clause":
             return "2.10"
         if base == "param":
@@ -332,5 +381,6 @@ def build_world(p: Platform, tmp: Path) -> World:
     w.own_app, w.foreign_app = w.new_application(w.own_firm, "draft"), w.new_application(w.foreign_firm, "draft")
     w.shared_import = w.new_import("invalid")
     w.own_file, w.foreign_file = w.new_file(w.own_firm), w.new_file(w.foreign_firm)
+    w.own_entry, w.foreign_entry = w.new_entry(w.own_firm), w.new_entry(w.foreign_firm)
     w.clients = {role: client_for(p, role) for role in (None, *ROLES)}
     return w

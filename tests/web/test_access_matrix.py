@@ -84,7 +84,7 @@ OPEN = {
     ("GET", "/policy/variables"),
 }
 """Routes any signed-in account may use whatever its permissions: who am I, home, and the policy text (public)."""
-SCOPED_KINDS = {"firm", "run", "project", "new_project", "app", "user", "file", "notice"}
+SCOPED_KINDS = {"firm", "run", "project", "new_project", "app", "user", "file", "notice", "entry", "listable"}
 
 # Patterns of the table (admin department town enterprise auditor).
 ALL = "200 200 200 200 200"
@@ -107,6 +107,25 @@ UPLOAD = "200/200/404 403/403/404 200/404/404 200/404/404 403/403/404"
 ACCOUNT = "409/200/404 403/403/403 403/403/403 403/403/403 403/403/403"
 MINE = "200/404/404 200/404/404 200/404/404 200/404/404 200/404/404"
 """One's own notification (another account's is 404, as one that does not exist)."""
+REGISTER_ADD = "201/201/404 403/403/403 201/404/404 403/403/403 403/403/403"
+"""Listing a firm on the 高耗低效 register by hand: town and admin (the register's intake roles), in their scope."""
+REGISTER_PLAN = "200/200/404 403/403/404 200/404/404 403/404/404 403/403/404"
+"""A move of a register entry that town and admin make (a department that is not its responsible unit: 403)."""
+REGISTER_MOVES = (("plan", REGISTER_PLAN), ("remove", DECIDE))
+"""The 高耗低效 moves of the matrix, from 已排摸列入: the plan (town, admin), and removal (admin only, final)."""
+PLAN = {
+    "category": "renovation",
+    "measures": "矩阵测试",
+    "deadline": "2099-12-31",
+    "responsible_unit": "economy_bureau",
+    "reason": "矩阵测试",
+}
+
+
+def _add_entry(w: World, x: Any) -> dict[str, Any]:
+    return {"json": {"credit_code": x[1], "reason": "矩阵测试"}}
+
+
 MOVES = (
     ("submit", "draft", APPLY),
     ("start_review", "submitted", REVIEW),
@@ -153,8 +172,12 @@ class Row:
         return {role: tuple(g.split("/")) for role, g in zip(ROLES, groups, strict=True)}
 
     def url(self, x: Any) -> str:
+        """The path with its parameters filled in: ``x``, or each of a tuple in turn (a register kind, an entry)."""
         path = self.path.replace("{action}", self.action)
-        return path.replace(path[path.index("{") : path.index("}") + 1], str(x)) if "{" in path else path
+        for value in x if isinstance(x, tuple) else (x,):
+            if "{" in path:
+                path = path.replace(path[path.index("{") : path.index("}") + 1], str(value))
+        return path
 
 
 def body(**kw: Any) -> Callable[[World, Any], dict[str, Any]]:
@@ -270,6 +293,22 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/api/v1/notifications/read-all", ALL),
     Row("POST", "/api/v1/notifications/{notification_id}/read", MINE, "notice"),
     Row("GET", "/api/v1/todo", ALL),
+    Row("GET", "/api/v1/registers", ALL),
+    Row("GET", "/api/v1/registers/{kind}", LOOKUP, "regkind"),
+    Row("GET", "/api/v1/registers/{kind}/export.xlsx", LOOKUP, "regkind"),
+    Row("POST", "/api/v1/registers/{kind}/entries", REGISTER_ADD, "listable", _add_entry),
+    Row("GET", "/api/v1/registers/{kind}/entries/{entry_id}", READ, "entry"),
+    *(
+        Row(
+            "POST",
+            "/api/v1/registers/{kind}/entries/{entry_id}/{action}",
+            want,
+            "entry:identified",
+            body(json={**PLAN, "targets": {"tax_per_mu": "5"}}),
+            action,
+        )
+        for action, want in REGISTER_MOVES
+    ),
     Row("GET", "/api/v1/audit", AUDIT),
     Row("GET", "/api/v1/audit/export.xlsx", AUDIT),
     Row("GET", "/api/v1/audit/export.csv", AUDIT),
@@ -366,6 +405,21 @@ TABLE: tuple[Row, ...] = (
     ),
     Row("POST", "/admin/users/{user_id}/unlock", page(ACCOUNT), "user:locked"),
     Row("GET", "/admin/audit", AUDIT),
+    Row("GET", "/registers", ALL),
+    Row("GET", "/registers/{kind}", LOOKUP, "regkind"),
+    Row("GET", "/registers/{kind}/export.xlsx", LOOKUP, "regkind"),
+    Row("GET", "/registers/{kind}/{entry_id}", READ, "entry"),
+    *(
+        Row(
+            "POST",
+            "/registers/{kind}/{entry_id}/{action}",
+            page(want),
+            "entry:identified",
+            body(data={**PLAN, "target.tax_per_mu": "5", "confirm": "1"}),  # the page's confirmation, for removal
+            action,
+        )
+        for action, want in REGISTER_MOVES
+    ),
     Row("GET", "/notifications", ALL),
     Row("POST", "/notifications/read-all", page(ALL)),
     Row("POST", "/notifications/{notification_id}/read", page(MINE), "notice"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -282,3 +283,22 @@ def test_profile_when_firm_has_projects_lists_them_with_application_links(projec
     )
     page = c.get(f"/enterprises/{code}", headers={"accept": "text/html"}).text
     assert f'href="/applications/{sub[0]["id"]}"' in page and "800,000.00" in page and "已提交" in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_profile_when_explanations_cite_parameters_names_them_never_by_path(client_as, lang):
+    """The stored explanation cites its parameters by path (mujun.benchmark_mode = aggregate); the page reads each
+    as its name and a choice as its label (issue 9: no internal identifier reaches a user)."""
+    c = client_as("enterprise")
+    if lang == "en":
+        c.get("/lang/en")
+    try:
+        code = c.get("/api/v1/session").json()["credit_code"]
+        page = c.get(f"/enterprises/{code}", headers={"accept": "text/html"}).text
+    finally:
+        c.get("/lang/zh")
+    explained = " ".join(block.split("</div>")[0] for block in page.split('<div class="explain">')[1:])
+    assert explained, "the profile shows no explanation"
+    assert not re.search(r"\b(mujun|low_efficiency|class_override)\.[a-z_]+", explained), explained[:500]
+    assert "= aggregate" not in explained
+    assert ("“基准值口径” = 当年参评企业合计之比" if lang == "zh" else "“How benchmarks are set”") in explained

@@ -90,6 +90,8 @@ def site(tmp_path_factory) -> dict:
         "path": admin.get("/api/v1/policy/parameters").json()["parameters"][0]["path"],
         "code": "zh",
         "action": "submit",
+        "kind": "high_consumption_low_efficiency",  # a register (清单) and one of its entries
+        "entry_id": admin.get("/api/v1/registers/high_consumption_low_efficiency").json()["items"][0]["id"],
         "notification_id": 1,  # only writes name one: asked without the token, refused before it is looked up
     }
     no_token = client_for(p, "admin")
@@ -155,6 +157,8 @@ def test_every_route_when_asked_as_admin_answers_with_the_csp_and_no_store(site)
         "/calculator/template.xlsx",
         "/applications.xlsx",
         "/imports/template.xlsx",
+        "/registers/{kind}/export.xlsx",
+        "/api/v1/registers/{kind}/export.xlsx",
     } <= downloads, sorted(downloads)
 
 

@@ -68,7 +68,8 @@ USER_CHANGES = {
     "POST /api/v1/admin/users/{user_id}/reset-password",
 }
 """Operations whose case naming a signed-in account is sent to the throwaway account instead."""
-ACTIONS = ("submit", "start_review", "approve", "reject", "pay", "revise", "withdraw", "recompute")
+ACTIONS = ("submit", "start_review", "approve", "reject", "pay", "revise", "withdraw", "recompute", "confirm", "plan")
+"""The moves the cases name: of applications, and of register entries (清单)."""
 
 
 class World:
@@ -111,6 +112,10 @@ class World:
             "path": ["tech_renovation.major_rate", "mujun.quotas_above_scale"],
             "action": list(ACTIONS),
             "notification_id": notices,
+            "kind": ["high_consumption_low_efficiency", "zero_land", "no_such_register"],
+            "entry_id": [
+                e["id"] for e in admin.get("/api/v1/registers/high_consumption_low_efficiency").json()["items"][:3]
+            ],
         }
         self.bodies: dict[str, list[Any]] = {
             "POST /api/v1/projects": [project, {**project, "credit_code": self.paths["credit_code"][1]}],
@@ -118,6 +123,10 @@ class World:
             "POST /api/v1/applications": [{"project_id": pid, "clause": c} for c in ("2.10", "2.11", "9.9")],
             "POST /api/v1/evaluations": [{"year": 2023}, {"year": 2023, "method": {"changes": {"x.y": 1}}}],
             "POST /api/v1/session": [{"username": "enterprise", "password": DEMO_PASSWORD}],
+            "POST /api/v1/registers/{kind}/entries": [
+                {"credit_code": me, "reason": "模糊测试"},
+                {"credit_code": codes[-1], "reason": "模糊测试", "category": "renovation"},
+            ],
             "POST /api/v1/admin/users": [
                 {
                     "username": "fuzz-new",

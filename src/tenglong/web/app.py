@@ -24,6 +24,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["t"] = t
 templates.env.filters["money"] = figures.money  # exact Decimal text, never through float
 templates.env.filters["when"] = figures.when  # stored UTC → Beijing time
+templates.env.filters["parameter_names"] = figures.parameter_names  # stored explanations: parameters by name
 templates.env.globals["state_name"] = figures.state_name  # a workflow state's name, from its YAML file
 templates.env.globals["where_label"] = figures.where_label  # where a problem is, as its label (the error box)
 
@@ -39,6 +40,7 @@ API_MODULES = (
     "api.admin",
     "api.notifications",
     "api.todo",
+    "api.registers",
 )  # api.evaluations also serves /dashboard
 PAGE_MODULES = (
     "pages.auth",
@@ -51,6 +53,7 @@ PAGE_MODULES = (
     "pages.imports",
     "pages.admin",
     "pages.notifications",
+    "pages.registers",
     "pages.docs",
     "pages.static_extras",
 )

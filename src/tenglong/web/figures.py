@@ -288,3 +288,52 @@ def unit_name(unit: str | None, lang: str = "zh") -> str:
     if lang == "zh":
         return "比例" if unit == "ratio" else unit
     return UNIT_NAMES_EN.get(unit, unit)
+
+
+@functools.cache
+def _messages() -> frozenset[str]:
+    return frozenset(catalogue())
+
+
+@functools.cache
+def _parameters() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    return {p.path: (p.description_zh, p.description_en, tuple(p.choices)) for p in loader.parameters()}
+
+
+_PARAMETER_PATH = re.compile(r"(?<![\w.])([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)(\*?)(?: = ([a-z_]+))?")
+
+
+def parameter_names(text: str | None, lang: str = "zh") -> str:
+    """Stored explanation text with each parameter path read as its name, and a choice value as its label.
+
+    The evaluation and the register proposals cite the parameters they used by path
+    (``mujun.benchmark_mode = aggregate``); people read “基准值口径” = 当年参评企业合计之比. A path ending in
+    ``*`` (a family) reads as the name of its first member. Text that is not a parameter path is left as it is.
+
+    >>> parameter_names("（参数 mujun.below_scale_min_land_mu，假设）")
+    '（参数 “参评规下企业的最小实际用地面积”，假设）'
+    >>> parameter_names("(mujun.benchmark_mode = aggregate, assumption)", "en")
+    "(parameter “How benchmarks are set” = the year's aggregate of the evaluated firms, assumption)"
+    >>> parameter_names("参见 example.com 与 2.10")
+    '参见 example.com 与 2.10'
+    """
+    if not text:
+        return text or ""
+    params = _parameters()
+
+    def name(m: re.Match[str]) -> str:
+        path, family, value = m.group(1), m.group(2), m.group(3)
+        found = params.get(path) or (
+            next((v for k, v in params.items() if k.startswith(path)), None) if family else None
+        )
+        if found is None:
+            return m.group(0)
+        zh, en, choices = found
+        label = f"“{zh if lang == 'zh' else en}”"
+        out = label if lang == "zh" else f"parameter {label}"
+        if value is not None:
+            key = f"policy.value.{value}"
+            out += f" = {t(key, lang) if value in choices and key in _messages() else value}"
+        return out
+
+    return _PARAMETER_PATH.sub(name, text)

@@ -30,11 +30,13 @@ from ...adapters.tabular.xlsx import Book, Column
 from ...core.errors import InvalidInput, Problem
 from ...registers import events
 from ...registers.kinds import Kind
+from ...registers.roles import Actor
+from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
 from .common import KINDS, kind_of, today, view
 from .views import EntryFilter, history, rows, town_code
 
-__all__ = ["export", "export_document", "write_xlsx"]
+__all__ = ["export", "export_document", "export_list", "write_xlsx"]
 
 FORMATS = (".json", ".xlsx")
 
@@ -198,3 +200,29 @@ def export(
         criteria = {k: v for k, v in (("kind", kind), ("town", town), ("day", day.isoformat())) if v}
         w.record(events.EXPORT, f"registers{suffix}", None, {"rows": counts["entries"], "filter": criteria})
     return counts
+
+
+def export_list(
+    uow: UnitOfWork, actor: Actor, f: EntryFilter, day: dt.date | None = None, address: str | None = None
+) -> tuple[bytes, int]:
+    """The entries of one kind that ``actor`` sees and that pass ``f`` (the register page's list) as a workbook, in
+    the shape of the XLSX export, audited as one ``export.download``; the bytes and the number of rows.
+
+    Raises:
+        Forbidden: a role without ``read``. NotFound: an unknown kind. InvalidInput: an unknown town.
+    """
+    require(actor, "read")
+    kind = kind_of(f.kind)
+    day = day or today()
+    with uow.read() as conn:
+        found = [view(r, day) for r in rows(conn, actor, f, day)]
+        past = history(conn, kind.key, [e["id"] for e in found])
+    for e in found:
+        e["history"] = past[e["id"]]
+    with Book(None) as book:
+        book.list_sheet(kind.zh, _columns(kind), [_row(kind, e) for e in found])
+    content = book.close()
+    criteria = {k: v for k, v in vars(f).items() if v is not None and v != ""}
+    with uow.write(actor, address) as w:
+        w.record(events.EXPORT, f"registers/{kind.key}.xlsx", None, {"rows": len(found), "filter": criteria})
+    return bytes(content), len(found)

@@ -23,6 +23,7 @@ from ...services.subsidies import applications as subsidies
 from ..app import render
 from ..limits import IdPath, PageQuery
 from ..security import ActorDep, FormDep, PlatformDep, client_address, language, require
+from . import registers
 
 router = APIRouter(include_in_schema=False)
 APPLY = require("apply")
@@ -293,7 +294,7 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
     to a record in scope, then show the record again.
     """
     owner, owner_id = str(form.get("owner") or ""), str(form.get("owner_id") or "")
-    if owner != subsidies.OWNER.key or not owner_id.isdigit() or not 1 <= int(owner_id) <= 2**31 - 1:
+    if owner not in attachments.OWNERS or not owner_id.isdigit() or not 1 <= int(owner_id) <= 2**31 - 1:
         raise NotFound(owner_id)
     upload = form.get("file")
     name = upload.filename if isinstance(upload, UploadFile) else None
@@ -313,10 +314,24 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
     except (InvalidInput, TooLarge) as exc:
         problems = exc.problems if isinstance(exc, InvalidInput) else [_too_large(exc)]
         status = 422 if isinstance(exc, InvalidInput) else 413
+        page = _detail if owner == subsidies.OWNER.key else _register_entry(owner)
         return await run_in_threadpool(
-            _detail, request, p, actor, int(owner_id), status, upload_problems=problems, upload_kind=form.get("kind")
+            page, request, p, actor, int(owner_id), status, upload_problems=problems, upload_kind=form.get("kind")
         )
-    return RedirectResponse(f"/applications/{owner_id}#attachments", status_code=303)
+    return RedirectResponse(f"{_record_url(owner, owner_id)}#attachments", status_code=303)
+
+
+def _record_url(owner: str, owner_id: Any) -> str:
+    """The page of the record an attachment belongs to: an application, or a register entry (its owner is the
+    register kind, registered by ``services/campaign/entries.py``)."""
+    return f"/applications/{owner_id}" if owner == subsidies.OWNER.key else f"/registers/{owner}/{owner_id}"
+
+
+def _register_entry(owner: str) -> Any:
+    """The entry page of a register kind, shown again with the upload's problems."""
+    return lambda request, p, actor, entry_id, status, **kw: registers.entry_response(
+        request, p, actor, owner, entry_id, status, **kw
+    )
 
 
 class _Empty:
@@ -350,4 +365,4 @@ def attachment_download(attachment_id: IdPath, actor: ActorDep, p: PlatformDep) 
 def attachment_remove(request: Request, attachment_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
     """Remove an attachment not yet submitted (it is marked; the file is kept), then show its record again."""
     owner = attachments.remove(p, actor, attachment_id, client_address(request))
-    return RedirectResponse(f"/applications/{owner['owner_id']}#attachments", status_code=303)
+    return RedirectResponse(f"{_record_url(owner['owner_type'], owner['owner_id'])}#attachments", status_code=303)

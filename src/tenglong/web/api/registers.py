@@ -1,0 +1,169 @@
+"""The campaign registers (清单, A.3): the kinds, the entries of a kind (filtered), one entry with its history,
+attachments, target check and next moves, a person's addition (with a reason), a move, and the Excel export.
+
+Scope is the services': a town sees and acts on its own town's entries, an enterprise sees its own, a department
+acts where it is the responsible unit. An entry outside the caller's scope is 404; a move the caller may not make
+is 403; a move the state or a condition does not allow is 409; missing or wrong fields are 422, all listed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...core.errors import NotFound
+from ...registers.roles import Actor
+from ...services.campaign import entries, export, views
+from ...services.campaign.common import KINDS, kind_of
+from ..limits import IdPath
+from ..security import ActorDep, BodyDep, PlatformDep, client_address, require
+from .subsidies import _doc, _json
+
+router = APIRouter(prefix="/api/v1", tags=["registers"])
+Reader = Annotated[Actor, require("read")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _body(example: dict[str, Any]) -> dict[str, Any]:
+    """The documented JSON body of a write (an object; its fields are read by the route)."""
+    return {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "example": example}}}}}
+
+
+def kind_public(key: str) -> dict[str, Any]:
+    """A kind as the API shows it: key, clause, names, states, categories, units, fields, evidence."""
+    k = KINDS[key]
+    return {
+        "key": k.key,
+        "clause": k.clause,
+        "zh": k.zh,
+        "en": k.en,
+        "cycle": k.cycle,
+        "states": [{"key": s.key, "zh": s.zh, "en": s.en, "terminal": s.terminal} for s in k.workflow.states.values()],
+        "categories": [{"key": c.key, "zh": c.zh, "en": c.en} for c in k.categories],
+        "responsible_units": [{"key": u.key, "zh": u.zh, "en": u.en} for u in k.units],
+        "fields": [
+            {"key": f.key, "zh": f.zh, "en": f.en, "unit": f.type.unit, "required": f.required}
+            for f in k.fields.values()
+        ],
+        "evidence": [{"key": e, "zh": zh, "en": en} for e, (zh, en) in k.evidence.items()],
+    }
+
+
+def entry_filter(
+    kind: str, town: str | None, category: str | None, state: str | None, overdue: str | None, unit: str | None
+) -> views.EntryFilter:
+    """The filter of a list (``overdue``: ``true``/``1`` or ``false``/``0``; anything else is no filter)."""
+    flag = {"true": True, "1": True, "false": False, "0": False}.get(str(overdue or "").lower())
+    return views.EntryFilter(
+        kind=kind_of(kind).key,
+        town=town or None,
+        category=category or None,
+        state=state or None,
+        overdue=flag,
+        responsible_unit=unit or None,
+    )
+
+
+def _same_kind(e: dict[str, Any], kind: str) -> dict[str, Any]:
+    if e["kind"] != kind_of(kind).key:
+        raise NotFound(e["id"])
+    return e
+
+
+@router.get("/registers")
+def list_kinds(actor: Reader) -> Response:
+    """The register kinds, in the order of their clauses, with their states, categories, units and fields."""
+    return _json({"kinds": [kind_public(k) for k in KINDS]})
+
+
+@router.get("/registers/{kind}")
+def list_kind_entries(
+    kind: str,
+    actor: ActorDep,
+    p: PlatformDep,
+    town: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+    overdue: str | None = None,
+    responsible_unit: str | None = None,
+) -> Response:
+    """The entries of a kind in your scope (filters: town name or code, category, state, overdue, responsible unit)."""
+    f = entry_filter(kind, town, category, state, overdue, responsible_unit)
+    found = views.list_entries(p.uow, actor, f)
+    return _json({"kind": f.kind, "items": found, "total": len(found)})
+
+
+@router.get("/registers/{kind}/export.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def export_kind(
+    kind: str,
+    request: Request,
+    actor: ActorDep,
+    p: PlatformDep,
+    town: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+    overdue: str | None = None,
+    responsible_unit: str | None = None,
+) -> Response:
+    """The filtered list of a kind as an Excel workbook (Chinese headers with units); the export is audited."""
+    f = entry_filter(kind, town, category, state, overdue, responsible_unit)
+    content, _ = export.export_list(p.uow, actor, f, address=client_address(request))
+    return Response(
+        content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="register-{f.kind}.xlsx"'}
+    )
+
+
+@router.post(
+    "/registers/{kind}/entries",
+    status_code=201,
+    openapi_extra=_body({"credit_code": "913310821003686548", "reason": "实地排摸发现"}),
+)
+def add_entry(kind: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+    """List an enterprise (or its project) on a register by hand: ``credit_code``, ``reason`` (required),
+    ``category``, ``project_id``, ``fields`` (the kind's entry fields)."""
+    b = _doc(raw, credit_code="text", reason="text", category="text", project_id="id", fields="object")
+    entry_id = entries.add(
+        p.uow,
+        actor,
+        kind_of(kind).key,
+        str(b.get("credit_code") or ""),
+        reason=b.get("reason"),
+        fields=b.get("fields"),
+        project_id=b.get("project_id"),
+        category=b.get("category") or None,
+        address=client_address(request),
+    )
+    return _json(views.entry(p.uow, actor, entry_id), 201)
+
+
+@router.get("/registers/{kind}/entries/{entry_id}")
+def get_entry(kind: str, entry_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+    """One entry: facts, plan, the targets checked against data, history (Beijing times), attachments, your moves."""
+    return _json(_same_kind(views.entry(p.uow, actor, entry_id), kind))
+
+
+@router.post(
+    "/registers/{kind}/entries/{entry_id}/{action}",
+    openapi_extra=_body(
+        {
+            "category": "renovation",
+            "measures": "淘汰燃煤锅炉，新增自动化产线",
+            "targets": {"tax_per_mu": "5"},
+            "deadline": "2023-12-31",
+            "responsible_unit": "economy_bureau",
+        }
+    ),
+)
+def entry_move(
+    kind: str, entry_id: IdPath, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
+) -> Response:
+    """Make a move of the entry's loop: the move's fields as a JSON object (``reason``, ``note``, ``category``,
+    ``measures``, ``targets`` as ``{indicator: value}``, ``deadline``, ``responsible_unit``, ``opinion``…) and
+    ``fields`` (entry fields to record with it)."""
+    b = _doc(raw, fields="object")
+    _same_kind(views.entry(p.uow, actor, entry_id), kind)
+    given = {k: v for k, v in b.items() if k != "fields"}
+    entries.move(p.uow, actor, entry_id, action, given, fields=b.get("fields"), address=client_address(request))
+    return _json(views.entry(p.uow, actor, entry_id))

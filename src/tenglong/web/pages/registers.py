@@ -1,0 +1,260 @@
+"""清单 pages (the campaign registers, A.3): the kinds with their counts, a kind's board and list (filters, sorting,
+Excel export), and one entry with its facts, plan, timeline, attachments and next moves.
+
+Every page calls the campaign services (``services/campaign``); the scope is theirs: a town sees and acts on its
+town, an enterprise sees its own entries and adds evidence, a department acts where it is the responsible unit.
+Moves into a final state (关停退出, 销号, 不予列入…) are asked first (``form[data-confirm]``, ``confirm=1``);
+without the confirmation a page says what the move would do, and nothing is done.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ...core.errors import InvalidInput, NotFound
+from ...core.mujun.indicators import LABELS, UNITS
+from ...registers.kinds import Kind
+from ...registers.roles import Actor
+from ...services import attachments
+from ...services.campaign import entries, export, views
+from ...services.campaign.common import KINDS, kind_of
+from ...services.subsidies.applications import town_choices
+from ..api.registers import entry_filter
+from ..app import render
+from ..limits import IdPath
+from ..security import ActorDep, FormDep, PlatformDep, client_address, language
+
+router = APIRouter(include_in_schema=False)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILTERS = ("town", "category", "state", "overdue", "responsible_unit")
+BOARD_LIMIT = 12
+"""Most cards a board column shows (the list shows every entry)."""
+SORTS = ("enterprise", "town", "category", "state", "deadline", "opened", "unit")
+
+
+def _name(d: dict[str, Any], stem: str, lang: str) -> str:
+    return str(d.get(f"{stem}_{lang}") or d.get(f"{stem}_zh") or "")
+
+
+@router.get("/registers")
+def kinds_page(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+    """The six kinds, each with its count per state and how many are overdue (within the caller's scope)."""
+    found = views.list_entries(p.uow, actor)
+    per_kind: dict[str, collections.Counter] = {k: collections.Counter() for k in KINDS}
+    overdue: collections.Counter = collections.Counter()
+    for e in found:
+        per_kind[e["kind"]][e["status"]] += 1
+        overdue[e["kind"]] += bool(e["overdue"])
+    return render(request, "registers/index.html", kinds=list(KINDS.values()), counts=per_kind, overdue=overdue)
+
+
+def _sorted(found: list[dict[str, Any]], sort: str, lang: str) -> list[dict[str, Any]]:
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        return found
+    pick = {
+        "enterprise": lambda e: e["enterprise_name"] or "",
+        "town": lambda e: _name(e, "town", lang),
+        "category": lambda e: _name(e, "category", lang),
+        "state": lambda e: list(KINDS[e["kind"]].workflow.states).index(e["status"]),
+        "deadline": lambda e: e["deadline"] or dt.date.max,
+        "opened": lambda e: e["opened"],
+        "unit": lambda e: _name(e, "unit", lang),
+    }[key]
+    return sorted(found, key=pick, reverse=sort.startswith("-"))
+
+
+@router.get("/registers/{kind}")
+def kind_page(
+    request: Request,
+    kind: str,
+    actor: ActorDep,
+    p: PlatformDep,
+    view: str = "board",
+    town: str = "",
+    category: str = "",
+    state: str = "",
+    overdue: str = "",
+    responsible_unit: str = "",
+    sort: str = "",
+) -> Response:
+    """A kind's entries as a board (a column per state) or a sortable list, with filters and the Excel export."""
+    k = kind_of(kind)
+    lang = language(request)
+    f = entry_filter(k.key, town, category, state, overdue, responsible_unit)
+    found = _sorted(views.list_entries(p.uow, actor, f), sort, lang)
+    chosen = {
+        "town": town,
+        "category": category,
+        "state": state,
+        "overdue": overdue,
+        "responsible_unit": responsible_unit,
+    }
+    query = "&".join(f"{name}={value}" for name, value in chosen.items() if value)
+    columns = [(s, [e for e in found if e["status"] == s.key]) for s in k.workflow.states.values()]
+    return render(
+        request,
+        "registers/kind.html",
+        k=k,
+        view="list" if view == "list" else "board",
+        entries=found,
+        columns=[(s, items) for s, items in columns if items or not s.terminal],
+        chosen=chosen,
+        query=query,
+        sort=sort,
+        sorts=SORTS,
+        board_limit=BOARD_LIMIT,
+        towns=town_choices(lang) if actor.sees_all_enterprises else [],
+    )
+
+
+@router.get("/registers/{kind}/export.xlsx")
+def kind_export(
+    request: Request,
+    kind: str,
+    actor: ActorDep,
+    p: PlatformDep,
+    town: str = "",
+    category: str = "",
+    state: str = "",
+    overdue: str = "",
+    responsible_unit: str = "",
+) -> Response:
+    """The filtered list as an Excel workbook (the register's columns, Chinese headers with units); audited."""
+    f = entry_filter(kind, town, category, state, overdue, responsible_unit)
+    content, _ = export.export_list(p.uow, actor, f, address=client_address(request))
+    return Response(
+        content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="register-{f.kind}.xlsx"'}
+    )
+
+
+def _field_choices(k: Kind, key: str, choices: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
+    """(value, label) of a choice field of a move: categories and units by name, indicators by label."""
+    out = []
+    for c in choices:
+        found = k.category(c) if key == "category" else k.unit(c) if key == "responsible_unit" else None
+        label = (found.zh if lang == "zh" else found.en) if found else c
+        out.append((c, label))
+    return out
+
+
+def move_forms(k: Kind, e: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The entry's next moves as forms: each field with its label, kind, choices and whether it is required;
+    ``final`` when the move ends the loop (asked first)."""
+    out = []
+    for m in e["moves"]:
+        target = k.workflow.move(m["action"], e["status"])
+        fields = []
+        for key in [*m["requires"], *m["accepts"]]:
+            fd = k.workflow.fields[key]
+            if fd.kind == "attachments":
+                continue
+            fields.append(
+                {
+                    "key": key,
+                    "label": fd.zh if lang == "zh" else fd.en,
+                    "kind": fd.kind,
+                    "required": key in m["requires"],
+                    "max_length": fd.max_length,
+                    "example": fd.example,
+                    "choices": _field_choices(k, key, fd.choices, lang) if fd.kind == "choice" else [],
+                    "indicators": [(c, LABELS[c][0 if lang == "zh" else 1], UNITS[c]) for c in fd.choices]
+                    if fd.kind == "targets"
+                    else [],
+                }
+            )
+        final = bool(target and k.workflow.states[target.target].terminal)
+        out.append({**m, "fields": fields, "final": final, "label": m["zh"] if lang == "zh" else m["en"]})
+    return out
+
+
+def _given(form: Any, k: Kind, action: str, status: str) -> dict[str, Any]:
+    """A move's fields from the posted form (targets from ``target.<indicator>``)."""
+    m = k.workflow.move(action, status)
+    keys = [*m.requires, *m.accepts] if m else []
+    out: dict[str, Any] = {}
+    for key in keys:
+        fd = k.workflow.fields[key]
+        if fd.kind == "targets":
+            values = {c: str(form.get(f"target.{c}") or "").strip() for c in fd.choices}
+            out[key] = {c: _number(v) for c, v in values.items() if v}
+        elif fd.kind != "attachments":
+            out[key] = str(form.get(key) or "")
+    return out
+
+
+def _number(text: str) -> str:
+    clean = text.replace(",", "").replace("，", "").strip()
+    try:
+        return str(Decimal(clean))
+    except InvalidOperation:
+        return text
+
+
+def entry_response(
+    request: Request, p: Any, actor: Actor, kind: str, entry_id: int, status_code: int = 200, **kw: Any
+) -> Response:
+    e = views.entry(p.uow, actor, entry_id)
+    k = kind_of(kind)
+    if e["kind"] != k.key:
+        raise_not_found(entry_id)
+    lang = language(request)
+    return render(
+        request,
+        "registers/entry.html",
+        status_code=status_code,
+        k=k,
+        e=e,
+        forms=move_forms(k, e, lang),
+        fields=k.fields,
+        indicators={c: (LABELS[c][0 if lang == "zh" else 1], UNITS[c]) for c in LABELS},
+        may_attach=attachments.may_upload(actor, k.key, e["status"]),
+        kinds=attachments.kinds_of(k.key),
+        max_attachment_mb=p.settings.max_attachment_mb,
+        **kw,
+    )
+
+
+def raise_not_found(entry_id: Any) -> None:
+    """An entry asked for under another kind is not there (404)."""
+    raise NotFound(entry_id)
+
+
+@router.get("/registers/{kind}/{entry_id}")
+def entry_page(request: Request, kind: str, entry_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+    """One entry: facts, plan and its targets against data, timeline, attachments, and the caller's next moves."""
+    return entry_response(request, p, actor, kind, entry_id)
+
+
+@router.post("/registers/{kind}/{entry_id}/{action}")
+def entry_move(
+    request: Request, kind: str, entry_id: IdPath, action: str, actor: ActorDep, p: PlatformDep, form: FormDep
+) -> Response:
+    """Make a move from the entry's page, then show the entry again. A move into a final state needs ``confirm=1``
+    (the page's dialog sets it); without it a page says what the move would do and asks again."""
+    e = views.entry(p.uow, actor, entry_id)
+    k = kind_of(kind)
+    if e["kind"] != k.key:
+        raise_not_found(entry_id)
+    given = _given(form, k, action, e["status"])
+    target = k.workflow.move(action, e["status"])
+    final = bool(target and k.workflow.states[target.target].terminal)
+    if final and str(form.get("confirm") or "") != "1":
+        forms = [f for f in move_forms(k, e, language(request)) if f["action"] == action]
+        if forms:
+            posted = {key: str(v) for key, v in form.items() if key not in ("csrf_token", "confirm")}
+            return render(request, "registers/confirm.html", k=k, e=e, f=forms[0], posted=posted)
+    try:
+        entries.move(p.uow, actor, entry_id, action, given, address=client_address(request))
+    except InvalidInput as exc:
+        posted = {key: str(v) for key, v in form.items() if key != "csrf_token"}
+        return entry_response(
+            request, p, actor, kind, entry_id, 422, failed=action, move_problems=exc.problems, posted=posted
+        )
+    return RedirectResponse(f"/registers/{k.key}/{entry_id}", status_code=303)

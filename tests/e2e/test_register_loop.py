@@ -1,0 +1,119 @@
+"""One full 高耗低效 loop in a real browser, from the platform's proposal to 销号, across the town and admin roles:
+the town confirms the proposal, makes the plan (一企一方案: category, measures, a target indicator, the deadline,
+the responsible unit), starts the rectification and asks for the acceptance; the administrator uploads the
+acceptance report and closes the entry off after the confirmation dialog. The board, the entry page and a move form
+are photographed at desktop width and at 390 px.
+
+Screenshots: test-results/screenshots/register-{board,entry,plan-form}-{desktop,phone}.png.
+"""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import expect
+
+from .conftest import PASSWORD, screenshot
+
+HCLE = "high_consumption_low_efficiency"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def _proposal(server: str) -> dict:
+    """A proposed 高耗低效 entry of the town's (the platform proposed it after the published evaluation)."""
+    with httpx.Client(base_url=server, timeout=60) as c:
+        assert c.post("/api/v1/session", json={"username": "town", "password": PASSWORD}).status_code == 200
+        items = c.get(f"/api/v1/registers/{HCLE}", params={"state": "proposed"}).json()["items"]
+    assert items, "the demo county has proposals in the town"
+    return items[0]
+
+
+def _move(page, action: str, fill: dict[str, str] | None = None, confirm: bool = False) -> None:
+    form = page.locator(f'form[data-action="{action}"]')
+    expect(form).to_be_visible()
+    for name, value in (fill or {}).items():
+        field = form.locator(f'[name="{name}"]')
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    form.locator("button[type=submit]").click()
+    if confirm:
+        dialog = page.locator("#confirm-dialog")
+        expect(dialog).to_be_visible()
+        dialog.locator("#confirm-ok").click()
+    page.wait_for_load_state("load")
+
+
+def _state(page, text: str) -> None:
+    expect(page.locator("#entry-state")).to_have_text(text)
+
+
+def test_register_loop_when_run_from_proposal_to_closed_off_across_town_and_admin(page, server, login, render_errors):
+    """Proposal → 确认列入 → 制定方案 → 开始整治 → 申请验收 (town) → acceptance report → 达标销号 (admin, confirmed)."""
+    entry = _proposal(server)
+    url = f"{server}/registers/{HCLE}/{entry['id']}"
+    page.set_viewport_size(DESKTOP)
+    login("town")
+    page.click('nav.mainnav a[href="/registers"]')
+    expect(page.locator(f'[data-kind="{HCLE}"]')).to_be_visible()
+    page.click(f'[data-kind="{HCLE}"] h2 a')
+    expect(page.locator("#board")).to_be_visible()
+    screenshot(page, "register-board-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "register-board-phone")
+    page.set_viewport_size(DESKTOP)
+    page.click("#view-list")
+    expect(page.locator("#list")).to_be_visible()
+    page.goto(url)
+    _state(page, "系统建议列入（待确认）")
+    _move(page, "confirm", {"note": "经实地核查属实"})
+    _state(page, "已排摸列入")
+    form = page.locator('form[data-action="plan"]')
+    form.scroll_into_view_if_needed()
+    screenshot(page, "register-plan-form-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "register-plan-form-phone")
+    page.set_viewport_size(DESKTOP)
+    _move(
+        page,
+        "plan",
+        {
+            "category": "renovation",
+            "measures": "淘汰燃煤锅炉，新增自动化产线",
+            "target.tax_per_mu": "0.0001",
+            "deadline": "2099-12-31",
+            "responsible_unit": "economy_bureau",
+        },
+    )
+    _state(page, "已制定方案")
+    expect(page.locator("#targets")).to_contain_text("万元/亩")
+    _move(page, "start")
+    _state(page, "整治中")
+    _move(page, "request_acceptance", {"note": "已完成整治"})
+    _state(page, "验收中")
+    expect(page.locator('form[data-action="close_off"]')).to_have_count(0)  # the town does not close off
+
+    login("admin")
+    page.goto(url)
+    expect(page.locator('form[data-action="close_off"]')).to_contain_text("验收报告")
+    page.select_option("#upload select[name=kind]", "acceptance_report")
+    page.set_input_files(
+        "#upload input[type=file]", files=[{"name": "验收报告.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.click("#upload button[type=submit]")
+    page.wait_for_load_state("load")
+    expect(page.locator("#attachments")).to_contain_text("验收报告.pdf")
+    screenshot(page, "register-entry-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "register-entry-phone")
+    page.set_viewport_size(DESKTOP)
+    _move(page, "close_off", {"opinion": "各项指标均已达到方案目标值，同意销号"}, confirm=True)
+    _state(page, "达标销号")
+    timeline = page.locator("#timeline")
+    for move in ("确认列入", "制定方案", "开始整治", "申请验收", "达标销号"):
+        expect(timeline).to_contain_text(move)
+    expect(timeline).to_contain_text("北京时间")
+    expect(page.locator("#actions")).to_have_count(0)
+    assert not render_errors, render_errors
