@@ -65,7 +65,7 @@ SYSTEM = "system"
 """The permission of moves the platform makes itself (no signed-in actor)."""
 OWNER = "owner"
 """In ``todo`` and ``notify``: the record's owner (its enterprise, a town for its firms, or the user who created it)."""
-TODO = ("any", OWNER, "none")
+TODO_MODES = ("any", OWNER, "none")
 """What a move's ``todo`` key may say: anyone with the permission (``true``, the default), the owner, nobody."""
 
 KINDS = ("text", "reference", "date", "amount", "attachments", "choice", "targets")
@@ -286,7 +286,7 @@ class Workflow:
             zh, en = str(m.get("zh", action)), str(m.get("en", action))
             raw_todo = m.get("todo", True)
             todo = ("any" if raw_todo else "none") if isinstance(raw_todo, bool) else str(raw_todo)
-            if todo not in TODO:
+            if todo not in TODO_MODES:
                 errors.append(f"move {action}: todo {raw_todo!r} is not true, false or {OWNER}")
             notify = tuple(str(n) for n in (m.get("notify") or ()))
             roles, proof, when = _extras(action, m, evidence, conditions, errors)

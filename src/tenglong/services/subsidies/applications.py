@@ -345,11 +345,6 @@ def input_labels() -> dict[str, dict[str, str]]:
     return out
 
 
-def town_choices(lang: str = "zh") -> list[tuple[str, str]]:
-    """(code, name) of every town, for filters."""
-    return [(t.code, t.name_zh if lang == "zh" else t.name_en) for t in towns()]
-
-
 def export_xlsx(uow: UnitOfWork, actor: Actor, status: str | None, clause: str | None, town: str | None) -> bytes:
     """The filtered list (every page) as a workbook with Chinese headers, its times in Beijing time."""
     data = list_applications(uow, actor, status, clause, town, None, 1, 10**9)

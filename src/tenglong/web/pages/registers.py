@@ -24,7 +24,7 @@ from ...registers.roles import Actor
 from ...services import attachments
 from ...services.campaign import entries, export, views
 from ...services.campaign.common import KINDS, kind_of
-from ...services.subsidies.applications import town_choices
+from .. import figures
 from ..api.registers import entry_filter
 from ..app import render
 from ..limits import IdPath
@@ -110,7 +110,7 @@ def kind_page(
         sort=sort,
         sorts=SORTS,
         board_limit=BOARD_LIMIT,
-        towns=town_choices(lang) if actor.sees_all_enterprises else [],
+        towns=figures.towns(lang) if actor.sees_all_enterprises else [],
     )
 
 

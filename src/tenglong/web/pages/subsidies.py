@@ -20,6 +20,7 @@ from ...services import attachments
 from ...services.audit import trail as audit_trail
 from ...services.calculation import calculator, project_form
 from ...services.subsidies import applications as subsidies
+from .. import figures
 from ..app import render
 from ..limits import IdPath, PageQuery
 from ..security import ActorDep, FormDep, PlatformDep, client_address, language, require
@@ -71,7 +72,7 @@ def list_page(
         town=town,
         states=subsidies.STATES,
         clauses=subsidies.CLAUSES,
-        towns=subsidies.town_choices(language(request)) if actor.sees_all_enterprises else [],
+        towns=figures.towns(language(request)) if actor.sees_all_enterprises else [],
     )
 
 
