@@ -175,6 +175,17 @@ def bench_pages(repeat: int, database_url: str | None) -> None:
         click.echo(line)
 
 
+@bench.command("reports")
+@click.option("--repeat", type=int, default=5, show_default=True, help="Runs of each report.")
+@click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
+def bench_reports(repeat: int, database_url: str | None) -> None:
+    """Time to produce the monthly bulletin (county and town, PDF and XLSX) on the demo county."""
+    from .bench.reports import reports_benchmark
+
+    for line in reports_benchmark(repeat, database_url):
+        click.echo(line)
+
+
 @bench.command("api")
 @click.option("--n", "n", type=int, default=10_000, show_default=True, help="Projects in the largest request.")
 @click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
@@ -593,6 +604,82 @@ def registers_export(kind: str | None, town: str | None, out: str, database_url:
         f"已导出 {counts['kinds']} 个清单、{counts['entries']} 条 / exported {counts['kinds']} registers, "
         f"{counts['entries']} entries → {out}"
     )
+
+
+@registers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, help="The register (its key or Chinese name).")
+@click.option("--user", "username", required=True, help="Import as this account (its role and scope apply).")
+@click.option("--database-url", default=None, help="Import into this database (default TENGLONG_DATABASE_URL).")
+def registers_import(file: str, kind: str, username: str, database_url: str | None) -> None:
+    """Import a register kept in Excel (the columns of its template): every row is checked first; on any problem
+    each is printed (row, column, value, expected, example) and nothing is imported (exit 1)."""
+    from pathlib import Path
+
+    from .services.campaign import imports
+    from .services.kernel.platform import Platform
+    from .settings import get_settings
+
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    platform = Platform.from_settings(settings)
+    try:
+        actor = imports.account(platform.uow, username)
+        data = Path(file).read_bytes()
+        result = imports.import_register(
+            platform.uow, actor, kind, data, Path(file).name, max_mb=settings.max_upload_mb
+        )
+    except InvalidInput as exc:
+        _print_problems(exc)
+        sys.exit(1)
+    except PolicyError as exc:
+        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
+    finally:
+        platform.engine.dispose()
+    ignored = "、".join(result["ignored_columns"])
+    click.echo(
+        f"已导入 {result['created']} 条 / imported {result['created']} entries"
+        + (f"（未导入的列 / columns ignored: {ignored}）" if ignored else "")
+    )
+
+
+@main.group()
+def report() -> None:
+    """The campaign's reports (A.4.2 月通报、季擂台、年评优) as PDF or XLSX."""
+
+
+@report.command("monthly")
+@click.option("--month", required=True, help="The month, YYYY-MM (e.g. 2023-05).")
+@click.option("--town", default=None, help="One town's bulletin, by name (杜桥镇) or code; default: the county's.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.pdf or FILE.xlsx.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="The language.")
+@click.option("--database-url", default=None, help="Report from this database (default TENGLONG_DATABASE_URL).")
+def report_monthly(month: str, town: str | None, out: str, lang: str, database_url: str | None) -> None:
+    """Write the monthly bulletin (月通报) of the county or one town; the suffix of --out decides the format."""
+    import time
+    from pathlib import Path
+
+    from .services.kernel.platform import Platform
+    from .services.reports.documents import monthly_file
+    from .settings import get_settings
+
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    platform = Platform.from_settings(settings)
+    started = time.perf_counter()
+    try:
+        doc = monthly_file(platform.uow, None, month, town, Path(out).suffix.lstrip(".").lower(), lang)
+    except InvalidInput as exc:
+        _print_problems(exc)
+        sys.exit(1)
+    except PolicyError as exc:
+        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
+    finally:
+        platform.engine.dispose()
+    Path(out).write_bytes(doc.content)
+    click.echo(f"已生成 / written {out} ({len(doc.content):,} B, {time.perf_counter() - started:.2f} s)")
 
 
 if __name__ == "__main__":

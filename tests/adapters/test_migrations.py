@@ -115,3 +115,41 @@ def test_migration_0003_when_applications_were_approved_and_paid_fills_the_ledge
         (2, "granted", "vertical_industry_reward", "180000.00", 2022, None, "system", None),
         (2, "paid", "vertical_industry_reward", "180000.00", 2022, None, "system", "LHCZ-2022-7"),
     ]
+
+
+def test_migration_0010_when_projects_exist_files_them_on_their_application_date(empty_engine):
+    """Existing projects become 已备案 (``stage = 'filed'``) with ``lifecycle = {"filed_on": <application date>}``."""
+    cfg = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0009")
+    at = dt.datetime(2023, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
+    days = {1: dt.date(2023, 3, 1), 2: dt.date(2022, 8, 1), 3: dt.date(2021, 12, 31)}
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, password_hash, role, active, created_at) "
+                "VALUES (1, 'admin', '管理员', 'x', 'admin', :t, :at)"
+            ),
+            {"t": True, "at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO enterprises (credit_code, name, town, industry, above_scale, updated_at) "
+                "VALUES ('913310821003686548', '企业', '331082112', 'C3411', :t, :at)"
+            ),
+            {"t": True, "at": at},
+        )
+        for pid, day in days.items():
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, credit_code, name, application_date, inputs, created_by, created_at) "
+                    "VALUES (:id, '913310821003686548', '项目', :day, '{}', 1, :at)"
+                ),
+                {"id": pid, "day": day, "at": at},
+            )
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, stage, lifecycle FROM projects ORDER BY id")).all()
+    got = {r.id: (r.stage, r.lifecycle if isinstance(r.lifecycle, dict) else json.loads(r.lifecycle)) for r in rows}
+    assert got == {pid: ("filed", {"filed_on": day.isoformat()}) for pid, day in days.items()}

@@ -80,6 +80,7 @@ def test_generate_county_when_default_has_exact_columns_and_dtypes(county):
         "employees": pl.Int64,
         "in_construction_period": pl.Boolean,
         "veto": pl.String,
+        "tags": pl.String,
     }
     for column, dtype in county.schema.items():
         assert dtype == expected.get(column, pl.Float64), column
@@ -95,8 +96,8 @@ def test_generate_county_when_rows_one_per_enterprise_year(county):
 
 
 def test_generate_county_when_required_values_present(county):
-    """No nulls except value_added (规下) and emission_equivalent_t; 规上 always has value added."""
-    nullable = {"value_added", "emission_equivalent_t"}
+    """No nulls except value_added (规下), emission_equivalent_t and tags; 规上 always has value added."""
+    nullable = {"value_added", "emission_equivalent_t", "tags"}
     for column in COLUMNS:
         if column not in nullable:
             assert county[column].null_count() == 0, column

@@ -21,7 +21,7 @@ from .conftest import chart_ink, screenshot, wait_for_charts
 
 DEMO_ENTERPRISE = "913310821003686548"  # the `enterprise` account's firm, in the `town` account's 杜桥镇
 # downloads (no page to render: files, attachments, the icon) and the language switch
-NOT_WALKED = re.compile(r"\.(xlsx|csv|ico)$|^/lang/|^/attachments/")
+NOT_WALKED = re.compile(r"\.(xlsx|csv|ico|pdf)$|^/lang/|^/attachments/")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -106,9 +106,11 @@ def _values(page, server) -> dict[str, object]:
         "credit_code": DEMO_ENTERPRISE,
         "run_id": next(r["id"] for r in runs if r["status"] == "published"),
         "application_id": application.json()["id"],
+        "project_id": project.json()["id"],  # its life cycle (A.4.2)
         "import_id": import_id,
         "attachment_id": files[0]["id"],
         "kind": "high_consumption_low_efficiency",  # a register (清单) and one of its entries
+        "key": "tax_per_mu",  # a campaign target (its figure computed)
         "entry_id": api.get(f"{server}/api/v1/registers/high_consumption_low_efficiency").json()["items"][0]["id"],
         "path": api.get(f"{server}/api/v1/policy/parameters").json()["parameters"][0]["path"],
     }

@@ -2,14 +2,18 @@
 the town confirms the proposal, makes the plan (一企一方案: category, measures, a target indicator, the deadline,
 the responsible unit), starts the rectification and asks for the acceptance; the administrator uploads the
 acceptance report and closes the entry off after the confirmation dialog. The board, the entry page and a move form
-are photographed at desktop width and at 390 px.
+are photographed at desktop width and at 390 px. Then a town imports a register kept in Excel and adds an entry by
+hand.
 
-Screenshots: test-results/screenshots/register-{board,entry,plan-form}-{desktop,phone}.png.
+Screenshots: test-results/screenshots/register-{board,entry,plan-form,new}-{desktop,phone}.png.
 """
 
 from __future__ import annotations
 
+import io
+
 import httpx
+import openpyxl
 from playwright.sync_api import expect
 
 from .conftest import PASSWORD, screenshot
@@ -17,6 +21,7 @@ from .conftest import PASSWORD, screenshot
 HCLE = "high_consumption_low_efficiency"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -117,3 +122,47 @@ def test_register_loop_when_run_from_proposal_to_closed_off_across_town_and_admi
     expect(timeline).to_contain_text("北京时间")
     expect(page.locator("#actions")).to_have_count(0)
     assert not render_errors, render_errors
+
+
+def _free_firms(server: str, n: int) -> list[str]:
+    """``n`` firms of the town without a 高耗低效 entry."""
+    with httpx.Client(base_url=server, timeout=60) as c:
+        assert c.post("/api/v1/session", json={"username": "town", "password": PASSWORD}).status_code == 200
+        listed = {e["credit_code"] for e in c.get(f"/api/v1/registers/{HCLE}").json()["items"]}
+        firms = c.get("/api/v1/enterprises", params={"per_page": 200}).json()["items"]
+    return [f["credit_code"] for f in firms if f["credit_code"] not in listed][:n]
+
+
+def test_register_intake_when_a_town_imports_excel_and_adds_by_hand_lists_both(page, server, login, render_errors):
+    """导入Excel: a file with a bad row is refused with its problems; fixed, it is imported and the list says so.
+    新增条目: the form lists the firm and opens its entry. The form is photographed at desktop width and at 390 px."""
+    imported, added = _free_firms(server, 2)
+    login("town")
+    page.goto(f"{server}/registers/{HCLE}")
+    page.click("#import-entries")
+    expect(page.locator("#import-template")).to_be_visible()
+    for state in ("没有这个状态", "整治中"):  # a bad state first: refused, with the problem in the table
+        book = openpyxl.Workbook()
+        book.active.append(["统一社会信用代码", "状态", "理由"])
+        book.active.append([imported, state, "迁移旧清单"])
+        out = io.BytesIO()
+        book.save(out)
+        upload = {"name": "清单.xlsx", "mimeType": XLSX, "buffer": out.getvalue()}
+        page.set_input_files("#import-form input[type=file]", files=[upload])
+        page.click("#import-submit")
+        page.wait_for_load_state("load")
+        if state == "没有这个状态":
+            expect(page.locator("#import-problems")).to_contain_text("没有这个状态")
+    expect(page.locator("#imported")).to_contain_text("1")
+    page.click("#new-entry")
+    page.fill('input[name="credit_code"]', added)
+    page.fill('textarea[name="reason"]', "实地排摸发现")
+    page.fill('input[name="fields.actual_land_area_mu"]', "12.5")
+    screenshot(page, "register-new-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "register-new-phone")
+    page.set_viewport_size(DESKTOP)
+    page.click("#new-entry-submit")
+    _state(page, "已排摸列入")
+    expect(page.locator("#facts")).to_contain_text("12.5")
+    assert not [e for e in render_errors if "(422)" not in e and "422 (Unprocessable" not in e], render_errors

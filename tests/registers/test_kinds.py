@@ -34,6 +34,8 @@ SHIPPED = {
     "core_technology": "A.3.7",
     "zero_land": "A.3.15",
     "quality_retention": "A.3.16",
+    "commitment": "A.4.2",
+    "dishonesty": "A.4.2",
 }
 SEVENTH = """
 key: idle_land
@@ -143,7 +145,9 @@ def test_every_kind_when_loaded_registers_its_moves_and_own_events_and_joins_the
         assert kind.key in loaded
         for m in kind.workflow.moves:
             assert EVENTS[f"{kind.key}.{m.action}"] == m.event and m.event.entity == kind.key
-        assert {e.name for e in kind.events.values()} == {f"{kind.key}.{n}" for n in ("propose", "add", "suggest")}
+        assert {e.name for e in kind.events.values()} == {
+            f"{kind.key}.{n}" for n in ("propose", "add", "import", "suggest")
+        }
 
 
 @pytest.mark.parametrize(("key", "action", "state"), list(_cases()))

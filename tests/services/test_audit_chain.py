@@ -24,7 +24,7 @@ from sqlalchemy import delete, insert, inspect, select, update
 import tenglong.registers.chain
 import tenglong.services.audit.chain
 from tenglong.adapters.db.engine import alembic_config, make_engine
-from tenglong.adapters.db.tables import audit_log
+from tenglong.adapters.db.tables import audit_log, notifications
 from tenglong.registers import chain, events
 from tenglong.services.audit.chain import verify_chain
 from tenglong.services.kernel.platform import Platform
@@ -69,8 +69,12 @@ def log(chained: Platform):
         saved = [dict(r) for r in conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings()]
     yield chained
     with chained.engine.begin() as conn:
+        notices = [dict(r) for r in conn.execute(select(notifications)).mappings()]  # they name audit rows
+        conn.execute(delete(notifications))
         conn.execute(delete(audit_log))
         conn.execute(insert(audit_log), saved)
+        if notices:
+            conn.execute(insert(notifications), notices)
 
 
 def _ids(p: Platform) -> list[int]:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tenglong.adapters.db.tables import evaluation_results, evaluation_runs, register_entries, users
+from tenglong.adapters.db.tables import audit_log, evaluation_results, evaluation_runs, register_entries, users
 from tenglong.cli import main
 from tenglong.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenglong.registers.roles import Actor
@@ -25,6 +25,7 @@ from tenglong.services.bootstrap import DEMO_TOWN
 from tenglong.services.campaign import entries, seeding, views
 from tenglong.services.campaign.export import export, export_document
 from tenglong.services.enterprises import projects
+from tenglong.services.evaluation import runs
 from tenglong.services.evaluation.runs import create_run, execute_run
 
 from ..web.conftest import make_platform
@@ -148,7 +149,8 @@ def test_seeding_when_an_evaluation_is_published_proposes_each_flagged_firm_once
 
 
 def test_seeding_when_a_zero_land_project_is_entered_proposes_it_and_nothing_else(site):
-    """A zero-new-land project is proposed (once), stating its name and the clause; an ordinary 技改 is not."""
+    """A zero-new-land project is proposed as it is entered (once), stating its name and the clause; an ordinary 技改
+    is not."""
     with site.p.uow.read() as conn:
         code = conn.execute(
             select(evaluation_results.c.credit_code)
@@ -160,7 +162,7 @@ def test_seeding_when_a_zero_land_project_is_entered_proposes_it_and_nothing_els
     projects.create_project(
         site.p.uow, site.a["admin"], code, "设备更新", "2023-03-01", {"equipment_investment": 3000000}
     )
-    assert seeding.propose_projects(site.p.uow) == 1 and seeding.propose_projects(site.p.uow) == 0
+    assert seeding.propose_projects(site.p.uow) == 0  # create_project's follow-up proposed it already
     proposal = next(e for e in views.list_entries(site.p.uow, site.a["admin"]) if e["project_id"] == pid)
     assert proposal["status"] == "proposed" and "零增地加层项目" in proposal["basis"]["why_zh"]
     assert proposal["fields"]["investment"] == "8000000.00" and proposal["marks"] == []
@@ -405,3 +407,57 @@ def test_export_when_run_from_the_cli_writes_json_and_a_workbook_read_back(site,
     assert "项目总投资(元)" in zero[0] and "项目名称" in zero[0]
     bad = runner.invoke(main, [*base, "--out", str(tmp_path / "r.csv")])
     assert bad.exit_code != 0 and ".json" in bad.output
+
+
+def test_zero_land_start_when_recorded_in_the_register_is_the_projects_start_too(site):
+    """A.3.15 and A.4.2: the register's 开工 of a project still 已备案 records the project's start (its own audited
+    event); the project then shows the stage and the date."""
+    a, uow = site.a, site.p.uow
+    with site.p.uow.read() as conn:
+        code = conn.execute(
+            select(evaluation_results.c.credit_code)
+            .where(evaluation_results.c.run_id == site.run.id, evaluation_results.c.town == "331082001")
+            .order_by(evaluation_results.c.credit_code.desc())
+        ).first()[0]
+    zero = {"zero_land_renovation": True, "self_owned_and_used": True, "total_investment": 12000000}
+    pid = projects.create_project(uow, a["admin"], code, "零增地开工同步项目", "2023-01-10", zero)
+    entry_id = next(e["id"] for e in views.list_entries(uow, a["admin"]) if e["project_id"] == pid)
+    entries.move(uow, a["admin"], entry_id, "confirm", {"category": "rebuild"}, fields=CLEAR, day=MARCH)
+    _upload(site, a["admin"], ZERO, entry_id, "approval")
+    approval = {
+        "approved_on": "2023-02-01",
+        "approval_reference": "临经信技改备〔2023〕9号",
+        "responsible_unit": "economy_bureau",
+    }
+    entries.move(uow, a["admin"], entry_id, "approve", approval, day=MARCH)
+    _upload(site, a["admin"], ZERO, entry_id, "start_proof")
+    entries.move(uow, a["admin"], entry_id, "start", {"started_on": "2023-03-01"}, day=MARCH)
+    shown = projects.get_project(uow, a["admin"], pid)
+    assert shown["stage"] == "started" and shown["lifecycle"]["started_on"] == "2023-03-01"
+    with site.p.uow.read() as conn:
+        actions = (
+            conn.execute(
+                select(audit_log.c.action).where(
+                    audit_log.c.entity_type == "project", audit_log.c.entity_id == str(pid)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert "project.start" in actions
+
+
+def test_supersede_when_a_newer_run_is_published_proposes_from_it_without_being_asked(site):
+    """The publish's follow-up (services/campaign/follow_up.py): the firm dismissed from the old run's proposals is
+    proposed again from the new run, stating the new run — nobody called the seeding."""
+    a, uow = site.a, site.p.uow
+    dismissed = next(e for e in views.list_entries(uow, a["admin"]) if e["kind"] == HCLE and e["status"] == "dismissed")
+    new = create_run(uow, a["admin"], site.run.year, method_title="复核")
+    execute_run(uow, new)
+    runs.supersede(uow, a["admin"], new, "数据更正后重新评价")
+    again = [
+        e
+        for e in views.list_entries(uow, a["admin"])
+        if e["kind"] == HCLE and e["credit_code"] == dismissed["credit_code"] and e["status"] == "proposed"
+    ]
+    assert [e["basis"]["run_id"] for e in again] == [new]

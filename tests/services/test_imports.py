@@ -39,9 +39,10 @@ GOOD = [
     350,
     "否",
     None,
+    None,
 ]
 COL = {s.key: i for i, s in enumerate(SPECS)}
-LETTER = {s.key: "ABCDEFGHIJKLMNOPQRS"[i] for i, s in enumerate(SPECS)}
+LETTER = {s.key: "ABCDEFGHIJKLMNOPQRST"[i] for i, s in enumerate(SPECS)}
 
 
 def _row(k: int, **changes) -> list:
@@ -223,7 +224,7 @@ def test_load_enterprise_years_when_unknown_column_only_warns(tmp_path):
     """An extra column is listed as a warning and the import succeeds."""
     result = load_enterprise_years(_xlsx(tmp_path / "w.xlsx", [[*_row(0), "x"]], [*HEADERS, "联系人"]))
     assert result.ok and result.frame.height == 1
-    assert result.warnings[0].where == "企业数据!T1 (联系人)"
+    assert result.warnings[0].where == "企业数据!U1 (联系人)"  # after the last column, 企业标签 (T)
 
 
 @pytest.mark.parametrize(

@@ -267,6 +267,8 @@ class World(Scope):
             return "2.10"
         if base == "param":
             return "tech_renovation.major_rate"
+        if base == "target":  # a campaign target whose figure is entered (no scope: own or guess)
+            return "land_revitalised"
         if base == "run" and state == "failed":  # no role's scope holds a failed run: own and foreign alike
             return self.new_failed_run() if fresh else self.failed_run
         if base == "run":

@@ -20,11 +20,13 @@ redirect to /login (pages) on every row.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
@@ -58,6 +60,7 @@ FORM_210 = {
     "equipment_investment": "8000000",
 }
 NOTE = {"note": "矩阵测试", "reference": "LHCZ-MATRIX-1", "opinion": "矩阵测试", "recommended_amount": "800000"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SKIP = {
     ("GET", "/login"),
     ("POST", "/login"),
@@ -88,6 +91,8 @@ SCOPED_KINDS = {"firm", "run", "project", "new_project", "app", "user", "file", 
 
 # Patterns of the table (admin department town enterprise auditor).
 ALL = "200 200 200 200 200"
+OFFICIALS = "200 200 200 403 200"
+"""The campaign's reports: every official and the auditor (a town its own town's); not an enterprise."""
 ADMIN = "200 403 403 403 403"
 AUDIT = "200 403 403 403 200"
 LOOKUP = "200/404 200/404 200/404 200/404 200/404"
@@ -107,10 +112,17 @@ UPLOAD = "200/200/404 403/403/404 200/404/404 200/404/404 403/403/404"
 ACCOUNT = "409/200/404 403/403/403 403/403/403 403/403/403 403/403/403"
 MINE = "200/404/404 200/404/404 200/404/404 200/404/404 200/404/404"
 """One's own notification (another account's is 404, as one that does not exist)."""
+LIFECYCLE = "200/200/404 200/200/404 200/404/404 403/404/404 403/403/404"
+"""Recording a project's stage (A.4.2): town (its own town), department and admin; the enterprise sees it, 403."""
+STARTED = {"started_on": "2023-05-01"}
+"""The start of a fresh matrix project (filed on 2023-03-01)."""
 REGISTER_ADD = "201/201/404 403/403/403 201/404/404 403/403/403 403/403/403"
 """Listing a firm on the 高耗低效 register by hand: town and admin (the register's intake roles), in their scope."""
 REGISTER_PLAN = "200/200/404 403/403/404 200/404/404 403/404/404 403/403/404"
 """A move of a register entry that town and admin make (a department that is not its responsible unit: 403)."""
+TAG = REGISTER_PLAN
+"""Setting a firm's A.3.16 tags: admin, and the town of the firm (``tag_enterprise``); 404 outside the scope, 403 for a
+role that sees the firm but may not tag it."""
 REGISTER_MOVES = (("plan", REGISTER_PLAN), ("remove", DECIDE))
 """The 高耗低效 moves of the matrix, from 已排摸列入: the plan (town, admin), and removal (admin only, final)."""
 PLAN = {
@@ -124,6 +136,28 @@ PLAN = {
 
 def _add_entry(w: World, x: Any) -> dict[str, Any]:
     return {"json": {"credit_code": x[1], "reason": "矩阵测试"}}
+
+
+TARGET_FIGURE = {"year": 2023, "town": DEMO_TOWN, "value": "12.5", "source": "矩阵测试"}
+"""A figure of a manual target for the demo town: admin and the town official (``enter_targets``) enter it."""
+TARGET_ENTER = "201/404 403/404 201/404 403/404 403/404"
+"""Entering a target's figure: admin, and a town for its own town (an unknown target: 404, looked up first)."""
+TARGET_SHARES = "200/404 403/403 403/403 403/403 403/403"
+"""Setting the towns' shares of a target (目标分解): admin only (``share_targets`` is checked first)."""
+REGISTER_INTAKE = "200/404 403/404 200/404 403/404 403/404"
+"""The pages to add to the 高耗低效 register (a form, an import): town and admin, its intake roles."""
+REGISTER_IMPORT = "201/404 403/404 201/404 403/404 403/404"
+"""Importing the 高耗低效 register from Excel: town and admin, each a firm of its scope (an unknown register: 404)."""
+
+
+def _register_file(w: World, x: Any) -> dict[str, Any]:
+    """A workbook of one row: a firm of the town without an open 高耗低效 entry (in the scope of town and admin)."""
+    book = openpyxl.Workbook()
+    book.active.append(["统一社会信用代码", "理由"])
+    book.active.append([w.listable(True), "矩阵测试"])
+    out = io.BytesIO()
+    book.save(out)
+    return {"files": {"file": ("清单.xlsx", out.getvalue(), XLSX)}}
 
 
 MOVES = (
@@ -228,6 +262,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/api/v1/enterprises/{credit_code}", READ, "firm"),
     Row("GET", "/api/v1/enterprises/{credit_code}/projects", READ, "firm"),
     Row("GET", "/api/v1/enterprises/{credit_code}/subsidies", READ, "firm"),
+    Row("PUT", "/api/v1/enterprises/{credit_code}/tags", TAG, "firm", body(json={"tags": ["little_giant"]})),
     Row("GET", "/api/v1/dashboard", ALL),
     Row("GET", "/api/v1/evaluations", ALL),
     Row("POST", "/api/v1/evaluations", "202 403 403 403 403", send=body(json={"year": 2023})),
@@ -256,6 +291,14 @@ TABLE: tuple[Row, ...] = (
         body(json={"name": "矩阵项目（改）"}),
     ),
     Row("POST", "/api/v1/projects/{project_id}/compute", READ, "project"),
+    Row(
+        "POST",
+        "/api/v1/projects/{project_id}/lifecycle/{action}",
+        LIFECYCLE,
+        "new_project",
+        body(json=STARTED),
+        "start",
+    ),
     Row(
         "POST",
         "/api/v1/applications",
@@ -297,6 +340,8 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/api/v1/registers/{kind}", LOOKUP, "regkind"),
     Row("GET", "/api/v1/registers/{kind}/export.xlsx", LOOKUP, "regkind"),
     Row("POST", "/api/v1/registers/{kind}/entries", REGISTER_ADD, "listable", _add_entry),
+    Row("GET", "/api/v1/registers/{kind}/template.xlsx", LOOKUP, "regkind"),
+    Row("POST", "/api/v1/registers/{kind}/import", REGISTER_IMPORT, "regkind", _register_file),
     Row("GET", "/api/v1/registers/{kind}/entries/{entry_id}", READ, "entry"),
     *(
         Row(
@@ -309,6 +354,9 @@ TABLE: tuple[Row, ...] = (
         )
         for action, want in REGISTER_MOVES
     ),
+    Row("GET", "/api/v1/targets", ALL),
+    Row("POST", "/api/v1/targets/{key}/figures", TARGET_ENTER, "target", body(json=TARGET_FIGURE)),
+    Row("PUT", "/api/v1/targets/{key}/shares", TARGET_SHARES, "target", body(json={"shares": {DEMO_TOWN: "10"}})),
     Row("GET", "/api/v1/audit", AUDIT),
     Row("GET", "/api/v1/audit/export.xlsx", AUDIT),
     Row("GET", "/api/v1/audit/export.csv", AUDIT),
@@ -318,6 +366,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/enterprises", ALL),
     Row("GET", "/enterprises/export.xlsx", ALL),
     Row("GET", "/enterprises/{credit_code}", READ, "firm"),
+    Row("POST", "/enterprises/{credit_code}/tags", page(TAG), "firm", body(data={"tag": ["little_giant"]})),
     Row("GET", "/evaluations", ALL),
     Row("POST", "/evaluations", page(ADMIN), send=body(data={"year": "2023"})),
     Row("GET", "/evaluations/compare", ALL),
@@ -345,6 +394,12 @@ TABLE: tuple[Row, ...] = (
     ),
     Row("POST", "/calculator/batch.xlsx", ALL, send=body(data={"request": json.dumps(CALC)})),
     Row("GET", "/calculator/template.xlsx", ALL),
+    Row("GET", "/projects", ALL),
+    Row("GET", "/projects/export.xlsx", ALL),
+    Row("GET", "/projects/{project_id}", READ, "project"),
+    Row(
+        "POST", "/projects/{project_id}/lifecycle/{action}", page(LIFECYCLE), "new_project", body(data=STARTED), "start"
+    ),
     Row("GET", "/applications", ALL),
     Row("GET", "/applications.xlsx", ALL),
     # A code typed into the new-application form that is unknown or outside the scope is a field problem, the same
@@ -408,6 +463,18 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/registers", ALL),
     Row("GET", "/registers/{kind}", LOOKUP, "regkind"),
     Row("GET", "/registers/{kind}/export.xlsx", LOOKUP, "regkind"),
+    Row("GET", "/registers/{kind}/template.xlsx", LOOKUP, "regkind"),
+    Row("GET", "/registers/{kind}/new", REGISTER_INTAKE, "regkind"),
+    # A code outside the scope (or unknown) is a problem of the form's code field, the same words for both (422).
+    Row(
+        "POST",
+        "/registers/{kind}/new",
+        "303/303/422 403/403/403 303/422/422 403/403/403 403/403/403",
+        "listable",
+        lambda w, x: {"data": {"credit_code": x[1], "reason": "矩阵测试"}},
+    ),
+    Row("GET", "/registers/{kind}/import", REGISTER_INTAKE, "regkind"),
+    Row("POST", "/registers/{kind}/import", page(REGISTER_IMPORT.replace("201", "200")), "regkind", _register_file),
     Row("GET", "/registers/{kind}/{entry_id}", READ, "entry"),
     *(
         Row(
@@ -420,6 +487,14 @@ TABLE: tuple[Row, ...] = (
         )
         for action, want in REGISTER_MOVES
     ),
+    Row("GET", "/reports", OFFICIALS),
+    Row("GET", "/reports/monthly.pdf", OFFICIALS),
+    Row("GET", "/reports/monthly.xlsx", OFFICIALS),
+    Row("GET", "/targets", ALL),
+    Row("GET", "/targets/export.xlsx", ALL),
+    Row("GET", "/targets/{key}", LOOKUP, "target"),
+    Row("POST", "/targets/{key}/figures", page(TARGET_ENTER.replace("201", "200")), "target", body(data=TARGET_FIGURE)),
+    Row("POST", "/targets/{key}/shares", page(TARGET_SHARES), "target", body(data={f"share.{DEMO_TOWN}": "10"})),
     Row("GET", "/notifications", ALL),
     Row("POST", "/notifications/read-all", page(ALL)),
     Row("POST", "/notifications/{notification_id}/read", page(MINE), "notice"),
@@ -498,7 +573,8 @@ def problems_of(w: World, row: Row, role: str, target: str, want: str, x: Any, r
         and x not in r.text
     ):
         out.append(f"{where}: the answer does not show {x}")
-    leaked = (codes_in(r) & w.all_firms) - w.visible_firms(role) - {x} if role in ("town", "enterprise") else set()
+    typed = set(x) if isinstance(x, tuple) else {x}  # what the caller sent (a register's firm: its code) is no leak
+    leaked = (codes_in(r) & w.all_firms) - w.visible_firms(role) - typed if role in ("town", "enterprise") else set()
     if leaked:
         out.append(f"{where}: shows enterprises outside the scope: {sorted(leaked)[:5]}")
     if role in ("town", "enterprise") and target == "foreign" and w.foreign_name in r.text:

@@ -302,3 +302,76 @@ def test_profile_when_explanations_cite_parameters_names_them_never_by_path(clie
     assert not re.search(r"\b(mujun|low_efficiency|class_override)\.[a-z_]+", explained), explained[:500]
     assert "= aggregate" not in explained
     assert ("“基准值口径” = 当年参评企业合计之比" if lang == "zh" else "“How benchmarks are set”") in explained
+
+
+# --- the A.3.16 tags -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tagged(platform):
+    """A firm of the demo town (not the enterprise account's); its tags are put back after the test."""
+    code = _codes(platform)["same_town"]
+    with platform.uow.read() as conn:
+        held = conn.execute(select(enterprises.c.tags).where(enterprises.c.credit_code == code)).scalar_one()
+    yield code
+    with platform.uow.write(None) as w:
+        w.conn.execute(enterprises.update().where(enterprises.c.credit_code == code).values(tags=held))
+
+
+def test_tags_api_when_admin_puts_them_answers_and_the_profile_shows_them(client_as, tagged):
+    """PUT sets the tags (names accepted too) and answers them in the clause's order; the profile API includes them."""
+    c = client_as("admin")
+    r = c.put(f"/api/v1/enterprises/{tagged}/tags", json={"tags": ["key_2513", "上市企业"]})
+    assert r.status_code == 200 and r.json() == {
+        "credit_code": tagged,
+        "tags": ["listed", "key_2513"],
+        "clause": "A.3.16",
+    }
+    assert c.get(f"/api/v1/enterprises/{tagged}").json()["enterprise"]["tags"] == ["listed", "key_2513"]
+    page = c.get(f"/enterprises/{tagged}", headers={"accept": "text/html"}).text
+    assert "企业标签（A.3.16）" in page and 'data-tag="listed"' in page and 'data-tag="key_2513"' in page
+    assert 'id="tags-edit"' in page and f'action="/enterprises/{tagged}/tags"' in page
+
+
+def test_tags_api_when_a_tag_is_unknown_or_the_role_may_not_tag_refuses(client_as, tagged):
+    """An unknown tag is 422 naming it; department and auditor (who see the firm) 403; a town elsewhere would be 404."""
+    c = client_as("admin")
+    r = c.put(f"/api/v1/enterprises/{tagged}/tags", json={"tags": ["listed", "龙头企业"]})
+    assert r.status_code == 422 and r.json()["problems"][0]["value"] == "龙头企业"
+    assert r.json()["problems"][0]["code"] == "unknown_tag" and "上市企业" in r.json()["problems"][0]["expected_zh"]
+    for role in ("department", "auditor"):
+        r = client_as(role).put(f"/api/v1/enterprises/{tagged}/tags", json={"tags": ["listed"]})
+        assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert client_as("admin").get(f"/api/v1/enterprises/{tagged}").json()["enterprise"]["tags"] != ["listed"]
+
+
+def test_tags_form_when_town_ticks_boxes_saves_them_and_shows_a_notice(client_as, tagged):
+    """The town's form (checkboxes, CSRF) sets the tags, redirects to the profile with a notice; none ticked clears."""
+    c = client_as("town")
+    page = c.get(f"/enterprises/{tagged}", headers={"accept": "text/html"}).text
+    assert 'name="tag" value="little_giant"' in page and 'name="csrf_token"' in page
+    r = c.post(
+        f"/enterprises/{tagged}/tags",
+        data={"tag": ["little_giant", "future_factory"]},
+        headers={"accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/enterprises/{tagged}?notice=tags_saved#tags"
+    page = c.get(r.headers["location"].split("#")[0], headers={"accept": "text/html"}).text
+    assert 'id="tags-notice"' in page and "企业标签已保存" in page
+    assert 'data-tag="little_giant"' in page and 'value="future_factory" checked' in page
+    r = c.post(f"/enterprises/{tagged}/tags", data={}, headers={"accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get(f"/api/v1/enterprises/{tagged}").json()["enterprise"]["tags"] == []
+
+
+@pytest.mark.parametrize("role", ["department", "enterprise", "auditor"])
+def test_profile_when_role_may_not_tag_shows_the_tags_without_the_form(client_as, role):
+    """Roles without ``tag_enterprise`` see the tags (or 无) but no form."""
+    c = client_as(role)
+    code = (
+        c.get("/api/v1/session").json().get("credit_code")
+        or c.get("/api/v1/enterprises").json()["items"][0]["credit_code"]
+    )
+    page = c.get(f"/enterprises/{code}", headers={"accept": "text/html"}).text
+    assert 'id="tags"' in page and 'id="tags-edit"' not in page and "/tags" not in page

@@ -91,6 +91,7 @@ def site(tmp_path_factory) -> dict:
         "code": "zh",
         "action": "submit",
         "kind": "high_consumption_low_efficiency",  # a register (清单) and one of its entries
+        "key": "tax_per_mu",  # a campaign target (its figure computed)
         "entry_id": admin.get("/api/v1/registers/high_consumption_low_efficiency").json()["items"][0]["id"],
         "notification_id": 1,  # only writes name one: asked without the token, refused before it is looked up
     }

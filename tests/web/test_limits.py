@@ -8,6 +8,7 @@ time as the app asks for it (Starlette's TestClient reads a generator whole firs
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import tempfile
 from collections.abc import Iterator
@@ -70,7 +71,10 @@ async def _post(app, path: str, role: str | None, body: Any, content_type: str, 
 
 
 def _stream(app, path, role, body, content_type, html=False, **headers) -> httpx.Response:
-    return asyncio.run(_post(app, path, role, body, content_type, html, **headers))
+    """Run the streamed POST on a loop of its own thread: a browser test earlier in this worker may have left
+    Playwright's event loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _post(app, path, role, body, content_type, html, **headers)).result()
 
 
 def _envelope(r: httpx.Response, status: int, code: str) -> dict[str, Any]:

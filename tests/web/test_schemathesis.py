@@ -116,6 +116,7 @@ class World:
             "entry_id": [
                 e["id"] for e in admin.get("/api/v1/registers/high_consumption_low_efficiency").json()["items"][:3]
             ],
+            "key": ["tax_per_mu", "robots", "no_such_target"],  # a campaign target (policy/campaign_targets.yaml)
         }
         self.bodies: dict[str, list[Any]] = {
             "POST /api/v1/projects": [project, {**project, "credit_code": self.paths["credit_code"][1]}],

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tenglong.adapters.db.tables import enterprises, users
+from tenglong.adapters.db.tables import enterprises, subsidy_applications, users
 from tenglong.registers.roles import Actor
 from tenglong.services.accounts import users as users_service
 from tenglong.services.accounts.auth import actor_of
@@ -115,4 +115,10 @@ def build(url: str, tmp: Path) -> World:
         users_service.create(p, admin, new)
     with p.uow.read() as conn:
         actors = {r.username: actor_of(r) for r in conn.execute(select(users))}
-    return World(p, actors, own, mate, foreign, other_town)
+        a = subsidy_applications.c
+        demo = conn.execute(  # the demo county's own applications (its supported projects) wait on people too
+            select(a.id, a.status, a.credit_code, users.c.username).join(users, users.c.id == a.created_by)
+        ).all()
+    world = World(p, actors, own, mate, foreign, other_town)
+    world.apps |= {int(r.id): {"creator": r.username, "firm": r.credit_code, "state": r.status} for r in demo}
+    return world

@@ -32,6 +32,11 @@ Facts used (docs/domain.md; [S] sourced, [D] derived, [A] assumption):
 * Clause 2.8 (seed (八)): about 3 % of firms per year are in a construction period,
   with fixed investment ≥ 1 亿 for some and 3,000 万–1 亿 for others; their new land
   counts from the start of construction but produces only after it ends.
+* The A.3.16 tags (上市企业, 国家“小巨人”企业…; :data:`TAG_SHARES_ABOVE`, :data:`TAG_SHARES_BELOW`) [A]:
+  a fixed share of the 规上 firms carries each, drawn with weights growing with the firm's size
+  (land × value added per mu), so the large and efficient firms carry most; a few 规下 firms are
+  战略性新兴产业. The two giants are listed and "2513" key enterprises. Tags are firm-level: a
+  firm carries the same tags every year.
 * Low efficiency (seed 附件 二): about a dozen 亿元 firms with 亩均税收 ≤ 10 万 two
   years running (four planted and kept out of the calibration, the rest natural) and
   a few dozen 规上 firms ≤ 5 万 two years running (a 10 % minority of laggards).
@@ -80,6 +85,7 @@ COLUMNS = (
     "fixed_asset_investment",
     "in_construction_period",
     "veto",
+    "tags",
 )
 MEASURE_COLUMNS = COLUMNS[6:17]
 """Numeric columns; the defect variant returns these as text."""
@@ -97,6 +103,25 @@ DEFECTS = (
     "above_scale_without_value_added",
 )
 WAN = 1e4  # 元 per 万元
+
+# The A.3.16 tags (quality_retention category keys): the share of firms that carry each. An assumption [A]: no
+# count per tag was found; Linhai has about ten listed manufacturing firms, and national / provincial lists
+# (小巨人, 隐形冠军, 未来工厂) name a few firms per county. Shares of the 规上 firms (about 550: 0.6 % ≈ 3 listed
+# firms besides the two giants), and of the 规下 firms.
+TAG_SHARES_ABOVE = {
+    "listed": 0.006,
+    "ipo_filed": 0.003,
+    "single_champion": 0.005,
+    "little_giant": 0.01,
+    "hidden_champion": 0.01,
+    "future_factory": 0.005,
+    "key_2513": 0.02,
+    "strategic_emerging": 0.06,
+}
+TAG_SHARES_BELOW = {"strategic_emerging": 0.002}
+EMERGING_SECTORS = {"pharma": 3.0, "electronics": 3.0, "electrical": 2.0, "auto": 1.5}
+"""How much likelier a firm of these sectors is 战略性新兴产业 (生物医药, 电子信息, 新能源汽车…) [A]."""
+GIANT_TAGS = "listed,key_2513"
 
 
 @dataclass(frozen=True)
@@ -239,7 +264,7 @@ _PREFIXES = ("临海市", "浙江", "台州")
 _TRADE_CHARS = "鑫华达顺宏盛恒泰永金源利丰新兴隆昌和信德安通海天宇凯瑞联立中强力高本星伟明东江远博晨锦豪"
 _REAL_NAMES = frozenset({"伟星", "华海", "永太", "联盛", "海宏", "沙星", "力高", "本立", "永强", "豪情"})
 
-_TAG_FIRMS, _TAG_NAMES, _TAG_CODES, _TAG_DEFECTS = 1, 2, 3, 4
+_TAG_FIRMS, _TAG_NAMES, _TAG_CODES, _TAG_DEFECTS, _TAG_TAGS = 1, 2, 3, 4, 5
 _TAG_YEAR = 100
 
 
@@ -295,6 +320,7 @@ class _Pool:
     anchor_employees: np.ndarray
     credit_code: np.ndarray
     name: np.ndarray
+    tags: np.ndarray  # the A.3.16 tags, comma-joined keys, None for none
 
 
 def _unit_weights() -> tuple[np.ndarray, np.ndarray]:
@@ -472,9 +498,32 @@ def _make_pool(seed: int, cal: Calibration) -> _Pool:
         **anchors,
         credit_code=make_code(np.random.default_rng([seed, _TAG_CODES]), above.size),
         name=np.empty(0, str),
+        tags=np.empty(0, object),
     )
     pool.name = _names(np.random.default_rng([seed, _TAG_NAMES]), pool)
+    pool.tags = _tags(np.random.default_rng([seed, _TAG_TAGS]), pool)
     return pool
+
+
+def _tags(rng: np.random.Generator, pool: _Pool) -> np.ndarray:
+    """The A.3.16 tags of each firm: for each tag, a fixed share of the group, drawn by size (see the docstring)."""
+    n = pool.above.size
+    size = pool.land0 * np.exp(pool.log_eff)  # value added per year, up to a factor
+    emerging = np.array([EMERGING_SECTORS.get(s.key, 1.0) for s in SECTORS])[pool.sector]
+    keys = list(TAG_SHARES_ABOVE)
+    held = np.zeros((len(keys), n), bool)
+    for i, key in enumerate(keys):  # a loop over the 8 tags and 2 groups, not over firms
+        for group, shares in ((pool.above, TAG_SHARES_ABOVE), (~pool.above, TAG_SHARES_BELOW)):
+            idx = np.flatnonzero(group & (pool.kind == 0))
+            k = round(shares.get(key, 0.0) * idx.size)
+            if k:
+                weight = size[idx] * (emerging[idx] if key == "strategic_emerging" else 1.0)
+                held[i, rng.choice(idx, k, replace=False, p=weight / weight.sum())] = True
+    tags = np.full(n, None, object)
+    for j in np.flatnonzero(held.any(axis=0)):  # the tagged firms only: about a hundred
+        tags[j] = ",".join(k for i, k in enumerate(keys) if held[i, j])
+    tags[pool.kind == 1] = GIANT_TAGS
+    return tags
 
 
 def _names(rng: np.random.Generator, pool: _Pool) -> np.ndarray:
@@ -617,6 +666,7 @@ def _year_frame(p: _Pool, year: int, dev: np.ndarray, shocks: dict, cal: Calibra
             "fixed_asset_investment": np.round(fai[m], 2),
             "in_construction_period": building[m],
             "veto": veto[m],
+            "tags": pl.Series("tags", p.tags[m].tolist(), pl.String),
         }
     ).with_columns(pl.col("value_added", "emission_equivalent_t").fill_nan(None))
 
@@ -648,7 +698,8 @@ def generate_county(
     Returns:
         A polars frame with the columns of :data:`COLUMNS`, sorted by year and credit
         code. Money is in 元 rounded to 分; ``value_added`` is null for 规下 firms and
-        ``emission_equivalent_t`` for 规下 firms and about 8 % of 规上 firms.
+        ``emission_equivalent_t`` for 规下 firms and about 8 % of 规上 firms; ``tags`` (the
+        A.3.16 tags as comma-joined keys, ``listed,key_2513``) is null for the untagged firms.
 
     Raises:
         ValueError: when the seed is negative or a year is out of range.

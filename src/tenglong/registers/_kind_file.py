@@ -13,11 +13,13 @@ from .kind_parts import FIELD_TYPES, Category, Deadline, EntryField, Mark, Refus
 from .roles import ROLES
 from .workflow import Workflow
 
-CONDITIONS = ("overdue", "target_met")
-"""The facts a move may be conditioned on: the services compute them (a passed deadline; the plan's targets
-checked against the enterprise-year data)."""
-CREATED = ("propose", "add", "suggest")
-"""The kind's events outside its moves: a system proposal, a person's addition, a system suggestion of a move."""
+CONDITIONS = ("overdue", "target_met", "commitment_met", "settles", "nothing_due")
+"""The facts a move may be conditioned on: the services compute them (``services/campaign/entries.facts_of``) — a
+passed deadline; the plan's targets checked against the enterprise-year data; a commitment checked against the
+project's life cycle and the data; whether a repayment settles the clawback; whether anything was paid under it."""
+CREATED = ("propose", "add", "import", "suggest")
+"""The kind's events outside its moves: a system proposal, a person's addition, an entry imported from a workbook,
+a system suggestion of a move."""
 
 
 class Errors(list):

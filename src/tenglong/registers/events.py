@@ -11,9 +11,10 @@ Two kinds of event types exist:
 * the platform's own (accounts, projects, imports of data…), declared below;
 * one per move of every workflow (``registers/workflow.py``), registered when the
   workflow is loaded, so a new workflow written as data brings its events with it;
-* three per register kind besides its moves (``registers/kinds.py``): ``<kind>.propose``
-  (the platform proposes an entry), ``<kind>.add`` (a person adds one, with a reason)
-  and ``<kind>.suggest`` (the platform notes that an entry may be closed off).
+* four per register kind besides its moves (``registers/kinds.py``): ``<kind>.propose``
+  (the platform proposes an entry), ``<kind>.add`` (a person adds one, with a reason),
+  ``<kind>.import`` (an entry imported from a workbook, with its file and row) and
+  ``<kind>.suggest`` (the platform notes that an entry may be closed off).
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ LOGOUT = EVENTS.define("logout", "user", "账号 #{id} 退出登录", "account #
 PROJECT_CREATE = EVENTS.define("project.create", "project", "新建项目 #{id}", "created project #{id}")
 PROJECT_UPDATE = EVENTS.define("project.update", "project", "修改项目 #{id}", "changed project #{id}")
 
+# The enterprise register: the A.3.16 tags of an enterprise (上市企业, 国家“小巨人”企业…), set on its profile.
+ENTERPRISE_TAGS = EVENTS.define(
+    "enterprise.tags", "enterprise", "修改企业 {id} 的标签（A.3.16）", "changed the tags of enterprise {id} (A.3.16)"
+)
+
 # Subsidy applications: created and recomputed outside the workflow's moves.
 APPLICATION_CREATE = EVENTS.define(
     "application.create", "subsidy_application", "新建补助申请 #{id}", "created subsidy application #{id}"
@@ -135,6 +141,15 @@ IMPORT_DEMO = EVENTS.define(
 )
 EVALUATION_CREATE = EVENTS.define(
     "evaluation.start", "evaluation_run", "发起亩均评价 #{id}", "started evaluation run #{id}"
+)
+
+# The campaign's targets (policy/campaign_targets.yaml): a figure a person enters (a new one supersedes the previous
+# one of the same target, year and town), and a town's share of a county target (目标分解).
+TARGET_FIGURE = EVENTS.define(
+    "target.figure", "target_figure", "录入目标完成数 #{id}", "entered the figure #{id} of a target"
+)
+TARGET_SHARE = EVENTS.define(
+    "target.share", "target_share", "设定目标分解 #{id}", "set a town's share of a target (#{id})"
 )
 
 # Money: every ledger row is also an audited event.

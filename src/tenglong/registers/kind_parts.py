@@ -29,6 +29,28 @@ EXTRA_TYPES: dict[str, VarType] = {
     "energy_tce": VarType(
         "energy_tce", "decimal", 4, "吨标准煤", "0", "100000000", "1200", "能耗（吨标准煤）", "energy use in tce"
     ),
+    "investment_per_mu": VarType(
+        "investment_per_mu",
+        "decimal",
+        4,
+        "万元/亩",
+        "0",
+        "1000000",
+        "350",
+        "投资强度（万元/亩，至多四位小数）",
+        "investment per mu in 10k yuan/mu, at most 4 decimals",
+    ),
+    "energy_per_value_added": VarType(
+        "energy_per_value_added",
+        "decimal",
+        4,
+        "吨标准煤/万元",
+        "0",
+        "1000",
+        "0.35",
+        "单位增加值能耗（吨标准煤/万元，至多四位小数）",
+        "energy per unit of value added in tce per 10k yuan, at most 4 decimals",
+    ),
 }
 """Types of entry fields beyond ``core/variables.py``'s (a register records what the contract does not)."""
 FIELD_TYPES = {k: v for k, v in TYPES.items() if v.base in ("decimal", "int", "bool", "enum", "date", "text")}
@@ -40,6 +62,7 @@ UNIT_EN = {
     "m²": "m²",
     "万元/亩": "10k yuan/mu",
     "吨标准煤": "tce",
+    "吨标准煤/万元": "tce/10k yuan",
     "ratio": "",
     "年": "years",
 }

@@ -233,6 +233,9 @@ def parse(data: Any, source: str) -> Kind:
             f"{key}.propose", key, f"系统建议列入{zh_noun} #{{id}}", f"{en_noun} #{{id}}: proposed"
         ),
         "add": EVENTS.define(f"{key}.add", key, f"列入{zh_noun} #{{id}}", f"{en_noun} #{{id}}: added"),
+        "import": EVENTS.define(
+            f"{key}.import", key, f"从Excel导入{zh_noun} #{{id}}", f"{en_noun} #{{id}}: imported from Excel"
+        ),
         "suggest": EVENTS.define(
             f"{key}.suggest", key, f"系统提示{zh_noun} #{{id}} 可办理下一步", f"{en_noun} #{{id}}: next step suggested"
         ),

@@ -10,7 +10,14 @@ The campaign registers (``registers/kinds.py``) add two permissions: ``register`
 make the moves of a register's loop (each move further names the roles that may make
 it, and the services limit a town to its town and a department to the entries it is
 the responsible unit of), and ``register_evidence``, to add evidence files to an entry
-(an enterprise to its own).
+(an enterprise to its own). ``lifecycle`` records the stages of a project's life cycle (A.4.2: 开工, 竣工, 投产,
+达产验收; ``registers/workflows/project_lifecycle.yaml``), a town only for its own town's projects;
+``project_evidence`` adds evidence files to a project (an enterprise to its own).
+``tag_enterprise`` sets an enterprise's A.3.16 tags (上市企业, 国家“小巨人”企业…; ``services/enterprises/tags.py``):
+admin any enterprise's, a town official its own town's.
+``enter_targets`` enters the figure of a campaign target with its evidence (``services/reports/progress.py``): admin
+the county's and any town's, a town official its own town's (for a target broken down by town); ``share_targets``
+sets each town's share of a county target (目标分解), admin only.
 """
 
 from __future__ import annotations
@@ -70,10 +77,30 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "create_project",
             "register",
             "register_evidence",
+            "lifecycle",
+            "project_evidence",
+            "tag_enterprise",
+            "enter_targets",
+            "share_targets",
         }
     ),
-    "department": frozenset({"read", "calculate", "review", "register", "register_evidence"}),
-    "town": frozenset({"read", "calculate", "apply", "create_project", "register", "register_evidence"}),
-    "enterprise": frozenset({"read", "calculate", "apply", "create_project", "register_evidence"}),
+    "department": frozenset(
+        {"read", "calculate", "review", "register", "register_evidence", "lifecycle", "project_evidence"}
+    ),
+    "town": frozenset(
+        {
+            "read",
+            "calculate",
+            "apply",
+            "create_project",
+            "register",
+            "register_evidence",
+            "lifecycle",
+            "project_evidence",
+            "tag_enterprise",
+            "enter_targets",
+        }
+    ),
+    "enterprise": frozenset({"read", "calculate", "apply", "create_project", "register_evidence", "project_evidence"}),
     "auditor": frozenset({"read", "calculate", "read_audit"}),
 }

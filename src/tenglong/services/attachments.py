@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -86,6 +86,9 @@ class Owner:
         open_zh / open_en: those states in words (草稿或已退回修改 / a draft or one returned for revision).
         permission: the role permission needed to add or remove files.
         sealing_events: audit actions on the owner after which the files uploaded before are evidence.
+        visible: for a record of no enterprise (a target figure), how to find it in the actor's scope:
+            ``visible(conn, actor, owner_id)`` returns its row (``id``, ``credit_code`` None, ``status``) or raises
+            NotFound; by default the row is found by its enterprise (``scope.visible_record``).
     """
 
     key: str
@@ -98,6 +101,7 @@ class Owner:
     open_en: str
     permission: str
     sealing_events: tuple[str, ...] = ()
+    visible: Callable[[Connection, Actor, int], Any] | None = None
 
 
 OWNERS: dict[str, Owner] = {}
@@ -118,6 +122,8 @@ def owner_of(key: str) -> Owner:
 
 
 def _visible_owner(conn: Connection, actor: Actor, owner: Owner, owner_id: int) -> Any:
+    if owner.visible is not None:
+        return owner.visible(conn, actor, owner_id)
     return visible_record(conn, actor, owner.table, owner_id)
 
 

@@ -18,9 +18,11 @@ from ..demo.county import generate_county
 from ..registers import events
 from ..settings import DEMO_PASSWORD
 from .accounts.auth import create_user
+from .campaign.common import today
 from .campaign.demo import load_demo_registers
 from .data.store import store_frame
 from .data.uploads import recover_stalled as recover_stalled_imports
+from .enterprises.demo import load_demo_projects
 from .evaluation.runs import create_run, execute_run, publish
 from .evaluation.runs import recover_stalled as recover_stalled_runs
 from .kernel.platform import Platform
@@ -96,9 +98,10 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
         say(f"评价 / evaluating {y} …")
         rid = create_run(p.uow, admin, y, method_title="默认方法 / default method")
         execute_run(p.uow, rid)
-        publish(p.uow, admin, rid)
+        publish(p.uow, admin, rid, follow_up=False)  # the registers take up the latest year only, below
     say("清单 / registers …")
     load_demo_registers(p, rid, DEMO_TOWN)  # the campaign under way: proposals from the latest run, some worked
+    load_demo_projects(p.uow, admin, DEMO_TOWN, today())  # projects of 2022 and 2023 at their stages (A.4.2)
     return [
         DemoAccount("admin", "admin", "市经信局管理员（全部权限）", "Economy and IT Bureau admin (everything)"),
         DemoAccount(

@@ -23,6 +23,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["t"] = t
 templates.env.filters["money"] = figures.money  # exact Decimal text, never through float
+templates.env.globals["wan"] = figures.wan  # an amount in 元 shown in 万元, exact
 templates.env.filters["when"] = figures.when  # stored UTC → Beijing time
 templates.env.filters["parameter_names"] = figures.parameter_names  # stored explanations: parameters by name
 templates.env.globals["state_name"] = figures.state_name  # a workflow state's name, from its YAML file
@@ -41,6 +42,7 @@ API_MODULES = (
     "api.notifications",
     "api.todo",
     "api.registers",
+    "api.targets",
 )  # api.evaluations also serves /dashboard
 PAGE_MODULES = (
     "pages.auth",
@@ -54,6 +56,9 @@ PAGE_MODULES = (
     "pages.admin",
     "pages.notifications",
     "pages.registers",
+    "pages.projects",
+    "pages.targets",
+    "pages.reports",
     "pages.docs",
     "pages.static_extras",
 )

@@ -37,6 +37,19 @@ def when(value: dt.datetime | str | None, seconds: bool = False) -> str:
     return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def wan(value: Decimal | str | int | None) -> str:
+    """An amount in 元 as 万元, exact: 2 to 6 decimals (``800000`` → ``80.00``, ``123456.78`` → ``12.345678``).
+
+    >>> wan(Decimal("800000.00")), wan("123456.78"), wan("12345678901.5"), wan(None)
+    ('80.00', '12.345678', '1,234,567.89015', '—')
+    """
+    if value is None or value == "":
+        return DASH
+    text = f"{Decimal(str(value)).scaleb(-4):,.6f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
 def money(value: Decimal | str | int | None) -> str:
     """``Decimal('1234567.5')`` (or its text) → ``1,234,567.50`` (exact; ``—`` for none)."""
     if value is None or value == "":

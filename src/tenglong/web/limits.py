@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.errors import InvalidInput, PolicyError, Problem
 from ..services.calculation.contract import InvalidJson, parse_json
+from ..services.campaign.common import KINDS
 from ..services.enterprises.directory import ResultFilter
 from ..services.kernel.platform import Platform
 from ..settings import Settings
@@ -50,8 +51,10 @@ UPLOADS = {
     ("POST", "/calculator/batch"): "max_batch_mb",
     ("POST", "/calculator/batch.xlsx"): "max_batch_mb",
     ("POST", "/attachments"): "max_attachment_mb",
+    **{("POST", f"{api}/registers/{kind}/import"): "max_upload_mb" for kind in KINDS for api in ("", "/api/v1")},
 }
-"""Routes that take a file (their 413 says "the upload"), with the setting of their limit."""
+"""Routes that take a file (their 413 says "the upload"), with the setting of their limit (a register's import:
+the data import's)."""
 BODIES = {("POST", "/api/v1/calculate"): "max_calculate_mb"}
 """Other routes with a limit of their own; any route not named takes ``max_request_mb``."""
 READS_ITS_OWN_JSON = frozenset({("POST", "/api/v1/calculate")})

@@ -103,6 +103,8 @@ enterprises = Table(
     Column("industry", String(8), nullable=False, index=True),
     Column("above_scale", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("tags", JSON),  # the A.3.16 tags (quality_retention category keys: listed, little_giant…), 0010
+    _max_json_size("tags", 2048),
 )
 
 enterprise_years = Table(
@@ -262,7 +264,13 @@ projects = Table(
     Column("inputs", JSON, nullable=False),
     Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The life cycle (A.4.2, revision 0010): the stage of registers/workflows/project_lifecycle.yaml and the
+    # dates and records of its stages (filed_on… accepted_on, actual_investment, actual_plot_ratio).
+    Column("stage", String(16), nullable=False, server_default="filed"),
+    Column("lifecycle", JSON),
     _max_length("name", 200),
+    _max_length("stage", 16),
+    _max_json_size("lifecycle", 8192),
 )
 
 land_transactions = Table(
@@ -342,7 +350,8 @@ attachments = Table(
     Column("id", Integer, primary_key=True),
     Column("owner_type", String(32), nullable=False),  # the kind of record: subsidy_application | …
     Column("owner_id", Integer, nullable=False),
-    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), nullable=False, index=True),  # scope
+    # scope: the owner's enterprise; None for an owner of no enterprise (a target figure, revision 0011)
+    Column("credit_code", String(18), ForeignKey("enterprises.credit_code"), index=True),
     Column("kind", String(32), nullable=False),  # invoice | equipment_list | acceptance_report | other
     Column("original_name", String(255), nullable=False),  # as the browser sent it: shown, never used as a path
     Column("stored_name", String(64), nullable=False, unique=True),  # the file's generated name on disk
@@ -428,4 +437,41 @@ register_entries = Table(
     _max_json_size("basis", 32768),
     _max_json_size("suggestion", 32768),
     Index("ix_register_entries_kind_status", "kind", "status"),
+)
+
+target_figures = Table(
+    "target_figures",
+    metadata,  # figures of the campaign's targets entered by a person (revision 0011); a new entry supersedes, never
+    # replaces: the latest (highest id) of a (target, year, town) counts, every earlier one stays as history
+    Column("id", Integer, primary_key=True),
+    Column("target", String(48), nullable=False),  # a key of policy/campaign_targets.yaml
+    Column("year", Integer, nullable=False),
+    Column("town", String(16)),  # a town's code; None for the county
+    Column("value", String(64), nullable=False),  # exact: a decimal or a fraction (1/3) as text
+    Column("source", String(200), nullable=False),  # where the figure comes from (市统计局 2023年快报)
+    Column("note", String(2000)),
+    Column("supersedes", Integer, ForeignKey("target_figures.id")),  # the entry it replaced as the latest
+    Column("entered_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    _max_length("target", 48),
+    _max_length("town", 16),
+    _max_length("value", 64),
+    _max_length("source", 200),
+    _max_length("note", 2000),
+    Index("ix_target_figures_key", "target", "year", "town"),
+)
+
+target_shares = Table(
+    "target_shares",
+    metadata,  # 目标分解 (revision 0011): each town's share of a county target set by the admin; the latest counts
+    Column("id", Integer, primary_key=True),
+    Column("target", String(48), nullable=False),
+    Column("town", String(16), nullable=False),
+    Column("value", String(64), nullable=False),  # exact, as text
+    Column("set_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    _max_length("target", 48),
+    _max_length("town", 16),
+    _max_length("value", 64),
+    Index("ix_target_shares_key", "target", "town"),
 )

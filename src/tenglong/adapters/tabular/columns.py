@@ -22,6 +22,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from ...registers.kinds import load as _kinds
+
 ALWAYS, ABOVE_SCALE, OPTIONAL = "always", "above_scale", "optional"
 """When a value is required: on every row, on 规上 rows only, or never (a default applies)."""
 
@@ -59,7 +61,7 @@ class ColumnSpec:
         key: English name, the canonical column and the English header.
         zh: Chinese header without its unit.
         kind: how cells are parsed: ``credit_code``, ``text``, ``year``, ``town``,
-            ``industry``, ``bool``, ``number``, ``integer`` or ``veto``.
+            ``industry``, ``bool``, ``number``, ``integer``, ``veto`` or ``tags``.
         required: :data:`ALWAYS`, :data:`ABOVE_SCALE` or :data:`OPTIONAL`.
         dtype: polars type in the canonical frame.
         units: accepted units, the natural one (canonical frame, English) first.
@@ -115,6 +117,12 @@ class ColumnSpec:
             return self.example
         return format(Decimal(self.example).scaleb(-unit.shift).normalize(), "f")
 
+
+_QUALITY = _kinds()["quality_retention"]
+TAG_CLAUSE = _QUALITY.clause
+TAG_CATEGORIES = tuple(c for c in _QUALITY.categories if c.key not in ("class_a", "class_b"))
+"""The tags of the 企业标签 column (A.3.16): the categories of the quality_retention register but the 亩均 classes,
+which come from the evaluation (``services/enterprises/tags.py`` reads the same kind)."""
 
 _MONEY = (YUAN, WAN_YUAN)
 _MONEY_NOTE = (
@@ -349,6 +357,19 @@ SPECS: tuple[ColumnSpec, ...] = (
         "",
         default="",
         synonyms=("一票否决",),
+    ),
+    ColumnSpec(
+        "tags",
+        "企业标签",
+        "tags",
+        OPTIONAL,
+        pl.String,
+        f"{TAG_CLAUSE}所列企业类别，多个用“、”分隔：{'、'.join(c.zh for c in TAG_CATEGORIES)}。"
+        "空＝不改变已有标签；填“无”＝清除已有标签。",
+        f"Tags of clause {TAG_CLAUSE}, separated by “、” or commas: {', '.join(c.key for c in TAG_CATEGORIES)} "
+        "(or their Chinese names). Blank keeps the enterprise's tags; “无” or none clears them.",
+        "、".join(c.zh for c in TAG_CATEGORIES if c.key in ("listed", "little_giant")),
+        synonyms=("标签", "企业类别标签", "优质企业标签"),
     ),
 )
 BY_KEY = {s.key: s for s in SPECS}

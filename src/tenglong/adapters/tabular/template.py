@@ -74,6 +74,8 @@ _TABLE_HEAD = {
 
 
 def _required(spec: ColumnSpec, lang: str) -> str:
+    if spec.kind == "tags":
+        return "选填（空＝不改变，无＝清除）" if lang == "zh" else "optional (blank = unchanged, none = cleared)"
     if spec.required == ALWAYS:
         return "必填" if lang == "zh" else "always"
     if spec.required == ABOVE_SCALE:
@@ -95,6 +97,8 @@ def _example(spec: ColumnSpec, lang: str) -> str:
         return _YES_NO[lang][0 if spec.example == "是" else 1]
     if spec.kind == "veto":
         return "数据造假" if lang == "zh" else "falsified_data"
+    if spec.kind == "tags" and lang == "en":
+        return "listed,little_giant"
     return spec.example_in(spec.unit_for(lang))
 
 
@@ -184,12 +188,14 @@ def write_template(path: str | Path | None, lang: str = "zh") -> Path | bytes:
         data.row_height(0, 32)
         for i, spec in enumerate(SPECS):
             data.write(0, i, spec.header(lang), "header")
-            fmt = "code" if spec.kind in ("credit_code", "text", "town", "industry", "veto") else None
+            fmt = "code" if spec.kind in ("credit_code", "text", "town", "industry", "veto", "tags") else None
             if spec.kind == "number" and spec.key not in _FORMATS:
                 fmt = book.format({"num_format": "0.00####" if spec.unit_for(lang).shift else "0.00"})
             elif spec.key in _FORMATS:
                 fmt = book.format({"num_format": _FORMATS[spec.key]})
-            width = 24 if spec.kind in ("credit_code", "text", "industry") else max(12, len(spec.header(lang)) * 2)
+            width = (
+                24 if spec.kind in ("credit_code", "text", "industry", "tags") else max(12, len(spec.header(lang)) * 2)
+            )
             data.column(i, i, width, fmt)
             _validate(data, i, spec, lang, names, len(towns()), len(entries))
     return book.close()

@@ -2,7 +2,9 @@
 
 The export is what a bureau would send in: Chinese headers with money in 万元
 (``lang="zh"``) or English headers with money in 元 (``lang="en"``), towns by name
-(zh) or code (en), yes/no as 是/否 (zh) or true/false (en).
+(zh) or code (en), yes/no as 是/否 (zh) or true/false (en), the A.3.16 tags by their Chinese
+names (zh, ``上市企业、国家“小巨人”企业``; 无 for none) or keys (en). A frame without a ``tags``
+column (a table read back from the database) gets an empty 企业标签 column: tags unchanged.
 
 Unit conversion is exact: a value is written as the shortest text that reads back
 as the same double (``repr``), and 万元 only moves the decimal point of that text
@@ -29,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from ...core.reference_data import towns
-from .columns import SPECS, VETOES
+from .columns import SPECS, TAG_CATEGORIES, VETOES
 from .xlsx import Book, Column, write_csv
 
 NUMERIC_KINDS = ("number", "integer", "year")
@@ -70,8 +72,10 @@ def import_cells(frame: pl.DataFrame, lang: str = "zh") -> dict[str, list[Any]]:
     town_names = {t.code: t.name_zh for t in towns()}
     out: dict[str, list[Any]] = {}
     for spec in SPECS:
-        column = frame[spec.key]
-        if spec.kind in NUMERIC_KINDS:
+        column = frame[spec.key] if spec.key in frame.columns else pl.Series(spec.key, [None] * frame.height, pl.String)
+        if spec.kind == "tags":
+            values = [_tag_text(v, lang) for v in column.cast(pl.String)]
+        elif spec.kind in NUMERIC_KINDS:
             texts = column.to_list() if column.dtype == pl.String else [None if v is None else repr(v) for v in column]
             unit = spec.unit_for(lang)
             values = [_shift(t, unit.shift) for t in texts] if unit and unit.shift else texts
@@ -85,6 +89,22 @@ def import_cells(frame: pl.DataFrame, lang: str = "zh") -> dict[str, list[Any]]:
             values = [v if v != "" else None for v in column.cast(pl.String)]
         out[spec.header(lang)] = values
     return out
+
+
+_TAG_NAMES = {c.key: c.zh for c in TAG_CATEGORIES}
+
+
+def _tag_text(keys: str | None, lang: str) -> str | None:
+    """A canonical tags value (``listed,little_giant``; ``""`` none; null unchanged) as the import cell of ``lang``.
+
+    >>> _tag_text("listed,little_giant", "zh"), _tag_text("", "zh"), _tag_text("listed,key_2513", "en")
+    ('上市企业、国家“小巨人”企业', '无', 'listed,key_2513')
+    """
+    if keys is None:
+        return None
+    if lang == "en":
+        return keys or "none"
+    return "、".join(_TAG_NAMES.get(k, k) for k in keys.split(",") if k) or "无"
 
 
 def write_enterprise_years(

@@ -1,6 +1,6 @@
 """The platform's workflows, written as data (one YAML file each), built by ``registers.workflow``.
 
-``subsidy_application``, ``data_import`` and ``evaluation_run`` ship here; the
+``subsidy_application``, ``data_import``, ``evaluation_run`` and ``project_lifecycle`` ship here; the
 campaign registers bring theirs in their own kind files (``registers/kinds.py``), and
 :func:`load_all` lists them too.
 """
@@ -16,7 +16,7 @@ from ..workflow import Workflow
 
 __all__ = ["NAMES", "load"]
 
-NAMES = ("subsidy_application", "data_import", "evaluation_run")
+NAMES = ("subsidy_application", "data_import", "evaluation_run", "project_lifecycle")
 
 
 @cache

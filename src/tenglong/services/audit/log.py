@@ -321,6 +321,7 @@ COUNTS = frozenset(
         "enterprises",
         "enterprises_created",
         "enterprises_updated",
+        "enterprises_tagged",
         "enterprise_years",
         "sessions_ended",
         "failures",

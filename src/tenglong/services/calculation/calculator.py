@@ -724,15 +724,20 @@ def display(v: Variable, value: Any, lang: str = "zh") -> str:
 
 
 def enterprise_prefill(uow: UnitOfWork, actor: Actor, credit_code: str) -> dict[str, Any]:
-    """The chosen enterprise (in the actor's scope) and its latest published final class.
+    """The chosen enterprise (in the actor's scope), its latest published final class, and its listing on the
+    严重失信名单 if it is listed (A.4.2: flagged wherever it appears — the transferee of a 2.7 transfer too).
 
     Raises:
         NotFound: when the enterprise does not exist or is outside the actor's scope.
     """
+    from ..campaign.commitments import listed  # the campaign builds on the calculation, not the reverse
+
     with uow.read() as conn:
         ent = visible_enterprise(conn, actor, credit_code)
         cls = published_class(conn, credit_code) or {}
+        dishonest = listed(conn, [ent["credit_code"]]).get(ent["credit_code"])
     return {
+        "dishonest": dishonest,
         "credit_code": ent["credit_code"],
         "name": ent["name"],
         "town": ent["town"],

@@ -4,8 +4,10 @@ After the demo years are evaluated and published, the latest run's proposals are
 the demo accounts work some of them, always the same firms (the first ones of 杜桥镇, the demo town, by credit
 code): proposals confirmed or dismissed, plans made, rectifications under way — two of them past their deadline
 —, one entry closed off with its acceptance report; a zero-land project approved more than three months ago and
-not started (a late start), the other kinds with an entry or two. Dates are set relative to the day the demo is
-created, so that the overdue ones are overdue and the others are not, whenever it is.
+not started (a late start), the other kinds with an entry or two; and three projects granted 2.10 and 2.11 support:
+one commitment to record, one being fulfilled, one defaulted — its clawback demanded in the ledger and partly
+recovered, the firm on the 严重失信名单. Dates are set relative to the day the demo is created, so that the overdue
+ones are overdue and the others are not, whenever it is.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ...adapters.db.tables import enterprises, register_entries, users
+from ...adapters.db.tables import enterprises, evaluation_results, register_entries, users
 from ...registers.roles import Actor
 from .. import attachments
 from ..accounts.auth import actor_of
+from ..enterprises import projects
+from ..enterprises.lifecycle import apply_move
 from ..enterprises.projects import insert_project
 from ..kernel.platform import Platform
+from ..subsidies import applications
+from . import commitments
 from .common import E, today
 from .entries import add, move
 from .seeding import HCLE, QUALITY, ZERO_LAND, propose_after_publish, propose_projects
@@ -43,6 +49,7 @@ ZERO_LAND_PROJECT = {
     "equipment_investment": 6000000,
 }
 CLEAR = {"eliminated_by_order": False, "restricted_category": False, "listed_for_relocation": False}
+FIELD_OF = {"start": "started_on", "complete": "completed_on", "produce": "producing_on"}
 
 
 def _actors(p: Platform) -> dict[str, Actor]:
@@ -183,6 +190,83 @@ def _others(p: Platform, a: dict[str, Actor], town: str, day: dt.date) -> None:
     )
 
 
+def _supported(p: Platform, admin: Actor, code: str, name: str, applied: str, pay: bool) -> int:
+    """A project of ``code`` with its 2.10 and 2.11 applications approved (and paid); the project's id. The
+    approvals propose recording its commitment (``commitments.propose_for_approved``)."""
+    project_id = projects.create_project(p.uow, admin, code, name, applied, ZERO_LAND_PROJECT)
+    for clause in ("2.10", "2.11"):
+        application_id = applications.create_application(p.uow, admin, project_id, clause)
+        for action in ("submit", "start_review", "approve"):
+            applications.act(p.uow, admin, application_id, action, note="材料齐全，同意（演示）")
+        if pay:
+            applications.act(p.uow, admin, application_id, "pay", reference=f"LHCZ-演示-{application_id}")
+    return project_id
+
+
+def _commitment_of(p: Platform, project_id: int) -> int:
+    with p.uow.read() as conn:
+        return int(conn.execute(select(E.id).where(E.kind == "commitment", E.project_id == project_id)).scalar_one())
+
+
+def _commitments(p: Platform, a: dict[str, Actor], town: str, run_id: int, day: dt.date) -> None:
+    """Three supported projects of class A/B firms of ``town``: one defaulted (never started), its clawback partly
+    recovered and the firm on the 严重失信名单; one being fulfilled (started, completed and in production in time,
+    its 亩均税收 awaiting the data of the year after full production); one approved, its commitment to record."""
+    r = evaluation_results.c
+    with p.uow.read() as conn:
+        accounts = select(users.c.credit_code).where(users.c.credit_code.is_not(None))
+        firms = list(
+            conn.execute(
+                select(r.credit_code)
+                .join(enterprises, enterprises.c.credit_code == r.credit_code)
+                .where(r.run_id == run_id, r.mujun_class.in_(("A", "B")), enterprises.c.town == town)
+                .where(r.credit_code.not_in(accounts))
+                .order_by(r.credit_code.desc())
+                .offset(5)
+                .limit(3)
+            ).scalars()
+        )
+    if len(firms) < 3:
+        return
+    admin = a["admin"]
+    late = _supported(p, admin, firms[0], "智能装备厂房加层技改项目（演示）", "2023-03-01", pay=True)
+    kept = _supported(p, admin, firms[1], "数字化车间“零增地”技改项目（演示）", "2023-04-10", pay=True)
+    _supported(p, admin, firms[2], "高端阀门厂房改建项目（演示）", "2023-05-20", pay=False)
+    promise = {
+        "legal_representative": "陈某某（演示）",
+        "agreement_reference": "临经信承〔2023〕演示1号",
+        "investment": "15000000.00",
+        "land_area_mu": "30",
+        "investment_intensity": "50",
+        "tax_per_mu": "20",
+        "start_by": "2023-06-30",
+        "complete_by": "2024-06-30",
+        "full_production_by": "2024-12-31",
+    }
+    for project_id, who in ((late, "陈某某（演示）"), (kept, "林某某（演示）")):
+        entry = _commitment_of(p, project_id)
+        _evidence(p, a["town"], "commitment", entry, "commitment_letter", "企业承诺书（演示）.pdf")
+        fields = {**promise, "legal_representative": who}
+        record = {"category": "support", "responsible_unit": "economy_bureau", "note": "企业承诺书已签订"}
+        move(p.uow, a["town"], entry, "record", record, fields=fields, day=day)
+    with p.uow.write(a["town"]) as w:  # the kept one started, was completed and produces, each in time
+        for action, on in (("start", "2023-06-15"), ("complete", "2024-05-30"), ("produce", "2024-11-20")):
+            apply_move(w, a["town"], kept, action, {FIELD_OF[action]: on}, day)
+    commitments.check_all(p.uow, day, "demo")
+    entry = _commitment_of(p, late)
+    _evidence(p, admin, "commitment", entry, "default_finding", "违约认定书（演示）.pdf")
+    finding = {
+        "opinion": "承诺开工日期已过，经约谈仍未开工建设，认定违约",
+        "repay_by": (day + dt.timedelta(days=60)).isoformat(),
+    }
+    move(p.uow, admin, entry, "find_default", finding, day=day)
+    move(p.uow, admin, entry, "recover_part", {"amount": "200000.00", "reference": "LHCZ-HK-演示-1"}, day=day)
+    listing = _proposals(p, "dishonesty", town)
+    if listing:
+        _evidence(p, admin, "dishonesty", listing[0], "decision", "列入严重失信名单决定书（演示）.pdf")
+        move(p.uow, admin, listing[0], "confirm", {"opinion": "经工作专班审议，列入严重失信名单"}, day=day)
+
+
 def load_demo_registers(p: Platform, run_id: int, town: str) -> dict[str, int]:
     """Propose from the published run ``run_id`` and work some entries of ``town`` (the demo town); the counts of
     entries per kind."""
@@ -192,6 +276,7 @@ def load_demo_registers(p: Platform, run_id: int, town: str) -> dict[str, int]:
     _hcle(p, actors, town, day)
     _zero_land(p, actors, town, day)
     _others(p, actors, town, day)
+    _commitments(p, actors, town, run_id, day)
     with p.uow.read() as conn:
         kinds = conn.execute(select(register_entries.c.kind)).scalars().all()
     return {k: kinds.count(k) for k in sorted(set(kinds))}

@@ -12,6 +12,7 @@ one), the plan (一企一方案) and any entry fields sent with it. The move's a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, desc, insert, null, select
@@ -27,10 +28,26 @@ from ..kernel.scope import require, visible_enterprise
 from ..kernel.uow import UnitOfWork, Writer, now
 from .common import KINDS, E, acts_on, kind_of, plain, today, view, visible_entry
 
-__all__ = ["OWNERS", "add", "facts_of", "move", "propose", "target_check"]
+__all__ = ["OWNERS", "add", "after_move", "facts_of", "move", "propose", "register_facts", "target_check"]
 
 REASON_MAX = 2000
 """Most characters of the reason of a person's addition."""
+Facts = Callable[[Connection, Kind, Any, Mapping[str, Any] | None, dt.date], dict[str, bool | None]]
+AfterMove = Callable[[Writer, Kind, Any, Move, dict[str, Any], dt.date], dict[str, Any]]
+_FACTS: dict[str, Facts] = {}
+_AFTER: dict[tuple[str, str], AfterMove] = {}
+
+
+def register_facts(kind_key: str, facts: Facts) -> None:
+    """Let a module compute the facts of a kind's conditions beyond ``overdue`` and ``target_met`` (the
+    commitments: ``commitment_met``, ``settles``, ``nothing_due``), from the entry, the move's fields and the day."""
+    _FACTS[kind_key] = facts
+
+
+def after_move(kind_key: str, action: str, apply: AfterMove) -> None:
+    """Let a module do what a move of a kind brings beyond the entry, in the move's transaction (the default's
+    clawback in the ledger); what it returns is added to the move's audit event."""
+    _AFTER[(kind_key, action)] = apply
 
 
 def _entries_of(key: str) -> Any:
@@ -93,9 +110,12 @@ def target_check(conn: Connection, row: Any) -> tuple[bool | None, list[Check], 
     return verdict, checks, int(data.year)
 
 
-def facts_of(conn: Connection, kind: Kind, row: Any, day: dt.date) -> dict[str, bool | None]:
-    """The conditions the kind's moves name, for this entry on ``day`` (``overdue`` whatever the state)."""
-    out: dict[str, bool | None] = {}
+def facts_of(
+    conn: Connection, kind: Kind, row: Any, day: dt.date, given: Mapping[str, Any] | None = None
+) -> dict[str, bool | None]:
+    """The conditions the kind's moves name, for this entry on ``day`` (``overdue`` whatever the state) and the
+    move's fields ``given`` (a repayment's amount)."""
+    out: dict[str, bool | None] = dict(_FACTS[kind.key](conn, kind, row, given, day)) if kind.key in _FACTS else {}
     if "overdue" in kind.workflow.conditions:
         out["overdue"] = is_overdue(row.deadline, day)
     if "target_met" in kind.workflow.conditions:
@@ -315,7 +335,7 @@ def move(
             )
         clean, problems = kind.read_fields(fields)
         try:
-            facts, files = facts_of(w.conn, kind, row, day), held(w.conn, kind, row.id)
+            facts, files = facts_of(w.conn, kind, row, day, given), held(w.conn, kind, row.id)
             m, values = kind.workflow.check(actor, row.status, action, given, facts=facts, held=files)
         except InvalidInput as exc:
             m, values, problems = None, {}, [*exc.problems, *problems]
@@ -327,5 +347,8 @@ def move(
             raise InvalidInput(problems)
         updates = _updates(kind, m, values, row, clean, day)
         after = {**plain(values), **({"fields": clean} if clean else {}), "clause": kind.clause}
+        apply = _AFTER.get((kind.key, m.action))
+        if apply is not None:
+            after.update(plain(apply(w, kind, row, m, values, day)))
         w.move(register_entries, row.id, row.status, m, updates, after=after)
         return view(visible_entry(w.conn, actor, row.id), day)

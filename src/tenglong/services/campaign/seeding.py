@@ -8,7 +8,7 @@ is only a note on the entry until someone makes the move. Each proposal states w
 * **高耗低效 (A.3.1)**: a firm of a published evaluation flagged as a 高耗低效 candidate, as a 低效企业 or as an
   亿元低税企业 (A.2: 亩均税收 at most 5 / 10 万元 two years running; the flags of ``core/mujun``).
 * **留驻优质 (A.3.16)**: a firm of class A or B in a published evaluation, and a firm carrying a tag A.3.16 lists
-  (上市, 拟上市已报会, 单项冠军…) — :func:`enterprise_tags` is the hook: the enterprise register holds no tags yet.
+  (上市, 拟上市已报会, 单项冠军…: :func:`enterprise_tags`, from the enterprise register).
 * **零增地 (A.3.15)**: a project entered as a zero-new-land renovation.
 * **销号 candidates**: an entry whose plan's targets the latest data now meets.
 
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select, update
 from ...adapters.db.tables import enterprises, evaluation_results, evaluation_runs, projects, register_entries
 from ...core.errors import Conflict, NotFound
 from ...registers.kinds import Kind
+from ..enterprises import tags
 from ..kernel.uow import UnitOfWork, Writer, now
 from .common import KINDS, E, plain, today
 from .entries import propose, target_check
@@ -53,12 +54,9 @@ QUALITY_CLASSES = {"A": "class_a", "B": "class_b"}
 
 
 def enterprise_tags(conn: Connection, credit_codes: list[str]) -> dict[str, list[str]]:
-    """The A.3.16 tags of each enterprise, as ``quality_retention`` category keys (``listed``, ``little_giant``…).
-
-    The hook of the tags step of issue 10: the enterprise register does not hold the tags yet, so no enterprise
-    has any. When it does, return them here and :func:`propose_after_publish` proposes the tagged firms too.
-    """
-    return {}
+    """The A.3.16 tags of each enterprise that has any, as ``quality_retention`` category keys (``listed``,
+    ``little_giant``…), from the enterprise register (``services/enterprises/tags.py``)."""
+    return tags.tags_of(conn, credit_codes)
 
 
 def _tax_per_mu(tax_paid: Decimal | None, land: Decimal | None) -> str | None:
@@ -129,17 +127,16 @@ def _hcle(w: Writer, run: Any, day: dt.date) -> int:
 def _quality(w: Writer, run: Any, day: dt.date) -> int:
     kind, r = KINDS[QUALITY], evaluation_results.c
     found = w.conn.execute(
-        select(r.credit_code, r.mujun_class, enterprises.c.town)
+        select(r.credit_code, r.mujun_class, r.evaluated, enterprises.c.town)
         .join(enterprises, enterprises.c.credit_code == r.credit_code)
-        .where(r.run_id == run.id, r.evaluated.is_(True))
+        .where(r.run_id == run.id)
         .order_by(r.credit_code)
     ).all()
-    tags = enterprise_tags(w.conn, [row.credit_code for row in found])
+    tagged = enterprise_tags(w.conn, [row.credit_code for row in found])  # a tag counts, evaluated or not
     done, n = _proposed_from(w.conn, kind, "run_id", run.id), 0
     for row in found:
-        categories = ([QUALITY_CLASSES[row.mujun_class]] if row.mujun_class in QUALITY_CLASSES else []) + list(
-            tags.get(row.credit_code, ())
-        )
+        by_class = row.evaluated and row.mujun_class in QUALITY_CLASSES
+        categories = ([QUALITY_CLASSES[row.mujun_class]] if by_class else []) + list(tagged.get(row.credit_code, ()))
         if not categories or row.credit_code in done:
             continue
         names = [kind.category(c) for c in categories]

@@ -8,7 +8,8 @@ its enterprise's scope: a department acts only where it is the responsible unit 
 * waiting: entries in a state from which the actor may make a task move (``Workflow.waiting``: its role, not
   ``todo: false``), within what it acts on;
 * overdue: entries past their deadline (in a state their kind's deadline applies to), within what it acts on;
-* suggested: entries with a system suggestion (the latest data meets the plan's targets), within what it acts on.
+* suggested: entries with a system suggestion (the latest data meets the plan's targets; a commitment checked
+  broken or kept), within what it acts on.
 """
 
 from __future__ import annotations
@@ -119,7 +120,10 @@ def suggested(conn: Connection, actor: Actor) -> Iterable[Item]:
             key=f"{k.key}.suggested",
             count=int(found[k.key]),
             link=SUGGESTED_LIST.format(kind=k.key),
-            message="registers.todo.suggested",
+            # a commitment's suggestion is the check's result (a default or a fulfilment), not a 销号
+            message="commitments.todo.checked"
+            if "commitment_met" in k.workflow.conditions
+            else "registers.todo.suggested",
             values={"noun": (k.entry_zh, k.entry_en)},
             order=ORDER,
         )

@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, not_, select, true
 
-from ...adapters.db.tables import audit_log, register_entries
+from ...adapters.db.tables import audit_log, register_entries, users
 from ...core import reference_data
 from ...core.errors import InvalidInput, Problem
 from ...registers.roles import Actor
 from .. import attachments as attachment_files
 from ..kernel.scope import enterprise_scope, require
 from ..kernel.uow import UnitOfWork
+from . import commitments
 from .common import KINDS, E, acts_on, beijing, entry_query, kind_of, overdue_condition, today, view, visible_entry
 from .entries import facts_of, held, target_check
 
@@ -106,15 +107,30 @@ def list_entries(uow: UnitOfWork, actor: Actor, f: EntryFilter | None = None, da
         return [view(r, day) for r in rows(conn, actor, f or EntryFilter(), day)]
 
 
+def of_enterprise(uow: UnitOfWork, actor: Actor, credit_code: str, day: dt.date | None = None) -> dict[str, Any]:
+    """An enterprise's register entries (every kind, newest first) and its listing on the 严重失信名单, for its
+    profile; the caller has checked the enterprise is in the actor's scope."""
+    require(actor, "read")
+    day = day or today()
+    with uow.read() as conn:
+        found = conn.execute(entry_query().where(E.credit_code == credit_code).order_by(E.id.desc())).all()
+        return {
+            "entries": [view(r, day) for r in found if r.kind in KINDS],
+            "dishonest": commitments.listed(conn, [credit_code]).get(credit_code),
+        }
+
+
 def history(conn: Connection, kind_key: str, entry_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The audit events of entries of one kind, oldest first: event, move names, time (Beijing), who, details."""
+    """The audit events of entries of one kind, oldest first: event, move names, time (Beijing), who (the account,
+    and its display name), details."""
     kind = KINDS[kind_key]
     a = audit_log.c
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in entry_ids}
     if not entry_ids:
         return out
     found = conn.execute(
-        select(a.id, a.action, a.entity_id, a.at, a.actor, a.after)
+        select(a.id, a.action, a.entity_id, a.at, a.actor, a.after, users.c.display_name)
+        .outerjoin(users, users.c.id == a.actor_id)
         .where(and_(a.entity_type == kind.key, a.entity_id.in_([str(i) for i in entry_ids])))
         .order_by(a.id)
     ).all()
@@ -131,6 +147,7 @@ def history(conn: Connection, kind_key: str, entry_ids: list[int]) -> dict[int, 
                 "move_en": en,
                 "at": beijing(r.at),
                 "by": r.actor,
+                "by_name": r.display_name or r.actor,  # the account's name as people know it
                 "after": r.after,
             }
         )
@@ -160,6 +177,8 @@ def entry(uow: UnitOfWork, actor: Actor, entry_id: Any, day: dt.date | None = No
             "lines_en": [c.describe("en") for c in checks],
         }
         facts, files = facts_of(conn, kind, row, day), held(conn, kind, row.id)
+        out["clawback"] = commitments.account(conn, row.id) if kind.key == commitments.COMMITMENT else None
+        out["dishonest"] = commitments.listed(conn, [row.credit_code]).get(row.credit_code)
     mine = acts_on(kind, actor, row.town, row.responsible_unit)
     out["moves"] = [
         {

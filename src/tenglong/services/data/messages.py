@@ -122,6 +122,14 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "空，或 重大安全事故 / 严重环境违法 / 数据造假",
         "blank, or one of the three veto codes",
     ),
+    "unknown_tag": (
+        "{where}：「{value}」中的「{tokens}」不是{clause}所列的企业标签。可填：{allowed_zh}"
+        "（多个用“、”分隔；空＝不改变已有标签，单独填“无”＝清除）。",
+        "{where}: '{tokens}' in '{value}' is not a tag of clause {clause}. Allowed: {allowed_en} (several separated "
+        "by “、” or commas; blank keeps the enterprise's tags, 无 or none alone clears them).",
+        "{clause}所列企业标签，多个用“、”分隔；或单独填“无”",
+        "tags of clause {clause}, separated by “、” or commas; or 无 / none alone",
+    ),
     # --- file and header ----------------------------------------------------------------
     "unknown_sheet": (
         "{where}：没有名为「{sheet}」的工作表；现有工作表：{sheets}。",

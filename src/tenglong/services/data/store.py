@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, null, select
 
 from ...adapters.db.tables import enterprise_years, enterprises
 from ..kernel.uow import Writer, now
@@ -25,8 +25,11 @@ def _fixed(x: Any, places: int) -> Decimal | None:
 def store_frame(w: Writer, frame: pl.DataFrame, import_id: int | None) -> dict[str, int]:
     """Upsert enterprises and replace their rows for the years in ``frame`` (inside the caller's transaction).
 
+    The A.3.16 tags (the optional ``tags`` column, see ``validation.py``) are set from the latest year whose cell
+    says something: its keys, or none for 无; an empty cell, or no column, leaves an enterprise's tags as they are.
+
     Returns:
-        Counts: enterprises created and updated, enterprise-years written.
+        Counts: enterprises created and updated, enterprise-years written, enterprises whose tags were set.
     """
     years = sorted(set(frame["year"].to_list()))
     existing = {r.credit_code for r in w.conn.execute(select(enterprises.c.credit_code))}
@@ -48,6 +51,7 @@ def store_frame(w: Writer, frame: pl.DataFrame, import_id: int | None) -> dict[s
             new_rows.append({"credit_code": r["credit_code"], **values})
     if new_rows:
         w.conn.execute(insert(enterprises), new_rows)
+    tagged = _store_tags(w, frame)
     codes = frame["credit_code"].unique().to_list()
     for y in years:
         w.conn.execute(
@@ -66,7 +70,39 @@ def store_frame(w: Writer, frame: pl.DataFrame, import_id: int | None) -> dict[s
         rows.append(row)
     for k in range(0, len(rows), 2000):
         w.conn.execute(insert(enterprise_years), rows[k : k + 2000])
-    return {"enterprises_created": len(new_rows), "enterprises_updated": updated, "enterprise_years": len(rows)}
+    return {
+        "enterprises_created": len(new_rows),
+        "enterprises_updated": updated,
+        "enterprise_years": len(rows),
+        "enterprises_tagged": tagged,
+    }
+
+
+def _store_tags(w: Writer, frame: pl.DataFrame) -> int:
+    """Set the tags the file gives, from the latest non-empty cell of each enterprise (无 stores SQL NULL).
+
+    One statement for the tagged enterprises and one per 1,000 cleared, never one per row.
+    """
+    if "tags" not in frame.columns:
+        return 0
+    given = frame.filter(pl.col("tags").is_not_null()).sort("year").unique(subset=["credit_code"], keep="last")
+    rows = [
+        {"code": code, "new_tags": text.split(",")} for code, text in given.select("credit_code", "tags").iter_rows()
+    ]
+    tagged = [r for r in rows if r["new_tags"] != [""]]
+    cleared = [r["code"] for r in rows if r["new_tags"] == [""]]
+    if tagged:
+        w.conn.execute(
+            enterprises.update()
+            .where(enterprises.c.credit_code == bindparam("code"))
+            .values(tags=bindparam("new_tags", type_=enterprises.c.tags.type)),
+            tagged,
+        )
+    for k in range(0, len(cleared), 1000):
+        w.conn.execute(
+            enterprises.update().where(enterprises.c.credit_code.in_(cleared[k : k + 1000])).values(tags=null())
+        )
+    return len(rows)
 
 
 SCHEMA = {

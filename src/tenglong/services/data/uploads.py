@@ -496,6 +496,10 @@ def execute_commit(p: Platform, actor: Actor, import_id: int, address: str | Non
     except Exception as exc:
         log.exception("commit of import %s failed", import_id)
         _fail(p, actor, import_id, "committing", exc, address)
+        return
+    from ..campaign.follow_up import after_import  # the campaign builds on the data, not the reverse
+
+    after_import(p.uow, import_id)
 
 
 def discard(p: Platform, actor: Actor, import_id: int, address: str | None = None) -> None:

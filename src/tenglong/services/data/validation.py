@@ -7,8 +7,12 @@ and English. A file with any error yields no frame, unless ``skip_invalid`` asks
 for the valid rows and a list of the skipped ones.
 
 Checks are polars expressions over whole columns; Python runs only over the
-distinct values of the code-like columns (towns, industries, yes/no, vetoes — a few
-hundred at most) and over the bad cells, to write their messages.
+distinct values of the code-like columns (towns, industries, yes/no, vetoes, the
+A.3.16 tags — a few hundred at most) and over the bad cells, to write their messages.
+
+The optional 企业标签 column (A.3.16) becomes the canonical ``tags``: the keys joined by
+commas (``listed,little_giant``), ``""`` for a cell saying 无 / none (the tags are
+cleared), null for an empty cell or an absent column (the tags are left as they are).
 
 How numbers are read (exact to the 分): a cell's text is split by a regular
 expression into sign, digits, fraction and exponent. The unit (万元 = 10**4 元) only
@@ -52,6 +56,7 @@ from ...adapters.tabular.reader import ROW, RawTable, ReadError, read_table
 from ...core import credit_code as gb32100
 from ...core.errors import Problem
 from ...core.reference_data import normalise_industry, normalise_town
+from ..enterprises import tags as enterprise_tags
 from .messages import render
 
 YEARS = (2000, 2100)
@@ -263,6 +268,8 @@ def _parse(cells: pl.DataFrame, usable: dict[str, tuple[str, Unit | None]]) -> p
             columns += _number_checks(out, key, blank)
         elif spec.kind == "credit_code":
             columns += _credit_code(out[key])
+        elif spec.kind == "tags":
+            columns += _tags(out[key])
         elif spec.kind == "text":
             columns += out.select(
                 pl.col(key), pl.when(pl.col(key).is_null()).then(pl.lit(blank, pl.String)).alias(f"{key}#e")
@@ -376,6 +383,16 @@ def _mapped(text: pl.Series, key: str, blank: str | None) -> list[pl.Series]:
     if spec.default is not None:
         value = pl.select(pl.when(text.is_null()).then(pl.lit(spec.default, spec.dtype)).otherwise(value)).to_series()
     return [value.alias(key), error.alias(f"{key}#e")]
+
+
+def _tags(text: pl.Series) -> list[pl.Series]:
+    """The 企业标签 cells as stored keys (``listed,little_giant``; ``""`` for 无), through the distinct texts only."""
+    parsed = {t: enterprise_tags.parse_tags(t) for t in text.drop_nulls().unique().to_list()}
+    table = {t: ",".join(keys) for t, (keys, problems) in parsed.items() if not problems}
+    bad = {t: "unknown_tag" for t, (_, problems) in parsed.items() if problems}
+    value = text.replace_strict(table, default=None, return_dtype=pl.String)
+    error = text.replace_strict(bad, default=None, return_dtype=pl.String)
+    return [value.alias(text.name), error.alias(f"{text.name}#e")]
 
 
 def _cross_row_checks(out: pl.DataFrame, usable: dict) -> pl.DataFrame:
@@ -532,5 +549,13 @@ def _cell_problem(r: dict, table: RawTable, hmap: HeaderMap) -> Problem:
         example = "是"
     elif code == "unknown_veto":
         example = "数据造假"
+    elif code == "unknown_tag":
+        _, bad = enterprise_tags.parse_tags(value)
+        fields.update(
+            tokens="、".join(str(p.value) for p in bad),
+            clause=enterprise_tags.CLAUSE,
+            allowed_zh=enterprise_tags.allowed("zh"),
+            allowed_en=enterprise_tags.allowed("en"),
+        )
     context = {"sheet": table.sheet, "row": r["row"], "column": letter, "header": header, "key": key}
     return _problem(code, _where(table, letter, r["row"], header), value, fields, example, context)

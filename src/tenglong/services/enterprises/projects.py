@@ -34,6 +34,7 @@ from ..calculation.contract import calculate, dumps
 from ..kernel.scope import require, visible_enterprise, visible_record
 from ..kernel.uow import UnitOfWork, Writer, now
 from ..subsidies import ledger
+from . import lifecycle
 
 ENTERPRISE_INPUTS = ("is_2513_enterprise", "local_contribution_growth", "industrial_equipment_investment")
 OUTPUTS = {
@@ -232,6 +233,8 @@ def insert_project(
             inputs=clean,
             created_by=actor.id,
             created_at=now(),
+            stage="filed",  # A.4.2 life cycle (services/enterprises/lifecycle.py): filed on its application date
+            lifecycle={"filed_on": day.isoformat()},
         )
     ).inserted_primary_key[0]
     w.record(
@@ -262,7 +265,16 @@ def create_project(
     require(actor, "create_project")
     with uow.write(actor, address) as w:
         visible_enterprise(w.conn, actor, credit_code)
-        return insert_project(w, actor, credit_code, name, application_date, inputs)
+        project_id = insert_project(w, actor, credit_code, name, application_date, inputs)
+    follow_up(uow)
+    return project_id
+
+
+def follow_up(uow: UnitOfWork) -> None:
+    """A zero-new-land renovation is proposed for its register (A.3.15), after the project's transaction."""
+    from ..campaign.follow_up import after_project  # the campaign builds on the projects, not the reverse
+
+    after_project(uow)
 
 
 def update_project(
@@ -305,6 +317,7 @@ def update_project(
             {"name": row.name, "application_date": row.application_date, "inputs": row.inputs},
             values,
         )
+    follow_up(uow)
 
 
 def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any]:
@@ -332,7 +345,14 @@ def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> dict[str, Any
         "inputs": row.inputs,
         "created_at": row.created_at.isoformat(),
         "applications": [{"id": a.id, "clause": a.clause, "status": a.status, "amount": a.amount} for a in apps],
+        **_life(row),
     }
+
+
+def _life(row: Any) -> dict[str, Any]:
+    """The project's stage (zh/en), life-cycle dates and 重点项目 mark (``lifecycle.py``)."""
+    v = lifecycle.view(row)
+    return {k: v[k] for k in ("stage", "stage_zh", "stage_en", "lifecycle", "key_project")}
 
 
 def counted_projects(

@@ -133,7 +133,7 @@ def dashboard(uow: UnitOfWork, actor: Actor, year: int | None = None) -> Dashboa
             d.town_code = actor.town
             exact = towns.get(run_id, {}).get(actor.town)
             d.town = [_kpi(k, exact, targets[k]) for k in KPI_KEYS if k in targets]
-            d.town_counts = _class_counts(conn, run_id, actor.town)
+            d.town_counts = class_counts(conn, run_id, actor.town)
         if actor.role == "enterprise" and actor.credit_code:
             d.own = _own(conn, run_id, actor.credit_code)
         for y in sorted(runs):
@@ -224,12 +224,12 @@ def _ranking(towns: dict[str, dict[str, Any]]) -> list[TownFigures]:
     ]
 
 
-def _class_counts(conn: Connection, run_id: int, town: str) -> dict[str, dict[str, int]]:
-    """Final classes of one town's firms, per group, with ``not_evaluated``."""
+def class_counts(conn: Connection, run_id: int, town: str | None) -> dict[str, dict[str, int]]:
+    """Final classes of one town's firms (every firm for ``None``), per group, with ``not_evaluated``."""
     out = {g: {**{c: 0 for c in CLASSES}, "not_evaluated": 0} for g in GROUPS}
     q = (
         select(_R.above_scale, _R.evaluated, _R.mujun_class, func.count().label("n"))
-        .where(_R.run_id == run_id, _R.town == town)
+        .where(_R.run_id == run_id, *([_R.town == town] if town is not None else []))
         .group_by(_R.above_scale, _R.evaluated, _R.mujun_class)
     )
     for r in conn.execute(q):

@@ -277,8 +277,11 @@ def result_rows(r, run_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = None) -> None:
+def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = None, *, follow_up: bool = True) -> None:
     """Make a finished run the published result of its year (audited; published runs never change).
+
+    Then (``follow_up``, after the commit) the campaign registers take it up: the proposals and suggestions it
+    brings, and the commitments checked (``services/campaign/follow_up.py``). The demo's older years skip that.
 
     Raises:
         Forbidden: for a role without ``publish``.
@@ -313,6 +316,14 @@ def publish(uow: UnitOfWork, actor: Actor, run_id: int, address: str | None = No
             {"published_by": actor.id, "published_at": now()},
             after={"year": run.year},
         )
+    if follow_up:
+        _campaign_follow_up(uow, run_id)
+
+
+def _campaign_follow_up(uow: UnitOfWork, run_id: int) -> None:
+    from ..campaign.follow_up import after_publish  # the campaign builds on the evaluation, not the reverse
+
+    after_publish(uow, run_id)
 
 
 def supersede(uow: UnitOfWork, actor: Actor, run_id: int, reason: Any, address: str | None = None) -> int:
@@ -386,6 +397,7 @@ def supersede(uow: UnitOfWork, actor: Actor, run_id: int, reason: Any, address: 
             {"published_by": actor.id, "published_at": at},
             after={"year": run.year, "supersedes": old.id, "reason": text},
         )
+    _campaign_follow_up(uow, run_id)
     return int(old.id)
 
 

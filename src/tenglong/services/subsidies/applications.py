@@ -57,6 +57,7 @@ from ..enterprises.projects import (
     project_inputs,
     visible_project,
 )
+from ..enterprises.projects import follow_up as project_follow_up
 from ..evaluation.runs import parameters_version
 from ..kernel.scope import enterprise_scope, require, visible_enterprise, visible_record
 from ..kernel.uow import UnitOfWork, Writer, now
@@ -289,7 +290,9 @@ def apply_for_project(
     with uow.write(actor, address) as w:
         visible_enterprise(w.conn, actor, credit_code)
         pid = insert_project(w, actor, credit_code, name, application_date, inputs)
-        return _insert_application(w, actor, visible_project(w.conn, actor, pid), clause)
+        application_id = _insert_application(w, actor, visible_project(w.conn, actor, pid), clause)
+    project_follow_up(uow)
+    return application_id
 
 
 def preview(
@@ -613,6 +616,10 @@ def act(
             subsidy_applications, application_id, app.status, d.move, {"updated_at": now(), **d.values}, after=d.after
         )
         ledger.append(w, d.entries)
+    if action == "approve":
+        from ..campaign.follow_up import after_approval  # the campaign builds on the subsidies, not the reverse
+
+        after_approval(uow)
     return {"id": application_id, "status": d.move.target, "previous": app.status}
 
 
@@ -819,16 +826,25 @@ def list_applications(
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
+        dishonest = _dishonest(conn, [r.credit_code for r in rows])
     names = _town_names()
     items = [
         {
             **dict(r._mapping),
             "town_name_zh": names.get(r.town, (r.town, r.town))[0],
             "town_name_en": names.get(r.town, (r.town, r.town))[1],
+            "dishonest": r.credit_code in dishonest,
         }
         for r in rows
     ]
     return {"items": items, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}
+
+
+def _dishonest(conn: Connection, credit_codes: list[str]) -> dict[str, dict[str, Any]]:
+    """The enterprises among ``credit_codes`` on the 严重失信名单 (A.4.2: flagged wherever they appear)."""
+    from ..campaign.commitments import listed  # the campaign builds on the subsidies, not the reverse
+
+    return listed(conn, credit_codes)
 
 
 def _trail(conn: Connection, entity: str, ids: list[str]) -> list[Any]:
@@ -901,6 +917,7 @@ def get_application(uow: UnitOfWork, actor: Actor, application_id: int) -> dict[
         file_trail = _trail(conn, "attachment", [str(f["id"]) for f in files])
         sums = ledger.balances(conn, application_id=application_id)
         rows = ledger.entries(conn, application_id=application_id)
+        dishonest = _dishonest(conn, [app.credit_code]).get(app.credit_code)
     names = _town_names().get(app.town, (app.town, app.town))
     review = _review(trail)
     pol, clause = loader.policy(), loader.policy()[app.clause]
@@ -942,6 +959,7 @@ def get_application(uow: UnitOfWork, actor: Actor, application_id: int) -> dict[
         "paid_reference": app.paid_reference,
         "credit_code": app.credit_code,
         "enterprise_name": app.enterprise_name,
+        "dishonest": dishonest,
         "town": app.town,
         "town_name_zh": names[0],
         "town_name_en": names[1],

@@ -10,9 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from ...services.audit import trail as audit_trail
 from ...services.enterprises import directory as service
+from ...services.enterprises import tags as enterprise_tags
 from ..evaluation_workbooks import enterprise_list_workbook
 from ..limits import BoundedFilterDep, year_param
 from ..security import ActorDep, PlatformDep, client_address, language
@@ -69,6 +71,34 @@ def enterprise_profile(credit_code: str, p: PlatformDep, actor: ActorDep) -> Pro
     """企业画像: the register entry and every year's data and published evaluation (with explanations, 碳效码,
     prices, flags)."""
     return profile_public(service.profile(p.uow, actor, credit_code))
+
+
+class TagsUpdate(BaseModel):
+    """The A.3.16 tags an enterprise carries (all of them: the list replaces the old one; ``[]`` clears it)."""
+
+    tags: list[str] = Field(
+        max_length=len(enterprise_tags.TAGS),
+        description="Tag keys: " + ", ".join(enterprise_tags.TAGS) + " (the Chinese names are accepted too)",
+        examples=[["listed", "little_giant"]],
+    )
+
+
+class TagsPublic(BaseModel):
+    """The tags an enterprise now carries (clause A.3.16)."""
+
+    credit_code: str
+    tags: list[str]
+    clause: str
+
+
+@router.put("/{credit_code}/tags", response_model=TagsPublic)
+def enterprise_tags_put(
+    request: Request, credit_code: str, body: TagsUpdate, p: PlatformDep, actor: ActorDep
+) -> TagsPublic:
+    """Set the enterprise's A.3.16 tags (上市企业, 国家“小巨人”企业…): admin, or the town official of its town;
+    audited with the tags before and after."""
+    held = enterprise_tags.set_tags(p.uow, actor, credit_code, body.tags, address=client_address(request))
+    return TagsPublic(credit_code=credit_code.strip().upper(), tags=held, clause=enterprise_tags.CLAUSE)
 
 
 @router.get("/{credit_code}/projects", response_model=list[ProjectPublic])

@@ -198,6 +198,7 @@ class EnterprisePublic(BaseModel):
     industry: str
     industry_name: str | None
     above_scale: bool
+    tags: list[str] = Field(default_factory=list, description="The A.3.16 tags (listed, little_giant…)")
 
 
 class YearDataPublic(BaseModel):
@@ -289,6 +290,7 @@ def enterprise_public(e: dict[str, Any]) -> EnterprisePublic:
         industry=e["industry"],
         industry_name=industry_name(e["industry"]),
         above_scale=e["above_scale"],
+        tags=list(e.get("tags") or []),
     )
 
 

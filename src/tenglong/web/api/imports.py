@@ -173,24 +173,28 @@ def list_imports(p: PlatformDep, actor: ImportActor, page: PageQuery = 1) -> Imp
     )
 
 
+FILE_UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+"""The OpenAPI request body of an upload of one spreadsheet (field ``file``), for every route that takes one."""
+
+
 @router.post(
     "",
     status_code=202,
     response_model=Accepted,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=FILE_UPLOAD,
 )
 async def upload(request: Request, p: PlatformDep, actor: ImportActor) -> Accepted:
     """Upload an enterprise-year XLSX or CSV (field ``file``; limit ``TENGLONG_MAX_UPLOAD_MB``, else 413).

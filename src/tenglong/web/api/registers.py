@@ -1,5 +1,6 @@
 """The campaign registers (清单, A.3): the kinds, the entries of a kind (filtered), one entry with its history,
-attachments, target check and next moves, a person's addition (with a reason), a move, and the Excel export.
+attachments, target check and next moves, a person's addition (with a reason), a move, the Excel export, and the
+import of a register kept in Excel (its template; every row checked, all imported or none).
 
 Scope is the services': a town sees and acts on its own town's entries, an enterprise sees its own, a department
 acts where it is the responsible unit. An entry outside the caller's scope is 404; a move the caller may not make
@@ -12,13 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
-from ...core.errors import NotFound
+from ...core.errors import InvalidInput, NotFound, Problem
 from ...registers.roles import Actor
-from ...services.campaign import entries, export, views
+from ...services.campaign import entries, export, imports, views
 from ...services.campaign.common import KINDS, kind_of
 from ..limits import IdPath
-from ..security import ActorDep, BodyDep, PlatformDep, client_address, require
+from ..security import ActorDep, BodyDep, FormDep, PlatformDep, client_address, require
+from .imports import FILE_UPLOAD
 from .subsidies import _doc, _json
 
 router = APIRouter(prefix="/api/v1", tags=["registers"])
@@ -113,6 +116,61 @@ def export_kind(
     return Response(
         content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="register-{f.kind}.xlsx"'}
     )
+
+
+def upload_of(form: Any) -> tuple[bytes, str]:
+    """The file of a posted form (field ``file``) and its name.
+
+    Raises:
+        InvalidInput: no file was sent.
+    """
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput(
+            [
+                Problem(
+                    "missing_input",
+                    "file",
+                    None,
+                    "一个 Excel 文件（.xlsx）",
+                    "an Excel file (.xlsx)",
+                    "清单.xlsx",
+                    "请选择要导入的 Excel 文件（表单字段 file）。",
+                    "Choose the Excel file to import (form field `file`).",
+                )
+            ]
+        )
+    return upload.file.read(), upload.filename or ""  # a plain def (in the threadpool): read synchronously
+
+
+@router.get("/registers/{kind}/template.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def import_template(kind: str, actor: Reader) -> Response:
+    """The Excel template of a register's import: a header row with the Chinese names and units, the notes on each
+    column (what it takes, an example) and the lists of categories, states and responsible units."""
+    k = kind_of(kind)
+    return Response(
+        imports.template(k.key),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="register-{k.key}-template.xlsx"'},
+    )
+
+
+@router.post(
+    "/registers/{kind}/import",
+    status_code=201,
+    openapi_extra=FILE_UPLOAD,
+)
+def import_entries(kind: str, request: Request, actor: ActorDep, p: PlatformDep, form: FormDep) -> Response:
+    """Import a register kept in Excel (field ``file``, the template's columns; limit ``TENGLONG_MAX_UPLOAD_MB``):
+    every row is checked first; any problem is a 422 listing all of them (each with its row and column in
+    ``context``) and nothing is imported; else 201 with ``created`` and the new ``entries``."""
+    k = kind_of(kind)
+    imports.check_intake(actor, k)
+    data, name = upload_of(form)
+    result = imports.import_register(
+        p.uow, actor, k.key, data, name, address=client_address(request), max_mb=p.settings.max_upload_mb
+    )
+    return _json(result, 201)
 
 
 @router.post(

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ...core.errors import InvalidInput, Problem
-from ...services.enterprises import projects
+from ...services.enterprises import lifecycle, projects
 from ...services.subsidies import applications as subsidies
 from ..limits import MAX_ID, IdPath, PageQuery, read_json
 from ..security import ActorDep, BodyDep, PlatformDep, client_address, language
@@ -185,6 +185,35 @@ def compute_project(project_id: IdPath, request: Request, actor: ActorDep, p: Pl
     With the enterprise's class and the projects counted against the 2.10 cap.
     """
     return _json(projects.compute(p.uow, actor, project_id, language(request)))
+
+
+@router.post(
+    "/projects/{project_id}/lifecycle/{action}",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "example": {"accepted_on": "2024-06-30", "actual_investment": "15200000.00"},
+                    }
+                }
+            }
+        }
+    },
+)
+def lifecycle_move(
+    project_id: IdPath, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
+) -> Response:
+    """Record a stage of the project's life cycle (A.4.2): start | complete | produce | accept.
+
+    Each needs its date (``started_on``, ``completed_on``, ``producing_on``, ``accepted_on``; not in the future, not
+    before an earlier stage's); ``accept`` also the ``actual_investment`` in yuan and optionally ``actual_plot_ratio``
+    and an ``opinion``. Town (its own town), department and admin; the project with its life cycle after the move.
+    """
+    b = _doc(raw, **dict.fromkeys(lifecycle.WORKFLOW.fields, "amount"))
+    lifecycle.move(p.uow, actor, project_id, action, b, address=client_address(request))
+    return _json(projects.get_project(p.uow, actor, project_id))
 
 
 @router.post(

@@ -1,21 +1,24 @@
-"""The enterprise list (/enterprises, with Excel export) and 企业画像 (/enterprises/{credit_code})."""
+"""The enterprise list (/enterprises, with Excel export) and 企业画像 (/enterprises/{credit_code}), with its A.3.16
+tags (POST /enterprises/{credit_code}/tags)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from ...core.mujun import indicators as ind
 from ...services.audit import trail as audit_trail
+from ...services.campaign import views as campaign_views
 from ...services.enterprises import directory as service
+from ...services.enterprises import tags as enterprise_tags
 from ..app import render
 from ..evaluation_workbooks import enterprise_list_workbook
 from ..figures import FIGURES, divisions, towns
 from ..i18n import t
 from ..limits import BoundedFilterDep, year_param
-from ..security import ActorDep, PlatformDep, client_address, language
+from ..security import ActorDep, FormDep, PlatformDep, client_address, language
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,13 +54,38 @@ def enterprise_export(
 
 
 @router.get("/enterprises/{credit_code}")
-def enterprise_profile(request: Request, credit_code: str, p: PlatformDep, actor: ActorDep) -> Response:
-    """企业画像 (printable)."""
+def enterprise_profile(
+    request: Request, credit_code: str, p: PlatformDep, actor: ActorDep, notice: str | None = None
+) -> Response:
+    """企业画像 (printable), with its A.3.16 tags (and their form for the roles that set them)."""
     prof = service.profile(p.uow, actor, credit_code)
     lang = language(request)
+    registers = campaign_views.of_enterprise(p.uow, actor, prof.enterprise["credit_code"])
     return render(
-        request, "enterprises/profile.html", prof=prof, f=FIGURES, keys=indicator_keys(prof), charts=charts(prof, lang)
+        request,
+        "enterprises/profile.html",
+        prof=prof,
+        f=FIGURES,
+        keys=indicator_keys(prof),
+        charts=charts(prof, lang),
+        tags=enterprise_tags.TAGS,
+        held=[k for k in enterprise_tags.TAGS if k in (prof.enterprise.get("tags") or [])],
+        tag_clause=enterprise_tags.CLAUSE,
+        notice="tags_saved" if notice == "tags_saved" else None,
+        registers=registers,
     )
+
+
+@router.post("/enterprises/{credit_code}/tags")
+def enterprise_tags_form(
+    request: Request, credit_code: str, p: PlatformDep, actor: ActorDep, form: FormDep
+) -> Response:
+    """Set the A.3.16 tags from the profile's checkboxes (admin; a town official for its town's firms), then show the
+    profile again with a notice."""
+    keys = [str(v) for v in form.getlist("tag")]
+    enterprise_tags.set_tags(p.uow, actor, credit_code, keys, address=client_address(request))
+    code = credit_code.strip().upper()
+    return RedirectResponse(f"/enterprises/{code}?notice=tags_saved#tags", status_code=303)
 
 
 def indicator_keys(prof: service.Profile) -> tuple[str, ...]:

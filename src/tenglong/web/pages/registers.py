@@ -1,5 +1,6 @@
 """清单 pages (the campaign registers, A.3): the kinds with their counts, a kind's board and list (filters, sorting,
-Excel export), and one entry with its facts, plan, timeline, attachments and next moves.
+Excel export), the form to add an entry, the import of a register kept in Excel, and one entry with its facts,
+plan, timeline, attachments and next moves.
 
 Every page calls the campaign services (``services/campaign``); the scope is theirs: a town sees and acts on its
 town, an enterprise sees its own entries and adds evidence, a department acts where it is the responsible unit.
@@ -17,16 +18,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ...core.errors import InvalidInput, NotFound
+from ...core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem, TooLarge
 from ...core.mujun.indicators import LABELS, UNITS
 from ...registers.kinds import Kind
 from ...registers.roles import Actor
 from ...services import attachments
-from ...services.campaign import entries, export, views
+from ...services.campaign import entries, export, imports, views
 from ...services.campaign.common import KINDS, kind_of
 from .. import figures
-from ..api.registers import entry_filter
+from ..api.registers import Reader, entry_filter, upload_of
 from ..app import render
+from ..i18n import t
 from ..limits import IdPath
 from ..security import ActorDep, FormDep, PlatformDep, client_address, language
 
@@ -83,8 +85,11 @@ def kind_page(
     overdue: str = "",
     responsible_unit: str = "",
     sort: str = "",
+    imported: str = "",
 ) -> Response:
-    """A kind's entries as a board (a column per state) or a sortable list, with filters and the Excel export."""
+    """A kind's entries as a board (a column per state) or a sortable list, with filters and the Excel export; for
+    the roles that add entries, the buttons to add one and to import a register kept in Excel (``imported``: how
+    many entries an import just created, said at the top)."""
     k = kind_of(kind)
     lang = language(request)
     f = entry_filter(k.key, town, category, state, overdue, responsible_unit)
@@ -111,7 +116,17 @@ def kind_page(
         sorts=SORTS,
         board_limit=BOARD_LIMIT,
         towns=figures.towns(lang) if actor.sees_all_enterprises else [],
+        may_add=_may_add(actor, k),
+        imported=int(imported) if imported.isdigit() and len(imported) < 7 else None,
     )
+
+
+def _may_add(actor: Actor, k: Kind) -> bool:
+    try:
+        imports.check_intake(actor, k)
+    except Forbidden:
+        return False
+    return True
 
 
 @router.get("/registers/{kind}/export.xlsx")
@@ -132,6 +147,139 @@ def kind_export(
     return Response(
         content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="register-{f.kind}.xlsx"'}
     )
+
+
+def entry_inputs(k: Kind, lang: str) -> list[dict[str, Any]]:
+    """The kind's entry fields as inputs of the new-entry form: name, label, input kind (``yes_no``, ``choice``,
+    ``date``, ``number``, ``long`` or ``text``), unit, choices, whether required, an example."""
+    out = []
+    for f in k.fields.values():
+        base = f.type.base
+        kind = {"bool": "yes_no", "enum": "choice", "date": "date", "decimal": "number", "int": "number"}.get(base)
+        out.append(
+            {
+                "name": f"fields.{f.key}",
+                "label": f.zh if lang == "zh" else f.en,
+                "kind": kind or ("long" if f.max_length > 200 else "text"),
+                "unit": f.unit if lang == "zh" else f.unit_en,
+                "choices": list(f.values),
+                "required": f.required,
+                "max_length": f.max_length,
+                "example": f.type.example,
+            }
+        )
+    return out
+
+
+def _by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
+    out: dict[str, list[Problem]] = collections.defaultdict(list)
+    for p in problems:
+        out[p.where].append(p)
+    return dict(out)
+
+
+def _new_form(request: Request, k: Kind, status_code: int = 200, **kw: Any) -> Response:
+    kw.setdefault("posted", {})
+    kw.setdefault("problems", {})
+    kw.setdefault("general", [])
+    return render(
+        request, "registers/new.html", status_code=status_code, k=k, inputs=entry_inputs(k, language(request)), **kw
+    )
+
+
+@router.get("/registers/{kind}/new")
+def new_entry_page(request: Request, kind: str, actor: ActorDep) -> Response:
+    """The form to list an enterprise (or its project) by hand: the firm, the category, the reason and every entry
+    field of the kind, typed with its unit (roles of the kind's ``intake.roles`` only)."""
+    k = kind_of(kind)
+    imports.check_intake(actor, k)
+    return _new_form(request, k)
+
+
+@router.post("/registers/{kind}/new")
+def new_entry(request: Request, kind: str, actor: ActorDep, p: PlatformDep, form: FormDep) -> Response:
+    """List the entry (``entries.add``) and open its page; on a problem, the form again with each problem at its
+    field and the values kept (a code unknown or outside the scope is a problem of the code, in the same words)."""
+    k = kind_of(kind)
+    posted = {key: str(v) for key, v in form.items() if key != "csrf_token" and isinstance(v, str)}
+    code = posted.get("credit_code", "").strip()
+    fields = {f: posted.get(f"fields.{f}", "") for f in k.fields}
+    project = posted.get("project_id", "").strip()
+    try:
+        entry_id = entries.add(
+            p.uow,
+            actor,
+            k.key,
+            code,
+            reason=posted.get("reason"),
+            fields=fields,
+            project_id=(int(project) if project.isdigit() and len(project) < 10 else -1) if project else None,
+            category=posted.get("category") or None,
+            address=client_address(request),
+        )
+    except InvalidInput as exc:
+        return _new_form(request, k, 422, posted=posted, problems=_by_field(exc.problems))
+    except NotFound:
+        zh, en = (t("registers.new.unknown_firm", lang, code=code) for lang in ("zh", "en"))
+        expected = (t("registers.new.firm_expected", "zh"), t("registers.new.firm_expected", "en"))
+        problem = Problem("unknown_enterprise", "credit_code", code, *expected, imports.EXAMPLE_CODE, zh, en)
+        return _new_form(request, k, 422, posted=posted, problems={"credit_code": [problem]})
+    except Conflict as exc:
+        return _new_form(request, k, 409, posted=posted, general=[(exc.message_zh, exc.message_en)])
+    return RedirectResponse(f"/registers/{k.key}/{entry_id}", status_code=303)
+
+
+def _import_form(request: Request, k: Kind, p: Any, status_code: int = 200, **kw: Any) -> Response:
+    kw.setdefault("problems", [])
+    return render(
+        request,
+        "registers/import.html",
+        status_code=status_code,
+        k=k,
+        columns=imports.columns(k),
+        max_mb=p.settings.max_upload_mb,
+        **kw,
+    )
+
+
+@router.get("/registers/{kind}/template.xlsx")
+def import_template(kind: str, actor: Reader) -> Response:
+    """The template of the kind's import (headers with units, notes on each column, the lists of values)."""
+    k = kind_of(kind)
+    return Response(
+        imports.template(k.key),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="register-{k.key}-template.xlsx"'},
+    )
+
+
+@router.get("/registers/{kind}/import")
+def import_page(request: Request, kind: str, actor: ActorDep, p: PlatformDep) -> Response:
+    """What the import does, the template to download, the columns explained, and the upload form."""
+    k = kind_of(kind)
+    imports.check_intake(actor, k)
+    return _import_form(request, k, p)
+
+
+@router.post("/registers/{kind}/import")
+def import_upload(request: Request, kind: str, actor: ActorDep, p: PlatformDep, form: FormDep) -> Response:
+    """Import the file; on any problem the page again with a table of every problem (nothing imported), else the
+    register's list saying how many entries were created."""
+    k = kind_of(kind)
+    imports.check_intake(actor, k)
+    try:
+        data, name = upload_of(form)
+        result = imports.import_register(
+            p.uow, actor, k.key, data, name, address=client_address(request), max_mb=p.settings.max_upload_mb
+        )
+    except InvalidInput as exc:
+        return _import_form(request, k, p, 422, problems=exc.problems, failed=len(exc.problems) + exc.more)
+    except TooLarge as exc:
+        problems = getattr(exc, "problems", None) or [
+            Problem("too_large", "file", None, "", "", "", exc.message_zh, exc.message_en)
+        ]
+        return _import_form(request, k, p, 413, problems=problems, failed=len(problems))
+    return RedirectResponse(f"/registers/{k.key}?view=list&imported={result['created']}", status_code=303)
 
 
 def _field_choices(k: Kind, key: str, choices: tuple[str, ...], lang: str) -> list[tuple[str, str]]:

@@ -19,31 +19,19 @@ from ...registers.roles import Actor
 from ...services import attachments
 from ...services.audit import trail as audit_trail
 from ...services.calculation import calculator, project_form
+from ...services.enterprises import lifecycle
 from ...services.subsidies import applications as subsidies
 from .. import figures
 from ..app import render
 from ..limits import IdPath, PageQuery
 from ..security import ActorDep, FormDep, PlatformDep, client_address, language, require
-from . import registers
+from . import projects, registers
 
 router = APIRouter(include_in_schema=False)
 APPLY = require("apply")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MOVE_FIELDS = ("opinion", "recommended_amount", "approved_amount", "reason")
 """Fields a move form may carry besides ``note`` and ``reference``."""
-
-
-def wan(value: Decimal | str | None) -> str:
-    """An amount in 元 as 万元, exact: 2 to 6 decimals (``800000`` → ``80.00``, ``123456.78`` → ``12.345678``).
-
-    >>> wan(Decimal("800000.00")), wan("123456.78"), wan("12345678901.5"), wan(None)
-    ('80.00', '12.345678', '1,234,567.89015', '—')
-    """
-    if value is None or value == "":
-        return "—"
-    text = f"{Decimal(str(value)).scaleb(-4):,.6f}".rstrip("0")
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
 
 
 def yuan(value: Decimal | str | None) -> str:
@@ -234,7 +222,6 @@ def _detail(request: Request, p, actor, application_id: int, status_code: int = 
         labels=subsidies.input_labels(),
         kinds=attachments.kinds_of(subsidies.OWNER.key),
         max_attachment_mb=p.settings.max_attachment_mb,
-        wan=wan,
         yuan=yuan,
         printed_at=dt.datetime.now(dt.UTC),
         **kw,
@@ -279,7 +266,6 @@ def action_submit(
                 a=subsidies.get_application(p.uow, actor, application_id),
                 preview=preview,
                 posted={"note": note, "reference": reference, **{k: str(form.get(k) or "") for k in MOVE_FIELDS}},
-                wan=wan,
                 yuan=yuan,
             )
         subsidies.act(p.uow, actor, application_id, action, note, reference, client_address(request), fields)
@@ -315,7 +301,13 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
     except (InvalidInput, TooLarge) as exc:
         problems = exc.problems if isinstance(exc, InvalidInput) else [_too_large(exc)]
         status = 422 if isinstance(exc, InvalidInput) else 413
-        page = _detail if owner == subsidies.OWNER.key else _register_entry(owner)
+        page = (
+            _detail
+            if owner == subsidies.OWNER.key
+            else projects.detail_response
+            if owner == lifecycle.OWNER.key
+            else _register_entry(owner)
+        )
         return await run_in_threadpool(
             page, request, p, actor, int(owner_id), status, upload_problems=problems, upload_kind=form.get("kind")
         )
@@ -323,8 +315,10 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
 
 
 def _record_url(owner: str, owner_id: Any) -> str:
-    """The page of the record an attachment belongs to: an application, or a register entry (its owner is the
-    register kind, registered by ``services/campaign/entries.py``)."""
+    """The page of the record an attachment belongs to: an application, a project (its life cycle), or a register
+    entry (its owner is the register kind, registered by ``services/campaign/entries.py``)."""
+    if owner == lifecycle.OWNER.key:
+        return f"/projects/{owner_id}"
     return f"/applications/{owner_id}" if owner == subsidies.OWNER.key else f"/registers/{owner}/{owner_id}"
 
 
