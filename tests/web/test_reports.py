@@ -75,6 +75,10 @@ def test_bulletin_when_asked_by_a_town_is_its_own_towns(site):
         other = conn.execute(select(enterprises.c.town).where(enterprises.c.town != DEMO_TOWN).limit(1)).scalar_one()
     elsewhere = bulletin.monthly(site.p.uow, site.a["admin"], site.month, other)
     assert elsewhere.late == [] and all(r["added"] == 0 for r in elsewhere.registers)
+    for name in ("杜桥", "Duqiao Town", DEMO_TOWN):  # a town by its name, its short name or its code
+        assert bulletin.monthly(site.p.uow, site.a["admin"], site.month, name).town == DEMO_TOWN
+    with pytest.raises(InvalidInput):  # a prefix naming no single town
+        bulletin.monthly(site.p.uow, site.a["admin"], site.month, "杜")
 
 
 @pytest.mark.parametrize("month", ["2023-13", "23-05", "", "2023-5-1"])

@@ -145,12 +145,14 @@ def _town(actor: Actor | None, town: str | None) -> str | None:
 
 
 def _code(town: str | None) -> str | None:
+    """The code of a town given by its code, its name (杜桥镇, Duqiao Town) or its name without 镇/街道 (杜桥); None
+    when it names no town, or more than one."""
     names = town_names()
     if town in names:
         return town
-    return next(
-        (c for c, (zh, en) in names.items() if town in (zh, en, zh.rstrip("镇街道")) or zh.startswith(town)), None
-    )
+    text = str(town or "").strip()
+    found = [c for c, (zh, en) in names.items() if text in (zh, en, zh.removesuffix("街道").removesuffix("镇"))]
+    return found[0] if len(found) == 1 else None
 
 
 def _registers(conn: Connection, town: str | None, start: dt.datetime, end: dt.datetime, last: dt.date) -> list:
