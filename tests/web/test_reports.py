@@ -31,11 +31,15 @@ POPPLER = shutil.which("pdftotext") and shutil.which("pdffonts") and shutil.whic
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils is not installed (./test installs it)")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A demo county of its own (nothing else moves its registers), the month the demo was made in."""
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def site(request, tmp_path_factory):
+    """A demo county of its own on each backend (nothing else moves its registers), the month the demo was made in."""
     tmp = tmp_path_factory.mktemp("reports")
-    p = make_platform(f"sqlite:///{tmp / 'reports.db'}", upload_dir=str(tmp / "up"), attachment_dir=str(tmp / "files"))
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'reports.db'}"
+    else:
+        url = request.getfixturevalue("pg_database")("tenglong_reports")
+    p = make_platform(url, upload_dir=str(tmp / "up"), attachment_dir=str(tmp / "files"))
     with p.uow.read() as conn:
         actors = {r.username: actor_of(r) for r in conn.execute(select(users))}
     month = f"{dt.datetime.now(CHINA):%Y-%m}"
