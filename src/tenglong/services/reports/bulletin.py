@@ -40,6 +40,7 @@ from ..campaign.common import CHINA, KINDS, E, overdue_condition, town_names
 from ..evaluation.dashboard import class_counts
 from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
+from ..subsidies.ledger import KINDS as LEDGER_KINDS
 
 __all__ = ["OUT_STATES", "SHUT_STATES", "Bulletin", "month_of", "monthly"]
 
@@ -50,7 +51,6 @@ OUT_STATES = frozenset({"dismissed", "withdrawn", "removed", "dropped", "repaire
 MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 READER = Actor(0, "system", "平台（定时报表）", "auditor")
 """Who reads for a report the platform itself writes (``tenglong report``): everything, read-only."""
-LEDGER_KINDS = ("granted", "paid", "clawback", "recovered")
 
 
 @dataclass
