@@ -32,7 +32,7 @@ CASES = {c["name"]: c for _, c in load_cases() if c.get("errors") is None}
 # Parameters of a rule clause that no rule reads: the A.2 targets are compared by the
 # evaluation's county figures (core/targets.py). ``test_rules_when_targets_changed_answer_unchanged``
 # checks that no rule answer depends on them.
-NOT_READ_BY_RULES = ("targets.",)
+NOT_READ_BY_RULES = ("targets.", "contest.")
 
 Text = str | tuple[str, str]  # the same text in both languages, or (zh, en)
 
@@ -494,8 +494,11 @@ def test_scenarios_when_rule_parameters_enumerated_cover_every_one():
 
 
 def test_rules_when_targets_changed_answer_unchanged():
-    """No rule reads the A.2 targets, so changing them changes no shipped case's values or explanations."""
-    changes = {p.path: p.last_value() * 2 for p in PARAMS if p.path.startswith(NOT_READ_BY_RULES)}
+    """No rule reads the A.2 targets or the contest's method, so changing their numbers changes no shipped case's
+    values or explanations."""
+    changes = {
+        p.path: p.last_value() * 2 for p in PARAMS if p.path.startswith(NOT_READ_BY_RULES) and p.kind == "number"
+    }
     assert changes
     moved = reforms.apply(changes, PARAMS)
     for name, c in CASES.items():

@@ -36,6 +36,7 @@ SHIPPED = {
     "quality_retention": "A.3.16",
     "commitment": "A.4.2",
     "dishonesty": "A.4.2",
+    "award_candidate": "A.4.3",
 }
 SEVENTH = """
 key: idle_land

@@ -52,12 +52,12 @@ def _text(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
-def test_kinds_page_when_opened_lists_eight_kinds_with_counts_by_state_names_and_overdue(site):
+def test_kinds_page_when_opened_lists_nine_kinds_with_counts_by_state_names_and_overdue(site):
     _, c = site
     r = c["admin"].get("/registers", headers=HTML)
     assert r.status_code == 200
     kinds = c["admin"].get("/api/v1/registers").json()["kinds"]
-    assert len(kinds) == 8  # the six of A.3, and the commitments and the 严重失信名单 of A.4.2
+    assert len(kinds) == 9  # the six of A.3, the commitments and the 严重失信名单 of A.4.2, the examples of A.4.3
     for k in kinds:
         assert k["zh"] in r.text and f'data-kind="{k["key"]}"' in r.text
     assert "已制定方案" in r.text and "2 项逾期" in r.text

@@ -17,9 +17,9 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ...adapters.db.tables import enterprises, evaluation_results, register_entries, users
+from ...adapters.db.tables import enterprises, evaluation_results, evaluation_runs, register_entries, users
 from ...registers.roles import Actor
 from .. import attachments
 from ..accounts.auth import actor_of
@@ -267,6 +267,22 @@ def _commitments(p: Platform, a: dict[str, Actor], town: str, run_id: int, day: 
         move(p.uow, admin, listing[0], "confirm", {"opinion": "经工作专班审议，列入严重失信名单"}, day=day)
 
 
+def _awards(p: Platform, a: dict[str, Actor], day: dt.date) -> None:
+    """The yearly selection of examples (A.4.3) as if run every year since the first published evaluation; the
+    first candidate found is selected by the bureau."""
+    from ..reports.awards import AWARD, propose_candidates
+
+    with p.uow.read() as conn:
+        first = conn.execute(select(func.min(evaluation_runs.c.year))).scalar()
+    for year in range(int(first or day.year), day.year + 1):
+        propose_candidates(p.uow, year)
+    with p.uow.read() as conn:
+        found = conn.execute(select(E.id).where(E.kind == AWARD).order_by(E.id).limit(1)).scalar()
+    if found is not None:
+        opinion = {"opinion": "经工作专班审议，列为年度“零增地”技改示范企业"}
+        move(p.uow, a["admin"], found, "confirm", opinion, day=day)
+
+
 def load_demo_registers(p: Platform, run_id: int, town: str) -> dict[str, int]:
     """Propose from the published run ``run_id`` and work some entries of ``town`` (the demo town); the counts of
     entries per kind."""
@@ -277,6 +293,7 @@ def load_demo_registers(p: Platform, run_id: int, town: str) -> dict[str, int]:
     _zero_land(p, actors, town, day)
     _others(p, actors, town, day)
     _commitments(p, actors, town, run_id, day)
+    _awards(p, actors, day)
     with p.uow.read() as conn:
         kinds = conn.execute(select(register_entries.c.kind)).scalars().all()
     return {k: kinds.count(k) for k in sorted(set(kinds))}

@@ -2,7 +2,7 @@
 
 * a published (or superseding) evaluation: the register proposals and 销号 suggestions it brings
   (``seeding.propose_after_publish``), then every commitment checked against the new data
-  (``commitments.check_all``);
+  (``commitments.check_all``), then the year's candidate examples (A.4.3, ``reports/awards.propose_for_run``);
 * a committed data import: every commitment checked against the new data;
 * a project entered: proposed for the zero-land register if it is a zero-new-land renovation;
 * an application approved: its project proposed for recording the enterprise's commitment.
@@ -24,6 +24,7 @@ from typing import Any
 from ...registers.kinds import Kind
 from ...registers.workflow import Move
 from ..kernel.uow import UnitOfWork, Writer
+from ..reports import awards
 from . import commitments, seeding
 from .entries import after_move
 
@@ -47,6 +48,7 @@ def after_publish(uow: UnitOfWork, run_id: int, day: dt.date | None = None) -> d
         "commitments": _safely(
             f"commitments after run {run_id}", lambda: commitments.check_all(uow, day, f"evaluation #{run_id}")
         ),
+        "awards": _safely(f"award candidates after run {run_id}", lambda: awards.propose_for_run(uow, run_id)),
     }
 
 

@@ -247,6 +247,7 @@ def _projects(conn: Connection, town: str | None, first: dt.date, last: dt.date)
                         "project_id": int(pid),
                         "project": name,
                         "enterprise": firm,
+                        "town": firm_town,
                         "town_zh": names.get(firm_town, (firm_town, firm_town))[0],
                         "town_en": names.get(firm_town, (firm_town, firm_town))[1],
                         "date": str(day)[:10],

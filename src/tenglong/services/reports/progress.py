@@ -49,7 +49,7 @@ from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
 from . import figures as entered
 
-__all__ = ["COMPUTED", "by_town", "progress", "years_of"]
+__all__ = ["COMPUTED", "attainment", "by_town", "progress", "years_of"]
 
 RECTIFIED = {
     "high_consumption_low_efficiency": ("closed", "shut_down"),
@@ -382,6 +382,25 @@ def by_town(uow: UnitOfWork, actor: Actor, key: str, year: int | None = None) ->
             year = max(y for y in years_of(conn) if y <= campaign_targets.load().deadline.year)
         ctx = (_Cache(), entered.latest_figures(conn), entered.shares(conn))
         return [{**_progress(conn, t, year, code, [], ctx), "town": code} for code in codes]
+
+
+def attainment(uow: UnitOfWork, year: int) -> dict[str, tuple[int, int]]:
+    """Per town, of the targets broken down by town that it is assessed on in ``year`` (a figure and a town target:
+    ``met`` not None), how many it meets and how many there are — the 季擂台's target indicator. The platform's own
+    reading (no scope: every town)."""
+    codes = [c.code for c in reference_data.towns()]
+    out = dict.fromkeys(codes, (0, 0))
+    with uow.read() as conn:
+        ctx = (_Cache(), entered.latest_figures(conn), entered.shares(conn))
+        for t in campaign_targets.load():
+            if not t.by_town:
+                continue
+            for code in codes:
+                verdict = _progress(conn, t, year, code, [], ctx)["met"]
+                if verdict is not None:
+                    met_n, of = out[code]
+                    out[code] = (met_n + (verdict is True), of + 1)
+    return out
 
 
 def _progress(conn: Connection, t: CampaignTarget, year: int, town: str | None, years: list[int], ctx: tuple) -> dict:
