@@ -682,5 +682,54 @@ def report_monthly(month: str, town: str | None, out: str, lang: str, database_u
     click.echo(f"已生成 / written {out} ({len(doc.content):,} B, {time.perf_counter() - started:.2f} s)")
 
 
+def _write_contest(period: str, annual: bool, out: str, lang: str, database_url: str | None) -> None:
+    """Write the 季擂台 of a quarter or the 年评优 of a year to ``out`` (as ``report monthly`` does)."""
+    import time
+    from pathlib import Path
+
+    from .services.kernel.platform import Platform
+    from .services.reports.documents import contest_file
+    from .settings import get_settings
+
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    platform = Platform.from_settings(settings)
+    started = time.perf_counter()
+    try:
+        doc = contest_file(platform.uow, None, period, annual, Path(out).suffix.lstrip(".").lower(), lang)
+    except InvalidInput as exc:
+        _print_problems(exc)
+        sys.exit(1)
+    except PolicyError as exc:
+        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
+    finally:
+        platform.engine.dispose()
+    Path(out).write_bytes(doc.content)
+    click.echo(f"已生成 / written {out} ({len(doc.content):,} B, {time.perf_counter() - started:.2f} s)")
+
+
+@report.command("quarterly")
+@click.option("--quarter", required=True, help="The quarter, YYYYQn (e.g. 2023Q2).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.pdf or FILE.xlsx.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="The language.")
+@click.option("--database-url", default=None, help="Report from this database (default TENGLONG_DATABASE_URL).")
+def report_quarterly(quarter: str, out: str, lang: str, database_url: str | None) -> None:
+    """Write the quarterly contest (季擂台): the towns and zones ranked, with the method; the suffix of --out decides
+    the format."""
+    _write_contest(quarter, False, out, lang, database_url)
+
+
+@report.command("annual")
+@click.option("--year", required=True, help="The year, YYYY (e.g. 2023).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.pdf or FILE.xlsx.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="The language.")
+@click.option("--database-url", default=None, help="Report from this database (default TENGLONG_DATABASE_URL).")
+def report_annual(year: str, out: str, lang: str, database_url: str | None) -> None:
+    """Write the annual awards (年评优): the year's ranking and its candidate examples; the suffix of --out decides
+    the format."""
+    _write_contest(year, True, out, lang, database_url)
+
+
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ matplotlib.use("svg")  # no display, no raster backend: the charts are vector SV
 from matplotlib import font_manager
 from matplotlib import pyplot as plt
 
-__all__ = ["bar_chart"]
+__all__ = ["bar_chart", "ranking_chart"]
 
 FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -72,5 +72,33 @@ def bar_chart(
         fig.savefig(out, format="svg")
         text = out.getvalue()
         return text[text.index("<svg") :]  # the element only, to inline in the HTML
+    finally:
+        plt.close(fig)
+
+
+def ranking_chart(categories: Sequence[str], values: Sequence[float], unit: str, *, width: float = 7.0) -> str:
+    """A horizontal bar chart as an SVG document, one bar per category from the top down (a ranking: the first
+    category on top), each bar labelled with its value; ``unit`` labels the value axis. Long names (the towns and
+    zones) read along the category axis without turning."""
+    _fonts()
+    n = max(len(categories), 1)
+    fig, ax = plt.subplots(figsize=(width, 0.6 + 0.18 * n))
+    try:
+        ys = list(range(len(categories)))
+        bars = ax.barh(ys, list(values), height=0.7, color=COLOURS[0])
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], padding=2, fontsize=7)
+        ax.set_yticks(ys, list(categories), fontsize=8)
+        ax.invert_yaxis()  # the first on top
+        ax.set_xlabel(unit, fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlim(0, max([*values, 1.0]) * 1.12)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        fig.tight_layout()
+        out = io.StringIO()
+        fig.savefig(out, format="svg")
+        text = out.getvalue()
+        return text[text.index("<svg") :]
     finally:
         plt.close(fig)

@@ -24,7 +24,6 @@ from typing import Any
 from ...registers.kinds import Kind
 from ...registers.workflow import Move
 from ..kernel.uow import UnitOfWork, Writer
-from ..reports import awards
 from . import commitments, seeding
 from .entries import after_move
 
@@ -42,7 +41,10 @@ def _safely(what: str, step: Callable[[], Any]) -> Any:
 
 
 def after_publish(uow: UnitOfWork, run_id: int, day: dt.date | None = None) -> dict[str, Any]:
-    """Proposals and suggestions from the published run ``run_id``, then the commitments checked."""
+    """Proposals and suggestions from the published run ``run_id``, then the commitments checked, then the year's
+    candidate examples."""
+    from ..reports import awards  # here: the reports read the life cycle, which imports this module
+
     return {
         "proposals": _safely(f"proposals from run {run_id}", lambda: seeding.propose_after_publish(uow, run_id, day)),
         "commitments": _safely(

@@ -38,9 +38,9 @@ from ...registers.kinds import Kind
 from ...registers.roles import Actor
 from ..campaign.common import CHINA, KINDS, E, overdue_condition, town_names
 from ..evaluation.dashboard import class_counts
-from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
 from ..subsidies.ledger import KINDS as LEDGER_KINDS
+from . import officials_only
 
 __all__ = ["OUT_STATES", "SHUT_STATES", "Bulletin", "month_of", "monthly"]
 
@@ -324,7 +324,7 @@ def monthly(
         InvalidInput: a bad month or an unknown town.
     """
     if actor is not None:
-        require(actor, "read")
+        officials_only(actor)
     first, last = month_of(month)
     code = _town(actor, town)
     start, end = _utc(first), _utc(last + dt.timedelta(days=1))

@@ -39,8 +39,8 @@ from ...registers.roles import Actor
 from ..campaign.common import CHINA, KINDS, E
 from ..enterprises.directory import published_runs
 from ..evaluation.dashboard import town_figures
-from ..kernel.scope import require
 from ..kernel.uow import UnitOfWork
+from . import officials_only
 from .bulletin import OUT_STATES, _projects, _utc
 from .progress import attainment
 
@@ -209,23 +209,45 @@ def _two(x: Fraction | Decimal | None) -> Decimal | None:
     return d.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
+def _value_texts(name: str, value: Any) -> tuple[str, str]:
+    """A contest parameter's value as officials read it, in zh and en (names, not keys; shares as percentages)."""
+    if name == "weights":
+        return (
+            "、".join(f"{INDICATOR_NAMES[k][0]} {_pct(Fraction(v))}" for k, v in value.items()),
+            ", ".join(f"{INDICATOR_NAMES[k][1]} {_pct(Fraction(v))}" for k, v in value.items()),
+        )
+    if name == "decimals":
+        return f"{value} 位小数", f"{value} decimal places"
+    if name == "mujun_figure":
+        return MUJUN_FIGURES[value]
+    if name == "zero_land_demo_investment":
+        wan = Decimal(value) / 10_000
+        return f"{wan:,.0f} 万元以上", f"{wan:,.0f} 万元 or more"
+    if name == "award_classes":
+        chosen = [k for k, v in value.items() if v]
+        return "、".join(chosen) + " 类", "classes " + ", ".join(chosen)
+    if name == "rectified_tax_growth":
+        return f"{_pct(Fraction(value))}以上", f"{_pct(Fraction(value))} or more"
+    return str(value), str(value)  # pragma: no cover - every parameter of the file is named above
+
+
 def _parameters(day: dt.date, annual: bool) -> list[dict[str, Any]]:
-    """The contest's parameters in force, as shown on the report (path, names, value, unit, clause, assumption)."""
+    """The contest's parameters in force, as shown on the report (path, names, value as read in zh and en, clause,
+    assumption, notes)."""
     params = loader.parameters()
     out = []
     for name in ("weights", "decimals", "mujun_figure") + (
         ("zero_land_demo_investment", "award_classes", "rectified_tax_growth") if annual else ()
     ):
         p = params[f"contest.{name}"]
-        value = p.at(day)
-        text = "、".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+        zh, en = _value_texts(name, p.at(day))
         out.append(
             {
                 "path": p.path,
                 "zh": p.description_zh,
                 "en": p.description_en,
-                "value": text,
-                "unit": p.unit,
+                "value_zh": zh,
+                "value_en": en,
                 "term": p.term,
                 "clause": p.clause,
                 "assumption": p.assumption,
@@ -238,7 +260,7 @@ def _parameters(day: dt.date, annual: bool) -> list[dict[str, Any]]:
 
 def _contest(uow: UnitOfWork, actor: Actor | None, text: Any, annual: bool, issued: dt.date | None) -> Contest:
     if actor is not None:
-        require(actor, "read")
+        officials_only(actor)
     label, first, last = period_of(text, annual)
     params = loader.parameters()
     method = method_.method_at(params, last)
