@@ -93,6 +93,9 @@ class World:
         for who, step, body in ((firm, "submit", {}), (admin, "start_review", {}), (admin, "reject", {"note": "退回"})):
             self._ok(who.post(f"/api/v1/applications/{told}/{step}", json=body))  # the enterprise is notified
         notices = [n["id"] for n in firm.get("/api/v1/notifications").json()["items"]]
+        invoice = {"file": ("发票.pdf", b"%PDF-1.4\n%fuzz\n%%EOF\n", "application/pdf")}
+        attached = {"owner": "subsidy_application", "owner_id": str(aid), "kind": "invoice"}
+        files = [self._ok(firm.post("/api/v1/attachments", data=attached, files=invoice))["id"] for _ in range(2)]
         upload = {"file": ("fuzz.csv", "统一社会信用代码,年度\n1,2023\n".encode(), "text/csv")}
         iid = self._ok(admin.post("/api/v1/imports", files=upload))["id"]
         target = {"username": "fuzz-target", "display_name": "模糊测试账号", "password": "fuzz-target-2023"}
@@ -112,6 +115,7 @@ class World:
             "path": ["tech_renovation.major_rate", "mujun.quotas_above_scale"],
             "action": list(ACTIONS),
             "notification_id": notices,
+            "attachment_id": files,  # of the enterprise's draft application
             "kind": ["high_consumption_low_efficiency", "zero_land", "no_such_register"],
             "entry_id": [
                 e["id"] for e in admin.get("/api/v1/registers/high_consumption_low_efficiency").json()["items"][:3]

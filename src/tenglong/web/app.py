@@ -43,6 +43,7 @@ API_MODULES = (
     "api.todo",
     "api.registers",
     "api.targets",
+    "api.attachments",
 )  # api.evaluations also serves /dashboard
 PAGE_MODULES = (
     "pages.auth",

@@ -20,12 +20,13 @@ from ...services import attachments
 from ...services.audit import trail as audit_trail
 from ...services.calculation import calculator, project_form
 from ...services.enterprises import lifecycle
+from ...services.reports import figures as target_figures
 from ...services.subsidies import applications as subsidies
 from .. import figures
 from ..app import render
 from ..limits import IdPath, PageQuery
 from ..security import ActorDep, FormDep, PlatformDep, client_address, language, require
-from . import projects, registers
+from . import projects, registers, targets
 
 router = APIRouter(include_in_schema=False)
 APPLY = require("apply")
@@ -281,7 +282,8 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
     to a record in scope, then show the record again.
     """
     owner, owner_id = str(form.get("owner") or ""), str(form.get("owner_id") or "")
-    if owner not in attachments.OWNERS or not owner_id.isdigit() or not 1 <= int(owner_id) <= 2**31 - 1:
+    valid_id = owner_id.isascii() and owner_id.isdigit() and len(owner_id) <= 10 and 1 <= int(owner_id) <= 2**31 - 1
+    if owner not in attachments.OWNERS or not valid_id:
         raise NotFound(owner_id)
     upload = form.get("file")
     name = upload.filename if isinstance(upload, UploadFile) else None
@@ -301,24 +303,33 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
     except (InvalidInput, TooLarge) as exc:
         problems = exc.problems if isinstance(exc, InvalidInput) else [_too_large(exc)]
         status = 422 if isinstance(exc, InvalidInput) else 413
-        page = (
-            _detail
-            if owner == subsidies.OWNER.key
-            else projects.detail_response
-            if owner == lifecycle.OWNER.key
-            else _register_entry(owner)
-        )
+        pages = {
+            subsidies.OWNER.key: _detail,
+            lifecycle.OWNER.key: projects.detail_response,
+            target_figures.OWNER.key: targets.figure_response,
+        }
         return await run_in_threadpool(
-            page, request, p, actor, int(owner_id), status, upload_problems=problems, upload_kind=form.get("kind")
+            pages.get(owner) or _register_entry(owner),
+            request,
+            p,
+            actor,
+            int(owner_id),
+            status,
+            upload_problems=problems,
+            upload_kind=form.get("kind"),
         )
-    return RedirectResponse(f"{_record_url(owner, owner_id)}#attachments", status_code=303)
+    url = await run_in_threadpool(_record_url, p, actor, owner, int(owner_id))
+    return RedirectResponse(f"{url}#attachments", status_code=303)
 
 
-def _record_url(owner: str, owner_id: Any) -> str:
-    """The page of the record an attachment belongs to: an application, a project (its life cycle), or a register
-    entry (its owner is the register kind, registered by ``services/campaign/entries.py``)."""
+def _record_url(p: Any, actor: Actor, owner: str, owner_id: int) -> str:
+    """The page of the record an attachment belongs to: an application, a project (its life cycle), a target (at the
+    year and scope of the entered figure), or a register entry (its owner is the register kind, registered by
+    ``services/campaign/entries.py``)."""
     if owner == lifecycle.OWNER.key:
         return f"/projects/{owner_id}"
+    if owner == target_figures.OWNER.key:
+        return targets.figure_url(p, actor, owner_id)
     return f"/applications/{owner_id}" if owner == subsidies.OWNER.key else f"/registers/{owner}/{owner_id}"
 
 
@@ -360,4 +371,5 @@ def attachment_download(attachment_id: IdPath, actor: ActorDep, p: PlatformDep) 
 def attachment_remove(request: Request, attachment_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
     """Remove an attachment not yet submitted (it is marked; the file is kept), then show its record again."""
     owner = attachments.remove(p, actor, attachment_id, client_address(request))
-    return RedirectResponse(f"{_record_url(owner['owner_type'], owner['owner_id'])}#attachments", status_code=303)
+    url = _record_url(p, actor, owner["owner_type"], owner["owner_id"])
+    return RedirectResponse(f"{url}#attachments", status_code=303)

@@ -1,7 +1,8 @@
 """目标进度 (/targets): every target of the campaign with its value, boundary word, progress, met badge and the source
 of its figure; a chart of the county against the A.2 targets over the years; a year selector and a drill-down by
-town; one target's page (/targets/{key}) with its towns, its entries and the forms to enter a figure with evidence
-and to set the towns' shares (目标分解); the Excel export.
+town; one target's page (/targets/{key}) with its towns, its entries and the forms to enter a figure with evidence,
+to add or remove the evidence of the figure shown (through ``POST /attachments``, pages/subsidies.py, which comes
+back here) and to set the towns' shares (目标分解); the Excel export.
 
 Every page calls ``services/reports`` (progress, figures, export); the scope is theirs.
 """
@@ -16,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ...core import campaign_targets
-from ...core.errors import InvalidInput, Problem, TooLarge
+from ...core.errors import InvalidInput, NotFound, Problem, TooLarge
 from ...registers.roles import Actor
 from ...services import attachments
 from ...services.reports import export, figures, progress
@@ -163,6 +164,7 @@ def detail_response(
     scopes += [(c, n) for c, n in _towns(actor, lang) if target.by_town and figures.may_enter(actor, target, c)]
     kw.setdefault("problems", [])
     kw.setdefault("posted", {})
+    kw.setdefault("upload_problems", [])
     return render(
         request,
         "targets/target.html",
@@ -181,8 +183,64 @@ def detail_response(
         all_towns=shown.towns(lang),
         chart=_target_chart(row, lang) if row else None,
         town_name=shown.town_name,
+        evidence=_evidence(p, actor, row),
+        evidence_kinds=attachments.kinds_of(figures.OWNER.key),
+        max_attachment_mb=p.settings.max_attachment_mb,
         **kw,
     )
+
+
+def _evidence(p: Any, actor: Actor, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The owner, id and files of the entered figure the page shows (the latest of its target, year and scope) when
+    the actor may change them — add a file, remove one; else None (its files are still listed with its source).
+
+    The attachment service decides: the figure is ``current`` only while it is the latest and the actor may enter it.
+    """
+    entry_id = row["source"].get("entry_id") if row else None
+    if entry_id is None:
+        return None
+    with p.uow.read() as conn:
+        try:
+            owned = figures.OWNER.visible(conn, actor, entry_id)
+        except NotFound:  # an enterprise sees the county's progress, not the entered figures
+            return None
+        if not attachments.may_upload(actor, figures.OWNER.key, owned.status):
+            return None
+        files = attachments.listing(conn, actor, figures.OWNER.key, entry_id, owned.status)
+    return {"owner": figures.OWNER.key, "id": entry_id, "files": files}
+
+
+def figure_place(p: Any, actor: Actor, figure_id: int) -> tuple[str, int, str | None] | None:
+    """(target, year, town) of an entered figure the actor sees, or None (for the page to show after a change to its
+    files)."""
+    with p.uow.read() as conn:
+        for (key, year, town), latest in figures.latest_figures(conn).items():
+            if latest["id"] == figure_id:
+                return key, year, town
+    for target in campaign_targets.load():  # superseded since: its history
+        if target.source == "manual":
+            for e in figures.entries_of(p.uow, actor, target.key):
+                if e["id"] == figure_id:
+                    return target.key, int(e["year"]), e["town"]
+    return None
+
+
+def figure_url(p: Any, actor: Actor, figure_id: int) -> str:
+    """The page of the target an entered figure belongs to, at its year and scope (``/targets`` when not found)."""
+    place = figure_place(p, actor, figure_id)
+    if place is None:
+        return "/targets"
+    key, year, town = place
+    return f"/targets/{key}?year={year}" + (f"&town={town}" if town else "")
+
+
+def figure_response(request: Request, p: Any, actor: Actor, figure_id: int, status_code: int = 200, **kw) -> Response:
+    """The target page of an entered figure (its year and scope), e.g. again with the problems of an upload to it."""
+    place = figure_place(p, actor, figure_id)
+    if place is None:
+        raise NotFound(figure_id)
+    key, year, town = place
+    return detail_response(request, p, actor, key, year, town, status_code, **kw)
 
 
 @router.get("/targets/{key}")
