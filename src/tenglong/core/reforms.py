@@ -58,6 +58,19 @@ def _check(p: Parameter, value: Any, where: str, problems: list[Problem]) -> Non
             )
         )
         return
+    if p.kind == "number" and p.unit == "ratio" and Decimal(value).as_tuple().exponent < -4:  # type: ignore[operator]
+        problems.append(
+            Problem(
+                "too_precise",
+                where,
+                str(value),
+                "至多四位小数的比例",
+                "a rate with at most 4 decimals",
+                str(p.last_value()),
+                f"参数 {p.path} 的比例 {value} 过细，请用不超过四位小数的比例（如 0.1235）。",
+                f"Parameter {p.path}: the rate {value} is too fine; use at most 4 decimals (e.g. 0.1235).",
+            )
+        )
     if p.kind == "number" and p.unit in ("ratio",) and Decimal(value) < 0:
         problems.append(
             Problem(

@@ -152,6 +152,9 @@ TARGET_SHARE = EVENTS.define(
     "target.share", "target_share", "设定目标分解 #{id}", "set a town's share of a target (#{id})"
 )
 
+# What-if: a reform saved for the simulation page (a new version of a lineage, or its first).
+REFORM_SAVE = EVENTS.define("reform.save", "reform", "保存政策模拟方案 #{id}", "saved the what-if reform #{id}")
+
 # Money: every ledger row is also an audited event.
 LEDGER_ENTRY = EVENTS.define("ledger.entry", "ledger_entry", "资金台账记账 #{id}", "ledger entry #{id}")
 

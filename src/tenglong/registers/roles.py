@@ -82,10 +82,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "tag_enterprise",
             "enter_targets",
             "share_targets",
+            "simulate",
+            "save_reforms",
         }
     ),
     "department": frozenset(
-        {"read", "calculate", "review", "register", "register_evidence", "lifecycle", "project_evidence"}
+        {
+            "read",
+            "calculate",
+            "review",
+            "register",
+            "register_evidence",
+            "lifecycle",
+            "project_evidence",
+            "simulate",
+            "save_reforms",
+        }
     ),
     "town": frozenset(
         {
@@ -99,8 +111,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "project_evidence",
             "tag_enterprise",
             "enter_targets",
+            "simulate",
         }
     ),
     "enterprise": frozenset({"read", "calculate", "apply", "create_project", "register_evidence", "project_evidence"}),
-    "auditor": frozenset({"read", "calculate", "read_audit"}),
+    "auditor": frozenset({"read", "calculate", "read_audit", "simulate"}),
 }

@@ -475,3 +475,20 @@ target_shares = Table(
     _max_length("value", 64),
     Index("ix_target_shares_key", "target", "town"),
 )
+
+reforms = Table(
+    "reforms",
+    metadata,  # what-if scenarios of the simulation page (revision 0012): one row per saved version, never replaced
+    Column("id", Integer, primary_key=True),
+    Column("lineage", Integer, ForeignKey("reforms.id")),  # the first version's id (None on the first version)
+    Column("version", Integer, nullable=False),  # 1, 2, … within a lineage
+    Column("title", String(200), nullable=False),
+    Column("description", String(4000)),
+    Column("changes", JSON, nullable=False),  # {parameter path: value | {date: value}}, the --method format as JSON
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    _max_length("title", 200),
+    _max_length("description", 4000),
+    _max_json_size("changes", 65536),
+    Index("ix_reforms_lineage", "lineage", "version"),
+)

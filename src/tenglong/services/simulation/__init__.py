@@ -138,13 +138,16 @@ class Simulator:
         """
         from ..evaluation.methods import from_json
 
-        methods = [from_json({"title": title or path, "changes": {path: v}}) for v in values]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            return list(pool.map(self._point, [m.changes for m in methods], methods))
+        values = list(values)
+        return self.sweep_methods([from_json({"title": title or path, "changes": {path: v}}) for v in values], values)
 
-    def _point(self, changes: Any, method: Method) -> dict[str, Any]:
+    def sweep_methods(self, methods: list[Method], values: list[Any]) -> list[dict[str, Any]]:
+        """Each checked method's figures (as :meth:`sweep`), labelled with ``values``, run on the machine's cores."""
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return list(pool.map(self._point, values, methods))
+
+    def _point(self, value: Any, method: Method) -> dict[str, Any]:
         c = self.compare(method)
-        value = next(iter(changes.values())) if changes else None
         return {
             "value": value,
             "support": c.totals("reform"),

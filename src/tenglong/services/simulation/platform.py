@@ -1,0 +1,354 @@
+"""The simulation on the platform: the stored county of a data year, reforms saved and shared, every call scoped.
+
+* :func:`simulate` compares a reform with the baseline over a stored data year: the enterprise-years the platform
+  holds (that year and the three before, for the D streaks and the A.2 flags) and every stored project (its
+  enterprise's inputs from its latest project). The county is loaded once per process and data version (a
+  committed import or a project change makes a new one), its baseline computed once (:class:`Simulator`).
+* :func:`sweep` varies one parameter over values.
+* :func:`parameter_tree` lists the parameters a reform may change, each with its value in the year, unit, clause
+  and the policy's words.
+* Reforms are saved (``save_reform``: a new version of a lineage, or its first — never replacing one, so a link to
+  a version shows the same reform for good), read (``get_reform``) and listed, each save audited.
+
+Who: ``simulate`` to run and read (the bureau, the departments, the towns, the auditors — not an enterprise: the
+comparison names other firms); ``save_reforms`` to save (the bureau and the departments).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from ...adapters.db.tables import audit_log, data_imports, enterprise_years, projects, reforms, users
+from ...core import loader
+from ...core.errors import InvalidInput, NotFound, Problem
+from ...registers import events
+from ...registers.roles import Actor
+from ..data.store import frame_from_db
+from ..enterprises.projects import ENTERPRISE_INPUTS, revive
+from ..evaluation import methods
+from ..evaluation.evaluate import year_data
+from ..kernel.scope import require
+from ..kernel.uow import UnitOfWork, now
+from . import Simulator, changes_detail, snapshot_of, to_json
+
+__all__ = [
+    "NAMESPACES",
+    "get_reform",
+    "list_reforms",
+    "parameter_tree",
+    "save_reform",
+    "simulate",
+    "stored_snapshot",
+    "sweep",
+    "years",
+]
+
+NAMESPACES = ("tech_renovation", "vertical_industry", "mujun", "class_override", "low_efficiency", "targets")
+"""The parameters a reform of the simulation page may change, in the order the page lists them."""
+TITLE_MAX, DESCRIPTION_MAX, POINTS_MAX = 200, 4000, 101
+_CACHE: OrderedDict[tuple, Simulator] = OrderedDict()
+_LOCK = threading.Lock()
+CACHED = 4
+"""Counties kept per process (each a few MB for the demo county; a large county some hundreds)."""
+
+
+def years(conn: Connection) -> list[int]:
+    """The data years the platform holds, oldest first."""
+    q = select(enterprise_years.c.year).distinct().order_by(enterprise_years.c.year)
+    return [int(y) for y in conn.execute(q).scalars()]
+
+
+def stored_snapshot(conn: Connection, year: int) -> Any:
+    """The stored county of ``year`` as a simulation snapshot.
+
+    Raises:
+        PolicyError: no enterprise-years of ``year`` on the platform.
+    """
+    frame = frame_from_db(conn, list(range(year - 3, year + 1)))
+    enterprises: dict[str, dict[str, Any]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(select(projects).order_by(projects.c.id)):
+        inputs = revive(r.inputs or {})
+        enterprises.setdefault(r.credit_code, {}).update({k: inputs[k] for k in ENTERPRISE_INPUTS if k in inputs})
+        rows[f"P{r.id}"] = {
+            **{k: v for k, v in inputs.items() if k not in ENTERPRISE_INPUTS},
+            "enterprise": r.credit_code,
+            "application_date": r.application_date.isoformat(),
+        }
+    doc = {"as_of": f"{year}-12-31", "period": year, "enterprises": enterprises, "projects": rows}
+    return snapshot_of(year_data(frame), year, doc if rows else None)
+
+
+def _version(conn: Connection, year: int) -> tuple:
+    """What the stored county of ``year`` depends on: the data imports and the projects (their audited changes)."""
+    a = audit_log.c
+    return (
+        year,
+        conn.execute(select(func.max(data_imports.c.id))).scalar(),
+        conn.execute(select(func.count(), func.max(projects.c.id)).select_from(projects)).one()[:],
+        conn.execute(select(func.max(a.id)).where(a.entity_type.in_(("project", "data_import")))).scalar(),
+    )
+
+
+def simulator(uow: UnitOfWork, year: int) -> Simulator:
+    """The simulator of the stored ``year`` (built once per data version, kept for the next call)."""
+    with uow.read() as conn:
+        key = (id(uow), *_version(conn, year))
+        with _LOCK:
+            found = _CACHE.get(key)
+            if found is not None:
+                _CACHE.move_to_end(key)
+                return found
+        built = Simulator.start(stored_snapshot(conn, year))
+    with _LOCK:
+        _CACHE[key] = built
+        while len(_CACHE) > CACHED:
+            _CACHE.popitem(last=False)
+    return built
+
+
+def _year(conn: Connection, raw: Any) -> int:
+    held = years(conn)
+    try:
+        year = int(str(raw).strip())
+    except (TypeError, ValueError):
+        year = None
+    if year not in held:
+        have = "、".join(str(y) for y in held) or "—"
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid_year", "year", str(raw)[:20], f"平台已有数据的年度之一：{have}",
+                    f"a data year the platform holds: {have}", str(held[-1]) if held else "2023",
+                    f"平台没有 {str(raw)[:20]} 年度的企业数据（现有：{have}）。",
+                    f"The platform holds no enterprise data of {str(raw)[:20]} (it has: {have}).",
+                )
+            ]
+        )  # fmt: skip
+    return int(year)
+
+
+def _method(reform: Any) -> methods.Method:
+    """A reform document ({title, description, changes}) checked in full (ReformError lists every problem)."""
+    if reform is None or reform == {}:
+        return methods.from_json({"title": "", "changes": {}})
+    return methods.from_json(reform)
+
+
+def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any) -> dict[str, Any]:
+    """Baseline against ``reform`` over the stored ``year``: the simulation document, the changes with the values
+    used on both sides, and how long the comparison took (ms).
+
+    Raises:
+        Forbidden: without ``simulate``. InvalidInput: a year without data. ReformError: a bad reform (every
+        problem; nothing run).
+    """
+    require(actor, "simulate")
+    method = _method(reform)
+    with uow.read() as conn:
+        y = _year(conn, year)
+    s = simulator(uow, y)
+    started = time.perf_counter()
+    c = s.compare(method)
+    doc = to_json(c, method, s.labels)
+    took = (time.perf_counter() - started) * 1000
+    return {**doc, "changes": changes_detail(c, method), "took_ms": round(took, 1)}
+
+
+def sweep(uow: UnitOfWork, actor: Actor, year: Any, path: Any, values: Any, reform: Any = None) -> dict[str, Any]:
+    """One parameter over ``values`` (at most 101), on top of ``reform``'s other changes: per point the support by
+    clause (元 text), the class counts and the A.2 county figures.
+
+    Raises:
+        Forbidden: without ``simulate``. InvalidInput: no values, too many, or a year without data. ReformError: a
+        value invalid for the parameter (all listed; nothing run).
+    """
+    require(actor, "simulate")
+    if not isinstance(values, list) or not 1 <= len(values) <= POINTS_MAX:
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid_field", "values", str(values)[:40], f"1 至 {POINTS_MAX} 个取值的列表",
+                    f"a list of 1 to {POINTS_MAX} values", "[0.10, 0.11, 0.12]",
+                    f"扫描取值须为 1 至 {POINTS_MAX} 个。", f"A sweep takes 1 to {POINTS_MAX} values.",
+                )
+            ]
+        )  # fmt: skip
+    base = _method(reform)
+    with uow.read() as conn:
+        y = _year(conn, year)
+    s = simulator(uow, y)
+    started = time.perf_counter()
+    others = {k: v for k, v in (base.changes or {}).items() if k != path}
+    checked = [methods.from_json({"title": str(path), "changes": {**others, str(path): v}}) for v in values]
+    points = s.sweep_methods(checked, [v for v in values])
+    for p in points:
+        p["support"] = {k: _yuan(v) for k, v in p["support"].items()}
+    return {
+        "year": y,
+        "path": path,
+        "points": points,
+        "took_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def _yuan(fen: int) -> str:
+    return str((Decimal(int(fen)) / 100).quantize(Decimal("0.01")))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def parameter_tree(year: int | None = None) -> list[dict[str, Any]]:
+    """The parameters a reform may change, by namespace, each with its value on the year's last day (or today)."""
+    day = dt.date(year, 12, 31) if year else dt.date.today()
+    params = loader.parameters()
+    clauses = {c.id: c for c in loader.policy().clauses}
+    out = []
+    for ns in NAMESPACES:
+        rows = []
+        for p in params:
+            if not p.path.startswith(f"{ns}."):
+                continue
+            clause = clauses.get(p.clause or "")
+            rows.append(
+                {
+                    "path": p.path,
+                    "zh": p.description_zh,
+                    "en": p.description_en,
+                    "kind": p.kind,
+                    "unit": p.unit,
+                    "term": p.term,
+                    "choices": list(p.choices),
+                    "clause": p.clause,
+                    "clause_title_zh": getattr(clause, "heading_zh", None) if clause else None,
+                    "quote": p.quote,
+                    "assumption": p.assumption,
+                    "note_zh": p.note_zh,
+                    "note_en": p.note_en,
+                    "value": _plain(p.at(day)),
+                }
+            )
+        out.append({"namespace": ns, "parameters": rows})
+    return out
+
+
+def _text(raw: Any, where: str, limit: int, required: bool, problems: list[Problem]) -> str | None:
+    text = str(raw).strip() if raw is not None else ""
+    if (required and not text) or len(text) > limit:
+        problems.append(
+            Problem(
+                "invalid_field", where, text[:40], f"1 至 {limit} 个字" if required else f"至多 {limit} 个字",
+                f"1 to {limit} characters" if required else f"at most {limit} characters", "技改补助比例提高到12%",
+                f"{'标题' if where == 'title' else '说明'}须为{'1 至 ' if required else '至多 '}{limit} 个字。",
+                f"The {where} takes {'1 to ' if required else 'at most '}{limit} characters.",
+            )
+        )  # fmt: skip
+    return text or None
+
+
+def save_reform(uow: UnitOfWork, actor: Actor, reform: Any, of: Any = None, address: str | None = None) -> dict:
+    """Save ``reform`` ({title, description, changes}) as a new reform, or as the next version of the lineage of
+    the saved reform ``of``; audited. Returns its id, lineage, version and link.
+
+    Raises:
+        Forbidden: without ``save_reforms``. NotFound: ``of`` unknown. InvalidInput: the title or description.
+        ReformError: the changes (every problem; nothing saved).
+    """
+    require(actor, "save_reforms")
+    doc = reform if isinstance(reform, dict) else {}
+    problems: list[Problem] = []
+    title = _text(doc.get("title"), "title", TITLE_MAX, True, problems)
+    description = _text(doc.get("description"), "description", DESCRIPTION_MAX, False, problems)
+    if problems:
+        raise InvalidInput(problems)
+    method = _method({"title": title, "changes": doc.get("changes") or {}})
+    with uow.write(actor, address) as w:
+        lineage, version = None, 1
+        if of is not None:
+            parent = _row(w.conn, of)
+            lineage = parent.lineage or parent.id
+            version = 1 + int(
+                w.conn.execute(
+                    select(func.max(reforms.c.version)).where(
+                        (reforms.c.lineage == lineage) | (reforms.c.id == lineage)
+                    )
+                ).scalar()
+                or 0
+            )
+        values = {
+            "lineage": lineage,
+            "version": version,
+            "title": title,
+            "description": description,
+            "changes": methods.changes_to_json(method.changes) or {},
+            "created_by": actor.id,
+            "created_at": now(),
+        }
+        rid = int(w.conn.execute(insert(reforms).values(**values)).inserted_primary_key[0])
+        w.record(events.REFORM_SAVE, rid, None, {k: values[k] for k in ("lineage", "version", "title", "changes")})
+    return {"id": rid, "lineage": lineage or rid, "version": version, "url": f"/simulate?reform={rid}"}
+
+
+def _row(conn: Connection, reform_id: Any) -> Any:
+    try:
+        rid = int(str(reform_id))
+    except (TypeError, ValueError):
+        raise NotFound(reform_id) from None
+    row = conn.execute(select(reforms).where(reforms.c.id == rid)).first()
+    if row is None:
+        raise NotFound(rid)
+    return row
+
+
+def _public(r: Any, who: str | None) -> dict[str, Any]:
+    return {
+        "id": int(r.id),
+        "lineage": int(r.lineage or r.id),
+        "version": int(r.version),
+        "title": r.title,
+        "description": r.description,
+        "changes": r.changes,
+        "created_by": who,
+        "created_at": r.created_at.isoformat() if r.created_at else None,
+        "url": f"/simulate?reform={int(r.id)}",
+    }
+
+
+def get_reform(uow: UnitOfWork, actor: Actor, reform_id: Any) -> dict[str, Any]:
+    """A saved reform (one version).
+
+    Raises:
+        Forbidden: without ``simulate``. NotFound: no such reform.
+    """
+    require(actor, "simulate")
+    with uow.read() as conn:
+        r = _row(conn, reform_id)
+        who = conn.execute(select(users.c.display_name).where(users.c.id == r.created_by)).scalar()
+    return _public(r, who)
+
+
+def list_reforms(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Every saved reform version, newest first."""
+    require(actor, "simulate")
+    with uow.read() as conn:
+        rows = conn.execute(
+            select(reforms, users.c.display_name)
+            .join(users, users.c.id == reforms.c.created_by)
+            .order_by(reforms.c.id.desc())
+        ).all()
+    return [_public(r, r.display_name) for r in rows]

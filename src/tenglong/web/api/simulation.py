@@ -1,0 +1,86 @@
+"""What-if through the API (issue 12): the parameters a reform may change, a reform compared with the baseline over
+a stored data year, a sweep of one parameter, and saved reforms (versioned, audited, shared by link).
+
+A reform is ``{"title", "description", "changes": {parameter path: value | {date: value}}}`` — the ``--method``
+format; every problem is listed at once (422) and nothing runs. Money is 元 as text with two decimals; towns and
+industries by name. Who: ``simulate`` (the bureau, the departments, the towns, the auditors) runs and reads;
+``save_reforms`` (the bureau, the departments) saves.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...services.kernel.scope import require
+from ...services.simulation import platform as simulation
+from ..limits import IdPath, year_param
+from ..security import ActorDep, BodyDep, PlatformDep, client_address
+from .registers import _body
+from .subsidies import _doc, _json
+
+router = APIRouter(prefix="/api/v1", tags=["simulation"])
+QUOTAS = {"A": 0.25, "B": 0.55, "C": 0.15, "D": 0.05}
+
+
+@router.get("/simulation/parameters")
+def parameters(actor: ActorDep, p: PlatformDep, year: str | None = None) -> Response:
+    """The parameters a reform may change, by namespace: path, names, kind, unit, boundary word, choices, clause and
+    its heading, the policy's words, whether it is an assumption, and its value on the year's last day; with the
+    data years the platform holds."""
+    require(actor, "simulate")
+    with p.uow.read() as conn:
+        held = simulation.years(conn)
+    y = year_param(year)
+    return _json({"years": held, "year": y or (held[-1] if held else None), "tree": simulation.parameter_tree(y)})
+
+
+@router.post(
+    "/simulations",
+    openapi_extra=_body(
+        {"year": 2023, "reform": {"title": "A 类 25%", "changes": {"mujun.quotas_above_scale": QUOTAS}}}
+    ),
+)
+def simulate(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+    """Compare ``reform`` with the baseline over the stored data ``year``: ``classes`` (counts and the 4×4 migration
+    of 规上 and 规下, outer key the baseline class), ``support`` by clause (2.10, 2.11, total), ``by_town``,
+    ``by_industry``, ``firms`` (each firm whose class or support changes, both values), ``targets`` (A.2),
+    ``surcharges``, the ``changes`` with the values used on both sides and what each reaches, and ``took_ms``."""
+    b = _doc(raw, year="amount", reform="object")
+    return _json(simulation.simulate(p.uow, actor, b.get("year"), b.get("reform")))
+
+
+@router.post(
+    "/simulations/sweep",
+    openapi_extra=_body({"year": 2023, "path": "tech_renovation.major_rate", "values": [0.08, 0.10, 0.12]}),
+)
+def sweep(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+    """Vary one parameter (``path``) over ``values`` (1 to 101), on top of an optional ``reform``'s other changes:
+    per point the support by clause, the class counts and the A.2 county figures."""
+    b = _doc(raw, year="amount", path="text", reform="object")
+    return _json(simulation.sweep(p.uow, actor, b.get("year"), b.get("path"), b.get("values"), b.get("reform")))
+
+
+@router.get("/reforms")
+def list_reforms(actor: ActorDep, p: PlatformDep) -> Response:
+    """Every saved reform version, newest first, each with its link."""
+    return _json({"reforms": simulation.list_reforms(p.uow, actor)})
+
+
+@router.post(
+    "/reforms",
+    status_code=201,
+    openapi_extra=_body({"reform": {"title": "技改补助提高到12%", "changes": {"tech_renovation.major_rate": 0.12}}}),
+)
+def save_reform(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+    """Save ``reform`` (title, description, changes) — with ``of`` (a saved reform's id) as the next version of its
+    lineage; audited. 201 with its id, lineage, version and link (``/simulate?reform=ID``)."""
+    b = _doc(raw, reform="object", of="amount")
+    saved = simulation.save_reform(p.uow, actor, b.get("reform"), b.get("of"), client_address(request))
+    return _json(saved, 201)
+
+
+@router.get("/reforms/{reform_id}")
+def get_reform(reform_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+    """One saved reform version."""
+    return _json(simulation.get_reform(p.uow, actor, reform_id))
