@@ -192,7 +192,8 @@ def bench_simulate(firms: int, projects: int, repeat: int, points: int) -> None:
 @click.option("--repeat", type=int, default=5, show_default=True, help="Runs of each report.")
 @click.option("--database-url", default=None, help="Use this database (default: a fresh SQLite demo county).")
 def bench_reports(repeat: int, database_url: str | None) -> None:
-    """Time to produce the monthly bulletin (county and town, PDF and XLSX) on the demo county."""
+    """Time to produce the monthly bulletin (county and town), the quarterly contest and the annual awards, PDF and
+    XLSX, on the demo county."""
     from .bench.reports import reports_benchmark
 
     for line in reports_benchmark(repeat, database_url):

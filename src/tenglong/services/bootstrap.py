@@ -27,6 +27,7 @@ from .evaluation.runs import create_run, execute_run, publish
 from .evaluation.runs import recover_stalled as recover_stalled_runs
 from .kernel.platform import Platform
 from .kernel.uow import now
+from .simulation.platform import load_demo_reforms
 
 DEMO_TOWN = "331082112"  # 杜桥镇
 
@@ -102,6 +103,7 @@ def ensure_database(p: Platform, say: Callable[[str], None] = print) -> list[Dem
     say("清单 / registers …")
     load_demo_registers(p, rid, DEMO_TOWN)  # the campaign under way: proposals from the latest run, some worked
     load_demo_projects(p.uow, admin, DEMO_TOWN, today())  # projects of 2022 and 2023 at their stages (A.4.2)
+    load_demo_reforms(p.uow, admin)  # two what-if reforms to open on the simulation page
     return [
         DemoAccount("admin", "admin", "市经信局管理员（全部权限）", "Economy and IT Bureau admin (everything)"),
         DemoAccount(

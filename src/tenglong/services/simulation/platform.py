@@ -42,6 +42,7 @@ __all__ = [
     "NAMESPACES",
     "get_reform",
     "list_reforms",
+    "load_demo_reforms",
     "parameter_tree",
     "save_reform",
     "simulate",
@@ -352,3 +353,24 @@ def list_reforms(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             .order_by(reforms.c.id.desc())
         ).all()
     return [_public(r, r.display_name) for r in rows]
+
+
+DEMO_REFORMS = (
+    {
+        "title": "技改补助比例提高到12%（示例）",
+        "description": "重大技改项目按设备投资额的12%补助（现行10%），其余不变。",
+        "changes": {"tech_renovation.major_rate": Decimal("0.12")},
+    },
+    {
+        "title": "规上A类比例提高到25%（示例）",
+        "description": "规上企业A类比例由20%提高到25%（B类相应减为55%），看类别变化对2.11垂直工业奖励的影响。",
+        "changes": {"mujun.quotas_above_scale": {"A": Decimal("0.25"), "B": Decimal("0.55"), "C": Decimal("0.15"),
+                                                 "D": Decimal("0.05")}},
+    },
+)  # fmt: skip
+"""Two reforms the demo county comes with, saved by the bureau, to open on the simulation page."""
+
+
+def load_demo_reforms(uow: UnitOfWork, admin: Actor) -> list[int]:
+    """Save :data:`DEMO_REFORMS` as the admin; their ids."""
+    return [save_reform(uow, admin, reform)["id"] for reform in DEMO_REFORMS]
