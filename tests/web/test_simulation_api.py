@@ -133,3 +133,26 @@ def test_parameters_when_listed_give_each_value_unit_clause_and_words(site):
     assert (rate["value"], rate["unit"], rate["clause"]) == ("0.10", "ratio", "2.10") and "10%" in rate["quote"]
     quotas = next(p for n in doc["tree"] for p in n["parameters"] if p["path"] == "mujun.quotas_above_scale")
     assert quotas["assumption"] is True and quotas["value"]["A"] == "0.20"
+
+
+def test_uploaded_county_when_simulated_is_its_uploaders_alone(site, tmp_path):
+    from tenglong.demo.county import generate_county
+
+    data = tmp_path / "county.csv"
+    generate_county(2023, range(2022, 2024)).write_csv(data)
+    files = {"data": ("county.csv", data.read_bytes(), "text/csv")}
+    r = site.c["town"].post("/api/v1/simulations/files", files=files, data={"year": "2023"})
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert up["year"] == 2023 and up["firms"] > 1000 and up["projects"] == 0
+    quota = {"title": "A 25%", "changes": {"mujun.quotas_above_scale": QUOTA}}
+    doc = site.c["town"].post("/api/v1/simulations", json={"snapshot": up["snapshot"], "reform": quota}).json()
+    assert doc["year"] == 2023 and doc["classes"]["above_scale"]["migration"]["B"]["A"] > 0
+    other = site.c["admin"].post("/api/v1/simulations", json={"snapshot": up["snapshot"], "reform": quota})
+    assert other.status_code == 404  # a county uploaded by one official is not another's
+    bad = site.c["town"].post(
+        "/api/v1/simulations/files", files={"data": ("county.docx", b"PK\x03\x04", "application/zip")},
+        data={"year": "20x3"},
+    )  # fmt: skip
+    assert bad.status_code == 422 and {p["where"] for p in bad.json()["problems"]} == {"data", "year"}
+    assert site.c["enterprise"].post("/api/v1/simulations/files", files=files, data={"year": "2023"}).status_code == 403

@@ -44,6 +44,7 @@ API_MODULES = (
     "api.registers",
     "api.targets",
     "api.attachments",
+    "api.simulation",
 )  # api.evaluations also serves /dashboard
 PAGE_MODULES = (
     "pages.auth",

@@ -52,6 +52,7 @@ UPLOADS = {
     ("POST", "/calculator/batch.xlsx"): "max_batch_mb",
     ("POST", "/attachments"): "max_attachment_mb",
     ("POST", "/api/v1/attachments"): "max_attachment_mb",
+    ("POST", "/api/v1/simulations/files"): "max_upload_mb",
     **{("POST", f"{api}/registers/{kind}/import"): "max_upload_mb" for kind in KINDS for api in ("", "/api/v1")},
 }
 """Routes that take a file (their 413 says "the upload"), with the setting of their limit (a register's import:

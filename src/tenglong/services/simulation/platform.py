@@ -17,11 +17,15 @@ comparison names other firms); ``save_reforms`` to save (the bureau and the depa
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import tempfile
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -30,7 +34,10 @@ from ...core import loader
 from ...core.errors import InvalidInput, NotFound, Problem
 from ...registers import events
 from ...registers.roles import Actor
+from ..calculation.contract import parse_json
 from ..data.store import frame_from_db
+from ..data.uploads import too_large
+from ..data.validation import load_enterprise_years
 from ..enterprises.projects import ENTERPRISE_INPUTS, revive
 from ..evaluation import methods
 from ..evaluation.evaluate import year_data
@@ -43,6 +50,7 @@ __all__ = [
     "get_reform",
     "list_reforms",
     "load_demo_reforms",
+    "load_upload",
     "parameter_tree",
     "save_reform",
     "simulate",
@@ -115,6 +123,111 @@ def simulator(uow: UnitOfWork, year: int) -> Simulator:
     return built
 
 
+@dataclass
+class _Upload:
+    owner: int
+    expires: float
+    simulator: Simulator
+
+
+_UPLOADS: dict[str, _Upload] = {}
+UPLOAD_TTL_S, UPLOADS_PER_USER, UPLOADS_KEPT = 3600, 2, 8
+"""An uploaded county lives an hour in the process that read it; a user keeps at most two, the process eight."""
+
+
+def _bounded(stream: BinaryIO, limit_mb: int) -> bytes:
+    data = stream.read(limit_mb * 1024 * 1024 + 1)
+    if len(data) > limit_mb * 1024 * 1024:
+        raise too_large(limit_mb)
+    return data
+
+
+def load_upload(
+    actor: Actor, filename: str | None, data: BinaryIO, projects: BinaryIO | None, year: Any, limit_mb: int
+) -> dict[str, Any]:
+    """Read an uploaded county — enterprise-years (.xlsx or .csv, the import format) and an optional situation of
+    projects (the calculate JSON) — for ``year``; keep it an hour for its uploader. Its token, year and sizes.
+
+    Raises:
+        Forbidden: without ``simulate``. TooLarge: a file over ``limit_mb``. InvalidInput: the file's type, the
+        year, or the data or situation with problems (every one). PolicyError: no rows for the year.
+    """
+    require(actor, "simulate")
+    suffix = Path(filename or "").suffix.lower()
+    problems = []
+    if suffix not in (".xlsx", ".csv"):
+        problems.append(
+            Problem(
+                "invalid_file", "data", (filename or "")[:80], "企业数据文件（.xlsx 或 .csv，导入格式）",
+                "an enterprise-year file (.xlsx or .csv, the import format)", "企业数据.xlsx",
+                "请上传企业数据文件（.xlsx 或 .csv）。", "Upload an enterprise-year file (.xlsx or .csv).",
+            )
+        )  # fmt: skip
+    try:
+        y = int(str(year).strip())
+    except (TypeError, ValueError):
+        y = 0
+    if not 2000 <= y <= 2100:
+        problems.append(
+            Problem(
+                "invalid_year", "year", str(year)[:20], "2000 至 2100 的年度", "a year from 2000 to 2100", "2023",
+                f"年度 {str(year)[:20]!r} 无效。", f"The year {str(year)[:20]!r} is not valid.",
+            )
+        )  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+    content = _bounded(data, limit_mb)
+    doc = parse_json(_bounded(projects, limit_mb)) if projects is not None else None
+    with tempfile.TemporaryDirectory(prefix="tenglong-simulate-") as tmp:
+        path = Path(tmp) / f"data{suffix}"
+        path.write_bytes(content)
+        loaded = load_enterprise_years(path)
+    if not loaded.ok:
+        raise InvalidInput(list(loaded.problems))
+    built = Simulator.start(snapshot_of(year_data(loaded.frame), y, doc))
+    token = secrets.token_urlsafe(18)
+    moment = time.monotonic()
+    with _LOCK:
+        for key in [k for k, u in _UPLOADS.items() if u.expires < moment]:
+            del _UPLOADS[key]
+        mine = sorted((u.expires, k) for k, u in _UPLOADS.items() if u.owner == actor.id)
+        for _, key in mine[: max(0, len(mine) - UPLOADS_PER_USER + 1)]:
+            del _UPLOADS[key]
+        while len(_UPLOADS) >= UPLOADS_KEPT:
+            del _UPLOADS[min(_UPLOADS, key=lambda k: _UPLOADS[k].expires)]
+        _UPLOADS[token] = _Upload(actor.id, moment + UPLOAD_TTL_S, built)
+    frames = built.snapshot.frames
+    return {
+        "snapshot": token,
+        "year": y,
+        "firms": built.snapshot.data.n,
+        "projects": frames["projects"].n if frames else 0,
+        "expires_in_s": UPLOAD_TTL_S,
+    }
+
+
+def _uploaded(actor: Actor, token: Any) -> Simulator:
+    """The uploaded county ``token`` of this actor (NotFound: another's, expired, or never)."""
+    with _LOCK:
+        found = _UPLOADS.get(str(token))
+    if found is None or found.owner != actor.id or found.expires < time.monotonic():
+        raise NotFound(
+            str(token)[:24],
+            "上传的数据已过期或不存在，请重新上传。",
+            "The uploaded data expired or never was; upload it again.",
+        )
+    return found.simulator
+
+
+def _simulator_for(uow: UnitOfWork, actor: Actor, year: Any, snapshot: Any) -> Simulator:
+    """The uploaded county ``snapshot`` (its own year), else the stored ``year``."""
+    if snapshot not in (None, ""):
+        return _uploaded(actor, snapshot)
+    with uow.read() as conn:
+        y = _year(conn, year)
+    return simulator(uow, y)
+
+
 def _year(conn: Connection, raw: Any) -> int:
     held = years(conn)
     try:
@@ -143,9 +256,9 @@ def _method(reform: Any) -> methods.Method:
     return methods.from_json(reform)
 
 
-def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any) -> dict[str, Any]:
-    """Baseline against ``reform`` over the stored ``year``: the simulation document, the changes with the values
-    used on both sides, and how long the comparison took (ms).
+def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any, snapshot: Any = None) -> dict[str, Any]:
+    """Baseline against ``reform`` over the stored ``year`` (or the county uploaded as ``snapshot``): the simulation
+    document, the changes with the values used on both sides, and how long the comparison took (ms).
 
     Raises:
         Forbidden: without ``simulate``. InvalidInput: a year without data. ReformError: a bad reform (every
@@ -153,9 +266,7 @@ def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any) -> dict[str,
     """
     require(actor, "simulate")
     method = _method(reform)
-    with uow.read() as conn:
-        y = _year(conn, year)
-    s = simulator(uow, y)
+    s = _simulator_for(uow, actor, year, snapshot)
     started = time.perf_counter()
     c = s.compare(method)
     doc = to_json(c, method, s.labels)
@@ -163,7 +274,9 @@ def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any) -> dict[str,
     return {**doc, "changes": changes_detail(c, method), "took_ms": round(took, 1)}
 
 
-def sweep(uow: UnitOfWork, actor: Actor, year: Any, path: Any, values: Any, reform: Any = None) -> dict[str, Any]:
+def sweep(
+    uow: UnitOfWork, actor: Actor, year: Any, path: Any, values: Any, reform: Any = None, snapshot: Any = None
+) -> dict[str, Any]:
     """One parameter over ``values`` (at most 101), on top of ``reform``'s other changes: per point the support by
     clause (元 text), the class counts and the A.2 county figures.
 
@@ -183,9 +296,7 @@ def sweep(uow: UnitOfWork, actor: Actor, year: Any, path: Any, values: Any, refo
             ]
         )  # fmt: skip
     base = _method(reform)
-    with uow.read() as conn:
-        y = _year(conn, year)
-    s = simulator(uow, y)
+    s = _simulator_for(uow, actor, year, snapshot)
     started = time.perf_counter()
     others = {k: v for k, v in (base.changes or {}).items() if k != path}
     checked = [methods.from_json({"title": str(path), "changes": {**others, str(path): v}}) for v in values]
@@ -193,7 +304,7 @@ def sweep(uow: UnitOfWork, actor: Actor, year: Any, path: Any, values: Any, refo
     for p in points:
         p["support"] = {k: _yuan(v) for k, v in p["support"].items()}
     return {
-        "year": y,
+        "year": s.snapshot.year,
         "path": path,
         "points": points,
         "took_ms": round((time.perf_counter() - started) * 1000, 1),

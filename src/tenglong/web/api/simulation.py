@@ -9,8 +9,12 @@ industries by name. Who: ``simulate`` (the bureau, the departments, the towns, t
 
 from __future__ import annotations
 
+import io
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from ...services.kernel.scope import require
 from ...services.simulation import platform as simulation
@@ -35,6 +39,55 @@ def parameters(actor: ActorDep, p: PlatformDep, year: str | None = None) -> Resp
     return _json({"years": held, "year": y or (held[-1] if held else None), "tree": simulation.parameter_tree(y)})
 
 
+SIMULATION_FILES = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["data", "year"],
+                    "properties": {
+                        "data": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "enterprise-years, .xlsx or .csv",
+                        },
+                        "projects": {"type": "string", "format": "binary", "description": "a situation (JSON)"},
+                        "year": {"type": "integer", "example": 2023},
+                    },
+                }
+            }
+        },
+    }
+}
+"""The OpenAPI body of an uploaded county: the enterprise-year file, an optional situation of projects, the year."""
+
+
+@router.post("/simulations/files", status_code=201, openapi_extra=SIMULATION_FILES)
+async def upload_county(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+    """Upload a county to simulate on instead of a stored year: ``data`` (enterprise-years in the import format,
+    .xlsx or .csv), optional ``projects`` (a situation, the calculate JSON, enterprises keyed by credit code) and
+    ``year``. 201 with a ``snapshot`` token, kept an hour for you: pass it as ``snapshot`` to /simulations and
+    /simulations/sweep. 413 past ``TENGLONG_MAX_UPLOAD_MB``; 422 with every problem of the files."""
+    require(actor, "simulate")
+    form = await request.form(max_files=2, max_fields=5)
+    try:
+        data, projects = form.get("data"), form.get("projects")
+        result = await run_in_threadpool(
+            simulation.load_upload,
+            actor,
+            data.filename if isinstance(data, UploadFile) else None,
+            data.file if isinstance(data, UploadFile) else io.BytesIO(),
+            projects.file if isinstance(projects, UploadFile) else None,
+            form.get("year"),
+            p.settings.max_upload_mb,
+        )
+    finally:
+        await form.close()
+    return _json(result, 201)
+
+
 @router.post(
     "/simulations",
     openapi_extra=_body(
@@ -45,9 +98,10 @@ def simulate(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Compare ``reform`` with the baseline over the stored data ``year``: ``classes`` (counts and the 4×4 migration
     of 规上 and 规下, outer key the baseline class), ``support`` by clause (2.10, 2.11, total), ``by_town``,
     ``by_industry``, ``firms`` (each firm whose class or support changes, both values), ``targets`` (A.2),
-    ``surcharges``, the ``changes`` with the values used on both sides and what each reaches, and ``took_ms``."""
-    b = _doc(raw, year="amount", reform="object")
-    return _json(simulation.simulate(p.uow, actor, b.get("year"), b.get("reform")))
+    ``surcharges``, the ``changes`` with the values used on both sides and what each reaches, and ``took_ms``. With
+    ``snapshot`` (an uploaded county's token) instead of ``year``, over that county."""
+    b = _doc(raw, year="amount", reform="object", snapshot="text")
+    return _json(simulation.simulate(p.uow, actor, b.get("year"), b.get("reform"), b.get("snapshot")))
 
 
 @router.post(
@@ -57,8 +111,12 @@ def simulate(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
 def sweep(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     """Vary one parameter (``path``) over ``values`` (1 to 101), on top of an optional ``reform``'s other changes:
     per point the support by clause, the class counts and the A.2 county figures."""
-    b = _doc(raw, year="amount", path="text", reform="object")
-    return _json(simulation.sweep(p.uow, actor, b.get("year"), b.get("path"), b.get("values"), b.get("reform")))
+    b = _doc(raw, year="amount", path="text", reform="object", snapshot="text")
+    return _json(
+        simulation.sweep(
+            p.uow, actor, b.get("year"), b.get("path"), b.get("values"), b.get("reform"), b.get("snapshot")
+        )
+    )
 
 
 @router.get("/reforms")
