@@ -115,8 +115,16 @@ def simulation_xlsx(doc: dict[str, Any], changes: list[dict[str, Any]]) -> bytes
             Column("support_baseline", "基准扶持", 16, "money", "元"),
             Column("support_reform", "改革扶持", 16, "money", "元"),
             Column("change", "变化", 16, "money", "元"),
+            Column("why", "变化原因", 40, "wrap"),
         ],
-        [{**f, **{k: Decimal(f[k]) for k in ("support_baseline", "support_reform", "change")}} for f in doc["firms"]],
+        [
+            {
+                **f,
+                **{k: Decimal(f[k]) for k in ("support_baseline", "support_reform", "change")},
+                "why": _why(f, changes),
+            }
+            for f in doc["firms"]
+        ],
     )
     book.list_sheet(
         "目标",
@@ -138,6 +146,19 @@ def simulation_xlsx(doc: dict[str, Any], changes: list[dict[str, Any]]) -> bytes
     if not isinstance(out, bytes):  # pragma: no cover - a Book without a target returns bytes
         raise TypeError("the workbook was not written to bytes")
     return out
+
+
+def _why(firm: dict[str, Any], changes: list[dict[str, Any]]) -> str:
+    """Which changes moved a firm: its class (the evaluation's parameters, and through it 2.11), or the rules'."""
+    evaluation = [c for c in changes if c["reaches"].startswith("亩均评价")]
+    rules = [c for c in changes if not c["reaches"].startswith("亩均评价")]
+    out = []
+    if firm["class_baseline"] != firm["class_reform"] and evaluation:
+        names = "、".join(c["zh"] for c in evaluation)
+        out.append(f"类别 {firm['class_baseline']}→{firm['class_reform']}（{names}），2.11 奖励随类别")
+    if firm["change"] != "0.00" and rules:
+        out.append("、".join(f"{c['zh']} {c['baseline']}→{c['reform']}（第 {c['clause']} 条）" for c in rules))
+    return "；".join(out)
 
 
 def _target_text(side: Any) -> str:
