@@ -38,7 +38,7 @@ from tenglong.services.bootstrap import DEMO_TOWN
 from tenglong.settings import DEMO_PASSWORD
 from tenglong.web.app import create_app
 
-from .access_world import World, build_scope, build_world, codes_in
+from .access_world import GUESS_ID, World, build_scope, build_world, codes_in
 from .conftest import ROLES, client_for, make_platform
 
 CALC = {
@@ -148,6 +148,35 @@ REGISTER_INTAKE = "200/404 403/404 200/404 403/404 403/404"
 """The pages to add to the 高耗低效 register (a form, an import): town and admin, its intake roles."""
 REGISTER_IMPORT = "201/404 403/404 201/404 403/404 403/404"
 """Importing the 高耗低效 register from Excel: town and admin, each a firm of its scope (an unknown register: 404)."""
+
+
+SAVE_REFORMS = "201 201 403 403 403"
+"""Saving a reform (政策模拟): the bureau and the departments (``save_reforms``)."""
+REFORM_READ = "200/404 200/404 200/404 403/403 200/404"
+"""A saved reform: every official (``simulate``, checked first: an enterprise gets 403 for any id)."""
+REFORM = {"title": "矩阵改革", "changes": {"mujun.quotas_above_scale": {"A": 0.3, "B": 0.5, "C": 0.15, "D": 0.05}}}
+"""A reform that moves firms of every town (the 规上 A quota from 20 % to 30 %)."""
+SIMULATE_FORM = {"year": "2023", "reform": json.dumps(REFORM)}
+
+
+def _with_reforms(w: World) -> None:
+    """Give the world a saved reform (the object ``reform``: no scope, own or guess)."""
+    from tenglong.services.simulation import platform as simulation
+
+    rid = simulation.save_reform(w.p.uow, w.admin, REFORM)["id"]
+    plain = w.obj
+
+    def obj(kind: str | None, role: str | None, target: str, write: bool) -> Any:
+        if kind == "reform":
+            return rid if target == "own" else GUESS_ID
+        return plain(kind, role, target, write)
+
+    w.obj = obj  # type: ignore[method-assign]
+
+
+def _county_file(w: World, x: Any) -> dict[str, Any]:
+    """A county to simulate on: the enterprise-years of one firm of the demo town (the import format)."""
+    return {"data": {"year": "2023"}, "files": {"data": ("good.csv", (w.tmp / "good.csv").read_bytes(), "text/csv")}}
 
 
 def _register_file(w: World, x: Any) -> dict[str, Any]:
@@ -359,6 +388,18 @@ TABLE: tuple[Row, ...] = (
     Row("PUT", "/api/v1/targets/{key}/shares", TARGET_SHARES, "target", body(json={"shares": {DEMO_TOWN: "10"}})),
     Row("POST", "/api/v1/attachments", UPLOAD.replace("200", "201"), "app:draft", _attachment),
     Row("POST", "/api/v1/attachments/{attachment_id}/remove", UPLOAD, "file"),
+    Row("GET", "/api/v1/simulation/parameters", OFFICIALS),
+    Row("POST", "/api/v1/simulations/files", OFFICIALS.replace("200", "201"), send=_county_file),
+    Row("POST", "/api/v1/simulations", OFFICIALS, send=body(json={"year": 2023, "reform": REFORM})),
+    Row(
+        "POST",
+        "/api/v1/simulations/sweep",
+        OFFICIALS,
+        send=body(json={"year": 2023, "path": "tech_renovation.major_rate", "values": [0.1, 0.12]}),
+    ),
+    Row("GET", "/api/v1/reforms", OFFICIALS),
+    Row("POST", "/api/v1/reforms", SAVE_REFORMS, send=body(json={"reform": REFORM})),
+    Row("GET", "/api/v1/reforms/{reform_id}", REFORM_READ, "reform"),
     Row("GET", "/api/v1/audit", AUDIT),
     Row("GET", "/api/v1/audit/export.xlsx", AUDIT),
     Row("GET", "/api/v1/audit/export.csv", AUDIT),
@@ -496,6 +537,9 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/reports/quarterly.xlsx", OFFICIALS),
     Row("GET", "/reports/annual.pdf", OFFICIALS),
     Row("GET", "/reports/annual.xlsx", OFFICIALS),
+    Row("GET", "/simulate", OFFICIALS),
+    Row("POST", "/simulate/export.xlsx", OFFICIALS, send=body(data=SIMULATE_FORM)),
+    Row("POST", "/simulate/export.pdf", OFFICIALS, send=body(data=SIMULATE_FORM)),
     Row("GET", "/targets", ALL),
     Row("GET", "/targets/export.xlsx", ALL),
     Row("GET", "/targets/{key}", LOOKUP, "target"),
@@ -519,6 +563,7 @@ def world(request, tmp_path_factory) -> World:
         else request.getfixturevalue("pg_database")("tenglong_access")
     )
     w = build_world(make_platform(url, upload_dir=str(tmp / "uploads"), attachment_dir=str(tmp / "files")), tmp)
+    _with_reforms(w)
     yield w
     for c in w.clients.values():
         c.close()

@@ -78,12 +78,15 @@ def site(tmp_path_factory) -> dict:
     while admin.get(f"/api/v1/imports/{import_id}").json()["status"] in ("validating", "committing"):
         assert time.monotonic() < deadline, "the import was not validated in 60 s"
         time.sleep(0.1)
+    reform = admin.post("/api/v1/reforms", json={"reform": {"title": "标头测试方案", "changes": {}}})
+    assert reform.status_code == 201, reform.text
     values = {
         "credit_code": DEMO_ENTERPRISE,
         "run_id": admin.get("/api/v1/evaluations").json()[0]["id"],
         "project_id": project_id,
         "application_id": application.json()["id"],
         "attachment_id": attachment_id,
+        "reform_id": reform.json()["id"],  # a saved reform (政策模拟)
         "import_id": import_id,
         "user_id": admin.get("/api/v1/admin/users").json()[0]["id"],
         "clause_id": "2.10",

@@ -104,6 +104,8 @@ class World:
         users = {u["username"]: u["id"] for u in admin.get("/api/v1/admin/users").json()}
         self.protected = {users["admin"], users["enterprise"]}
         self.target = target_id
+        reform = {"reform": {"title": "模糊测试方案", "changes": {"tech_renovation.major_rate": 0.12}}}
+        reform_id = self._ok(admin.post("/api/v1/reforms", json=reform))["id"]
         self.paths: dict[str, list[Any]] = {
             "run_id": [r["id"] for r in admin.get("/api/v1/evaluations").json()],
             "project_id": [pid],
@@ -116,6 +118,7 @@ class World:
             "action": list(ACTIONS),
             "notification_id": notices,
             "attachment_id": files,  # of the enterprise's draft application
+            "reform_id": [reform_id, 999_999],  # a saved reform (政策模拟), and one that does not exist
             "kind": ["high_consumption_low_efficiency", "zero_land", "no_such_register"],
             "entry_id": [
                 e["id"] for e in admin.get("/api/v1/registers/high_consumption_low_efficiency").json()["items"][:3]

@@ -31,7 +31,7 @@ def site(request, tmp_path_factory):
 
 
 def test_simulation_when_the_quota_rises_moves_firms_to_a_and_says_what_it_used(site):
-    r = site.c["town"].post("/api/v1/simulations", json={"year": 2023, "reform": {"title": "A 25%", "changes": {
+    r = site.c["admin"].post("/api/v1/simulations", json={"year": 2023, "reform": {"title": "A 25%", "changes": {
         "mujun.quotas_above_scale": QUOTA}}})  # fmt: skip
     assert r.status_code == 200, r.text
     doc = r.json()
@@ -47,6 +47,10 @@ def test_simulation_when_the_quota_rises_moves_firms_to_a_and_says_what_it_used(
     assert isinstance(doc["took_ms"], float)
     total = doc["support"]["change"]["total"]
     assert Decimal(total) == sum(Decimal(v["change"]) for v in doc["by_town"].values())
+    mine = site.c["town"].post("/api/v1/simulations", json={"year": 2023, "reform": {"title": "A 25%", "changes": {
+        "mujun.quotas_above_scale": QUOTA}}}).json()  # fmt: skip
+    assert mine["firms"] == [f for f in doc["firms"] if f["town"] == "杜桥镇"]  # a town sees its own firms
+    assert mine["support"] == doc["support"] and mine["by_town"] == doc["by_town"]  # and the county's sums
 
 
 def test_simulation_when_only_2_10_changes_moves_no_class_and_the_budget_follows(site):
@@ -62,10 +66,16 @@ def test_simulation_when_only_2_10_changes_moves_no_class_and_the_budget_follows
 
 def test_simulation_when_the_reform_is_bad_lists_every_problem(site):
     r = site.c["admin"].post("/api/v1/simulations", json={"year": 2023, "reform": {"title": "坏", "changes": {
-        "tech_renovation.major_rte": 1, "tech_renovation.major_rate": 0.123456}}})  # fmt: skip
+        "tech_renovation.major_rte": 1, "tech_renovation.major_rate": 0.123456,
+        "mujun.quotas_above_scale": {"A": 0.3, "B": 0.6, "C": 0.15, "D": 0.05}}}})  # fmt: skip
     assert r.status_code == 422
     problems = r.json()["problems"]
-    assert {p["where"] for p in problems} == {"tech_renovation.major_rte", "tech_renovation.major_rate"}
+    assert {p["where"] for p in problems} == {
+        "tech_renovation.major_rte", "tech_renovation.major_rate", "mujun.quotas_above_scale"
+    }  # fmt: skip
+    assert next(p for p in problems if p["code"] == "quotas_not_whole")["value"] == "1.10"
+    text = {"title": "文本", "changes": {"tech_renovation.major_rate": "0.12"}}  # decimal text, as the tree gives it
+    assert site.c["admin"].post("/api/v1/simulations", json={"year": 2023, "reform": text}).status_code == 200
     r = site.c["admin"].post("/api/v1/simulations", json={"year": 1999, "reform": {}})
     assert r.status_code == 422 and r.json()["problems"][0]["where"] == "year"
 

@@ -116,6 +116,26 @@ def _check(p: Parameter, value: Any, where: str, problems: list[Problem]) -> Non
                             f"Parameter {p.path}.{k} must be a number.",
                         )
                     )
+        numbers = [v for v in value.values() if _is_number(v)]
+        if QUOTAS in p.path and len(numbers) == len(value) and set(map(str, value)) == set(current or value):
+            total = sum(Decimal(v) for v in numbers)
+            if total != 1:
+                problems.append(
+                    Problem(
+                        "quotas_not_whole",
+                        where,
+                        str(total),
+                        "各类比例之和为 1（100%）",
+                        "class shares adding up to 1 (100%)",
+                        "、".join(f"{k} {v}" for k, v in (current or {}).items()),
+                        f"参数 {p.path} 的各类比例之和为 {total}，应为 1（100%）。",
+                        f"Parameter {p.path}: the class shares add up to {total}, not 1 (100%).",
+                    )
+                )
+
+
+QUOTAS = ".quotas_"
+"""Class quota tables (``mujun.quotas_above_scale``…): their shares must add up to exactly 1."""
 
 
 def validate(changes: dict[str, Any], params: ParameterSet) -> list[Problem]:

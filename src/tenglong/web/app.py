@@ -61,6 +61,7 @@ PAGE_MODULES = (
     "pages.projects",
     "pages.targets",
     "pages.reports",
+    "pages.simulate",
     "pages.docs",
     "pages.static_extras",
 )

@@ -17,6 +17,7 @@ comparison names other firms); ``save_reforms`` to save (the bureau and the depa
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import tempfile
 import threading
@@ -35,6 +36,7 @@ from ...core.errors import InvalidInput, NotFound, Problem
 from ...registers import events
 from ...registers.roles import Actor
 from ..calculation.contract import parse_json
+from ..campaign.common import town_names
 from ..data.store import frame_from_db
 from ..data.uploads import too_large
 from ..data.validation import load_enterprise_years
@@ -249,10 +251,26 @@ def _year(conn: Connection, raw: Any) -> int:
     return int(year)
 
 
+def _decimal_text(value: Any) -> Any:
+    """Decimal text as the number it writes ("0.12" → 0.12, as the parameter tree shows values); anything else as
+    it is (the reform check says what is wrong with it)."""
+    if isinstance(value, dict):
+        return {k: _decimal_text(v) for k, v in value.items()}
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    return value
+
+
+_DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,12})?")
+
+
 def _method(reform: Any) -> methods.Method:
-    """A reform document ({title, description, changes}) checked in full (ReformError lists every problem)."""
+    """A reform document ({title, description, changes}) checked in full (ReformError lists every problem); numbers
+    may come as decimal text, as the parameter tree gives them."""
     if reform is None or reform == {}:
         return methods.from_json({"title": "", "changes": {}})
+    if isinstance(reform, dict) and isinstance(reform.get("changes"), dict):
+        reform = {**reform, "changes": {k: _decimal_text(v) for k, v in reform["changes"].items()}}
     return methods.from_json(reform)
 
 
@@ -271,6 +289,9 @@ def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any, snapshot: An
     c = s.compare(method)
     doc = to_json(c, method, s.labels)
     took = (time.perf_counter() - started) * 1000
+    if snapshot in (None, "") and not actor.sees_all_enterprises:  # a town sees its own firms (the sums stay whole)
+        own = town_names().get(actor.town or "", ("",))[0]
+        doc["firms"] = [f for f in doc["firms"] if f["town"] == own]
     return {**doc, "changes": changes_detail(c, method), "took_ms": round(took, 1)}
 
 

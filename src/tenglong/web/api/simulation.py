@@ -10,33 +10,36 @@ industries by name. Who: ``simulate`` (the bureau, the departments, the towns, t
 from __future__ import annotations
 
 import io
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ...services.kernel.scope import require
+from ...registers.roles import Actor
 from ...services.simulation import platform as simulation
 from ..limits import IdPath, year_param
-from ..security import ActorDep, BodyDep, PlatformDep, client_address
+from ..security import BodyDep, PlatformDep, client_address, require
 from .registers import _body
 from .subsidies import _doc, _json
 
 router = APIRouter(prefix="/api/v1", tags=["simulation"])
+Simulating = Annotated[Actor, require("simulate")]
+"""Who runs and reads simulations (403 for the rest, documented on each route)."""
+Saving = Annotated[Actor, require("save_reforms")]
 QUOTAS = {"A": 0.25, "B": 0.55, "C": 0.15, "D": 0.05}
 
 
 @router.get("/simulation/parameters")
-def parameters(actor: ActorDep, p: PlatformDep, year: str | None = None) -> Response:
+def parameters(actor: Simulating, p: PlatformDep, year: str | None = None) -> Response:
     """The parameters a reform may change, by namespace: path, names, kind, unit, boundary word, choices, clause and
     its heading, the policy's words, whether it is an assumption, and its value on the year's last day; with the
     data years the platform holds."""
-    require(actor, "simulate")
     with p.uow.read() as conn:
         held = simulation.years(conn)
-    y = year_param(year)
-    return _json({"years": held, "year": y or (held[-1] if held else None), "tree": simulation.parameter_tree(y)})
+    y = year_param(year) or (held[-1] if held else None)
+    return _json({"years": held, "year": y, "tree": simulation.parameter_tree(y)})
 
 
 SIMULATION_FILES = {
@@ -65,12 +68,11 @@ SIMULATION_FILES = {
 
 
 @router.post("/simulations/files", status_code=201, openapi_extra=SIMULATION_FILES)
-async def upload_county(request: Request, actor: ActorDep, p: PlatformDep) -> Response:
+async def upload_county(request: Request, actor: Simulating, p: PlatformDep) -> Response:
     """Upload a county to simulate on instead of a stored year: ``data`` (enterprise-years in the import format,
     .xlsx or .csv), optional ``projects`` (a situation, the calculate JSON, enterprises keyed by credit code) and
     ``year``. 201 with a ``snapshot`` token, kept an hour for you: pass it as ``snapshot`` to /simulations and
     /simulations/sweep. 413 past ``TENGLONG_MAX_UPLOAD_MB``; 422 with every problem of the files."""
-    require(actor, "simulate")
     form = await request.form(max_files=2, max_fields=5)
     try:
         data, projects = form.get("data"), form.get("projects")
@@ -94,7 +96,7 @@ async def upload_county(request: Request, actor: ActorDep, p: PlatformDep) -> Re
         {"year": 2023, "reform": {"title": "A 类 25%", "changes": {"mujun.quotas_above_scale": QUOTAS}}}
     ),
 )
-def simulate(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+def simulate(actor: Simulating, p: PlatformDep, raw: BodyDep) -> Response:
     """Compare ``reform`` with the baseline over the stored data ``year``: ``classes`` (counts and the 4×4 migration
     of 规上 and 规下, outer key the baseline class), ``support`` by clause (2.10, 2.11, total), ``by_town``,
     ``by_industry``, ``firms`` (each firm whose class or support changes, both values), ``targets`` (A.2),
@@ -108,7 +110,7 @@ def simulate(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
     "/simulations/sweep",
     openapi_extra=_body({"year": 2023, "path": "tech_renovation.major_rate", "values": [0.08, 0.10, 0.12]}),
 )
-def sweep(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+def sweep(actor: Simulating, p: PlatformDep, raw: BodyDep) -> Response:
     """Vary one parameter (``path``) over ``values`` (1 to 101), on top of an optional ``reform``'s other changes:
     per point the support by clause, the class counts and the A.2 county figures."""
     b = _doc(raw, year="amount", path="text", reform="object", snapshot="text")
@@ -120,7 +122,7 @@ def sweep(actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
 
 
 @router.get("/reforms")
-def list_reforms(actor: ActorDep, p: PlatformDep) -> Response:
+def list_reforms(actor: Simulating, p: PlatformDep) -> Response:
     """Every saved reform version, newest first, each with its link."""
     return _json({"reforms": simulation.list_reforms(p.uow, actor)})
 
@@ -130,7 +132,7 @@ def list_reforms(actor: ActorDep, p: PlatformDep) -> Response:
     status_code=201,
     openapi_extra=_body({"reform": {"title": "技改补助提高到12%", "changes": {"tech_renovation.major_rate": 0.12}}}),
 )
-def save_reform(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+def save_reform(request: Request, actor: Saving, p: PlatformDep, raw: BodyDep) -> Response:
     """Save ``reform`` (title, description, changes) — with ``of`` (a saved reform's id) as the next version of its
     lineage; audited. 201 with its id, lineage, version and link (``/simulate?reform=ID``)."""
     b = _doc(raw, reform="object", of="amount")
@@ -139,6 +141,6 @@ def save_reform(request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep)
 
 
 @router.get("/reforms/{reform_id}")
-def get_reform(reform_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
+def get_reform(reform_id: IdPath, actor: Simulating, p: PlatformDep) -> Response:
     """One saved reform version."""
     return _json(simulation.get_reform(p.uow, actor, reform_id))
