@@ -114,7 +114,9 @@ def test_move_when_made_is_audited_as_a_typed_event_with_the_stage_before_and_af
     _move(site, "town", pid, "start", {"started_on": "2023-05-20"})
     with site.p.uow.read() as conn:
         ev = conn.execute(
-            select(audit_log).where(audit_log.c.entity_type == "project", audit_log.c.entity_id == str(pid))
+            select(audit_log)
+            .where(audit_log.c.entity_type == "project", audit_log.c.entity_id == str(pid))
+            .order_by(audit_log.c.id)
         ).all()
     assert [e.action for e in ev] == ["project.create", "project.start"]
     assert ev[1].actor == "town" and ev[1].before == {"stage": "filed"}
