@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -730,11 +731,18 @@ def report() -> None:
 @click.option("--database-url", default=None, help="Report from this database (default TENGLONG_DATABASE_URL).")
 def report_monthly(month: str, town: str | None, out: str, lang: str, database_url: str | None) -> None:
     """Write the monthly bulletin (月通报) of the county or one town; the suffix of --out decides the format."""
+    from .services.reports.documents import monthly_file
+
+    _write_report(out, database_url, lambda uow, fmt: monthly_file(uow, None, month, town, fmt, lang))
+
+
+def _write_report(out: str, database_url: str | None, make: Any) -> None:
+    """Write the document ``make(uow, format)`` gives to ``out`` (its suffix is the format); a bad month, quarter,
+    year or town: every problem and exit code 1."""
     import time
     from pathlib import Path
 
     from .services.kernel.platform import Platform
-    from .services.reports.documents import monthly_file
     from .settings import get_settings
 
     settings = get_settings()
@@ -743,7 +751,7 @@ def report_monthly(month: str, town: str | None, out: str, lang: str, database_u
     platform = Platform.from_settings(settings)
     started = time.perf_counter()
     try:
-        doc = monthly_file(platform.uow, None, month, town, Path(out).suffix.lstrip(".").lower(), lang)
+        doc = make(platform.uow, Path(out).suffix.lstrip(".").lower())
     except InvalidInput as exc:
         _print_problems(exc)
         sys.exit(1)
@@ -756,30 +764,10 @@ def report_monthly(month: str, town: str | None, out: str, lang: str, database_u
 
 
 def _write_contest(period: str, annual: bool, out: str, lang: str, database_url: str | None) -> None:
-    """Write the 季擂台 of a quarter or the 年评优 of a year to ``out`` (as ``report monthly`` does)."""
-    import time
-    from pathlib import Path
-
-    from .services.kernel.platform import Platform
+    """Write the 季擂台 of a quarter or the 年评优 of a year to ``out``."""
     from .services.reports.documents import contest_file
-    from .settings import get_settings
 
-    settings = get_settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    platform = Platform.from_settings(settings)
-    started = time.perf_counter()
-    try:
-        doc = contest_file(platform.uow, None, period, annual, Path(out).suffix.lstrip(".").lower(), lang)
-    except InvalidInput as exc:
-        _print_problems(exc)
-        sys.exit(1)
-    except PolicyError as exc:
-        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
-    finally:
-        platform.engine.dispose()
-    Path(out).write_bytes(doc.content)
-    click.echo(f"已生成 / written {out} ({len(doc.content):,} B, {time.perf_counter() - started:.2f} s)")
+    _write_report(out, database_url, lambda uow, fmt: contest_file(uow, None, period, annual, fmt, lang))
 
 
 @report.command("quarterly")
