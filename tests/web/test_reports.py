@@ -137,6 +137,7 @@ def test_pages_when_opened_by_each_role_offer_the_right_bulletins(site):
     admin = client_for(site.p, "admin")
     page = admin.get("/reports")
     assert page.status_code == 200 and 'name="month"' in page.text and "杜桥镇" in page.text
+    assert page.text.count('id="quarterly"') == 1 and re.search(r"<title>[^<]*</title>", page.text)  # no stray copy
     r = admin.get(f"/reports/monthly.xlsx?month={site.month}")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
