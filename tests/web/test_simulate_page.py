@@ -48,7 +48,7 @@ def _value_of(html: str, path: str, key: str | None = None) -> str:
 
 @pytest.mark.parametrize("role", ["admin", "department", "town", "auditor"])
 def test_page_when_an_official_opens_it_lists_the_parameters_in_percent_and_wan(site, role):
-    r = site[role].get("/simulate")
+    r = site[role].get("/simulate?year=2023")  # other tests on the worker may add later years
     assert r.status_code == 200
     html = r.text
     assert 'id="sim-setup"' in html and "/static/simulate.js" in html and 'href="/simulate"' in html
@@ -67,7 +67,7 @@ def test_page_when_an_enterprise_asks_is_refused(site):
 def test_page_when_a_saved_reform_is_linked_fills_in_its_title_and_values(site):
     saved = site["department"].post("/api/v1/reforms", json={"reform": REFORM})
     assert saved.status_code == 201
-    r = site["town"].get(saved.json()["url"])
+    r = site["town"].get(saved.json()["url"] + "&year=2023")
     assert r.status_code == 200
     html = r.text
     assert REFORM["title"] in html and 'id="sim-loaded"' in html
@@ -78,6 +78,17 @@ def test_page_when_a_saved_reform_is_linked_fills_in_its_title_and_values(site):
     setup = json.loads(re.search(r'id="sim-setup">(.*?)</script>', html, re.S).group(1))
     assert setup["of"] == saved.json()["id"] and setup["year"] == 2023
     assert site["admin"].get("/simulate?reform=999999", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_page_when_the_year_is_after_the_policy_marks_what_is_no_longer_in_force():
+    from tenglong.services.simulation.platform import parameter_tree
+
+    def rate(year):
+        tree = parameter_tree(year)
+        return next(p for ns in tree for p in ns["parameters"] if p["path"] == "tech_renovation.major_rate")
+
+    assert rate(2023)["in_force"] and rate(2023)["value"] == "0.10"
+    assert not rate(2024)["in_force"] and rate(2024)["value"] is None  # the policy ran to 2023-12-31
 
 
 def test_page_when_the_year_has_no_data_is_422(site):

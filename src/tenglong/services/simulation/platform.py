@@ -374,6 +374,7 @@ def parameter_tree(year: int | None = None) -> list[dict[str, Any]]:
                     "note_zh": p.note_zh,
                     "note_en": p.note_en,
                     "value": _plain(p.at(day)),
+                    "in_force": p.at(day) is not None,
                 }
             )
         out.append({"namespace": ns, "parameters": rows})
