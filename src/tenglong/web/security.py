@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import io
 import ipaddress
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import Depends, HTTPException, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from ..registers.roles import Actor
 from ..services.accounts import auth
@@ -138,6 +139,13 @@ async def posted_form(request: Request) -> FormData:
 async def posted_body(request: Request) -> bytes:
     """The raw request body, read on the event loop so that the route using it can be a plain ``def``."""
     return await request.body()
+
+
+def posted_file(form: Any, field: str) -> tuple[str | None, BinaryIO]:
+    """A form's file field as (its name, its stream); sent without a file, (None, no bytes) — the service then says
+    "choose a file"."""
+    f = form.get(field)
+    return (f.filename, f.file) if isinstance(f, UploadFile) else (None, io.BytesIO())
 
 
 SessionDep = Annotated[auth.Session, Depends(require_session)]

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
 
 from ...core.errors import InvalidInput, NotFound, Problem
 from ...registers.roles import Actor
@@ -24,7 +23,7 @@ from ...services.kernel.scope import visible_record
 from ...services.reports import figures as _figure_owner  # noqa: F401
 from ...services.subsidies import applications as _application_owner  # noqa: F401
 from ..limits import MAX_ID, IdPath
-from ..security import ActorDep, FormDep, PlatformDep, client_address
+from ..security import ActorDep, FormDep, PlatformDep, client_address, posted_file
 from .evaluation_schemas import UtcDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
@@ -172,14 +171,6 @@ def describe(p: Platform, actor: Actor, owner_key: str, owner_id: int, attachmen
     )
 
 
-class _Empty:
-    """The stream of a form sent without a file: no bytes (the service then says "choose a file")."""
-
-    @staticmethod
-    def read(_: int = -1) -> bytes:
-        return b""
-
-
 @router.post("/attachments", status_code=201, response_model=AttachmentPublic, openapi_extra=ATTACHMENT_UPLOAD)
 def upload(request: Request, actor: ActorDep, p: PlatformDep, form: FormDep) -> AttachmentPublic:
     """Upload one evidence file (multipart form: ``owner``, ``owner_id``, ``kind``, ``file``) to a record in your scope;
@@ -190,15 +181,15 @@ def upload(request: Request, actor: ActorDep, p: PlatformDep, form: FormDep) -> 
     ``TENGLONG_MAX_ATTACHMENT_MB`` (nothing is kept); 422: every problem of the kind, the file (empty, a type outside
     PDF, PNG, JPEG, WebP, .xlsx, .docx) and the fields at once. Audited (``attachment.upload``)."""
     owner, owner_id = _record_of(form)
-    file = form.get("file")
+    name, stream = posted_file(form, "file")
     aid = attachments.upload(
         p,
         actor,
         owner,
         owner_id,
         str(form.get("kind") or ""),
-        file.filename if isinstance(file, UploadFile) else None,
-        file.file if isinstance(file, UploadFile) else _Empty(),
+        name,
+        stream,
         client_address(request),
     )
     return describe(p, actor, owner, owner_id, aid)

@@ -12,7 +12,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ...core.errors import InvalidInput, NotFound, Problem, TooLarge
 from ...registers.roles import Actor
@@ -25,7 +24,7 @@ from ...services.subsidies import applications as subsidies
 from .. import figures
 from ..app import render
 from ..limits import IdPath, PageQuery
-from ..security import ActorDep, FormDep, PlatformDep, client_address, language, require
+from ..security import ActorDep, FormDep, PlatformDep, client_address, language, posted_file, require
 from . import projects, registers, targets
 
 router = APIRouter(include_in_schema=False)
@@ -285,9 +284,7 @@ async def attachment_upload(request: Request, actor: ActorDep, p: PlatformDep, f
     valid_id = owner_id.isascii() and owner_id.isdigit() and len(owner_id) <= 10 and 1 <= int(owner_id) <= 2**31 - 1
     if owner not in attachments.OWNERS or not valid_id:
         raise NotFound(owner_id)
-    upload = form.get("file")
-    name = upload.filename if isinstance(upload, UploadFile) else None
-    stream = upload.file if isinstance(upload, UploadFile) else _Empty()
+    name, stream = posted_file(form, "file")
     try:
         await run_in_threadpool(
             attachments.upload,
@@ -338,14 +335,6 @@ def _register_entry(owner: str) -> Any:
     return lambda request, p, actor, entry_id, status, **kw: registers.entry_response(
         request, p, actor, owner, entry_id, status, **kw
     )
-
-
-class _Empty:
-    """The stream of a form sent without a file: no bytes (the service then says "choose a file")."""
-
-    @staticmethod
-    def read(_: int = -1) -> bytes:
-        return b""
 
 
 def _too_large(exc: TooLarge) -> Problem:
