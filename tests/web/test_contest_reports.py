@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from tenglong.adapters.db.tables import users
 from tenglong.cli import main
+from tenglong.core import reference_data
 from tenglong.core.errors import InvalidInput
 from tenglong.services.accounts.auth import actor_of
 from tenglong.services.reports import contest, documents
@@ -270,6 +271,10 @@ def test_pages_when_sorted_order_the_ranking_and_keep_the_unranked_last(site):
     assert 'aria-sort="ascending"' in table.split("</thead>")[0]
     default = client_for(site.p, "town").get("/reports").text
     assert 'name="quarter" value="' in default
+    by_unit = c.get(f"/reports?quarter={QUARTER}&sort=unit&dir=asc").text.split('id="ranking-table"')[1]
+    official = [t.code for t in reference_data.towns() if any(s["code"] == t.code for s in ranked)]
+    positions = [by_unit.index(f'data-unit="{code}"') for code in official]
+    assert positions == sorted(positions)  # the official order (街道, 镇, then the zones), not the code points
 
 
 def test_pages_when_opened_by_an_enterprise_are_refused(site):

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ...core import reference_data
 from ...core.errors import InvalidInput
 from ...services.campaign.common import today
 from ...services.reports import contest, officials_only
@@ -42,9 +43,12 @@ def _last_year() -> str:
     return str(today().year - 1)
 
 
+OFFICIAL_ORDER = {t.code: i for i, t in enumerate(reference_data.towns())}
+"""The 镇(街道) and zones in the official order (街道, then 镇, by their codes; the zones last) — how the county's
+documents list them, so sorting "by unit" follows it rather than the characters' code points."""
 RANKING_SORTS = {
     "rank": lambda r: (r["rank"] is None, r["rank"] or 0),
-    "unit": lambda r: r["name"],
+    "unit": lambda r: (OFFICIAL_ORDER.get(r["code"], len(OFFICIAL_ORDER)), r["name"]),
     "composite": lambda r: (r["composite"] is not None, r["composite"] or 0),
 }
 
