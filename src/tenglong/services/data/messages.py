@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...adapters.tabular.guard import MESSAGES as FILE_LIMITS
+from ...core import credit_code as gb32100
 
 _CODE_CHARS_ZH = "数字和除I、O、S、V、Z以外的大写字母"
 _CODE_CHARS_EN = "digits and capitals except I, O, S, V, Z"
@@ -214,6 +215,22 @@ NOT_A_WORKBOOK = (
 )
 """The words for a file the parser refused (its own message, e.g. ``Could not find EOCD`` or ``Invalid OLE``, is
 meaningless to the person who uploaded it)."""
+
+
+def credit_code_fields(text: str) -> tuple[str, dict[str, Any]] | None:
+    """What is wrong with a credit code: its problem code here and the fields that message needs (None: valid).
+
+    >>> credit_code_fields("91331082MA2AB3CF7M")
+    ('credit_code_check_character', {'expected_char': 'N', 'actual': 'M'})
+    """
+    reason = gb32100.problem(text)
+    if reason is None:
+        return None
+    if reason == "length":
+        return "credit_code_length", {"length": len(text)}
+    if reason == "charset":
+        return "credit_code_charset", {"bad_chars": "".join(dict.fromkeys(c for c in text if c not in gb32100.CHARSET))}
+    return "credit_code_check_character", {"expected_char": gb32100.check_character(text[:17]), "actual": text[17]}
 
 
 def render(code: str, fields: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -57,7 +57,7 @@ from ...core import credit_code as gb32100
 from ...core.errors import Problem
 from ...core.reference_data import normalise_industry, normalise_town
 from ..enterprises import tags as enterprise_tags
-from .messages import render
+from .messages import credit_code_fields, render
 
 YEARS = (2000, 2100)
 """Accepted data years (inclusive)."""
@@ -513,12 +513,8 @@ def _cell_problem(r: dict, table: RawTable, hmap: HeaderMap) -> Problem:
     text = (value or "").strip().upper()
     fields: dict[str, Any] = {"header": header, "unit_zh": unit.zh if unit else "", "unit_en": unit.en if unit else ""}
     example = spec.example_in(unit)
-    if code == "credit_code_length":
-        fields["length"] = len(text)
-    elif code == "credit_code_charset":
-        fields["bad_chars"] = "".join(dict.fromkeys(c for c in text if c not in gb32100.CHARSET))
-    elif code == "credit_code_check_character":
-        fields.update(expected_char=gb32100.check_character(text[:17]), actual=text[17])
+    if code.startswith("credit_code_"):
+        fields.update((credit_code_fields(text) or (code, {}))[1])
     elif code == "duplicate_credit_code_year":
         fields.update(first_row=r["_first"], year=r["year"])
         example = ""
