@@ -111,3 +111,17 @@ def test_simulate_when_reform_or_year_is_bad_lists_every_problem_and_writes_noth
     assert r.returncode == 2 and "2019" in r.stderr
     r = run("--reform", str(files["reform"]), "--data", str(files["data"]), "--year", "2023", "--out", "x.docx")
     assert r.returncode == 2 and ".json" in r.stderr
+
+
+def test_simulate_when_a_firm_is_asked_prints_its_classes_amounts_and_the_change_that_reached_it(files):
+    code = files["moved"][0]
+    args = ("--reform", str(files["reform"]), "--data", str(files["data"]), "--year", "2023")
+    r = run(*args, "--projects", str(files["projects"]), "--firm", code)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert f" {code}（2023 年度）" in out and out.startswith("企业 / firm 临海市")  # its name, then its code
+    assert "基准 / baseline：类别 B，扶持合计 15.00 万元" in out and "改革 / reform：类别 A，扶持合计 18.00 万元" in out
+    assert "比例 A 25%、B 55%" in out and "第 2.11 条 垂直工业奖励 18.00 万元（适用）" in out
+    assert "变化 / change：3.00 万元" in out and "规上企业 A/B/C/D 类比例" in out
+    unknown = run(*args, "--firm", "91331082MA2AB3CF7N")
+    assert unknown.returncode == 2 and "91331082MA2AB3CF7N" in unknown.stderr

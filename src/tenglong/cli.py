@@ -379,12 +379,26 @@ def evaluate(
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the comparison: .json or .xlsx.")
 @click.option("--sheet", help="Sheet of an XLSX DATA file (default: 企业数据, else the first).")
+@click.option(
+    "--firm",
+    "firm",
+    metavar="CREDIT_CODE",
+    help="Also say why this firm comes out as it does on each side: its class and each project's amounts, with the "
+    "values used.",
+)
 def simulate_command(
-    reform_file: str, data: str, year: int, projects: str | None, out: str | None, sheet: str | None
+    reform_file: str,
+    data: str,
+    year: int,
+    projects: str | None,
+    out: str | None,
+    sheet: str | None,
+    firm: str | None,
 ) -> None:
     """Compare a reform with the baseline over one data year: class migrations, support by clause, town and
-    industry, the firms that change, the A.2 targets and the differential prices. Without --out, prints a summary.
-    Bad data, a bad situation or a bad reform: exit code 2 with every problem listed."""
+    industry, the firms that change, the A.2 targets and the differential prices. Without --out, prints a summary;
+    with --firm, one firm's explanation on both sides. Bad data, a bad situation, a bad reform or an unknown firm:
+    exit code 2 with every problem listed."""
     import json
     from pathlib import Path
 
@@ -401,6 +415,7 @@ def simulate_command(
         method = methods.from_file(reform_file)
         simulator = simulation.Simulator.start(simulation.load_snapshot(data, year, projects, sheet=sheet))
         comparison = simulator.compare(method)
+        why = simulation.firm_explanation(comparison, method, firm.strip().upper()) if firm else None
     except PolicyError as exc:  # InvalidInput and ReformError list their problems
         if hasattr(exc, "problems"):
             _print_problems(exc)
@@ -408,9 +423,13 @@ def simulate_command(
             click.echo(f"错误 / Error: {exc.message_zh} {exc.message_en}", err=True)
         sys.exit(2)
     doc = simulation.to_json(comparison, method, simulator.labels)
-    if out is None:
-        for line in simulation.summary(doc, simulation.changes_detail(comparison, method)):
+    if why is not None:
+        for line in simulation.firm_lines(why):
             click.echo(line)
+    if out is None:
+        if why is None:
+            for line in simulation.summary(doc, simulation.changes_detail(comparison, method)):
+                click.echo(line)
         return
     if suffix == ".json":
         Path(out).write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")

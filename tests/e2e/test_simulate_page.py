@@ -11,7 +11,7 @@ import json
 
 from playwright.sync_api import expect
 
-from .conftest import screenshot
+from .conftest import SHOTS, screenshot
 
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 QUOTA_A = 'input[data-path="mujun.quotas_above_scale"][data-key="A"]'
@@ -52,6 +52,21 @@ def test_simulate_when_the_a_quota_rises_to_30_moves_firms_to_a_sweeps_and_saves
     expect(page.locator('.param[data-param="mujun.quotas_above_scale"]')).to_have_class("param changed")
     expect(page.locator("#sim-changes tbody")).to_contain_text("mujun.quotas_above_scale")
     assert int(results.get_attribute("data-took-ms").split(".")[0]) < 2000
+
+    # Why: a firm that moved from B to A, both sides with the quotas each used and the 2.11 reward that follows
+    moved = page.locator("#sim-firms tbody tr", has=page.locator("td:nth-child(3) .badge.B")).filter(
+        has=page.locator("td:nth-child(4) .badge.A")
+    )
+    moved.first.locator("button[data-why]").click()
+    why = page.locator("#sim-why")
+    expect(why).to_have_attribute("data-ready", "1")
+    expect(why.locator(".why-side").first.locator(".badge").first).to_have_text("B")
+    expect(why.locator(".why-side.reform .badge").first).to_have_text("A")
+    why.locator(".why-side.reform details").first.locator("summary").click()
+    expect(why.locator(".why-side.reform")).to_contain_text("A 30%、B 50%")
+    expect(page.locator("#sim-why-changes")).to_contain_text("A 0.3、B 0.5")
+    screenshot(page, "simulate-admin-why")
+    why.screenshot(path=str(SHOTS / "simulate-admin-why-panel.png"))
 
     page.select_option("#sweep-path", "quota:mujun.quotas_above_scale")
     expect(page.locator("#sweep-figure")).to_have_value("a_above")
@@ -108,4 +123,8 @@ def test_simulate_when_a_town_official_opens_it_on_a_phone_stays_within_the_scre
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     towns = set(page.locator("#sim-firms tbody tr td:nth-child(2)").all_text_contents())
     assert towns <= {"杜桥镇"}  # a town reads its own firms
+    page.locator("#sim-firms tbody tr button[data-why]").first.click()  # why, for one of its own firms
+    expect(page.locator("#sim-why")).to_have_attribute("data-ready", "1")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    page.locator("#sim-why").screenshot(path=str(SHOTS / "simulate-town-phone-why-panel.png"))
     screenshot(page, "simulate-town-phone")

@@ -216,3 +216,56 @@ def test_workbook_when_written_holds_the_json_figures_and_native_charts(simulato
     assert changes[0][1] == "2.10" and changes[0][3] == "0.10" and changes[0][4] == "0.12"
     with zipfile.ZipFile(io.BytesIO(content)) as z:
         assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) >= 3
+
+
+A30 = {"A": Decimal("0.30"), "B": Decimal("0.50"), "C": Decimal("0.15"), "D": Decimal("0.05")}
+
+
+def test_explain_firm_when_the_quota_moves_it_gives_both_classes_amounts_and_the_change_that_reached_it(simulator):
+    m = from_json({"title": "A 30%", "changes": {"mujun.quotas_above_scale": A30}})
+    doc = simulator.explain(m, str(CODES[7]))
+    b, r = doc["baseline"], doc["reform"]
+    assert (b["class"], r["class"]) == ("B", "A") and (b["total"], r["total"]) == ("750000.00", "780000.00")
+    assert doc["change"] == "30000.00"
+    assert any("A 20%、B 60%" in line for line in b["class_lines"])  # the quotas each side used
+    assert any("A 30%、B 50%" in line for line in r["class_lines"]) and r["class_lines"][-3] == "最终类别：A"
+    [pb], [pr] = b["projects"], r["projects"]
+    assert pb["support"] == {"2.10": "600000.00", "2.11": "150000.00"}
+    assert pr["support"] == {"2.10": "600000.00", "2.11": "180000.00"}
+    reward = next(o for o in pr["outputs"] if o["variable"] == "vertical_industry_reward")
+    assert (
+        reward["amount"] == "180000.00"
+        and "亩均评价 A 类，奖励标准 60.00 元/m²，计 180,000.00 元" in reward["because"][-1]
+    )
+    assert [c["path"] for c in doc["changes"]] == ["mujun.quotas_above_scale"]
+    unmoved = simulator.explain(m, str(CODES[9]))  # firm 10 stays an A: nothing reaches it
+    assert unmoved["change"] == "0.00" and unmoved["changes"] == []
+
+
+def test_explain_firm_when_the_rate_changes_states_the_rate_used_on_each_side(simulator):
+    m = from_json({"title": "技改 12%", "changes": {"tech_renovation.major_rate": Decimal("0.12")}})
+    doc = simulator.explain(m, str(CODES[0]), lang="en")
+    [pb], [pr] = doc["baseline"]["projects"], doc["reform"]["projects"]
+    assert pb["support"]["2.10"] == "600000.00" and pr["support"]["2.10"] == "720000.00"
+    assert doc["baseline"]["class_lines"][0].startswith("data year 2023")  # English on request
+    assert [c["path"] for c in doc["changes"]] == ["tech_renovation.major_rate"] and doc["change"] == "120000.00"
+
+
+def test_explain_firm_when_summed_equals_the_simulations_support_of_every_firm(simulator):
+    m = from_json({"title": "两项", "changes": {"mujun.quotas_above_scale": A30,
+                                               "tech_renovation.major_rate": Decimal("0.11")}})  # fmt: skip
+    c = simulator.compare(m)
+    for k, code in enumerate(CODES):  # the firm's projects run alone give what the county run gave them
+        doc = simulator.explain(m, str(code))
+        for which in ("baseline", "reform"):
+            assert Decimal(doc[which]["total"]) * 100 == int(c.firm_support[which][k])
+    outsider = simulator.explain(m, OUTSIDER)  # not in the data: the class its situation gives, on both sides
+    assert outsider["baseline"]["class"] == outsider["reform"]["class"] == "B"
+    assert outsider["baseline"]["class_lines"] == [] and outsider["reform"]["total"] == "810000.00"  # 660,000+150,000
+
+
+def test_explain_firm_when_the_firm_is_nowhere_is_not_found(simulator):
+    from tenglong.core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        simulator.explain(from_json({"title": "t", "changes": {}}), "91331082MA2AB3CF7N")

@@ -393,6 +393,13 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/api/v1/simulations", OFFICIALS, send=body(json={"year": 2023, "reform": REFORM})),
     Row(
         "POST",
+        "/api/v1/simulations/firm",
+        "200/200/404 200/200/404 200/404/404 403/403/403 200/200/404",
+        "firm",
+        lambda w, x: {"json": {"year": 2023, "reform": REFORM, "credit_code": x}},
+    ),
+    Row(
+        "POST",
         "/api/v1/simulations/sweep",
         OFFICIALS,
         send=body(json={"year": 2023, "path": "tech_renovation.major_rate", "values": [0.1, 0.12]}),

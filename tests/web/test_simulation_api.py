@@ -166,3 +166,46 @@ def test_uploaded_county_when_simulated_is_its_uploaders_alone(site, tmp_path):
     )  # fmt: skip
     assert bad.status_code == 422 and {p["where"] for p in bad.json()["problems"]} == {"data", "year"}
     assert site.c["enterprise"].post("/api/v1/simulations/files", files=files, data={"year": "2023"}).status_code == 403
+
+
+def test_firm_explanation_when_asked_for_a_moved_firm_says_both_sides_with_the_values_used(site):
+    reform = {"title": "A 25%", "changes": {"mujun.quotas_above_scale": QUOTA}}
+    doc = site.c["admin"].post("/api/v1/simulations", json={"year": 2023, "reform": reform}).json()
+    firm = next(f for f in doc["firms"] if (f["class_baseline"], f["class_reform"]) == ("B", "A"))
+    r = site.c["admin"].post(
+        "/api/v1/simulations/firm", json={"year": 2023, "reform": reform, "credit_code": firm["credit_code"]}
+    )
+    assert r.status_code == 200, r.text
+    why = r.json()
+    assert (why["baseline"]["class"], why["reform"]["class"]) == ("B", "A")
+    assert (why["baseline"]["total"], why["reform"]["total"]) == (firm["support_baseline"], firm["support_reform"])
+    assert why["change"] == firm["change"] and [c["path"] for c in why["changes"]] == ["mujun.quotas_above_scale"]
+    assert any("A 25%、B 55%" in line for line in why["reform"]["class_lines"])
+    assert all(p["name"] for p in why["reform"]["projects"])  # the project's own name, as the platform holds it
+    en = (
+        site.c["auditor"]
+        .post(
+            "/api/v1/simulations/firm?lang=en",
+            json={"year": 2023, "reform": reform, "credit_code": firm["credit_code"]},
+        )
+        .json()
+    )
+    assert en["reform"]["class_lines"][0].startswith("data year 2023")
+    # a town official asks about the firms of the town only
+    for f in (
+        next(f for f in doc["firms"] if f["town"] == "杜桥镇"),
+        next(f for f in doc["firms"] if f["town"] != "杜桥镇"),
+    ):
+        asked = {"year": 2023, "reform": reform, "credit_code": f["credit_code"]}
+        status = site.c["town"].post("/api/v1/simulations/firm", json=asked).status_code
+        assert status == (200 if f["town"] == "杜桥镇" else 404)
+
+
+def test_firm_explanation_when_the_code_is_mistyped_says_what_is_wrong_in_both_languages(site):
+    r = site.c["admin"].post(
+        "/api/v1/simulations/firm",
+        json={"year": 2023, "reform": {"title": "t", "changes": {}}, "credit_code": "91331082MA2AB3CF7M"},
+    )
+    assert r.status_code == 422
+    [problem] = r.json()["problems"]
+    assert "第18位校验码应为「N」" in problem["message_zh"] and "should be 'N'" in problem["message_en"]

@@ -80,6 +80,16 @@ def simulate_benchmark(
             f"  + the whole JSON document ({len(doc['firms']):,} firms listed): median {med * 1000:6.1f} ms, "
             f"worst {worst * 1000:6.1f} ms"
         )
+    m = reforms["A quota 25% (evaluation + rules)"]
+    c = s.compare(m)
+    moved = (
+        str(c.snapshot.data.credit_code[c.changed()[0]]) if len(c.changed()) else str(c.snapshot.data.credit_code[0])
+    )
+    med, worst, _ = _time(lambda: simulation.firm_explanation(c, m, moved), repeat)
+    yield (
+        f"one firm's explanation, both sides (its projects run again alone): median {med * 1000:6.1f} ms, "
+        f"worst {worst * 1000:6.1f} ms"
+    )
     values = [Decimal("0.10") + Decimal("0.005") * i for i in range(points)]
     t0 = time.perf_counter()
     swept = s.sweep("mujun.quotas_above_scale", [quotas(v) for v in values])

@@ -31,6 +31,7 @@ from .parameters import ParameterSet
 from .rules import RULES
 from .rules._common import Columns
 from .trace import APPLIED
+from .variables import Registry
 
 __all__ = [
     "CLASSES",
@@ -41,6 +42,7 @@ __all__ = [
     "Snapshot",
     "compare",
     "exact_bincount",
+    "explain_firm",
     "side",
     "yuan",
     "yuan_texts",
@@ -165,17 +167,10 @@ def side(
         result = evaluate_years(dict(snapshot.years), params, policy)[snapshot.year]
     if snapshot.frames is None:
         return Side(params, result, np.zeros(0, dtype="<U1"), {c: np.zeros(0, dtype=I64) for c in SUPPORT})
-    ents = snapshot.frames["enterprises"]
-    have = snapshot.data_row >= 0
-    rows = np.where(have, snapshot.data_row, 0)
-    final = np.where(have, result.final[rows] if result.final.size else "", "")
-    computed = np.where(have, result.computed[rows] if result.computed.size else "", "")
-    have &= final != ""  # a firm the evaluation did not class keeps what the situation says
-    classed = _Classed(ents, final, computed, have)
-    enterprise_class = classed.get("mujun_class")
+    frames = _classed_frames(snapshot, result)
+    enterprise_class = frames["enterprises"].get("mujun_class")
     moved = baseline is None or not np.array_equal(enterprise_class, baseline.enterprise_class)
-    frames = {**snapshot.frames, "enterprises": classed}
-    day, period = snapshot.as_of or dt.date(snapshot.year, 12, 31), snapshot.period or snapshot.year
+    day, period = _judged(snapshot)
     support = {}
     for rule in RULES:
         if rule.id not in CLAUSE_OF_RULE:
@@ -191,6 +186,114 @@ def side(
             total += np.where(o.status == APPLIED, np.asarray(o.values, dtype=I64), 0)
         support[clause] = total
     return Side(params, result, enterprise_class, support)
+
+
+def _classed_frames(snapshot: Snapshot, result: Result) -> dict[str, Columns]:
+    """The situation's frames with each enterprise classed by ``result`` where the data has it."""
+    if snapshot.frames is None:  # pragma: no cover - callers check
+        raise ValueError("the snapshot has no projects")
+    have = snapshot.data_row >= 0
+    rows = np.where(have, snapshot.data_row, 0)
+    final = np.where(have, result.final[rows] if result.final.size else "", "")
+    computed = np.where(have, result.computed[rows] if result.computed.size else "", "")
+    have &= final != ""  # a firm the evaluation did not class keeps what the situation says
+    return {**snapshot.frames, "enterprises": _Classed(snapshot.frames["enterprises"], final, computed, have)}
+
+
+def _judged(snapshot: Snapshot) -> tuple[dt.date, int]:
+    """The date and the year the rules judge the situation by."""
+    return snapshot.as_of or dt.date(snapshot.year, 12, 31), snapshot.period or snapshot.year
+
+
+class _Rows:
+    """Some rows of a frame — one firm's enterprise rows or projects. The projects' ``enterprise`` reference is
+    renumbered to the taken enterprise rows (``renumber``: old row → new row, −1 where not taken)."""
+
+    def __init__(self, base: Columns, rows: np.ndarray, renumber: np.ndarray | None = None) -> None:
+        self.kind, self.n, self._base, self._rows = base.kind, len(rows), base, rows
+        self.ids = np.asarray(base.ids, dtype=str)[rows].tolist()
+        self.period = getattr(base, "period", None)
+        self._renumber = renumber
+
+    def column(self, name: str, year: int | None = None, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        values, present = self._base.column(name, year, strict)
+        values, present = values[self._rows], present[self._rows]
+        if name == "enterprise" and self._renumber is not None:
+            values = np.where(values >= 0, self._renumber[np.maximum(values, 0)], -1)
+        return values, present
+
+    def get(self, name: str, year: int | None = None) -> np.ndarray:
+        return self.column(name, year)[0]
+
+    def present(self, name: str, year: int | None = None) -> np.ndarray:
+        return self.column(name, year)[1]
+
+    def days(self, as_of: dt.date) -> np.ndarray:
+        return self._base.days(as_of)[self._rows]
+
+
+def explain_firm(
+    snapshot: Snapshot, s: Side, policy: Policy, variables: Registry, credit_code: str, lang: str = "zh"
+) -> dict[str, Any]:
+    """One firm under one side, with the values that side used: how its class came about (the evaluation's own
+    explanation) and, for each of its projects, each amount of 2.10 and 2.11 (named as ``variables`` name it) with
+    the rule's explanation.
+
+    The projects are run again on their own (the firm's enterprise rows and projects only) under the side's
+    parameters and classes; each rule reads a project and its enterprise, so the amounts are the side's.
+    """
+    from .engine import explanation
+    from .mujun.explain import explain
+
+    d = snapshot.data
+    at = np.flatnonzero(d.credit_code == credit_code)
+    row = int(at[0]) if len(at) else -1
+    out: dict[str, Any] = {
+        "credit_code": credit_code,
+        "name": (str(d.name[row]) or None) if row >= 0 else None,
+        "in_data": row >= 0,
+        "class": (str(s.classes[row]) or None) if row >= 0 else None,
+        "class_lines": explain(s.result, row, lang) if row >= 0 else [],
+        "projects": [],
+    }
+    if snapshot.frames is None:
+        return out
+    base = _classed_frames(snapshot, s.result)
+    ents = np.flatnonzero(np.asarray(base["enterprises"].ids, dtype=str) == credit_code)
+    if not len(ents):
+        return out
+    if out["class"] is None:  # not in the data, or not classed by it: the class its situation gives
+        out["class"] = str(base["enterprises"].get("mujun_class")[ents[0]]) or None
+    pe = snapshot.project_enterprise
+    taken = np.flatnonzero(np.isin(pe, ents))
+    renumber = np.full(base["enterprises"].n, -1, dtype=I64)
+    renumber[ents] = np.arange(len(ents))
+    frames = {
+        **base,
+        "enterprises": _Rows(base["enterprises"], ents),
+        "projects": _Rows(base["projects"], taken, renumber),
+    }
+    day, period = _judged(snapshot)
+    ids = frames["projects"].ids
+    projects = [{"id": ids[j], "support": {}, "outputs": []} for j in range(len(taken))]
+    for rule in RULES:
+        if rule.id not in CLAUSE_OF_RULE:
+            continue
+        clause = CLAUSE_OF_RULE[rule.id]
+        ctx = run_rules(frames, s.params, policy, day, period, [rule])
+        for j, p in enumerate(projects):
+            p["support"][clause] = 0
+            for kind, var in SUPPORT[clause]:
+                o = ctx.results[(kind, var)]
+                amount = int(o.values[j]) if o.status[j] == APPLIED else 0
+                p["support"][clause] += amount
+                v = variables.get(kind, var)
+                label = (v.zh if lang == "zh" else v.en) if v else var
+                p["outputs"].append(
+                    {"variable": var, "label": label, "amount": amount, **explanation(o, j, ctx, kind, lang)}
+                )
+    out["projects"] = projects
+    return out
 
 
 def touches_evaluation(changes: Mapping[str, Any]) -> bool:

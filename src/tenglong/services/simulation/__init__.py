@@ -26,13 +26,14 @@ import numpy as np
 
 from ...core import loader, reference_data
 from ...core import simulate as sim
-from ...core.errors import InvalidInput, PolicyError
+from ...core.errors import InvalidInput, NotFound, PolicyError
 from ...core.frame import Frame
 from ...core.mujun.data import YearData
 from ...core.parameters import ParameterSet
 from ...core.situation import read_situation
 from ...core.targets import COUNTY_KEYS
 from ...core.variables import ENTITY_KINDS
+from ...locale import t
 from ..calculation.contract import parse_json
 from ..data.validation import load_enterprise_years
 from ..evaluation.evaluate import year_data
@@ -127,6 +128,10 @@ class Simulator:
     def compare(self, method: Method) -> sim.Comparison:
         """Baseline against ``method``."""
         return sim.compare(self.snapshot, self.baseline, self.side(method))
+
+    def explain(self, method: Method, credit_code: str, lang: str = "zh") -> dict[str, Any]:
+        """Why one firm's class and support differ between the baseline and ``method`` (:func:`firm_explanation`)."""
+        return firm_explanation(self.compare(method), method, credit_code, lang)
 
     def sweep(self, path: str, values: Iterable[Any], title: str | None = None) -> list[dict[str, Any]]:
         """One parameter set to each of ``values`` in turn: per point, the support by clause (分, with ``total``),
@@ -369,6 +374,86 @@ def changes_detail(c: sim.Comparison, method: Method) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _explained_side(e: dict[str, Any], lang: str) -> dict[str, Any]:
+    """One side of a firm's explanation with its money as 元 text and each status in words."""
+    projects = [
+        {
+            "id": p["id"],
+            "support": {k: _money(v) for k, v in p["support"].items()},
+            "outputs": [
+                {**o, "amount": _money(o["amount"]), "status_text": t(f"calculator.status.{o['status']}", lang)}
+                for o in p["outputs"]
+            ],
+        }
+        for p in e["projects"]
+    ]
+    total = sum(v for p in e["projects"] for v in p["support"].values())
+    return {"class": e["class"], "class_lines": e["class_lines"], "projects": projects, "total": _money(total)}
+
+
+def firm_explanation(c: sim.Comparison, method: Method, credit_code: str, lang: str = "zh") -> dict[str, Any]:
+    """One firm, baseline against reform: its class with how it came about on each side, each project's amounts by
+    clause with the rule's explanation (the values that side used), and the changes of the reform that reach it — the
+    evaluation's when its class moves, a clause's when that clause's amount moves.
+
+    Raises:
+        NotFound: the firm is neither in the data year nor in the projects.
+    """
+    policy, variables = loader.policy(), loader.variables()
+    b = sim.explain_firm(c.snapshot, c.baseline, policy, variables, credit_code, lang)
+    r = sim.explain_firm(c.snapshot, c.reform, policy, variables, credit_code, lang)
+    if not b["in_data"] and not b["projects"] and b["class"] is None:
+        raise NotFound(
+            credit_code,
+            f"{c.snapshot.year} 年度数据和项目中都没有统一社会信用代码为 {credit_code} 的企业。",
+            f"No firm with the credit code {credit_code} in the {c.snapshot.year} data or the projects.",
+        )
+    baseline, reform = _explained_side(b, lang), _explained_side(r, lang)
+
+    def clause_total(side: dict[str, Any], clause: str) -> int:
+        return sum(p["support"].get(clause, 0) for p in side["projects"])
+
+    moved_clauses = {k for k in sim.CLAUSE_OF_RULE.values() if clause_total(b, k) != clause_total(r, k)}
+    reaching = []
+    for ch in changes_detail(c, method):
+        evaluation = str(ch["path"]).startswith(sim.EVALUATION_NAMESPACES)
+        if (evaluation and b["class"] != r["class"]) or (not evaluation and ch["clause"] in moved_clauses):
+            reaching.append(ch)
+    return {
+        "credit_code": credit_code,
+        "name": b["name"],
+        "year": c.snapshot.year,
+        "baseline": baseline,
+        "reform": reform,
+        "change": _money(sum(clause_total(r, k) - clause_total(b, k) for k in sim.CLAUSE_OF_RULE.values())),
+        "changes": reaching,
+    }
+
+
+def firm_lines(doc: dict[str, Any]) -> list[str]:
+    """A firm's explanation (:func:`firm_explanation`) as the lines ``tenglong simulate --firm`` prints, 万元."""
+
+    def wan(text: str) -> str:
+        return f"{Decimal(text) / 10000:,.2f}"
+
+    lines = [f"企业 / firm {doc['name'] or ''} {doc['credit_code']}（{doc['year']} 年度）".replace("  ", " ")]
+    for which, zh in (("baseline", "基准 / baseline"), ("reform", "改革 / reform")):
+        side = doc[which]
+        lines.append(f"{zh}：类别 {side['class'] or '—'}，扶持合计 {wan(side['total'])} 万元")
+        lines.extend(f"    {line}" for line in side["class_lines"])
+        for p in side["projects"]:
+            lines.append(f"  项目 {p.get('name') or p['id']}")
+            for o in p["outputs"]:
+                lines.append(f"    第 {o['clause']} 条 {o['label']} {wan(o['amount'])} 万元（{o['status_text']}）")
+                lines.extend(f"      {line}" for line in o["because"])
+    lines.append(f"变化 / change：{wan(doc['change'])} 万元")
+    for ch in doc["changes"] or []:
+        lines.append(f"  {ch['zh']}（{ch['clause']}）：{ch['baseline']} → {ch['reform']}；影响 {ch['reaches']}")
+    if not doc["changes"]:
+        lines.append("  本次改动未影响该企业 / no change of this reform reaches this firm")
+    return lines
 
 
 def to_json(c: sim.Comparison, method: Method, labels: Labels | None = None) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ...registers import events
 from ...registers.roles import Actor
 from ..calculation.contract import parse_json
 from ..campaign.common import town_names
+from ..data.messages import credit_code_fields, render
 from ..data.store import frame_from_db
 from ..data.uploads import too_large
 from ..data.validation import load_enterprise_years
@@ -67,6 +68,8 @@ TITLE_MAX, DESCRIPTION_MAX, POINTS_MAX = 200, 4000, 101
 _CACHE: OrderedDict[tuple, Simulator] = OrderedDict()
 _LOCK = threading.Lock()
 CACHED = 4
+EXAMPLE_CODE = "91331082MA2AB3CF7N"
+"""A credit code as an example in the messages."""
 """Counties kept per process (each a few MB for the demo county; a large county some hundreds)."""
 
 
@@ -293,6 +296,40 @@ def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any, snapshot: An
         own = town_names().get(actor.town or "", ("",))[0]
         doc["firms"] = [f for f in doc["firms"] if f["town"] == own]
     return {**doc, "changes": changes_detail(c, method), "took_ms": round(took, 1)}
+
+
+def explain(
+    uow: UnitOfWork, actor: Actor, year: Any, reform: Any, credit_code: Any, lang: str = "zh", snapshot: Any = None
+) -> dict[str, Any]:
+    """Why one firm's class and support differ between the baseline and ``reform`` over the stored ``year`` (or the
+    uploaded ``snapshot``): both sides with the values each used, project by project, and the changes that reach it.
+
+    Raises:
+        Forbidden: without ``simulate``. InvalidInput: not a credit code, or a year without data. ReformError: a bad
+        reform. NotFound: no such firm, or a firm outside a town official's town (the same answer).
+    """
+    require(actor, "simulate")
+    code = str(credit_code or "").strip().upper()
+    bad = credit_code_fields(code)
+    if bad:
+        zh, en, expected_zh, expected_en = render(bad[0], {"where": "统一社会信用代码", "value": code, **bad[1]})
+        raise InvalidInput([Problem(bad[0], "credit_code", code[:40], expected_zh, expected_en, EXAMPLE_CODE, zh, en)])
+    method = _method(reform)
+    s = _simulator_for(uow, actor, year, snapshot)
+    if not actor.sees_all_enterprises:
+        d = s.snapshot.data
+        towns = d.town[d.credit_code == code].astype(str)
+        if snapshot not in (None, "") or not len(towns) or not actor.may_see_enterprise(code, str(towns[0])):
+            raise NotFound(code, "本辖区没有该统一社会信用代码的企业。", "Your town has no firm with this credit code.")
+    doc = s.explain(method, code, lang)
+    if snapshot in (None, ""):
+        ids = [int(p["id"][1:]) for side in ("baseline", "reform") for p in doc[side]["projects"]]
+        with uow.read() as conn:
+            names = dict(conn.execute(select(projects.c.id, projects.c.name).where(projects.c.id.in_(ids))).all())
+        for side in ("baseline", "reform"):
+            for p in doc[side]["projects"]:
+                p["name"] = names.get(int(p["id"][1:]))
+    return doc
 
 
 def sweep(

@@ -9,7 +9,6 @@ industries by name. Who: ``simulate`` (the bureau, the departments, the towns, t
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -20,7 +19,7 @@ from starlette.datastructures import UploadFile
 from ...registers.roles import Actor
 from ...services.simulation import platform as simulation
 from ..limits import IdPath, year_param
-from ..security import BodyDep, PlatformDep, client_address, require
+from ..security import BodyDep, PlatformDep, client_address, posted_file, require
 from .registers import _body
 from .subsidies import _doc, _json
 
@@ -75,12 +74,13 @@ async def upload_county(request: Request, actor: Simulating, p: PlatformDep) -> 
     /simulations/sweep. 413 past ``TENGLONG_MAX_UPLOAD_MB``; 422 with every problem of the files."""
     form = await request.form(max_files=2, max_fields=5)
     try:
-        data, projects = form.get("data"), form.get("projects")
+        name, data = posted_file(form, "data")
+        projects = form.get("projects")
         result = await run_in_threadpool(
             simulation.load_upload,
             actor,
-            data.filename if isinstance(data, UploadFile) else None,
-            data.file if isinstance(data, UploadFile) else io.BytesIO(),
+            name,
+            data,
             projects.file if isinstance(projects, UploadFile) else None,
             form.get("year"),
             p.settings.max_upload_mb,
@@ -104,6 +104,30 @@ def simulate(actor: Simulating, p: PlatformDep, raw: BodyDep) -> Response:
     ``snapshot`` (an uploaded county's token) instead of ``year``, over that county."""
     b = _doc(raw, year="amount", reform="object", snapshot="text")
     return _json(simulation.simulate(p.uow, actor, b.get("year"), b.get("reform"), b.get("snapshot")))
+
+
+@router.post(
+    "/simulations/firm",
+    openapi_extra=_body(
+        {
+            "year": 2023,
+            "credit_code": "91331082MA2AB3CF7N",
+            "reform": {"title": "A 类 25%", "changes": {"mujun.quotas_above_scale": QUOTAS}},
+        }
+    ),
+)
+def explain_firm(actor: Simulating, p: PlatformDep, raw: BodyDep, lang: str = "zh") -> Response:
+    """Why one firm (``credit_code``) comes out as it does under the baseline and under ``reform``: on each side its
+    class with how the evaluation reached it, and each of its projects' amounts by clause with the rule's explanation
+    — the values that side actually used; the ``change`` in its support and the reform's ``changes`` that reach it.
+    A town official asks about the firms of the town only (404 for the others). ``lang=en`` for English."""
+    b = _doc(raw, year="amount", reform="object", credit_code="text", snapshot="text")
+    return _json(
+        simulation.explain(
+            p.uow, actor, b.get("year"), b.get("reform"), b.get("credit_code"), "en" if lang == "en" else "zh",
+            b.get("snapshot"),
+        )
+    )  # fmt: skip
 
 
 @router.post(

@@ -44,6 +44,8 @@ JS_TEXTS = (
     *("computing", "baseline", "reform", "wan", "firms_unit", "axis_baseline_class", "axis_reform_class"),
     *("clause_210", "clause_211", "clause_total", "failed", "took", "updated", "shown_of", "no_firms"),
     *("no_changes", "met", "unmet", "points_max", "sweep_bad", "assumption", "ratio", "example"),
+    *("why", "why_title", "why_loading", "why_class", "why_total", "why_reached", "why_none", "why_project"),
+    *("why_how_classed", "why_not_in_data", "why_assumptions"),
 )
 """The texts simulate.js writes (``sim.<key>``), handed over in the page's setup block."""
 

@@ -393,8 +393,89 @@
       ch.classList.toggle('up', Number(f.change) > 0);
       ch.classList.toggle('down', Number(f.change) < 0);
       tr.append(ch);
+      var why = el('td', 'no-print');
+      var b = el('button', 'link-why', T.why);
+      b.type = 'button';
+      b.dataset.why = f.credit_code;
+      why.append(b);
+      tr.append(why);
       body.append(tr);
     });
+  }
+
+  // -- one firm: why it moves (POST /api/v1/simulations/firm), both sides with the values each used -----------------
+  var whySeq = 0;
+  function whySide(title, side, reformSide) {
+    var box = el('div', 'why-side' + (reformSide ? ' reform' : ''));
+    box.append(el('h4', null, title));
+    var head = el('p');
+    head.append(document.createTextNode(T.why_class + ' '),
+      el('span', 'badge ' + (side['class'] && CLASSES.indexOf(side['class']) >= 0 ? side['class'] : 'none'), side['class'] || '-'),
+      document.createTextNode(' · ' + T.why_total + ' '), el('strong', 'num', wan(side.total)));
+    box.append(head);
+    if (side.class_lines.length) {
+      var how = el('details');
+      how.append(el('summary', null, T.why_how_classed));
+      var ul = el('ul', 'small');
+      side.class_lines.forEach(function (line) { ul.append(el('li', null, line)); });
+      how.append(ul);
+      box.append(how);
+    } else {
+      box.append(el('p', 'muted small', T.why_not_in_data));
+    }
+    side.projects.forEach(function (p) {
+      var card = el('div', 'why-project');
+      card.append(el('p', 'strong', T.why_project + ' ' + (p.name ? p.name + ' (' + p.id + ')' : p.id)));
+      p.outputs.forEach(function (o) {
+        var d = el('details');
+        d.open = o.amount !== '0.00';
+        var sum = el('summary');
+        sum.append(el('span', null, o.clause + ' ' + o.label + ' '), el('strong', 'num', wan(o.amount) + ' ' + T.wan),
+          el('span', 'muted small', ' · ' + o.status_text));
+        d.append(sum);
+        var ul = el('ul', 'small');
+        (o.because || []).forEach(function (line) { ul.append(el('li', null, line)); });
+        (o.assumptions || []).forEach(function (a) { ul.append(el('li', 'assumption', T.why_assumptions + ': ' + a.note)); });
+        d.append(ul);
+        card.append(d);
+      });
+      box.append(card);
+    });
+    return box;
+  }
+  function explainFirm(code) {
+    var mine = ++whySeq;
+    var panel = document.getElementById('sim-why');
+    panel.hidden = false;
+    panel.dataset.code = code;
+    panel.dataset.ready = '';
+    var title = document.getElementById('sim-why-title');
+    title.textContent = fmt(T.why_title, { code: code });
+    var status = document.getElementById('sim-why-status');
+    status.textContent = T.why_loading;
+    var box = document.getElementById('sim-why-problems');
+    box.hidden = true;
+    post('/api/v1/simulations/firm?lang=' + lang, { year: setup.year, reform: reformDoc(), credit_code: code })
+      .then(function (res) {
+        if (mine !== whySeq) return;
+        status.textContent = '';
+        var sides = document.getElementById('sim-why-sides');
+        var changes = document.getElementById('sim-why-changes');
+        sides.textContent = '';
+        changes.textContent = '';
+        if (res.status !== 200) { showProblems(res.body, 'sim-why-problems'); return; }
+        var doc = res.body;
+        if (doc.name) title.textContent = fmt(T.why_title, { code: doc.name + ' (' + code + ')' });
+        sides.append(whySide(T.baseline, doc.baseline, false), whySide(T.reform, doc.reform, true));
+        if (!doc.changes.length) changes.append(el('li', 'muted', T.why_none));
+        doc.changes.forEach(function (c) {
+          changes.append(el('li', null, (lang === 'en' ? c.en : c.zh) + (c.clause && c.clause !== '—' ? ' (' + c.clause + ')' : '') +
+            ': ' + c.baseline + ' → ' + c.reform + ' · ' + (lang === 'en' ? c.reaches_en : c.reaches)));
+        });
+        status.textContent = T.why_total + ' ' + wan(doc.baseline.total) + ' → ' + wan(doc.reform.total) + ' (' + wan(doc.change, true) + ')';
+        panel.dataset.ready = '1';
+      })
+      .catch(function () { if (mine === whySeq) status.textContent = T.failed; });
   }
 
   function drawChanges(doc) {
@@ -457,6 +538,8 @@
     drawFirms(doc);
     drawChanges(doc);
     drawTargets(doc);
+    var why = document.getElementById('sim-why');
+    if (!why.hidden && why.dataset.code) explainFirm(why.dataset.code);  // the panel follows the reform
     document.body.dataset.chartReady = '1';
     document.getElementById('sim-results').dataset.runs = String(Number(document.getElementById('sim-results').dataset.runs || 0) + 1);
   }
@@ -616,6 +699,14 @@
       sortBy = { key: key, dir: sortBy.key === key && sortBy.dir === 'desc' ? 'asc' : 'desc' };
       if (last) drawFirms(last);
     });
+  });
+  document.querySelector('#sim-firms tbody').addEventListener('click', function (e) {
+    var b = e.target.closest('[data-why]');
+    if (b) { explainFirm(b.dataset.why); document.getElementById('sim-why').scrollIntoView({ block: 'start' }); }
+  });
+  document.getElementById('sim-why-close').addEventListener('click', function () {
+    ++whySeq;
+    document.getElementById('sim-why').hidden = true;
   });
   document.getElementById('export-form').addEventListener('submit', function (e) {
     var form = e.target;
