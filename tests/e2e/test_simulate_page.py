@@ -128,3 +128,27 @@ def test_simulate_when_a_town_official_opens_it_on_a_phone_stays_within_the_scre
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     page.locator("#sim-why").screenshot(path=str(SHOTS / "simulate-town-phone-why-panel.png"))
     screenshot(page, "simulate-town-phone")
+
+
+def test_simulate_when_an_official_uploads_a_county_compares_on_it(page, server, login, tmp_path):
+    from tenglong.demo.county import generate_county
+
+    data = tmp_path / "county.csv"
+    generate_county(2023, range(2023, 2024)).head(400).write_csv(data)
+    login("department")
+    page.goto(f"{server}/simulate")
+    results = page.locator("#sim-results")
+    expect(results).to_have_attribute("data-runs", "1")
+    page.locator("#upload-box > summary").click()
+    page.set_input_files('#upload-form input[name="data"]', str(data))
+    page.fill('#upload-form input[name="year"]', "2023")
+    page.click("#upload-run")
+    expect(page.locator("#sim-uploaded")).to_be_visible()
+    expect(page.locator("#sim-uploaded-text")).to_contain_text("400")  # its firms, not the platform's
+    expect(results).to_have_attribute("data-runs", "2")
+    assert page.locator("#year-form select").is_disabled()
+    _open_mujun(page)
+    page.fill(QUOTA_A, "30")
+    expect(results).to_have_attribute("data-runs", "3")
+    expect(page.locator("#sim-firms-changed")).not_to_have_text("0")
+    screenshot(page, "simulate-department-uploaded")

@@ -545,6 +545,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/reports/annual.pdf", OFFICIALS),
     Row("GET", "/reports/annual.xlsx", OFFICIALS),
     Row("GET", "/simulate", OFFICIALS),
+    Row("GET", "/simulate/template.xlsx", OFFICIALS),
     Row("POST", "/simulate/export.xlsx", OFFICIALS, send=body(data=SIMULATE_FORM)),
     Row("POST", "/simulate/export.pdf", OFFICIALS, send=body(data=SIMULATE_FORM)),
     Row("GET", "/targets", ALL),

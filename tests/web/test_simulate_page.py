@@ -139,3 +139,34 @@ def test_scale_when_values_are_shown_moves_the_decimal_point_exactly():
     assert scale_of("ratio") == "pct" and scale_of("元") == "wan" and scale_of("亩") == ""
     assert shown("0.07", "pct") == "7" and shown("0.125", "pct") == "12.5" and shown(3000000, "wan") == "300"
     assert shown(12345, "wan") == "1.2345" and shown(None, "pct") == "" and shown("3", "") == "3"
+
+
+def test_template_when_an_official_downloads_it_is_the_import_format(site):
+    r = site["town"].get("/simulate/template.xlsx")
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    headers = [str(c.value) for c in next(book["企业数据"].iter_rows(max_row=1))]
+    assert "统一社会信用代码" in headers[0]
+    assert site["enterprise"].get("/simulate/template.xlsx").status_code == 403
+
+
+def test_export_when_the_county_was_uploaded_is_computed_on_it_and_is_its_uploaders_alone(site, tmp_path):
+    from tenglong.demo.county import generate_county
+
+    data = tmp_path / "county.csv"
+    generate_county(2023, range(2023, 2024)).head(300).write_csv(data)  # 300 firms of the demo generator, 2023
+    up = (
+        site["town"]
+        .post(
+            "/api/v1/simulations/files",
+            files={"data": ("county.csv", data.read_bytes(), "text/csv")},
+            data={"year": "2023"},
+        )
+        .json()
+    )
+    form = {"year": "", "snapshot": up["snapshot"], "reform": json.dumps(REFORM)}
+    r = site["town"].post("/simulate/export.xlsx", data=form)
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX
+    assert site["department"].post("/simulate/export.xlsx", data=form).status_code == 404
+    page = site["town"].get("/simulate?year=2023").text
+    assert 'id="upload-form"' in page and 'name="snapshot"' in page and 'href="/simulate/template.xlsx"' in page

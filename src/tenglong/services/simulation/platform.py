@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, func, insert, select
 
 from ...adapters.db.tables import audit_log, data_imports, enterprise_years, projects, reforms, users
+from ...adapters.tabular.template import write_template
 from ...core import loader
 from ...core.errors import InvalidInput, NotFound, Problem
 from ...registers import events
@@ -298,6 +299,16 @@ def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any, snapshot: An
     return {**doc, "changes": changes_detail(c, method), "took_ms": round(took, 1)}
 
 
+def data_template(actor: Actor, lang: str = "zh") -> bytes:
+    """The enterprise-data template (the import's) for a county to upload and simulate on.
+
+    Raises:
+        Forbidden: without ``simulate``.
+    """
+    require(actor, "simulate")
+    return write_template(None, "en" if lang == "en" else "zh")
+
+
 def explain(
     uow: UnitOfWork, actor: Actor, year: Any, reform: Any, credit_code: Any, lang: str = "zh", snapshot: Any = None
 ) -> dict[str, Any]:
@@ -316,10 +327,10 @@ def explain(
         raise InvalidInput([Problem(bad[0], "credit_code", code[:40], expected_zh, expected_en, EXAMPLE_CODE, zh, en)])
     method = _method(reform)
     s = _simulator_for(uow, actor, year, snapshot)
-    if not actor.sees_all_enterprises:
+    if snapshot in (None, "") and not actor.sees_all_enterprises:  # an uploaded county is its uploader's own data
         d = s.snapshot.data
         towns = d.town[d.credit_code == code].astype(str)
-        if snapshot not in (None, "") or not len(towns) or not actor.may_see_enterprise(code, str(towns[0])):
+        if not len(towns) or not actor.may_see_enterprise(code, str(towns[0])):
             raise NotFound(code, "本辖区没有该统一社会信用代码的企业。", "Your town has no firm with this credit code.")
     doc = s.explain(method, code, lang)
     if snapshot in (None, ""):

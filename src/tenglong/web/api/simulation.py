@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ...registers.roles import Actor
 from ...services.simulation import platform as simulation
@@ -75,13 +74,13 @@ async def upload_county(request: Request, actor: Simulating, p: PlatformDep) -> 
     form = await request.form(max_files=2, max_fields=5)
     try:
         name, data = posted_file(form, "data")
-        projects = form.get("projects")
+        projects_name, projects = posted_file(form, "projects")  # a form's empty file field sends no name: none
         result = await run_in_threadpool(
             simulation.load_upload,
             actor,
             name,
             data,
-            projects.file if isinstance(projects, UploadFile) else None,
+            projects if projects_name else None,
             form.get("year"),
             p.settings.max_upload_mb,
         )

@@ -45,7 +45,7 @@ JS_TEXTS = (
     *("clause_210", "clause_211", "clause_total", "failed", "took", "updated", "shown_of", "no_firms"),
     *("no_changes", "met", "unmet", "points_max", "sweep_bad", "assumption", "ratio", "example"),
     *("why", "why_title", "why_loading", "why_class", "why_total", "why_reached", "why_none", "why_project"),
-    *("why_how_classed", "why_not_in_data", "why_assumptions"),
+    *("why_how_classed", "why_not_in_data", "why_assumptions", "upload_busy", "upload_done"),
 )
 """The texts simulate.js writes (``sim.<key>``), handed over in the page's setup block."""
 
@@ -213,7 +213,8 @@ def _posted_reform(posted: Any) -> tuple[Any, Any]:
 
 def _computed(p, actor: Actor, posted: Any) -> dict[str, Any]:
     year, reform = _posted_reform(posted)
-    return simulation.simulate(p.uow, actor, year, reform)  # a town's firms only, as the service scopes it
+    # the stored year (a town's firms only, as the service scopes it), or the county the actor uploaded
+    return simulation.simulate(p.uow, actor, year, reform, str(posted.get("snapshot") or "") or None)
 
 
 def _download(content: bytes, media_type: str, name: str) -> Response:
@@ -226,6 +227,14 @@ def _filename(doc: dict[str, Any], ext: str) -> str:
     title = str((doc.get("reform") or {}).get("title") or "").strip()
     safe = re.sub(r'[\\/:*?"<>|\s]+', "_", title)[:60] or "reform"
     return f"simulation-{doc.get('year')}-{safe}.{ext}"
+
+
+@router.get("/simulate/template.xlsx")
+def data_template(request: Request, actor: ActorDep) -> Response:
+    """The enterprise-data template (the import's format) for a county to upload and simulate on."""
+    lang = language(request)
+    name = "企业数据模板.xlsx" if lang == "zh" else "enterprise-data-template.xlsx"
+    return _download(simulation.data_template(actor, lang), XLSX, name)
 
 
 @router.post("/simulate/export.xlsx")

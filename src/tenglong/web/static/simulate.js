@@ -210,6 +210,43 @@
       return r.json().catch(function () { return {}; }).then(function (b) { return { status: r.status, body: b }; });
     });
   }
+  // The county compared: the stored year, or the upload's token (its own year) once the official has uploaded one.
+  function where(body) {
+    if (setup.snapshot) body.snapshot = setup.snapshot; else body.year = setup.year;
+    return body;
+  }
+  function upload(e) {
+    e.preventDefault();
+    var form = e.target;
+    var status = document.getElementById('upload-status');
+    var box = document.getElementById('upload-problems');
+    box.hidden = true;
+    status.textContent = T.upload_busy;
+    document.getElementById('upload-run').disabled = true;
+    fetch('/api/v1/simulations/files', {
+      method: 'POST', credentials: 'same-origin', headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf },
+      body: new FormData(form)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (b) { return { status: r.status, body: b }; });
+    }).then(function (res) {
+      document.getElementById('upload-run').disabled = false;
+      status.textContent = '';
+      if (res.status !== 201) { showProblems(res.body, 'upload-problems'); return; }
+      setup.snapshot = res.body.snapshot;
+      setup.year = res.body.year;
+      var note = document.getElementById('sim-uploaded');
+      document.getElementById('sim-uploaded-text').textContent = fmt(T.upload_done,
+        { year: res.body.year, firms: res.body.firms, projects: res.body.projects });
+      note.hidden = false;
+      document.querySelector('#year-form select').disabled = true;
+      document.getElementById('upload-box').open = false;
+      document.getElementById('sim-why').hidden = true;
+      run();
+    }).catch(function () {
+      document.getElementById('upload-run').disabled = false;
+      status.textContent = T.failed;
+    });
+  }
   function busy(on) {
     document.getElementById('sim-busy').hidden = !on;
     document.getElementById('sim-results').setAttribute('aria-busy', on ? 'true' : 'false');
@@ -224,7 +261,7 @@
     controller = window.AbortController ? new AbortController() : null;
     busy(true);
     var started = performance.now();
-    post('/api/v1/simulations', { year: setup.year, reform: reformDoc() }, controller && controller.signal)
+    post('/api/v1/simulations', where({ reform: reformDoc() }), controller && controller.signal)
       .then(function (res) {
         if (mine !== seq) return;  // a newer edit is on its way
         busy(false);
@@ -455,7 +492,7 @@
     status.textContent = T.why_loading;
     var box = document.getElementById('sim-why-problems');
     box.hidden = true;
-    post('/api/v1/simulations/firm?lang=' + lang, { year: setup.year, reform: reformDoc(), credit_code: code })
+    post('/api/v1/simulations/firm?lang=' + lang, where({ reform: reformDoc(), credit_code: code }))
       .then(function (res) {
         if (mine !== whySeq) return;
         status.textContent = '';
@@ -610,7 +647,7 @@
     var figOption = form.elements.figure.options[form.elements.figure.selectedIndex];
     status.textContent = T.computing;
     var started = performance.now();
-    post('/api/v1/simulations/sweep', { year: setup.year, path: path, values: values, reform: reformDoc() })
+    post('/api/v1/simulations/sweep', where({ path: path, values: values, reform: reformDoc() }))
       .then(function (res) {
         if (res.status !== 200) { status.textContent = ''; showProblems(res.body, 'sim-problems'); return; }
         var data = res.body.points.map(function (p, i) {
@@ -711,8 +748,10 @@
   document.getElementById('export-form').addEventListener('submit', function (e) {
     var form = e.target;
     form.elements.year.value = setup.year;
+    form.elements.snapshot.value = setup.snapshot || '';
     form.elements.reform.value = JSON.stringify(reformDoc());
   });
+  document.getElementById('upload-form').addEventListener('submit', upload);
   document.getElementById('sweep-path').addEventListener('change', sweepDefaults);
   document.getElementById('sweep-form').addEventListener('submit', runSweep);
   var saveForm = document.getElementById('save-form');
