@@ -60,7 +60,7 @@ def test_simulate_when_no_out_prints_the_classes_the_support_and_the_change(file
     r = run("--reform", str(files["reform"]), "--data", str(files["data"]), "--year", "2023")
     assert r.returncode == 0, r.stderr
     assert "规上 A:" in r.stdout and "合计 / total" in r.stdout
-    assert "A 0.20、B 0.60、C 0.15、D 0.05 → A 0.25、B 0.55、C 0.15、D 0.05" in r.stdout  # the values used, both sides
+    assert "A 20%、B 60%、C 15%、D 5% → A 25%、B 55%、C 15%、D 5%" in r.stdout  # the values used, both sides
 
 
 def test_simulate_when_json_written_has_the_documented_keys_and_the_rewards_follow_the_classes(files):

@@ -64,7 +64,7 @@ def test_simulate_when_the_a_quota_rises_to_30_moves_firms_to_a_sweeps_and_saves
     expect(why.locator(".why-side.reform .badge").first).to_have_text("A")
     why.locator(".why-side.reform details").first.locator("summary").click()
     expect(why.locator(".why-side.reform")).to_contain_text("A 30%、B 50%")
-    expect(page.locator("#sim-why-changes")).to_contain_text("A 0.3、B 0.5")
+    expect(page.locator("#sim-why-changes")).to_contain_text("A 20%、B 60%、C 15%、D 5% → A 30%、B 50%")
     screenshot(page, "simulate-admin-why")
     why.screenshot(path=str(SHOTS / "simulate-admin-why-panel.png"))
 

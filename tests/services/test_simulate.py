@@ -210,10 +210,10 @@ def test_workbook_when_written_holds_the_json_figures_and_native_charts(simulato
     rows = {r[0]: r[1:4] for r in book["资金（按条款）"].iter_rows(min_row=2, max_row=4, values_only=True)}
     assert Decimal(str(rows["2.10"][2])) == Decimal(doc["support"]["change"]["2.10"]) / 10_000
     firms = list(book["变化的企业"].iter_rows(min_row=2, values_only=True))
-    why = "重大项目按设备投资额的补助比例 0.10→0.12（第 2.10 条）"
+    why = "重大项目按设备投资额的补助比例 10%→12%（第 2.10 条）"
     assert len(firms) == N + 1 and all(row[7] == why for row in firms)
     changes = list(book["参数变化"].iter_rows(min_row=2, values_only=True))
-    assert changes[0][1] == "2.10" and changes[0][3] == "0.10" and changes[0][4] == "0.12"
+    assert changes[0][1] == "2.10" and changes[0][3] == "10%" and changes[0][4] == "12%"
     with zipfile.ZipFile(io.BytesIO(content)) as z:
         assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) >= 3
 

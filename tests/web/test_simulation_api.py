@@ -42,7 +42,9 @@ def test_simulation_when_the_quota_rises_moves_firms_to_a_and_says_what_it_used(
     assert len(moved) == above["migration"]["B"]["A"]
     [change] = doc["changes"]
     assert (
-        change["baseline"] == "A 0.20、B 0.60、C 0.15、D 0.05" and change["reform"] == "A 0.25、B 0.55、C 0.15、D 0.05"
+        change["baseline"] == "A 20%、B 60%、C 15%、D 5%"
+        and change["reform"] == "A 25%、B 55%、C 15%、D 5%"
+        and change["reform_en"] == "A 25%, B 55%, C 15%, D 5%"
     )
     assert isinstance(doc["took_ms"], float)
     total = doc["support"]["change"]["total"]

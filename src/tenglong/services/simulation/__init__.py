@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -341,10 +341,27 @@ def _surcharges(c: sim.Comparison) -> dict[str, Any]:
     return out
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, unit: str | None, lang: str = "zh") -> str:
+    """A parameter's value as an official reads it: a ratio as a percentage, 元 in 万元, a table entry by entry.
+
+    >>> _shown({"A": Decimal("0.20"), "B": 0.5}, "ratio"), _shown(3000000, "元", "en"), _shown(True, None)
+    ('A 20%、B 50%', '300 万元', '是')
+    """
     if isinstance(value, dict):
-        return "、".join(f"{k} {_shown(v)}" for k, v in value.items())
-    return "—" if value is None else str(value)
+        return ("、" if lang == "zh" else ", ").join(f"{k} {_shown(v, unit, lang)}" for k, v in value.items())
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if unit == "ratio":
+        return f"{(d * 100).normalize():f}%"
+    if unit == "元":
+        return f"{(d / 10_000).normalize():f} 万元"
+    return f"{d.normalize():f}" + (f" {unit}" if unit else "")
 
 
 def changes_detail(c: sim.Comparison, method: Method) -> list[dict[str, Any]]:
@@ -363,8 +380,10 @@ def changes_detail(c: sim.Comparison, method: Method) -> list[dict[str, Any]]:
                 "clause": p.clause or "—",
                 "unit": p.unit,
                 "assumption": p.assumption,
-                "baseline": _shown(p.at(day)),
-                "reform": _shown(q.at(day)),
+                "baseline": _shown(p.at(day), p.unit),
+                "reform": _shown(q.at(day), q.unit),
+                "baseline_en": _shown(p.at(day), p.unit, "en"),
+                "reform_en": _shown(q.at(day), q.unit, "en"),
                 "reaches": "亩均评价类别，并经类别影响 2.11 奖励与差别化政策"
                 if evaluation
                 else f"第 {p.clause} 条的扶持金额",

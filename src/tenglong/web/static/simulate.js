@@ -507,7 +507,8 @@
         if (!doc.changes.length) changes.append(el('li', 'muted', T.why_none));
         doc.changes.forEach(function (c) {
           changes.append(el('li', null, (lang === 'en' ? c.en : c.zh) + (c.clause && c.clause !== '—' ? ' (' + c.clause + ')' : '') +
-            ': ' + c.baseline + ' → ' + c.reform + ' · ' + (lang === 'en' ? c.reaches_en : c.reaches)));
+            ': ' + (lang === 'en' ? c.baseline_en : c.baseline) + ' → ' + (lang === 'en' ? c.reform_en : c.reform) +
+            ' · ' + (lang === 'en' ? c.reaches_en : c.reaches)));
         });
         status.textContent = T.why_total + ' ' + wan(doc.baseline.total) + ' → ' + wan(doc.reform.total) + ' (' + wan(doc.change, true) + ')';
         panel.dataset.ready = '1';
@@ -531,7 +532,8 @@
       name.append(el('span', null, lang === 'en' ? c.en : c.zh), el('br'), el('code', 'path', c.path));
       if (c.assumption) name.append(document.createTextNode(' '), el('span', 'tag assumption', T.assumption));
       tr.append(name, el('td', null, c.clause || '-'), el('td', null, c.unit === 'ratio' ? T.ratio : (c.unit || '-')),
-        el('td', null, c.baseline), el('td', 'reform-value', c.reform),
+        el('td', null, lang === 'en' ? c.baseline_en : c.baseline),
+        el('td', 'reform-value', lang === 'en' ? c.reform_en : c.reform),
         el('td', 'small', lang === 'en' ? c.reaches_en : c.reaches));
       body.append(tr);
     });
