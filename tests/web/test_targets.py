@@ -274,3 +274,15 @@ def test_targets_export_when_downloaded_has_one_row_per_target_and_is_audited(si
     assert isinstance(tax[4], float) and tax[6] in ("达标", "未达标")
     with site["p"].uow.read() as conn:
         assert conn.execute(select(audit_log.c.id).where(audit_log.c.entity_id == "targets.xlsx")).first()
+
+
+def test_chart_when_a_year_has_no_data_spaces_the_years_evenly_and_leaves_a_gap():
+    from tenglong.web.pages.targets import chart
+
+    key = next(x.key for x in campaign_targets.load() if x.clause == "A.2")
+    aim = campaign_targets.compared_with(campaign_targets.load()[key], 2021)
+    row = {"clause": "A.2", "source_kind": "computed", "key": key,
+           "trend": [{"year": 2021, "achieved": aim}, {"year": 2024, "achieved": aim / 2}]}  # fmt: skip
+    option = chart([row], "zh")["option"]
+    assert option["xAxis"]["data"] == ["2021", "2022", "2023", "2024"]
+    assert option["series"][0]["data"] == [100.0, None, None, 50.0]

@@ -46,16 +46,17 @@ def _towns(actor: Actor, lang: str) -> list[tuple[str, str]]:
 
 def chart(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     """The county's A.2 figures over the years, each as a percentage of what it is compared with (100% = met)."""
-    years = sorted({p["year"] for r in rows for p in r["trend"]})
+    years = _axis_years({p["year"] for r in rows for p in r["trend"]})
     series = []
     for r in rows:
         if r["clause"] != "A.2" or r["source_kind"] != "computed":
             continue
         target = campaign_targets.load()[r["key"]]
+        by_year = {p["year"]: p["achieved"] for p in r["trend"]}
         data = []
-        for p in r["trend"]:
-            aim = campaign_targets.compared_with(target, p["year"])
-            data.append(approx(p["achieved"] / aim * 100, 2) if p["achieved"] is not None and aim else None)
+        for y in years:
+            aim, got = campaign_targets.compared_with(target, y), by_year.get(y)
+            data.append(approx(got / aim * 100, 2) if got is not None and aim else None)
         series.append({"type": "line", "name": target.name(lang), "data": data, "connectNulls": False})
     option = {
         "tooltip": {"trigger": "axis"},
@@ -77,10 +78,17 @@ def chart(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     return {"option": option, "links": None}
 
 
+def _axis_years(held: set[int]) -> list[int]:
+    """Every year from the first held to the last, so that the axis spaces years evenly (a year without data is a gap
+    in the lines, not a shorter distance)."""
+    return list(range(min(held), max(held) + 1)) if held else []
+
+
 def _target_chart(r: dict[str, Any], lang: str) -> dict[str, Any]:
     """One target's compared value over the years against the number it is compared with."""
     target = campaign_targets.load()[r["key"]]
-    years = [p["year"] for p in r["trend"]]
+    years = _axis_years({p["year"] for p in r["trend"]})
+    by_year = {p["year"]: p["achieved"] for p in r["trend"]}
     option = {
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0},
@@ -91,7 +99,7 @@ def _target_chart(r: dict[str, Any], lang: str) -> dict[str, Any]:
             {
                 "type": "bar",
                 "name": t("targets.col.achieved", lang),
-                "data": [approx(p["achieved"]) for p in r["trend"]],
+                "data": [approx(by_year.get(y)) for y in years],
             },
             {
                 "type": "line",
