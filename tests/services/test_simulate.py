@@ -269,3 +269,17 @@ def test_explain_firm_when_the_firm_is_nowhere_is_not_found(simulator):
 
     with pytest.raises(NotFound):
         simulator.explain(from_json({"title": "t", "changes": {}}), "91331082MA2AB3CF7N")
+
+
+def test_simulator_when_asked_to_remember_reuses_the_last_reforms_sides_only():
+    snap = simulation.snapshot_of({2022: _year(2022, 0.9), 2023: _year(2023)}, 2023, _situation())
+    s = simulation.Simulator.start(snap)
+    rates = [from_json({"title": "t", "changes": {"tech_renovation.major_rate": Decimal(r)}}) for r in
+             ("0.11", "0.12", "0.13")]  # fmt: skip
+    first = s.side(rates[0], remember=True)
+    assert s.side(from_json({"title": "again", "changes": {"tech_renovation.major_rate": Decimal("0.110")}}),
+                  remember=True) is first  # the same changes (however written): the same side  # fmt: skip
+    assert s.side(rates[0]) is not first  # not asked to remember: computed afresh
+    s.side(rates[1], remember=True)
+    s.side(rates[2], remember=True)  # the oldest falls out
+    assert len(s.recent) == simulation.REMEMBERED and s.side(rates[0], remember=True) is not first

@@ -14,10 +14,13 @@ A reform is the ``--method`` format (``services/evaluation/methods.py``): every 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -101,6 +104,10 @@ def load_snapshot(
     return snapshot_of(year_data(loaded.frame), year, doc)
 
 
+REMEMBERED = 2
+"""How many reforms' sides a simulator keeps (each holds the county's columns once more)."""
+
+
 @dataclass(frozen=True)
 class Simulator:
     """A snapshot and its baseline side, computed once (:meth:`start`); reforms are compared against it."""
@@ -109,6 +116,9 @@ class Simulator:
     baseline_params: ParameterSet
     baseline: sim.Side
     labels: Labels
+    recent: OrderedDict[str, sim.Side] = field(default_factory=OrderedDict, repr=False, compare=False)
+    """The last reforms' sides asked with ``remember`` (the page's comparison, then its why panel, of one reform)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def start(cls, snapshot: sim.Snapshot, params: ParameterSet | None = None) -> Simulator:
@@ -120,18 +130,33 @@ class Simulator:
         """Baseline against ``method`` as the JSON document."""
         return to_json(self.compare(method), method, self.labels)
 
-    def side(self, method: Method) -> sim.Side:
-        """The county under ``method``; what its changes cannot reach is the baseline's."""
-        params = method.parameters(self.baseline_params)
-        return sim.side(self.snapshot, params, loader.policy(), self.baseline, method.changes or {})
+    def side(self, method: Method, remember: bool = False) -> sim.Side:
+        """The county under ``method``; what its changes cannot reach is the baseline's. With ``remember``, the side
+        is kept (the last few) and a later call with the same changes reuses it."""
+        from ..evaluation.methods import changes_to_json
 
-    def compare(self, method: Method) -> sim.Comparison:
-        """Baseline against ``method``."""
-        return sim.compare(self.snapshot, self.baseline, self.side(method))
+        key = json.dumps(changes_to_json(method.changes), sort_keys=True, default=str) if remember else ""
+        if remember:
+            with self._lock:
+                if key in self.recent:
+                    self.recent.move_to_end(key)
+                    return self.recent[key]
+        params = method.parameters(self.baseline_params)
+        out = sim.side(self.snapshot, params, loader.policy(), self.baseline, method.changes or {})
+        if remember:
+            with self._lock:
+                self.recent[key] = out
+                while len(self.recent) > REMEMBERED:
+                    self.recent.popitem(last=False)
+        return out
+
+    def compare(self, method: Method, remember: bool = False) -> sim.Comparison:
+        """Baseline against ``method`` (its side kept for the next call with the same changes, with ``remember``)."""
+        return sim.compare(self.snapshot, self.baseline, self.side(method, remember))
 
     def explain(self, method: Method, credit_code: str, lang: str = "zh") -> dict[str, Any]:
         """Why one firm's class and support differ between the baseline and ``method`` (:func:`firm_explanation`)."""
-        return firm_explanation(self.compare(method), method, credit_code, lang)
+        return firm_explanation(self.compare(method, remember=True), method, credit_code, lang)
 
     def sweep(self, path: str, values: Iterable[Any], title: str | None = None) -> list[dict[str, Any]]:
         """One parameter set to each of ``values`` in turn: per point, the support by clause (分, with ``total``),

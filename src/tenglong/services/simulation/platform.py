@@ -290,7 +290,7 @@ def simulate(uow: UnitOfWork, actor: Actor, year: Any, reform: Any, snapshot: An
     method = _method(reform)
     s = _simulator_for(uow, actor, year, snapshot)
     started = time.perf_counter()
-    c = s.compare(method)
+    c = s.compare(method, remember=True)  # the why panel then asks about the same reform
     doc = to_json(c, method, s.labels)
     took = (time.perf_counter() - started) * 1000
     if snapshot in (None, "") and not actor.sees_all_enterprises:  # a town sees its own firms (the sums stay whole)
