@@ -166,3 +166,26 @@ def test_register_intake_when_a_town_imports_excel_and_adds_by_hand_lists_both(p
     _state(page, "已排摸列入")
     expect(page.locator("#facts")).to_contain_text("12.5")
     assert not [e for e in render_errors if "(422)" not in e and "422 (Unprocessable" not in e], render_errors
+
+
+def test_register_bulk_when_a_town_ticks_proposals_confirms_them_all_after_the_dialog(page, server, login):
+    """The town lists its proposed 留驻优质企业, ticks two, confirms them in one move (asked first), and the list says
+    so; on a phone the list and the bulk forms stay within the screen."""
+    login("town")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{server}/registers/quality_retention?view=list&state=proposed")
+    bulk = page.locator('form[data-bulk][data-action="confirm"]')
+    expect(bulk.locator("button[type=submit]")).to_be_disabled()  # nothing ticked yet
+    picks = page.locator("input.bulk-pick")
+    assert picks.count() >= 2
+    picks.nth(0).check()
+    picks.nth(1).check()
+    expect(page.locator("#bulk-count")).to_contain_text("2")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "register-bulk-phone")
+    bulk.locator('textarea[name="note"], input[name="note"]').first.fill("年度更新批量建档")
+    bulk.locator("button[type=submit]").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("2")  # the count ticked, in the question
+    dialog.locator("#confirm-ok").click()
+    expect(page.locator("#moved")).to_contain_text("2")

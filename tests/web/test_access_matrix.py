@@ -383,6 +383,18 @@ TABLE: tuple[Row, ...] = (
         )
         for action, want in REGISTER_MOVES
     ),
+    *(
+        Row(
+            "POST",
+            "/api/v1/registers/{kind}/moves",
+            want,
+            "entry:identified",
+            lambda w, x, action=action: {
+                "json": {**PLAN, "targets": {"tax_per_mu": "5"}, "action": action, "entries": [x[1]]}
+            },
+        )
+        for action, want in REGISTER_MOVES
+    ),
     Row("GET", "/api/v1/targets", ALL),
     Row("POST", "/api/v1/targets/{key}/figures", TARGET_ENTER, "target", body(json=TARGET_FIGURE)),
     Row("PUT", "/api/v1/targets/{key}/shares", TARGET_SHARES, "target", body(json={"shares": {DEMO_TOWN: "10"}})),
@@ -534,6 +546,25 @@ TABLE: tuple[Row, ...] = (
             "entry:identified",
             body(data={**PLAN, "target.tax_per_mu": "5", "confirm": "1"}),  # the page's confirmation, for removal
             action,
+        )
+        for action, want in REGISTER_MOVES
+    ),
+    *(
+        Row(
+            "POST",
+            "/registers/{kind}/moves",
+            page(want),
+            "entry:identified",
+            lambda w, x, action=action: {
+                "data": {
+                    **PLAN,
+                    "target.tax_per_mu": "5",
+                    "confirm": "1",
+                    "action": action,
+                    "state": "identified",
+                    "entry": [str(x[1])],
+                }
+            },
         )
         for action, want in REGISTER_MOVES
     ),

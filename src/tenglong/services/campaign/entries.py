@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, desc, insert, null, select
@@ -322,33 +323,132 @@ def move(
     """
     day = day or today()
     with uow.write(actor, address) as w:
-        row = visible_entry(w.conn, actor, entry_id)  # 404 outside the scope, before anything else is said
-        require(actor, "register")
-        kind = KINDS[row.kind]
-        if not kind.workflow.named(action):
+        moved = _move_in(w, actor, entry_id, action, given, fields, day)
+        return view(visible_entry(w.conn, actor, moved), day)
+
+
+def _move_in(
+    w: Writer, actor: Actor, entry_id: Any, action: str, given: dict[str, Any] | None, fields: Any, day: dt.date
+) -> int:
+    """One move inside the writer's transaction (the checks of :func:`move`, then the move); the entry's id."""
+    row = visible_entry(w.conn, actor, entry_id)  # 404 outside the scope, before anything else is said
+    require(actor, "register")
+    kind = KINDS[row.kind]
+    if not kind.workflow.named(action):
+        raise NotFound(action)
+    if not acts_on(kind, actor, row.town, row.responsible_unit):
+        raise Forbidden(
+            "register",
+            f"您不是该{kind.entry_zh}的责任单位，不能办理。",
+            f"You are not the responsible unit of this {kind.entry_en}.",
+        )
+    clean, problems = kind.read_fields(fields)
+    try:
+        facts, files = facts_of(w.conn, kind, row, day, given), held(w.conn, kind, row.id)
+        m, values = kind.workflow.check(actor, row.status, action, given, facts=facts, held=files)
+    except InvalidInput as exc:
+        m, values, problems = None, {}, [*exc.problems, *problems]
+    target = kind.workflow.move(action, row.status)
+    if target is not None and kind.admission(row.status, target.target):
+        merged = {**(row.fields or {}), **clean}
+        problems += kind.missing(merged) + kind.refused(merged)
+    if problems or m is None:
+        raise InvalidInput(problems)
+    updates = _updates(kind, m, values, row, clean, day)
+    after = {**plain(values), **({"fields": clean} if clean else {}), "clause": kind.clause}
+    apply = _AFTER.get((kind.key, m.action))
+    if apply is not None:
+        after.update(plain(apply(w, kind, row, m, values, day)))
+    w.move(register_entries, row.id, row.status, m, updates, after=after)
+    return int(row.id)
+
+
+BULK_MAX = 500
+"""The most entries one bulk move takes."""
+
+
+def move_many(
+    uow: UnitOfWork,
+    actor: Actor,
+    kind_key: str,
+    entry_ids: Any,
+    action: str,
+    given: dict[str, Any] | None = None,
+    *,
+    day: dt.date | None = None,
+    address: str | None = None,
+) -> list[dict[str, Any]]:
+    """The same move, with the same fields, of many entries of one kind (e.g. confirm every proposed 留驻优质企业): all
+    of them or none, each audited as its own move; each entry's id and state after it, in order.
+
+    Raises:
+        NotFound: an unknown kind or move, or an entry absent, of another kind or outside the actor's scope (404 for
+            the whole request, as for one entry).
+        InvalidInput: not a list of 1 to ``BULK_MAX`` distinct entry ids; or the entries the move cannot take, every
+            one named with its enterprise and why (a state that does not allow it, a missing field or document, not
+            the actor's to make) — nothing is moved.
+    """
+    if kind_key not in KINDS:
+        raise NotFound(kind_key)
+    ids = _entry_ids(entry_ids)
+    day = day or today()
+    with uow.write(actor, address) as w:
+        rows = [visible_entry(w.conn, actor, i) for i in ids]  # 404 for any outside the scope, before anything else
+        for r in rows:
+            if r.kind != kind_key:
+                raise NotFound(r.id)
+        require(actor, "register")  # a role that moves no entry is refused as a whole (403), as for one entry
+        flow = KINDS[kind_key].workflow
+        if not flow.named(action):
             raise NotFound(action)
-        if not acts_on(kind, actor, row.town, row.responsible_unit):
-            raise Forbidden(
-                "register",
-                f"您不是该{kind.entry_zh}的责任单位，不能办理。",
-                f"You are not the responsible unit of this {kind.entry_en}.",
-            )
-        clean, problems = kind.read_fields(fields)
-        try:
-            facts, files = facts_of(w.conn, kind, row, day, given), held(w.conn, kind, row.id)
-            m, values = kind.workflow.check(actor, row.status, action, given, facts=facts, held=files)
-        except InvalidInput as exc:
-            m, values, problems = None, {}, [*exc.problems, *problems]
-        target = kind.workflow.move(action, row.status)
-        if target is not None and kind.admission(row.status, target.target):
-            merged = {**(row.fields or {}), **clean}
-            problems += kind.missing(merged) + kind.refused(merged)
-        if problems or m is None:
-            raise InvalidInput(problems)
-        updates = _updates(kind, m, values, row, clean, day)
-        after = {**plain(values), **({"fields": clean} if clean else {}), "clause": kind.clause}
-        apply = _AFTER.get((kind.key, m.action))
-        if apply is not None:
-            after.update(plain(apply(w, kind, row, m, values, day)))
-        w.move(register_entries, row.id, row.status, m, updates, after=after)
-        return view(visible_entry(w.conn, actor, row.id), day)
+        if not any(m.action == action for state in flow.states for m in flow.available(actor, state)):
+            raise Forbidden("register", "您的角色不能办理此事项。", "Your role may not make this move.")
+        problems: list[Problem] = []
+        move_fields = KINDS[kind_key].workflow.fields
+        for at, r in enumerate(rows):
+            try:
+                _move_in(w, actor, r.id, action, given, None, day)
+            except InvalidInput as exc:
+                for p in exc.problems:  # a field of the move is the same for every entry: said once
+                    if p.where not in move_fields:
+                        problems.append(_of_entry(p, at, r))
+                    elif p not in problems:
+                        problems.append(p)
+            except (Conflict, Forbidden) as exc:
+                refused = Problem(exc.code, "", r.status, "", "", "", exc.message_zh, exc.message_en)
+                problems.append(_of_entry(refused, at, r))
+        if problems:
+            raise InvalidInput(problems)  # the transaction rolls back: no entry moved
+        now_in = dict(w.conn.execute(select(E.id, E.status).where(E.id.in_(ids))).all())
+    states = KINDS[kind_key].workflow
+    return [
+        {"id": i, "status": now_in[i], "state_zh": states.state(now_in[i]).zh, "state_en": states.state(now_in[i]).en}
+        for i in ids
+    ]
+
+
+def _entry_ids(raw: Any) -> list[int]:
+    ok = (
+        isinstance(raw, list)
+        and 1 <= len(raw) <= BULK_MAX
+        and all(isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= 2**31 - 1 for i in raw)
+        and len(set(raw)) == len(raw)
+    )
+    if not ok:
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid_field", "entries", str(raw)[:40], f"1 至 {BULK_MAX} 个不重复的条目编号",
+                    f"1 to {BULK_MAX} distinct entry ids", "[12, 15, 31]",
+                    f"请选择 1 至 {BULK_MAX} 个条目（不重复）。", f"Choose 1 to {BULK_MAX} entries, each once.",
+                )
+            ]
+        )  # fmt: skip
+    return list(raw)
+
+
+def _of_entry(p: Problem, at: int, row: Any) -> Problem:
+    """An entry's problem in a bulk move: located by its place in the list, said with its enterprise's name."""
+    firm = row.enterprise_name or row.credit_code
+    where = f"entries[{at}]" + (f".{p.where}" if p.where else "")
+    return replace(p, where=where, message_zh=f"{firm}：{p.message_zh}", message_en=f"{firm}: {p.message_en}")

@@ -196,6 +196,24 @@ def add_entry(kind: str, request: Request, actor: ActorDep, p: PlatformDep, raw:
     return _json(views.entry(p.uow, actor, entry_id), 201)
 
 
+@router.post(
+    "/registers/{kind}/moves",
+    openapi_extra=_body({"action": "confirm", "entries": [12, 15], "note": "年度更新批量建档"}),
+)
+def move_entries(kind: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep) -> Response:
+    """Make the same move of many entries at once (``action``, ``entries``: 1 to 500 entry ids, and the move's fields
+    — ``reason``, ``note``…, the same for every entry): all of them or none, each audited as its own move. 404 when
+    any entry is outside your scope or of another kind; 422 listing every entry the move cannot take (where
+    ``entries[i]``, said with its enterprise) — nothing moved; else how many moved and each entry's new state."""
+    b = _doc(raw, action="text")
+    k = kind_of(kind)
+    given = {key: v for key, v in b.items() if key not in ("action", "entries")}
+    moved = entries.move_many(
+        p.uow, actor, k.key, b.get("entries"), str(b.get("action") or ""), given, address=client_address(request)
+    )
+    return _json({"moved": len(moved), "entries": moved})
+
+
 @router.get("/registers/{kind}/entries/{entry_id}")
 def get_entry(kind: str, entry_id: IdPath, actor: ActorDep, p: PlatformDep) -> Response:
     """One entry: facts, plan, the targets checked against data, history (Beijing times), attachments, your moves."""

@@ -86,14 +86,12 @@ def kind_page(
     responsible_unit: str = "",
     sort: str = "",
     imported: str = "",
+    moved: str = "",
 ) -> Response:
     """A kind's entries as a board (a column per state) or a sortable list, with filters and the Excel export; for
     the roles that add entries, the buttons to add one and to import a register kept in Excel (``imported``: how
-    many entries an import just created, said at the top)."""
-    k = kind_of(kind)
-    lang = language(request)
-    f = entry_filter(k.key, town, category, state, overdue, responsible_unit)
-    found = _sorted(views.list_entries(p.uow, actor, f), sort, lang)
+    many entries an import just created, said at the top). The list of one state offers the moves the role may make
+    from it for many entries at once (``moved``: how many a bulk move just moved)."""
     chosen = {
         "town": town,
         "category": category,
@@ -101,13 +99,37 @@ def kind_page(
         "overdue": overdue,
         "responsible_unit": responsible_unit,
     }
+    return _kind_response(request, p, actor, kind, view, chosen, sort, imported=_count(imported), moved=_count(moved))
+
+
+def _count(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 7 else None
+
+
+def _kind_response(
+    request: Request,
+    p: Any,
+    actor: Actor,
+    kind: str,
+    view: str,
+    chosen: dict[str, str],
+    sort: str,
+    status: int = 200,
+    **shown: Any,
+) -> Response:
+    k = kind_of(kind)
+    lang = language(request)
+    f = entry_filter(k.key, *(chosen[name] for name in FILTERS))
+    found = _sorted(views.list_entries(p.uow, actor, f), sort, lang)
     query = "&".join(f"{name}={value}" for name, value in chosen.items() if value)
     columns = [(s, [e for e in found if e["status"] == s.key]) for s in k.workflow.states.values()]
+    listed = "list" if view == "list" else "board"
     return render(
         request,
         "registers/kind.html",
+        status_code=status,
         k=k,
-        view="list" if view == "list" else "board",
+        view=listed,
         entries=found,
         columns=[(s, items) for s, items in columns if items or not s.terminal],
         chosen=chosen,
@@ -117,8 +139,58 @@ def kind_page(
         board_limit=BOARD_LIMIT,
         towns=figures.towns(lang) if actor.sees_all_enterprises else [],
         may_add=_may_add(actor, k),
-        imported=int(imported) if imported.isdigit() and len(imported) < 7 else None,
+        bulk=bulk_forms(k, actor, chosen["state"], lang) if listed == "list" and found else [],
+        bulk_max=entries.BULK_MAX,
+        **{"imported": None, "moved": None, "bulk_problems": [], "posted": {}, "failed": None, **shown},
     )
+
+
+def bulk_forms(k: Kind, actor: Actor, state: str, lang: str) -> list[dict[str, Any]]:
+    """The moves ``actor``'s role may make from ``state`` for many entries at once, as forms (as an entry's page has
+    them); none without a chosen state, and none that needs documents or targets (those are one entry's work)."""
+    if state not in k.workflow.states:
+        return []
+    moves = [
+        {"action": m.action, "zh": m.zh, "en": m.en, "requires": list(m.requires), "accepts": list(m.accepts)}
+        for m in k.workflow.available(actor, state)
+        if not m.evidence and all(k.workflow.fields[f].kind not in ("targets", "attachments") for f in m.requires)
+    ]
+    return [
+        {**f, "fields": [fd for fd in f["fields"] if fd["kind"] != "targets"]}
+        for f in move_forms(k, {"moves": moves, "status": state}, lang)
+    ]
+
+
+@router.post("/registers/{kind}/moves")
+def bulk_move(request: Request, kind: str, actor: ActorDep, p: PlatformDep, form: FormDep) -> Response:
+    """The same move for the entries ticked in a state's list, all or none; a move into a final state needs
+    ``confirm=1`` (the page's dialog sets it). Done: back to the list, saying how many moved; else the list again
+    with every entry the move cannot take."""
+    k = kind_of(kind)
+    state = str(form.get("state") or "")
+    action = str(form.get("action") or "")
+    chosen = {name: str(form.get(f"filter_{name}") or "") for name in FILTERS}
+    chosen["state"] = state
+    ids = [int(v) for v in form.getlist("entry") if str(v).isdigit() and len(str(v)) < 11]
+    given = _given(form, k, action, state)
+    target = k.workflow.move(action, state)
+    final = bool(target and k.workflow.states[target.target].terminal)
+    lang = language(request)
+    posted = {key: str(v) for key, v in form.items() if key not in ("csrf_token", "entry")}
+    try:
+        if final and str(form.get("confirm") or "") != "1":
+            raise InvalidInput(
+                [Problem("not_confirmed", "confirm", None, "", "", "", t("registers.bulk.unconfirmed", "zh"),
+                         t("registers.bulk.unconfirmed", "en"))]
+            )  # fmt: skip
+        moved = entries.move_many(p.uow, actor, k.key, ids, action, given, address=client_address(request))
+    except InvalidInput as exc:
+        problems = [q.message_zh if lang == "zh" else q.message_en for q in exc.problems]
+        return _kind_response(
+            request, p, actor, kind, "list", chosen, "", 422, bulk_problems=problems, posted=posted, failed=action
+        )
+    query = "&".join(f"{name}={value}" for name, value in chosen.items() if value)
+    return RedirectResponse(f"/registers/{k.key}?view=list&{query}&moved={len(moved)}", status_code=303)
 
 
 def _may_add(actor: Actor, k: Kind) -> bool:

@@ -17,6 +17,7 @@
 //                                                 are drawn on the canvas (renderMode richText), not as HTML. An
 //                                                 option's "media" ([{"query": …, "option": …}]: e.g. a narrower
 //                                                 layout on a phone) is applied again when the window is resized
+//   input.bulk-pick, #bulk-all, form[data-bulk]    a register list's ticks fill the bulk-move forms (entry, count)
 // Charts set data-chart-ready="1" on their element and on <body> when drawn (the browser tests wait on it).
 (function () {
   'use strict';
@@ -146,6 +147,41 @@
     d.showModal();
     d.querySelector('#confirm-cancel').focus();
   }, true);
+  // Bulk moves (a register's list of one state): the ticked rows' ids go into every form[data-bulk] as its entry
+  // fields, with their count (the confirmation says it); the forms' buttons wait for a tick.
+  function syncBulk() {
+    var picks = [].slice.call(document.querySelectorAll('input.bulk-pick'));
+    if (!picks.length) return;
+    var ids = picks.filter(function (c) { return c.checked; }).map(function (c) { return c.value; });
+    document.querySelectorAll('form[data-bulk]').forEach(function (form) {
+      form.querySelectorAll('input[name="entry"]').forEach(function (i) { i.remove(); });
+      ids.forEach(function (id) {
+        var i = document.createElement('input');
+        i.type = 'hidden';
+        i.name = 'entry';
+        i.value = id;
+        form.append(i);
+      });
+      form.elements.count.value = String(ids.length);
+      var button = form.querySelector('button[type=submit]');
+      if (button) button.disabled = !ids.length;
+    });
+    var all = document.getElementById('bulk-all');
+    if (all) {
+      all.checked = ids.length === picks.length;
+      all.indeterminate = ids.length > 0 && ids.length < picks.length;
+    }
+    var count = document.getElementById('bulk-count');
+    if (count && count.dataset.template) count.textContent = count.dataset.template.replace('{n}', String(ids.length));
+  }
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (el.id === 'bulk-all') {
+      document.querySelectorAll('input.bulk-pick').forEach(function (c) { c.checked = el.checked; });
+    }
+    if (el.id === 'bulk-all' || (el.classList && el.classList.contains('bulk-pick'))) syncBulk();
+  });
+  syncBulk();
   window.addEventListener('beforeprint', function () {
     document.querySelectorAll('details[data-print-open]').forEach(function (d) { d.open = true; });
   });
