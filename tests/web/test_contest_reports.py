@@ -282,3 +282,15 @@ def test_pages_when_opened_by_an_enterprise_are_refused(site):
     urls = ("/reports", "/reports/quarterly.pdf", "/reports/quarterly.xlsx", "/reports/annual.pdf")
     for url in (*urls, "/reports/annual.xlsx"):
         assert c.get(url).status_code == 403, url
+
+
+def test_pages_when_the_ranking_is_shown_give_each_units_indicator_values_and_points(site):
+    from tenglong.services.reports.documents import contest_rows
+
+    page = client_for(site.p, "town").get(f"/reports?quarter={QUARTER}").text
+    table = page.split('id="ranking-table"')[1].split("</table>")[0]
+    assert table.count("data-indicator=") == len(site.c.indicators) * (1 + len(site.c.standings))
+    for r in contest_rows(site.c, "zh"):
+        row = table.split(f'data-unit="{r["code"]}"')[1].split("</tr>")[0]
+        for cell in r["shown_cells"].values():
+            assert cell["text"] in row and (f"{cell['points']} 分" in row) == (cell["score"] is not None)

@@ -72,10 +72,11 @@ def reports_page(
     year_param(year or None)  # a year out of range is a 422, as on every page
     quarter = quarter.strip() or _last_quarter()
     rows: list[dict] = []
+    indicators: list[dict] = []
     problem = ""
     try:
         c = contest.quarterly(p.uow, actor, quarter)
-        quarter, rows = c.period, contest_rows(c, lang)
+        quarter, rows, indicators = c.period, contest_rows(c, lang), list(c.indicators)
     except InvalidInput as exc:
         problem = exc.problems[0].message_zh if lang == "zh" else exc.problems[0].message_en
     key = sort if sort in RANKING_SORTS else "rank"
@@ -92,6 +93,7 @@ def reports_page(
         quarter=quarter,
         year=year.strip() or _last_year(),
         ranking=rows,
+        indicators=indicators,
         ranking_problem=problem,
         sort=key,
         dir="desc" if descending else "asc",
