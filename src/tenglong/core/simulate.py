@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from .clauses import Policy
-from .engine import run_rules
+from .engine import explanation, run_rules
 from .exact import I64
 from .mujun.data import YearData
 from .mujun.evaluation import Result, evaluate_years
+from .mujun.explain import explain
 from .parameters import ParameterSet
 from .rules import RULES
 from .rules._common import Columns
@@ -242,9 +243,6 @@ def explain_firm(
     The projects are run again on their own (the firm's enterprise rows and projects only) under the side's
     parameters and classes; each rule reads a project and its enterprise, so the amounts are the side's.
     """
-    from .engine import explanation
-    from .mujun.explain import explain
-
     d = snapshot.data
     at = np.flatnonzero(d.credit_code == credit_code)
     row = int(at[0]) if len(at) else -1

@@ -404,7 +404,7 @@ def move_many(
         if not any(m.action == action for state in flow.states for m in flow.available(actor, state)):
             raise Forbidden("register", "您的角色不能办理此事项。", "Your role may not make this move.")
         problems: list[Problem] = []
-        move_fields = KINDS[kind_key].workflow.fields
+        move_fields = flow.fields
         for at, r in enumerate(rows):
             try:
                 _move_in(w, actor, r.id, action, given, None, day)
@@ -420,9 +420,8 @@ def move_many(
         if problems:
             raise InvalidInput(problems)  # the transaction rolls back: no entry moved
         now_in = dict(w.conn.execute(select(E.id, E.status).where(E.id.in_(ids))).all())
-    states = KINDS[kind_key].workflow
     return [
-        {"id": i, "status": now_in[i], "state_zh": states.state(now_in[i]).zh, "state_en": states.state(now_in[i]).en}
+        {"id": i, "status": now_in[i], "state_zh": flow.state(now_in[i]).zh, "state_en": flow.state(now_in[i]).en}
         for i in ids
     ]
 

@@ -40,7 +40,7 @@ from ...locale import t
 from ..calculation.contract import parse_json
 from ..data.validation import load_enterprise_years
 from ..evaluation.evaluate import year_data
-from ..evaluation.methods import Method
+from ..evaluation.methods import Method, changes_to_json
 
 __all__ = [
     "OUTSIDE",
@@ -133,8 +133,6 @@ class Simulator:
     def side(self, method: Method, remember: bool = False) -> sim.Side:
         """The county under ``method``; what its changes cannot reach is the baseline's. With ``remember``, the side
         is kept (the last few) and a later call with the same changes reuses it."""
-        from ..evaluation.methods import changes_to_json
-
         key = json.dumps(changes_to_json(method.changes), sort_keys=True, default=str) if remember else ""
         if remember:
             with self._lock:
@@ -503,8 +501,6 @@ def firm_lines(doc: dict[str, Any]) -> list[str]:
 def to_json(c: sim.Comparison, method: Method, labels: Labels | None = None) -> dict[str, Any]:
     """The comparison in the documented shape (``tenglong simulate --out result.json``); ``labels`` are the
     snapshot's (computed when not given)."""
-    from ..evaluation.methods import changes_to_json
-
     labels = labels or labels_of(c.snapshot)
     totals = {w: c.totals(w) for w in ("baseline", "reform")}
     return {
