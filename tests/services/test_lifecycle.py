@@ -247,3 +247,71 @@ def test_demo_county_when_created_has_projects_at_every_stage_with_ordered_dates
         dates = [p["lifecycle"].get(lifecycle.DATES[s]) for s in lifecycle.STAGES]
         reached = [d for d in dates if d]
         assert reached == sorted(reached) and len(reached) == lifecycle.STAGES.index(p["stage"]) + 1, p
+
+
+def _correct(site, role: str, pid: int, given: dict, day: dt.date = DAY) -> dict:
+    return lifecycle.correct(site.p.uow, site.a[role], pid, given, day=day)
+
+
+def test_correct_when_a_date_was_typed_wrong_fixes_it_keeps_the_stage_and_audits_before_and_after(site):
+    pid = _project(site)
+    _move(site, "town", pid, "start", {"started_on": "2023-05-20"})
+    _move(site, "town", pid, "complete", {"completed_on": "2023-05-25"})
+    after = _correct(
+        site, "town", pid, {"started_on": "2023-04-20", "completed_on": "2023-05-25", "reason": "按施工许可证更正"}
+    )
+    row = _row(site, pid)
+    assert row.stage == "completed" and after["stage"] == "completed"
+    assert row.lifecycle["started_on"] == "2023-04-20" and row.lifecycle["completed_on"] == "2023-05-25"
+    with site.p.uow.read() as conn:
+        ev = conn.execute(
+            select(audit_log)
+            .where(audit_log.c.entity_type == "project", audit_log.c.entity_id == str(pid))
+            .order_by(audit_log.c.id.desc())
+        ).first()
+    assert ev.action == "project.correct" and ev.actor == "town"
+    assert ev.before == {"started_on": "2023-05-20"}  # only what changed
+    assert ev.after == {"started_on": "2023-04-20", "reason": "按施工许可证更正"}
+
+
+def test_correct_when_it_breaks_the_order_is_in_the_future_or_reaches_ahead_lists_every_problem(site):
+    pid = _project(site)
+    _move(site, "town", pid, "start", {"started_on": "2023-04-01"})
+    _move(site, "town", pid, "complete", {"completed_on": "2023-05-01"})
+    with pytest.raises(InvalidInput) as bad:
+        _correct(site, "town", pid, {"started_on": "2023-05-02", "producing_on": "2023-05-03"})
+    assert set(_codes(bad.value)) == {
+        ("invalid_field", "reason"),  # no reason
+        ("not_reached", "producing_on"),  # not produced yet
+        ("date_order", "completed_on"),  # the completion would come before the start
+    }
+    with pytest.raises(InvalidInput) as bad:
+        _correct(site, "town", pid, {"completed_on": "2023-06-02", "reason": "x"})  # the day after DAY
+    assert _codes(bad.value) == [("future_date", "completed_on")]
+    with pytest.raises(InvalidInput) as bad:
+        _correct(site, "town", pid, {"completed_on": "2023-05-01", "reason": "x"})  # what is recorded already
+    assert _codes(bad.value) == [("nothing_changed", "$")]
+    with pytest.raises(InvalidInput) as bad:
+        _correct(site, "town", pid, {"started_on": "2023-02-28", "reason": "x"})  # before the filing (2023-03-01)
+    assert _codes(bad.value) == [("date_order", "started_on")]
+    assert _row(site, pid).lifecycle["started_on"] == "2023-04-01"  # nothing changed by any of them
+
+
+def test_correct_when_accepted_fixes_the_investment_and_is_refused_to_the_roles_that_record_no_stage(site):
+    pid = _project(site)
+    for action, given in (("start", {"started_on": "2023-04-01"}), ("complete", {"completed_on": "2023-04-02"}),
+                          ("produce", {"producing_on": "2023-04-03"}),
+                          ("accept", {"accepted_on": "2023-05-01", "actual_investment": "1000"})):  # fmt: skip
+        _move(site, "town", pid, action, given)
+    _correct(site, "admin", pid, {"actual_investment": "15,200,000.5", "reason": "以审计报告为准"})
+    assert _row(site, pid).lifecycle["actual_investment"] == "15200000.50"
+    with pytest.raises(InvalidInput) as bad:
+        _correct(site, "admin", pid, {"actual_investment": "12.345", "reason": "x"})
+    assert _codes(bad.value) == [("invalid_field", "actual_investment")]
+    for role in ("enterprise", "auditor"):
+        with pytest.raises((Forbidden, NotFound)):
+            _correct(site, role, pid, {"accepted_on": "2023-05-02", "reason": "x"})
+    foreign = _project(site, site.foreign)
+    _move(site, "admin", foreign, "start", {"started_on": "2023-04-01"})
+    with pytest.raises(NotFound):
+        _correct(site, "town", foreign, {"started_on": "2023-04-02", "reason": "x"})

@@ -20,6 +20,7 @@ redirect to /login (pages) on every row.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Callable
@@ -172,6 +173,17 @@ def _with_reforms(w: World) -> None:
         return plain(kind, role, target, write)
 
     w.obj = obj  # type: ignore[method-assign]
+
+
+def _started(w: World, x: Any, as_form: bool = False) -> dict[str, Any]:
+    """A correction of a project started (as the bureau) before: a start date not recorded yet, and a reason."""
+    from tenglong.core.errors import Conflict, NotFound
+    from tenglong.services.enterprises import lifecycle
+
+    with contextlib.suppress(NotFound, Conflict):  # a guessed id has nothing to start; a started one stays
+        lifecycle.move(w.p.uow, w.admin, x, "start", STARTED)
+    fields = {"started_on": f"2023-05-{2 + w.serial() % 27:02d}", "reason": "矩阵测试"}
+    return {"data": fields} if as_form else {"json": fields}
 
 
 def _county_file(w: World, x: Any) -> dict[str, Any]:
@@ -328,6 +340,7 @@ TABLE: tuple[Row, ...] = (
         body(json=STARTED),
         "start",
     ),
+    Row("POST", "/api/v1/projects/{project_id}/lifecycle/{action}", LIFECYCLE, "new_project", _started, "correct"),
     Row(
         "POST",
         "/api/v1/applications",
@@ -461,6 +474,14 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/projects/{project_id}", READ, "project"),
     Row(
         "POST", "/projects/{project_id}/lifecycle/{action}", page(LIFECYCLE), "new_project", body(data=STARTED), "start"
+    ),
+    Row(
+        "POST",
+        "/projects/{project_id}/lifecycle/{action}",
+        page(LIFECYCLE),
+        "new_project",
+        lambda w, x: _started(w, x, as_form=True),
+        "correct",
     ),
     Row("GET", "/applications", ALL),
     Row("GET", "/applications.xlsx", ALL),

@@ -236,3 +236,33 @@ def test_evidence_when_the_enterprise_uploads_a_proof_it_is_kept_and_sealed_by_t
     html = c["enterprise"].get(f"/projects/{pid}").text
     assert "施工许可证.pdf" in html and "/remove" not in html
     assert 'id="upload"' not in c["auditor"].get(f"/projects/{pid}").text
+
+
+def test_forms_when_a_recorded_date_is_corrected_say_the_problems_at_the_fields_then_correct_it(site):
+    """The correction form (the stages reached, prefilled): without a reason a 422 at the field, nothing changed; with
+    one the date is corrected and the stage stays. A filed project offers none; the auditor corrects nothing."""
+    p, c = site
+    pid = _project(p, p.test["own"])
+    assert 'id="correct"' not in c["town"].get(f"/projects/{pid}").text  # nothing recorded yet to correct
+    c["town"].post(f"/projects/{pid}/lifecycle/start", data={"started_on": "2023-04-01"}, follow_redirects=False)
+    page = c["town"].get(f"/projects/{pid}").text
+    assert 'id="correct"' in page and 'name="started_on" value="2023-04-01"' in page
+    assert 'id="correct"' not in c["auditor"].get(f"/projects/{pid}").text
+    bad = c["town"].post(f"/projects/{pid}/lifecycle/correct", data={"started_on": "2023-04-02"}, headers=HTML)
+    assert (
+        bad.status_code == 422
+        and "请写明更正的理由" in bad.text
+        and '<details class="card no-print" id="correct" open' in bad.text
+    )
+    assert _stage(p, pid)[1]["started_on"] == "2023-04-01"
+    ok = c["town"].post(
+        f"/projects/{pid}/lifecycle/correct", data={"started_on": "2023-04-02", "reason": "按开工报告更正"},
+        headers=HTML, follow_redirects=False,
+    )  # fmt: skip
+    assert ok.status_code == 303 and _stage(p, pid) == (
+        "started",
+        {"filed_on": "2023-03-01", "started_on": "2023-04-02"},
+    )
+    assert (
+        c["auditor"].post(f"/projects/{pid}/lifecycle/correct", data={"reason": "x"}, headers=HTML).status_code == 403
+    )

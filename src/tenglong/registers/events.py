@@ -114,6 +114,9 @@ LOGOUT = EVENTS.define("logout", "user", "账号 #{id} 退出登录", "account #
 # Projects (the inputs of 2.10 / 2.11).
 PROJECT_CREATE = EVENTS.define("project.create", "project", "新建项目 #{id}", "created project #{id}")
 PROJECT_UPDATE = EVENTS.define("project.update", "project", "修改项目 #{id}", "changed project #{id}")
+PROJECT_CORRECT = EVENTS.define(
+    "project.correct", "project", "更正项目 #{id} 已登记的阶段记录", "corrected the recorded stages of project #{id}"
+)
 
 # The enterprise register: the A.3.16 tags of an enterprise (上市企业, 国家“小巨人”企业…), set on its profile.
 ENTERPRISE_TAGS = EVENTS.define(

@@ -35,20 +35,23 @@ from sqlalchemy import select, update
 from ...adapters.db.tables import projects
 from ...core.errors import Conflict, InvalidInput, NotFound, Problem
 from ...registers import workflows
+from ...registers.events import PROJECT_CORRECT
 from ...registers.roles import Actor
 from ...registers.workflow import Move
 from .. import attachments as attachment_files
 from ..campaign.common import KINDS, today, town_names
-from ..kernel.scope import visible_record
+from ..kernel.scope import require, visible_record
 from ..kernel.uow import UnitOfWork, Writer
 
 __all__ = [
+    "CORRECT",
     "DATES",
     "OWNER",
     "STAGES",
     "WORKFLOW",
     "apply_move",
     "check",
+    "correct",
     "key_project",
     "move",
     "next_moves",
@@ -305,6 +308,144 @@ def _decide(
     return m, _record(m, values, plot_ratio), note
 
 
+CORRECT = "correct"
+"""The action that corrects what was recorded (no move of the workflow: the stage stays)."""
+REASON_MAX = 2000
+"""The longest reason of a correction."""
+
+
+def correct(
+    uow: UnitOfWork,
+    actor: Actor,
+    project_id: int,
+    given: Mapping[str, Any] | None = None,
+    *,
+    day: dt.date | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
+    """Correct what was recorded for the stages a project has reached — a date typed wrong, the acceptance's
+    investment or plot ratio — with a ``reason``; audited as ``project.correct`` with each value before and after.
+    The stage stays; the dates must still follow the stages and none may be in the future.
+
+    Args:
+        given: the corrected values (``started_on`` … ``accepted_on``, ``actual_investment``, ``actual_plot_ratio``;
+            only those of stages reached) and the ``reason``.
+
+    Raises:
+        NotFound: no such project in the actor's scope (404). Forbidden: the role records no stage (403).
+        Conflict: the project changed meanwhile (409).
+        InvalidInput: no reason, nothing changed, a value of a stage not reached, a date that is not a day, in the
+            future or out of the stages' order, an amount that is not one (422, all listed at once).
+    """
+    given = dict(given or {})
+    day = day or today()
+    with uow.write(actor, address) as w:
+        row = visible_record(w.conn, actor, projects, project_id)
+        require(actor, "lifecycle")
+        changes, reason, problems = _corrections(row, given, day)
+        if problems:
+            raise InvalidInput(problems)
+        before = dict(row.lifecycle or {})
+        done = w.conn.execute(
+            update(projects)
+            .where(projects.c.id == row.id, projects.c.stage == row.stage)
+            .values(lifecycle={**before, **changes})
+        )
+        if done.rowcount != 1:  # pragma: no cover - a stage recorded in between
+            raise Conflict(
+                f"项目 #{row.id} 的阶段已被他人改变，请刷新后重试。", f"Project #{row.id} changed meanwhile."
+            )
+        w.record(PROJECT_CORRECT, row.id, {k: before.get(k) for k in changes}, {**changes, "reason": reason})
+    with uow.read() as conn:
+        return view(visible_record(conn, actor, projects, project_id), actor)
+
+
+def _corrections(row: Any, given: Mapping[str, Any], day: dt.date) -> tuple[dict[str, Any], str, list[Problem]]:
+    """What a correction changes (only values that differ), its reason, and every problem."""
+    problems: list[Problem] = []
+    reason = str(given.get("reason") or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        problems.append(
+            Problem(
+                "invalid_field", "reason", reason[:40], f"1 至 {REASON_MAX} 个字", f"1 to {REASON_MAX} characters",
+                "开工日期录入有误，按施工许可证更正",
+                "请写明更正的理由。" if not reason else f"理由不能超过 {REASON_MAX} 个字。",
+                "State why the record is corrected." if not reason else f"The reason is longer than {REASON_MAX}.",
+            )
+        )  # fmt: skip
+    reached = STAGES[1 : STAGES.index(row.stage) + 1] if row.stage in STAGES else ()
+    allowed = {DATES[s] for s in reached} | (
+        {"actual_investment", "actual_plot_ratio"} if row.stage == "accepted" else set()
+    )
+    before = dict(row.lifecycle or {})
+    changes: dict[str, Any] = {}
+    for key in (*(DATES[s] for s in STAGES[1:]), "actual_investment", "actual_plot_ratio"):
+        raw = given.get(key)
+        text = str(raw).strip() if raw is not None else ""
+        if not text:
+            continue
+        name_zh, name_en = _field_name(key, "zh"), _field_name(key, "en")
+        if key not in allowed:
+            problems.append(
+                Problem(
+                    "not_reached", key, text[:40], "已登记阶段的记录", "a record of a stage already reached", "",
+                    f"{name_zh}所属的阶段尚未登记，不能更正；请先登记该阶段。",
+                    f"The stage of the {name_en} has not been recorded yet: record it first.",
+                )
+            )  # fmt: skip
+            continue
+        if key == "actual_investment":
+            try:
+                amount = Decimal(text.replace(",", ""))
+            except InvalidOperation:
+                amount = None
+            if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
+                f = WORKFLOW.fields[key]
+                problems.append(
+                    Problem(
+                        "invalid_field", key, text[:40], "不小于 0、至多两位小数的金额（元）",
+                        "an amount in yuan, not negative, at most 2 decimals", f.example,
+                        f"{name_zh} {text[:40]!r} 不是有效金额。", f"The {name_en} {text[:40]!r} is not an amount.",
+                    )
+                )  # fmt: skip
+                continue
+            value: Any = format(amount.quantize(CENT), "f")
+        elif key == "actual_plot_ratio":
+            value, bad = _plot_ratio({key: text})
+            problems += bad
+            if bad:
+                continue
+        else:
+            got = _day(text)
+            if got is None:
+                f = WORKFLOW.fields[key]
+                problems.append(
+                    Problem(
+                        "invalid_date", key, text[:40], "YYYY-MM-DD 格式的日期", "a date as YYYY-MM-DD", f.example,
+                        f"{name_zh} {text[:40]!r} 不是有效日期。", f"The {name_en} {text[:40]!r} is not a date.",
+                    )
+                )  # fmt: skip
+                continue
+            value = got.isoformat()
+        if value != before.get(key):
+            changes[key] = value
+    if not changes and not problems:
+        problems.append(
+            Problem(
+                "nothing_changed", "$", None, "至少一项与已登记不同的值", "at least one value that differs", "",
+                "没有任何记录被更正：填写的值与已登记的相同。", "Nothing to correct: the values are those recorded.",
+            )
+        )  # fmt: skip
+    merged = {**before, **changes}
+    for s in reached:  # every reached stage's date against the stages before it, as the record will stand
+        into = next(m for m in WORKFLOW.moves if m.target == s)
+        if DATES[s] in merged:
+            for p in _date_problems(into, {DATES[s]: merged[DATES[s]]}, merged, day):
+                if p not in problems:
+                    problems.append(p)
+    return changes, reason, problems
+
+
 def record_start_from_register(w: Writer, project_id: int, started_on: dt.date | str) -> bool:
     """Record a project's start made in the zero-land register (its ``start`` move), when it is still 已备案.
 
@@ -390,4 +531,5 @@ def view(row: Any, actor: Actor | None = None) -> dict[str, Any]:
             for i, s in enumerate(STAGES)
         ],
         "moves": next_moves(actor, stage),
+        "may_correct": bool(actor is not None and actor.can("lifecycle") and reached > 0),
     }

@@ -205,13 +205,19 @@ def compute_project(project_id: IdPath, request: Request, actor: ActorDep, p: Pl
 def lifecycle_move(
     project_id: IdPath, action: str, request: Request, actor: ActorDep, p: PlatformDep, raw: BodyDep
 ) -> Response:
-    """Record a stage of the project's life cycle (A.4.2): start | complete | produce | accept.
+    """Record a stage of the project's life cycle (A.4.2): start | complete | produce | accept; or ``correct`` what
+    was recorded.
 
     Each needs its date (``started_on``, ``completed_on``, ``producing_on``, ``accepted_on``; not in the future, not
     before an earlier stage's); ``accept`` also the ``actual_investment`` in yuan and optionally ``actual_plot_ratio``
-    and an ``opinion``. Town (its own town), department and admin; the project with its life cycle after the move.
+    and an ``opinion``. ``correct`` takes new values of stages already reached and a ``reason`` (the stage stays;
+    audited with each value before and after). Town (its own town), department and admin; the project with its life
+    cycle after it.
     """
-    b = _doc(raw, **dict.fromkeys(lifecycle.WORKFLOW.fields, "amount"))
+    b = _doc(raw, reason="text", **dict.fromkeys(lifecycle.WORKFLOW.fields, "amount"))
+    if action == lifecycle.CORRECT:
+        lifecycle.correct(p.uow, actor, project_id, b, address=client_address(request))
+        return _json(projects.get_project(p.uow, actor, project_id))
     lifecycle.move(p.uow, actor, project_id, action, b, address=client_address(request))
     return _json(projects.get_project(p.uow, actor, project_id))
 

@@ -114,8 +114,17 @@ def detail_page(request: Request, project_id: IdPath, actor: ActorDep, p: Platfo
 def move_submit(
     request: Request, project_id: IdPath, action: str, actor: ActorDep, p: PlatformDep, form: FormDep
 ) -> Response:
-    """Record a stage from the project's page, then show it again; the acceptance needs ``confirm=1``."""
+    """Record a stage from the project's page, then show it again; the acceptance needs ``confirm=1``. ``correct``
+    corrects what was recorded for the stages reached, with a reason."""
     posted = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "confirm")}
+    if action == lifecycle.CORRECT:
+        try:
+            lifecycle.correct(p.uow, actor, project_id, posted, address=client_address(request))
+        except InvalidInput as exc:
+            return detail_response(
+                request, p, actor, project_id, 422, failed=action, move_problems=exc.problems, posted=posted
+            )
+        return RedirectResponse(f"/projects/{project_id}#stages", status_code=303)
     given = {k: posted.get(k, "") for k in lifecycle.WORKFLOW.fields}
     final = any(m.action == action and lifecycle.WORKFLOW.states[m.target].terminal for m in lifecycle.WORKFLOW.moves)
     try:
