@@ -334,12 +334,14 @@ def test_import_page_when_a_file_has_problems_lists_them_all_and_imports_nothing
     assert r.status_code == 422 and "未导入任何条目" in r.text
     assert r.text.count('data-row="3"') == 3 and "不存在的类别" in r.text and "改造提升" in r.text
     assert len(_items(c["admin"])) == before
-    good = _workbook(["统一社会信用代码", "类别", "理由"], [[firm, "改造提升", "排摸"]])
+    good = _workbook(["统一社会信用代码", "类别", "理由", "备注"], [[firm, "改造提升", "排摸", "自用列"]])
     r = c["town"].post(
         f"/registers/{HCLE}/import", files={"file": ("清单.xlsx", good)}, headers=HTML, follow_redirects=False
     )
-    assert r.status_code == 303 and r.headers["location"] == f"/registers/{HCLE}?view=list&imported=1"
-    assert 'id="imported"' in c["town"].get(r.headers["location"], headers=HTML).text
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/registers/{HCLE}?view=list&imported=1&ignored=%E5%A4%87%E6%B3%A8"
+    done = c["town"].get(r.headers["location"], headers=HTML).text
+    assert 'id="imported"' in done and "以下列不是本清单的列，已忽略：备注" in done  # the column it left out
     assert len(_items(c["admin"])) == before + 1 and second is None
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import collections
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem, TooLarge
@@ -38,6 +39,8 @@ FILTERS = ("town", "category", "state", "overdue", "responsible_unit")
 BOARD_LIMIT = 12
 """Most cards a board column shows (the list shows every entry)."""
 SORTS = ("enterprise", "town", "category", "state", "deadline", "opened", "unit")
+IGNORED_SHOWN = 20
+"""Most ignored columns of an import the list names (the API and the CLI list them all)."""
 
 
 def _name(d: dict[str, Any], stem: str, lang: str) -> str:
@@ -87,6 +90,7 @@ def kind_page(
     sort: str = "",
     imported: str = "",
     moved: str = "",
+    ignored: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     """A kind's entries as a board (a column per state) or a sortable list, with filters and the Excel export; for
     the roles that add entries, the buttons to add one and to import a register kept in Excel (``imported``: how
@@ -99,7 +103,12 @@ def kind_page(
         "overdue": overdue,
         "responsible_unit": responsible_unit,
     }
-    return _kind_response(request, p, actor, kind, view, chosen, sort, imported=_count(imported), moved=_count(moved))
+    shown = {
+        "imported": _count(imported),
+        "moved": _count(moved),
+        "ignored": [str(h)[:60] for h in (ignored or [])[:IGNORED_SHOWN]],
+    }
+    return _kind_response(request, p, actor, kind, view, chosen, sort, **shown)
 
 
 def _count(text: str) -> int | None:
@@ -141,7 +150,7 @@ def _kind_response(
         may_add=_may_add(actor, k),
         bulk=bulk_forms(k, actor, chosen["state"], lang) if listed == "list" and found else [],
         bulk_max=entries.BULK_MAX,
-        **{"imported": None, "moved": None, "bulk_problems": [], "posted": {}, "failed": None, **shown},
+        **{"imported": None, "moved": None, "ignored": [], "bulk_problems": [], "posted": {}, "failed": None, **shown},
     )
 
 
@@ -351,7 +360,8 @@ def import_upload(request: Request, kind: str, actor: ActorDep, p: PlatformDep, 
             Problem("too_large", "file", None, "", "", "", exc.message_zh, exc.message_en)
         ]
         return _import_form(request, k, p, 413, problems=problems, failed=len(problems))
-    return RedirectResponse(f"/registers/{k.key}?view=list&imported={result['created']}", status_code=303)
+    ignored = "".join(f"&ignored={quote(str(h)[:60])}" for h in result["ignored_columns"][:IGNORED_SHOWN])
+    return RedirectResponse(f"/registers/{k.key}?view=list&imported={result['created']}{ignored}", status_code=303)
 
 
 def _field_choices(k: Kind, key: str, choices: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
