@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tenglong.adapters.db.tables import audit_log, enterprises, subsidy_applications, users
+from tenglong.services.enterprises.projects import published_class
 
 from .conftest import ROLES, client_for
 
@@ -342,6 +343,9 @@ def test_application_pages_when_opened_show_snapshot_trail_and_allowed_buttons(p
         and 'data-action="approve"' not in page.text
         and 'data-audit="application.create"' in page.text
     )
+    with platform.uow.read() as conn:  # the class the amount was computed with names its evaluation run
+        used = published_class(conn, _firms(platform)["own"])
+    assert used and f'<a href="/evaluations/{used["run_id"]}">依据亩均评价 #{used["run_id"]}</a>' in page.text
     r = ent.post(
         f"/applications/{aid}/submit", data={"csrf_token": ent.headers["X-CSRF-Token"]}, follow_redirects=False
     )
