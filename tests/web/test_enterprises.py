@@ -181,6 +181,8 @@ def test_export_when_each_role_downloads_has_its_scope_frozen_header_and_formats
     if role in ("town", "enterprise"):
         assert towns == {"杜桥镇"}
     assert "筛选条件" in wb.sheetnames
+    notes = [str(c.value) for row in wb["筛选条件"].iter_rows() for c in row if c.value]
+    assert any(n.startswith("名单中的类别来自 2023 年度已发布评价 #") for n in notes)  # the run the classes come from
 
 
 def test_profile_api_when_read_sends_money_as_strings_and_benchmarks_of_each_year(platform, client_as):

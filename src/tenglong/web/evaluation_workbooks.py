@@ -108,6 +108,12 @@ def enterprise_list_workbook(listing: Any, lang: str) -> Response:
     """The filtered enterprise list as an XLSX download (the filters on a second sheet)."""
     f = listing.filter
     notes = [t("enterprises.xlsx.notes_title", lang, year=listing.year or "—", total=listing.page.total)]
+    stamp = getattr(listing, "run", None)
+    if stamp is not None:  # which published run the classes come from (as the page says above the list)
+        used = t("enterprises.xlsx.run_used", lang, year=stamp.year, id=stamp.id, at=when(stamp.published_at))
+        notes.append(
+            used + (t("enterprises.run_used_supersedes", lang, old=stamp.supersedes) if stamp.supersedes else "")
+        )
     for key, value in (
         ("q", f.q),
         ("town", town_name(f.town, lang) if f.town else None),
