@@ -394,39 +394,14 @@ def _corrections(row: Any, given: Mapping[str, Any], day: dt.date) -> tuple[dict
                 )
             )  # fmt: skip
             continue
-        if key == "actual_investment":
-            try:
-                amount = Decimal(text.replace(",", ""))
-            except InvalidOperation:
-                amount = None
-            if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
-                f = WORKFLOW.fields[key]
-                problems.append(
-                    Problem(
-                        "invalid_field", key, text[:40], "不小于 0、至多两位小数的金额（元）",
-                        "an amount in yuan, not negative, at most 2 decimals", f.example,
-                        f"{name_zh} {text[:40]!r} 不是有效金额。", f"The {name_en} {text[:40]!r} is not an amount.",
-                    )
-                )  # fmt: skip
-                continue
-            value: Any = format(amount.quantize(CENT), "f")
-        elif key == "actual_plot_ratio":
+        if key == "actual_plot_ratio":
             value, bad = _plot_ratio({key: text})
-            problems += bad
-            if bad:
-                continue
-        else:
-            got = _day(text)
-            if got is None:
-                f = WORKFLOW.fields[key]
-                problems.append(
-                    Problem(
-                        "invalid_date", key, text[:40], "YYYY-MM-DD 格式的日期", "a date as YYYY-MM-DD", f.example,
-                        f"{name_zh} {text[:40]!r} 不是有效日期。", f"The {name_en} {text[:40]!r} is not a date.",
-                    )
-                )  # fmt: skip
-                continue
-            value = got.isoformat()
+        else:  # a date, or the investment: read as the workflow reads its fields
+            clean, bad = WORKFLOW.fields[key].problems(text)
+            value = None if clean is None else clean.isoformat() if key != "actual_investment" else f"{clean:.2f}"
+        problems += bad
+        if bad:
+            continue
         if value != before.get(key):
             changes[key] = value
     if not changes and not problems:
