@@ -13,8 +13,9 @@ import openpyxl
 import pytest
 
 from tenglong.services.bootstrap import DEMO_TOWN
+from tenglong.services.simulation import scale_of
+from tenglong.services.simulation import typed as shown
 from tenglong.web.figures import towns
-from tenglong.web.pages.simulate import scale_of, shown
 
 from .conftest import client_for
 

@@ -49,9 +49,11 @@ __all__ = [
     "changes_detail",
     "labels_of",
     "load_snapshot",
+    "scale_of",
     "snapshot_of",
     "summary",
     "to_json",
+    "typed",
 ]
 
 
@@ -364,6 +366,24 @@ def _surcharges(c: sim.Comparison) -> dict[str, Any]:
     return out
 
 
+def scale_of(unit: str | None) -> str:
+    """How a value of ``unit`` is typed and read: ``pct`` (a ratio as a percentage), ``wan`` (元 in 万元) or ``""``."""
+    return {"ratio": "pct", "元": "wan"}.get(unit or "", "")
+
+
+def typed(value: Any, scale: str) -> str:
+    """A stored value as the official types it: 0.12 → ``12`` (%), 3000000 → ``300`` (万元); exact, no exponent."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    d = d * 100 if scale == "pct" else d / 10_000 if scale == "wan" else d
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _shown(value: Any, unit: str | None, lang: str = "zh") -> str:
     """A parameter's value as an official reads it: a ratio as a percentage, 元 in 万元, a table entry by entry.
 
@@ -376,15 +396,9 @@ def _shown(value: Any, unit: str | None, lang: str = "zh") -> str:
         return "—"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if unit == "ratio":
-        return f"{(d * 100).normalize():f}%"
-    if unit == "元":
-        return f"{(d / 10_000).normalize():f} 万元"
-    return f"{d.normalize():f}" + (f" {unit}" if unit else "")
+    scale = scale_of(unit)
+    suffix = {"pct": "%", "wan": " 万元"}.get(scale, f" {unit}" if unit else "")
+    return typed(value, scale) + suffix
 
 
 def changes_detail(c: sim.Comparison, method: Method) -> list[dict[str, Any]]:

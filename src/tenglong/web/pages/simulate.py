@@ -26,6 +26,7 @@ from ...core.errors import InvalidInput, Problem
 from ...registers.roles import Actor
 from ...services.kernel.scope import require
 from ...services.simulation import platform as simulation
+from ...services.simulation import scale_of, typed
 from ...services.simulation.workbook import simulation_xlsx
 from .. import figures
 from ..app import render
@@ -48,28 +49,6 @@ JS_TEXTS = (
     *("why_how_classed", "why_not_in_data", "why_assumptions", "upload_busy", "upload_done"),
 )
 """The texts simulate.js writes (``sim.<key>``), handed over in the page's setup block."""
-
-
-def _plain(d: Decimal) -> str:
-    """A decimal as plain text (no exponent, no trailing zeros): ``Decimal('12.0')`` → ``12``."""
-    text = format(d, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def scale_of(unit: str | None) -> str:
-    """How a value of ``unit`` is typed: ``pct`` (a ratio as a percentage), ``wan`` (元 in 万元) or ``""`` (as is)."""
-    return {"ratio": "pct", "元": "wan"}.get(unit or "", "")
-
-
-def shown(value: Any, scale: str) -> str:
-    """A stored value as the official types it: 0.12 → ``12`` (%), 3000000 → ``300`` (万元)."""
-    if value is None or isinstance(value, bool):
-        return ""
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return _plain(d * 100 if scale == "pct" else d / 10_000 if scale == "wan" else d)
 
 
 def _entry_kind(value: Any) -> str:
@@ -110,8 +89,8 @@ def fields(tree: list[dict[str, Any]], changes: dict[str, Any], year: int) -> li
                     {
                         "key": str(k),
                         "kind": _entry_kind(v),
-                        "base": v if isinstance(v, bool) else shown(v, scale),
-                        "shown": now.get(k, v) if isinstance(v, bool) else shown(now.get(k, v), scale),
+                        "base": v if isinstance(v, bool) else typed(v, scale),
+                        "shown": now.get(k, v) if isinstance(v, bool) else typed(now.get(k, v), scale),
                     }
                     for k, v in base.items()
                 ]
@@ -121,7 +100,7 @@ def fields(tree: list[dict[str, Any]], changes: dict[str, Any], year: int) -> li
             elif p["kind"] == "choice":
                 row["base"], row["shown"] = str(p["value"] or ""), str(mine or "")
             else:
-                row["base"], row["shown"] = shown(p["value"], scale), shown(mine, scale)
+                row["base"], row["shown"] = typed(p["value"], scale), typed(mine, scale)
             params.append(row)
         out.append({"namespace": ns["namespace"], "parameters": params})
     return out
@@ -261,7 +240,7 @@ def report_html(doc: dict[str, Any], lang: str) -> str:
         clauses=[("2.10", "sim.clause_210"), ("2.11", "sim.clause_211"), ("total", "sim.clause_total")],
         towns=_wan_rows(doc.get("by_town", {})),
         made=figures.when(dt.datetime.now(dt.UTC)),
-        pct=lambda text: f"{_plain(Decimal(str(text)) * 100)}%",
+        pct=lambda text: f"{typed(text, 'pct')}%",
     )
 
 
